@@ -1,0 +1,131 @@
+from django.contrib import admin, messages
+from django.db import transaction
+
+from gjj_portal import audit
+from gjj_portal.admin_mixins import ReadOnlyAdmin
+
+from . import auth
+from .models import Agent, Center, CenterPolicy, Employer, LoginThrottle, Reviewer, SmsCode, User
+
+
+@admin.register(Center)
+class CenterAdmin(admin.ModelAdmin):
+    list_display = ("name", "seal_text", "bank_name", "bank_account", "phone")
+    search_fields = ("name",)
+
+
+@admin.register(CenterPolicy)
+class CenterPolicyAdmin(admin.ModelAdmin):
+    list_display = ("year", "base_floor", "base_cap", "rate_min", "rate_max", "equal_rates", "rounding", "document")
+    list_filter = ("equal_rates", "rounding")
+    search_fields = ("document",)
+
+
+class AgentInline(admin.TabularInline):
+    model = Agent
+    fields = ("login_name", "display_name", "is_active", "last_login")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Employer)
+class EmployerAdmin(admin.ModelAdmin):
+    list_display = ("account_no", "name", "uscc", "status", "employer_rate", "member_rate", "paid_up_to", "opened_on")
+    list_filter = ("status",)
+    search_fields = ("account_no", "name", "uscc")
+    readonly_fields = ("paid_up_to",)
+    inlines = [AgentInline]
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit.record("admin.employer.saved", actor=request.user, employer=obj, obj=obj, data={"changed": form.changed_data})
+
+
+class UserAdminBase(admin.ModelAdmin):
+    list_display = ("username", "display_name", "role", "employer", "is_active", "has_totp", "last_login")
+    list_filter = ("role", "is_active")
+    search_fields = ("username", "login_name", "display_name", "employer__account_no", "employer__name")
+    fields = ("username", "login_name", "display_name", "role", "employer", "is_active", "is_staff",
+              "must_change_password", "password_expires", "totp_confirmed_at", "last_login", "date_joined")
+    readonly_fields = ("username", "totp_confirmed_at", "last_login", "date_joined")
+    actions = ["revoke_totp", "terminate_sessions"]
+
+    @admin.display(boolean=True, description="已绑定动态口令")
+    def has_totp(self, obj):
+        return obj.has_totp
+
+    def has_add_permission(self, request):
+        return False  # accounts are provisioned by the provision_user command (SEC-11)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="吊销动态口令（下次登录重新绑定）")
+    def revoke_totp(self, request, queryset):
+        for user in queryset:
+            auth.totp_revoke(user, by=request.user)
+        messages.success(request, f"已吊销 {queryset.count()} 个用户的动态口令，其会话已结束。")
+
+    @admin.action(description="结束会话")
+    def terminate_sessions(self, request, queryset):
+        with transaction.atomic():
+            for user in queryset:
+                User.objects.filter(pk=user.pk).update(current_session_key="")
+                audit.record("auth.session.terminated", actor=request.user, obj=user, employer=user.employer)
+        messages.success(request, "已结束所选用户的会话。")
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if "is_active" in form.changed_data and not obj.is_active:
+                User.objects.filter(pk=obj.pk).update(current_session_key="")
+            audit.record("admin.user.saved", actor=request.user, obj=obj, employer=obj.employer, data={"changed": form.changed_data})
+
+
+@admin.register(User)
+class UserAdmin(UserAdminBase):
+    pass
+
+
+@admin.register(Agent)
+class AgentAdmin(UserAdminBase):
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(role=User.Role.AGENT).select_related("employer")
+
+
+@admin.register(Reviewer)
+class ReviewerAdmin(UserAdminBase):
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(role=User.Role.REVIEWER)
+
+
+@admin.register(LoginThrottle)
+class LoginThrottleAdmin(ReadOnlyAdmin):
+    list_display = ("key", "failures", "window_start", "locked_until")
+    search_fields = ("key",)
+    list_filter = ("locked_until",)
+    actions = ["unlock"]
+
+    @admin.action(description="解除锁定")
+    def unlock(self, request, queryset):
+        for row in queryset:
+            auth.unlock(row.key, by=request.user)
+        messages.success(request, "已解除锁定。")
+
+    def get_actions(self, request):
+        actions = admin.ModelAdmin.get_actions(self, request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(SmsCode)
+class SmsCodeAdmin(ReadOnlyAdmin):
+    list_display = ("user", "created_at", "expires_at", "used_at")
+    search_fields = ("user__username",)
+    list_filter = ("used_at",)

@@ -1,0 +1,117 @@
+"""Build the demo center (README「演示账号」). Development only: refuses to run without DEBUG."""
+
+import random
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from stdnum.cn import ric
+
+from employers.models import Center, CenterPolicy, Employer, User
+from members.models import Member
+from members.services import member_open
+
+DEMO_PASSWORD = "Demo@Ordos2026"
+DEMO_TOTP_SECRET = "GJJDEMOORDOSGJJDEMOORDOSGJJDEMOO"
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍鹏辉建文斌宇浩凯鑫博晨阳佳欣雪琳璐婷倩宏志海波峰东亮红梅兵飞"
+REGIONS = ["150602", "150621", "150622", "150623", "150624", "150625", "150626", "150627", "150603"]
+
+EMPLOYERS = [
+    {
+        "account_no": "100001", "name": "鄂尔多斯市示例能源有限公司", "uscc": "91150602MA0N00001X",
+        "login": "jbr01", "agent": "王海燕", "phone": "13904770001", "normal": 30, "sealed": 2,
+        "address": "鄂尔多斯市东胜区天骄北路1号", "legal_rep": "刘建国", "bank": "中国工商银行鄂尔多斯分行",
+    },
+    {
+        "account_no": "100002", "name": "鄂尔多斯市示例建设有限公司", "uscc": "91150602MA0N00002X",
+        "login": "jbr02", "agent": "赵志刚", "phone": "13904770002", "normal": 9, "sealed": 1,
+        "address": "鄂尔多斯市康巴什区北区2号", "legal_rep": "孙志强", "bank": "中国建设银行鄂尔多斯分行",
+    },
+]
+
+
+def uscc_with_check(code17: str) -> str:
+    from stdnum.cn import uscc
+
+    return code17 + uscc.calc_check_digit(code17)
+
+
+class Command(BaseCommand):
+    help = "创建演示数据：鄂尔多斯市住房公积金中心、两个示例单位、经办人、审核员和管理员。"
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("演示数据只能在开发模式（GJJ_DEBUG=1）下创建。")
+        if Employer.objects.filter(account_no="100001").exists():
+            self.stdout.write("演示数据已存在，未做改动。如需重建，请删除数据库文件后重新运行。")
+            return
+        self.rng = random.Random(20260101)
+        with transaction.atomic():
+            self._center()
+            for spec in EMPLOYERS:
+                self._employer(spec)
+            self._user("shenhe01", "李审核", User.Role.REVIEWER)
+            self._user("gly01", "张管理", User.Role.ADMIN, staff=True)
+        self.stdout.write(self.style.SUCCESS("演示数据已创建。登录密码 Demo@Ordos2026，动态口令密钥 " + DEMO_TOTP_SECRET))
+
+    def _center(self) -> None:
+        Center.objects.create(
+            name="鄂尔多斯市住房公积金中心", seal_text="鄂尔多斯市住房公积金中心 业务专用章",
+            bank_name="中国建设银行鄂尔多斯分行营业部", bank_account="15001706000000001234",
+            bank_account_name="鄂尔多斯市住房公积金中心", address="鄂尔多斯市康巴什区市民中心", phone="0477-12329",
+        )
+        for year in (2023, 2024, 2025, 2026):
+            CenterPolicy.objects.create(
+                year=year, base_floor=Decimal("1980.00"), base_cap=Decimal("32592.00"),
+                rate_min=Decimal("0.0500"), rate_max=Decimal("0.1200"), equal_rates=True,
+                rounding=CenterPolicy.Rounding.YUAN, document="鄂公中发〔2023〕16号",
+            )
+
+    def _user(self, username: str, name: str, role: str, *, employer=None, login_name: str = "", staff: bool = False, phone: str = "") -> User:
+        user = User(
+            username=username, login_name=login_name or username, display_name=name, role=role, employer=employer,
+            is_staff=staff, is_superuser=staff, password_expires=False, must_change_password=False,
+            password_changed_at=timezone.now(), totp_confirmed_at=timezone.now(),
+        )
+        user.set_password(DEMO_PASSWORD)
+        user.totp_secret = DEMO_TOTP_SECRET
+        user.phone = phone
+        user.save()
+        return user
+
+    def _id_number(self, birth: date, female: bool) -> str:
+        seq = self.rng.randrange(0, 50) * 2 + (0 if female else 1)
+        body = f"{self.rng.choice(REGIONS)}{birth:%Y%m%d}{self.rng.randrange(0, 10)}{seq:02d}"
+        return body + ric.calc_check_digit(body + "0")
+
+    def _employer(self, spec: dict) -> None:
+        employer = Employer.objects.create(
+            account_no=spec["account_no"], name=spec["name"], uscc=uscc_with_check(spec["uscc"][:17]),
+            address=spec["address"], legal_rep=spec["legal_rep"], contact_name=spec["agent"], contact_phone="0477-8888" + spec["account_no"][-3:],
+            bank_name=spec["bank"], bank_account="6222" + spec["account_no"] + "0000001", opened_on=date(2015, 3, 1),
+            employer_rate=Decimal("0.1200"), member_rate=Decimal("0.1200"),
+        )
+        agent = self._user(
+            User.agent_username(employer.account_no, spec["login"]), spec["agent"], User.Role.AGENT,
+            employer=employer, login_name=spec["login"], phone=spec["phone"],
+        )
+        for index in range(spec["normal"] + spec["sealed"]):
+            female = self.rng.random() < 0.45
+            birth = date(self.rng.randrange(1965, 2002), self.rng.randrange(1, 13), self.rng.randrange(1, 29))
+            name = self.rng.choice(SURNAMES) + "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2))))
+            base = Decimal(self.rng.randrange(2500, 18000)).quantize(Decimal("1")) + Decimal("0.00")
+            member = member_open(
+                employer=employer, agent=agent, name=name, id_number=self._id_number(birth, female),
+                gender=Member.Gender.FEMALE if female else Member.Gender.MALE, birth_date=birth, base=base,
+                employer_rate=employer.employer_rate, member_rate=employer.member_rate,
+                start_period=date(2025, 7, 1), phone=f"139{self.rng.randrange(10**7, 10**8)}", opened_on=date(2025, 6, 20),
+            )
+            if index >= spec["normal"]:
+                member.status = Member.Status.SEALED
+                member.seal_reason = "辞职"
+                member.save(update_fields=["status", "seal_reason"])

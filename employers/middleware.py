@@ -1,0 +1,108 @@
+"""Session guards: idle and absolute timeouts, one session per user, disabled accounts and
+employers, forced password change; and an htmx-aware login redirect (SEC-14, SEC-16)."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+from gjj_portal import audit
+
+from .models import Employer
+
+SESSION_AUTH_TIME = "gjj_auth_time"
+SESSION_LAST_SEEN = "gjj_last_seen"
+PASSWORD_CHANGE_EXEMPT = {"employers:password-change", "employers:logout"}
+
+
+def login_url_for(request) -> str:
+    if request.path.startswith("/center/") or request.path.startswith("/" + settings.GJJ_ADMIN_PATH):
+        return reverse("employers:center-login")
+    return reverse("employers:login")
+
+
+def redirect_to_login(request):
+    url = login_url_for(request)
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+class HtmxLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Deny by default; an htmx request gets HX-Redirect instead of a login form in a fragment."""
+
+    def handle_no_permission(self, request, view_func):
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(login_url_for(request))
+        if request.path.startswith("/center/") or request.path.startswith("/" + settings.GJJ_ADMIN_PATH):
+            from django.contrib.auth.views import redirect_to_login as django_redirect
+
+            return django_redirect(request.get_full_path(), reverse("employers:center-login"))
+        return super().handle_no_permission(request, view_func)
+
+
+class SessionGuardMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            reason = self._end_reason(request, user)
+            if reason:
+                audit.record("auth.session.ended", actor=user, data={"reason": reason})
+                logout(request)
+                messages.warning(request, reason)
+                return redirect_to_login(request)
+            request.session[SESSION_LAST_SEEN] = int(time.time())
+            if self._must_change_password(user) and self._url_name(request) not in PASSWORD_CHANGE_EXEMPT:
+                if getattr(request, "htmx", False):
+                    return HttpResponseClientRedirect(reverse("employers:password-change"))
+                return redirect("employers:password-change")
+        return self.get_response(request)
+
+    @staticmethod
+    def _url_name(request) -> str:
+        match = getattr(request, "resolver_match", None)
+        if match is None:
+            from django.urls import Resolver404, resolve
+
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                return ""
+        return match.view_name
+
+    @staticmethod
+    def _end_reason(request, user) -> str:
+        now = int(time.time())
+        session = request.session
+        last_seen = session.get(SESSION_LAST_SEEN, now)
+        auth_time = session.get(SESSION_AUTH_TIME, now)
+        if now - last_seen > settings.GJJ_SESSION_IDLE_MINUTES * 60:
+            return f"您已超过{settings.GJJ_SESSION_IDLE_MINUTES}分钟未操作，请重新登录。"
+        if now - auth_time > settings.GJJ_SESSION_ABSOLUTE_HOURS * 3600:
+            return "登录已超过最长有效时间，请重新登录。"
+        if user.current_session_key and user.current_session_key != session.session_key:
+            return "您的账号已在其他地方登录，本次会话已结束。"
+        if not user.current_session_key:
+            return "您的登录凭据已变更，请重新登录。"
+        if user.is_agent and user.employer.status == Employer.Status.CLOSED:
+            return "单位账户已销户，无法继续办理业务。"
+        return ""
+
+    @staticmethod
+    def _must_change_password(user) -> bool:
+        if user.must_change_password:
+            return True
+        max_age = settings.GJJ_PASSWORD_MAX_AGE_DAYS
+        if not max_age or not user.password_expires or user.password_changed_at is None:
+            return False
+        from django.utils import timezone
+
+        return (timezone.now() - user.password_changed_at).days >= max_age

@@ -1,0 +1,256 @@
+"""The center, its yearly policy, employers and the people who log in (经办人, 审核员, 管理员)."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from gjj_portal.crypto import EncryptedAttribute
+
+RESERVED_LOGIN_NAMES = {"admin", "administrator", "root", "sa", "test", "guest", "system"}
+
+
+class Center(models.Model):
+    """住房公积金中心: one per deployment."""
+
+    name = models.CharField("中心名称", max_length=100)
+    seal_text = models.CharField("电子印章文字", max_length=100)
+    bank_name = models.CharField("收款银行", max_length=100)
+    bank_account = models.CharField("收款账号", max_length=40)
+    bank_account_name = models.CharField("收款户名", max_length=100)
+    address = models.CharField("地址", max_length=200, blank=True)
+    phone = models.CharField("服务电话", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = "公积金中心"
+        verbose_name_plural = "公积金中心"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> "Center":
+        center = cls.objects.order_by("pk").first()
+        if center is None:
+            raise cls.DoesNotExist("尚未配置公积金中心信息，请在管理后台添加。")
+        return center
+
+
+class CenterPolicy(models.Model):
+    """The center's policy for one contribution year (1 July – 30 June)."""
+
+    class Rounding(models.TextChoices):
+        YUAN = "yuan", "四舍五入到元"
+        FEN = "fen", "四舍五入到分"
+
+    year = models.PositiveSmallIntegerField("缴存年度", unique=True, help_text="2025 表示 2025年7月1日至2026年6月30日")
+    base_floor = models.DecimalField("缴存基数下限", max_digits=14, decimal_places=2)
+    base_cap = models.DecimalField("缴存基数上限", max_digits=14, decimal_places=2)
+    rate_min = models.DecimalField("缴存比例下限", max_digits=5, decimal_places=4, default=Decimal("0.0500"))
+    rate_max = models.DecimalField("缴存比例上限", max_digits=5, decimal_places=4, default=Decimal("0.1200"))
+    equal_rates = models.BooleanField("单位与个人比例须相等", default=True)
+    rounding = models.CharField("月缴存额取整", max_length=4, choices=Rounding.choices, default=Rounding.YUAN)
+    document = models.CharField("政策文号", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "年度缴存政策"
+        verbose_name_plural = "年度缴存政策"
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(base_floor__gt=0), name="employers_policy_floor_pos"),
+            models.CheckConstraint(condition=models.Q(base_cap__gte=models.F("base_floor")), name="employers_policy_cap_gte_floor"),
+            models.CheckConstraint(condition=models.Q(rate_min__gte=Decimal("0.05")), name="employers_policy_rate_min_5pct"),
+            models.CheckConstraint(condition=models.Q(rate_max__gte=models.F("rate_min"), rate_max__lte=1), name="employers_policy_rate_range"),
+            models.CheckConstraint(condition=models.Q(rounding__in=["yuan", "fen"]), name="employers_policy_rounding_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}年度（{self.year}.07–{self.year + 1}.06）"
+
+    @staticmethod
+    def year_of(day: date) -> int:
+        return day.year if day.month >= 7 else day.year - 1
+
+    @classmethod
+    def for_date(cls, day: date) -> "CenterPolicy":
+        policy = cls.objects.filter(year__lte=cls.year_of(day)).order_by("-year").first()
+        if policy is None:
+            raise cls.DoesNotExist(f"{cls.year_of(day)}年度缴存政策尚未配置。")
+        return policy
+
+
+class Employer(models.Model):
+    """缴存单位."""
+
+    class Status(models.TextChoices):
+        NORMAL = "normal", "正常"
+        SEALED = "sealed", "封存"
+        CLOSED = "closed", "销户"
+
+    account_no = models.CharField("单位账号", max_length=20, unique=True)
+    name = models.CharField("单位名称", max_length=100)
+    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    address = models.CharField("单位地址", max_length=200, blank=True)
+    postal_code = models.CharField("邮政编码", max_length=6, blank=True)
+    legal_rep = models.CharField("法定代表人", max_length=50, blank=True)
+    contact_name = models.CharField("联系人", max_length=50, blank=True)
+    contact_phone = models.CharField("联系电话", max_length=20, blank=True)
+    bank_name = models.CharField("开户银行", max_length=100, blank=True)
+    bank_account = models.CharField("银行账号", max_length=40, blank=True)
+    employer_rate = models.DecimalField("单位缴存比例", max_digits=5, decimal_places=4, default=Decimal("0.1200"))
+    member_rate = models.DecimalField("个人缴存比例", max_digits=5, decimal_places=4, default=Decimal("0.1200"))
+    status = models.CharField("单位状态", max_length=10, choices=Status.choices, default=Status.NORMAL)
+    paid_up_to = models.DateField("缴至年月", null=True, blank=True, help_text="最近一次汇缴分配的月份（每月1日）")
+    opened_on = models.DateField("开户日期", default=date.today)
+
+    class Meta:
+        verbose_name = "缴存单位"
+        verbose_name_plural = "缴存单位"
+        ordering = ["account_no"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=["normal", "sealed", "closed"]), name="employers_employer_status_valid"),
+            models.CheckConstraint(
+                condition=models.Q(employer_rate__gte=Decimal("0.05"), employer_rate__lte=1, member_rate__gte=Decimal("0.05"), member_rate__lte=1),
+                name="employers_employer_rates_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_no} {self.name}"
+
+    @property
+    def is_normal(self) -> bool:
+        return self.status == self.Status.NORMAL
+
+
+class PortalUserManager(UserManager):
+    def _create_user_object(self, username, email, password, **extra_fields):
+        login_name = extra_fields.get("login_name") or username
+        validate_login_name(login_name)
+        return super()._create_user_object(username, email, password, **extra_fields)
+
+
+def validate_login_name(value: str) -> None:
+    """Default or guessable account names are refused (SEC-11)."""
+    if (value or "").strip().lower() in RESERVED_LOGIN_NAMES:
+        raise ValidationError("该登录名称为系统保留名称，请换一个。", code="reserved")
+
+
+class User(AbstractUser):
+    """Anyone who logs in. Agents belong to one employer; reviewers and administrators to the center.
+
+    An agent's username is "<单位账号>:<登录名称>", so the login identity is the pair (SEC-05).
+    """
+
+    class Role(models.TextChoices):
+        AGENT = "agent", "经办人"
+        REVIEWER = "reviewer", "中心审核员"
+        ADMIN = "admin", "系统管理员"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    role = models.CharField("角色", max_length=10, choices=Role.choices, default=Role.AGENT)
+    employer = models.ForeignKey(Employer, verbose_name="所属单位", on_delete=models.PROTECT, null=True, blank=True, related_name="agents")
+    login_name = models.CharField("登录名称", max_length=50)
+    display_name = models.CharField("姓名", max_length=50, blank=True)
+    phone_enc = models.TextField("手机号（加密）", blank=True, editable=False)
+    phone = EncryptedAttribute("phone_enc")
+    totp_secret_enc = models.TextField("动态口令密钥（加密）", blank=True, editable=False)
+    totp_secret = EncryptedAttribute("totp_secret_enc")
+    totp_confirmed_at = models.DateTimeField("动态口令绑定时间", null=True, blank=True)
+    totp_last_timecode = models.BigIntegerField("最近使用的口令时间片", default=0)
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+    password_expires = models.BooleanField("密码定期过期", default=True, help_text="演示账号不过期")
+    current_session_key = models.CharField("当前会话", max_length=40, blank=True, editable=False)
+
+    objects = PortalUserManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employer", "login_name"],
+                condition=models.Q(role="agent"),
+                name="employers_user_unique_agent_login",
+            ),
+            models.CheckConstraint(condition=models.Q(role__in=["agent", "reviewer", "admin"]), name="employers_user_role_valid"),
+            models.CheckConstraint(
+                condition=(models.Q(role="agent", employer__isnull=False) | (~models.Q(role="agent") & models.Q(employer__isnull=True))),
+                name="employers_user_agent_has_employer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.login_name or self.username
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role == self.Role.AGENT
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.role == self.Role.REVIEWER
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_confirmed_at is not None
+
+    @staticmethod
+    def agent_username(account_no: str, login_name: str) -> str:
+        return f"{account_no}:{login_name}"
+
+
+class Agent(User):
+    """经办人 (a view on User for the admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "经办人"
+        verbose_name_plural = "经办人"
+
+
+class Reviewer(User):
+    """中心审核员 (a view on User for the admin)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "中心审核员"
+        verbose_name_plural = "中心审核员"
+
+
+class LoginThrottle(models.Model):
+    """Consecutive login failures per identity key or per IP (SEC-09)."""
+
+    key = models.CharField("标识", max_length=200, unique=True)
+    failures = models.PositiveIntegerField("连续失败次数", default=0)
+    window_start = models.DateTimeField("计数开始")
+    locked_until = models.DateTimeField("锁定至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "登录锁定"
+        verbose_name_plural = "登录锁定"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class SmsCode(models.Model):
+    """A one-time login code sent by SMS (seed 000 step 2); stored only as a hash."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sms_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "短信验证码"
+        verbose_name_plural = "短信验证码"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

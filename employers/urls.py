@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "employers"
+
+urlpatterns = [
+    path("login/", views.agent_login, name="login"),
+    path("login/sms/", views.sms_send, name="sms-send"),
+    path("login/enrol/", views.enrol, name="enrol"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password/", views.password_change, name="password-change"),
+    path("center/login/", views.center_login, name="center-login"),
+    path("center/", views.center_home, name="center-home"),
+]

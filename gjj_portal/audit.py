@@ -1,0 +1,107 @@
+"""Append to and verify the hash-chained audit trail (SECURITY.md §4).
+
+record() must run inside the transaction of the change it records: if the audit write
+fails, the business change rolls back with it.
+"""
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from gjj_portal import context, crypto
+from gjj_portal.models import AuditEvent, AuditHead
+
+GENESIS_MAC = "0" * 64
+
+
+def _default(value: Any) -> str:
+    if isinstance(value, (Decimal, datetime)):
+        return str(value)
+    return str(value)
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    return json.dumps(fields, sort_keys=True, ensure_ascii=False, default=_default).encode("utf-8")
+
+
+def _chain_fields(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "ts": event.ts.astimezone(UTC).isoformat(),
+        "actor_id": event.actor_id,
+        "actor": event.actor,
+        "employer_id": event.employer_id,
+        "ip": event.ip,
+        "request_id": event.request_id,
+        "event": event.event,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "outcome": event.outcome,
+        "data": event.data,
+    }
+
+
+def compute_mac(event: AuditEvent, prev_mac: str) -> str:
+    return crypto.mac(canonical(_chain_fields(event)) + prev_mac.encode("ascii"), purpose="audit")
+
+
+def _json_safe(data: dict[str, Any] | None) -> dict[str, Any]:
+    return json.loads(json.dumps(data or {}, ensure_ascii=False, default=_default))
+
+
+def record(
+    event: str,
+    *,
+    actor=None,
+    employer=None,
+    obj=None,
+    outcome: str = AuditEvent.Outcome.SUCCESS,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction."""
+    ctx = context.current()
+    actor_id = getattr(actor, "pk", None) if actor is not None else None
+    actor_label = getattr(actor, "username", "") if actor is not None else ""
+    if employer is None and actor is not None:
+        employer = getattr(actor, "employer", None)
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        entry = AuditEvent(
+            seq=head.seq + 1,
+            ts=timezone.now().astimezone(UTC),
+            actor_id=actor_id,
+            actor=actor_label[:150],
+            employer_id=getattr(employer, "pk", employer),
+            ip=ctx.ip,
+            request_id=ctx.request_id,
+            event=event,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+            outcome=outcome,
+            data=_json_safe(data),
+            prev_mac=head.mac,
+        )
+        entry.mac = compute_mac(entry, head.mac)
+        entry.save(force_insert=True)
+        head.seq, head.mac = entry.seq, entry.mac
+        head.save(update_fields=["seq", "mac"])
+    return entry
+
+
+def verify_chain() -> list[str]:
+    """Return the problems found in the chain (empty when intact)."""
+    problems: list[str] = []
+    expected_seq, prev_mac = 1, GENESIS_MAC
+    for entry in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+        if entry.seq != expected_seq:
+            problems.append(f"seq {expected_seq}: 缺失（下一条为 {entry.seq}）")
+        if entry.prev_mac != prev_mac:
+            problems.append(f"seq {entry.seq}: 前序校验值不符")
+        if compute_mac(entry, entry.prev_mac) != entry.mac:
+            problems.append(f"seq {entry.seq}: 校验值不符（记录被改动）")
+        expected_seq, prev_mac = entry.seq + 1, entry.mac
+    return problems

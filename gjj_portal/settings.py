@@ -1,0 +1,286 @@
+"""Settings for the employer online service hall (单位网上服务大厅).
+
+One module, configured by environment variables (README「配置」lists them all).
+Development defaults exist only while DEBUG is on; production (GJJ_DEBUG unset or 0)
+refuses to start without its secrets.
+"""
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """Read a setting from the environment, or from the file named by NAME_FILE (secret stores)."""
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        return Path(file_path).read_text(encoding="utf-8").strip()
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
+
+
+DEBUG = env_bool("GJJ_DEBUG", False)
+TESTING = env_bool("GJJ_TESTING", False)
+
+# Development-only keys: used only while DEBUG is on, never in production.
+_DEV_SECRET_KEY = "dev-only-secret-key-not-for-production-use-0000"
+_DEV_MASTER_KEY = "ZGV2LW9ubHktbWFzdGVyLWtleS1ub3QtZm9yLXByb2Q="
+
+
+def _secret(name: str, dev_default: str) -> str:
+    value = env(name)
+    if value:
+        if value.startswith("django-insecure-") or value in {_DEV_SECRET_KEY, _DEV_MASTER_KEY}:
+            if not DEBUG:
+                raise ImproperlyConfigured(f"{name} 使用了开发密钥，生产环境不能启动。")
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(f"生产环境必须设置环境变量 {name}（或 {name}_FILE）。")
+
+
+SECRET_KEY = _secret("GJJ_SECRET_KEY", _DEV_SECRET_KEY)
+# Master key for field encryption, blind indexes, the audit MAC and TOTP seeds; each purpose
+# gets its own key derived with HKDF-SM3 (gjj_portal/crypto.py). Base64 of at least 32 bytes.
+GJJ_MASTER_KEYS = {"k1": _secret("GJJ_MASTER_KEY", _DEV_MASTER_KEY)}
+# Older keys stay readable during rotation: GJJ_OLD_MASTER_KEYS="k0=base64,k00=base64".
+for _pair in env_list("GJJ_OLD_MASTER_KEYS"):
+    _kid, _, _key = _pair.partition("=")
+    GJJ_MASTER_KEYS[_kid] = _key
+GJJ_ACTIVE_KEY_ID = env("GJJ_ACTIVE_KEY_ID", "k1")
+if GJJ_ACTIVE_KEY_ID not in GJJ_MASTER_KEYS:
+    GJJ_MASTER_KEYS[GJJ_ACTIVE_KEY_ID] = GJJ_MASTER_KEYS.pop("k1")
+GJJ_CRYPTO_SUITE = env("GJJ_CRYPTO_SUITE", "sm4-gcm")  # or aes-256-gcm
+
+ALLOWED_HOSTS = env_list("GJJ_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("GJJ_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "gjj_portal",
+    "employers",
+    "approvals",
+    "members",
+    "remittance",
+]
+
+MIDDLEWARE = [
+    "gjj_portal.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "employers.middleware.SessionGuardMiddleware",
+    "employers.middleware.HtmxLoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gjj_portal.middleware.NoStoreMiddleware",
+]
+
+ROOT_URLCONF = "gjj_portal.urls"
+WSGI_APPLICATION = "gjj_portal.wsgi.application"
+ASGI_APPLICATION = "gjj_portal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "employers.context_processors.portal",
+            ],
+            "builtins": ["gjj_portal.templatetags.gjj"],
+        },
+    }
+]
+
+
+def _database_from_url(url: str) -> dict:
+    from urllib.parse import parse_qsl, unquote, urlparse
+
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql"}:
+        raise ImproperlyConfigured("DATABASE_URL 只支持 postgres://（PostgreSQL）。")
+    options = dict(parse_qsl(parsed.query))
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parsed.path.lstrip("/")),
+        "USER": unquote(parsed.username or ""),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": parsed.hostname or "",
+        "PORT": str(parsed.port or ""),
+        "OPTIONS": options,
+        "CONN_MAX_AGE": int(env("GJJ_CONN_MAX_AGE", "60")),
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": _database_from_url(DATABASE_URL)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env("GJJ_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            # IMMEDIATE: a second writer waits for the lock instead of failing mid-transaction.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "employers.User"
+AUTHENTICATION_BACKENDS = ["employers.auth.PortalBackend"]
+LOGIN_URL = "employers:login"
+LOGIN_REDIRECT_URL = "home"
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "first_name", "last_name", "login_name")}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "employers.validators.ContextWordsValidator"},
+    {"NAME": "employers.validators.ComplexityValidator"},
+]
+# 等保 profile (SECURITY.md §1.5): passwords expire after this many days (0 turns it off).
+GJJ_PASSWORD_MAX_AGE_DAYS = int(env("GJJ_PASSWORD_MAX_AGE_DAYS", "90"))
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Uploaded archives live outside the static files and are served only by authorised views.
+MEDIA_ROOT = Path(env("GJJ_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+
+# Sessions (SEC-14, SEC-15): idle and absolute timeouts are enforced by SessionGuardMiddleware.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+GJJ_SESSION_IDLE_MINUTES = int(env("GJJ_SESSION_IDLE_MINUTES", "30"))
+GJJ_SESSION_ABSOLUTE_HOURS = int(env("GJJ_SESSION_ABSOLUTE_HOURS", "8"))
+SESSION_COOKIE_AGE = GJJ_SESSION_ABSOLUTE_HOURS * 3600
+
+# Login failure handling (SEC-09).
+GJJ_LOCKOUT_FAILURES = int(env("GJJ_LOCKOUT_FAILURES", "5"))
+GJJ_LOCKOUT_MINUTES = int(env("GJJ_LOCKOUT_MINUTES", "15"))
+GJJ_IP_FAILURES_PER_HOUR = int(env("GJJ_IP_FAILURES_PER_HOUR", "50"))
+GJJ_LOGIN_STEP_MINUTES = 5
+# Proxies whose X-Forwarded-For we trust (SEC-39); empty means REMOTE_ADDR only.
+GJJ_TRUSTED_PROXIES = env_list("GJJ_TRUSTED_PROXIES")
+
+# One-time codes by SMS (seed 000): the backend is pluggable, like Django's email backends.
+GJJ_SMS_BACKEND = env(
+    "GJJ_SMS_BACKEND",
+    "employers.sms.ConsoleBackend" if DEBUG else "employers.sms.FileBackend",
+)
+GJJ_SMS_FILE_PATH = Path(env("GJJ_SMS_FILE_PATH", str(BASE_DIR / "var" / "sms")))
+
+GJJ_ADMIN_PATH = env("GJJ_ADMIN_PATH", "admin/")
+AUDIT_RETENTION_DAYS = int(env("GJJ_AUDIT_RETENTION_DAYS", "180"))
+
+# Security headers (SEC-01). Behind TLS in production; DEBUG serves plain http for the demo.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("GJJ_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Tests over plain http set GJJ_SECURE_COOKIES=0; a deployment never does.
+    if env_bool("GJJ_SECURE_COOKIES", True):
+        SESSION_COOKIE_SECURE = True
+        CSRF_COOKIE_SECURE = True
+        SESSION_COOKIE_NAME = "__Host-sessionid"
+        CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+# Request size bounds (SEC-46).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "gjj_portal.logging.RequestIdFilter"},
+        "redact": {"()": "gjj_portal.logging.RedactFilter"},
+    },
+    "formatters": {"json": {"()": "gjj_portal.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "redact"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env("GJJ_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}
+
+# Database task worker (django.tasks) for long imports and bulk prints; immediate by default.
+TASKS = {"default": {"BACKEND": env("GJJ_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")}}

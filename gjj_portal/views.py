@@ -1,0 +1,78 @@
+"""The employer home page (it composes every app) and the error pages."""
+
+import logging
+
+from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from approvals.selectors import message_list
+from employers.decorators import current_employer
+from members.selectors import member_counts
+from remittance.selectors import employer_unallocated
+
+logger = logging.getLogger("gjj_portal.errors")
+
+# The modules of seed 001 §1.2, in the manual's order. A module links only once its business
+# is built (url name given); the others are listed without a link.
+MODULES = [
+    ("单位信息变更", None),
+    ("基数调整", None),
+    ("汇缴", None),
+    ("补缴", None),
+    ("缴存人信息变更", None),
+    ("单位信息查询", None),
+    ("缴存人登记", None),
+    ("缴存人信息查询", None),
+    ("缴存人状态变更", None),
+    ("缴存人单位调整", None),
+]
+
+
+@require_GET
+def home(request):
+    """单位业务首页 (seed 001 §1.2): header, module grid, task panels."""
+    if not request.user.is_agent:
+        return redirect("employers:center-home" if request.user.is_reviewer else "admin:index")
+    employer = current_employer(request)
+    context = {
+        "employer": employer,
+        "counts": member_counts(employer=employer),
+        "unallocated": employer_unallocated(employer=employer),
+        "modules": MODULES,
+        "messages_panel": message_list(employer=employer)[:5],
+    }
+    return render(request, "home.html", context)
+
+
+def _error(request, status: int, title: str, text: str):
+    context = {"status": status, "title": title, "text": text, "request_id": getattr(request, "request_id", "")}
+    return render(request, "error.html", context, status=status)
+
+
+@login_not_required
+def bad_request(request, exception=None):
+    return _error(request, 400, "请求有误", "提交的内容无法处理，请返回上一页重试。")
+
+
+@login_not_required
+def permission_denied(request, exception=None):
+    return _error(request, 403, "无权访问", "您没有办理此业务的权限。")
+
+
+@login_not_required
+def page_not_found(request, exception=None):
+    return _error(request, 404, "页面不存在", "您要访问的页面不存在，或不属于本单位。")
+
+
+@login_not_required
+def server_error(request):
+    """Rendered without context processors: the database may be what failed."""
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    context = {
+        "status": 500, "title": "系统繁忙", "text": "系统处理出错，请稍后重试。如需联系中心，请提供下方的请求编号。",
+        "request_id": getattr(request, "request_id", ""),
+    }
+    return HttpResponseServerError(loader.get_template("error_500.html").render(context))

@@ -1,0 +1,114 @@
+"""缴存人 (members) and their personal accounts at one employer."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from django.db import models
+
+from employers.models import Employer
+from gjj_portal.crypto import EncryptedAttribute, blind_index, mask_id
+
+
+class MemberQuerySet(models.QuerySet):
+    def for_employer(self, employer: Employer) -> "MemberQuerySet":
+        return self.filter(employer=employer)
+
+    def by_id_number(self, id_number: str) -> "MemberQuerySet":
+        """Find by 身份证号 through the keyed blind index; the number itself is never queried."""
+        return self.filter(id_index=blind_index(id_number.strip().upper()))
+
+    def normal(self) -> "MemberQuerySet":
+        return self.filter(status=Member.Status.NORMAL)
+
+
+class Member(models.Model):
+    """缴存人 with a personal account (个人账号) at one employer."""
+
+    class Status(models.TextChoices):
+        NORMAL = "normal", "正常"
+        SEALED = "sealed", "封存"
+        CLOSED = "closed", "销户"
+
+    class IdType(models.TextChoices):
+        RESIDENT = "resident", "居民身份证"
+
+    class Gender(models.TextChoices):
+        MALE = "M", "男"
+        FEMALE = "F", "女"
+
+    ALLOWED = {
+        Status.NORMAL: {Status.SEALED},
+        Status.SEALED: {Status.NORMAL, Status.CLOSED},
+        Status.CLOSED: set(),
+    }
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="members")
+    account_no = models.CharField("个人账号", max_length=20, unique=True)
+    name = models.CharField("姓名", max_length=50)
+    id_type = models.CharField("证件类型", max_length=10, choices=IdType.choices, default=IdType.RESIDENT)
+    id_number_enc = models.TextField("证件号码（加密）", editable=False)
+    id_number = EncryptedAttribute("id_number_enc")
+    id_index = models.CharField("证件号码索引", max_length=64, db_index=True, editable=False)
+    id_masked = models.CharField("证件号码", max_length=20, editable=False)
+    gender = models.CharField("性别", max_length=1, choices=Gender.choices)
+    birth_date = models.DateField("出生日期")
+    phone_enc = models.TextField("手机号码（加密）", blank=True, editable=False)
+    phone = EncryptedAttribute("phone_enc")
+    base = models.DecimalField("缴存基数", max_digits=14, decimal_places=2)
+    employer_rate = models.DecimalField("单位缴存比例", max_digits=5, decimal_places=4)
+    member_rate = models.DecimalField("个人缴存比例", max_digits=5, decimal_places=4)
+    employer_amount = models.DecimalField("单位月缴存额", max_digits=14, decimal_places=2)
+    member_amount = models.DecimalField("个人月缴存额", max_digits=14, decimal_places=2)
+    monthly_amount = models.DecimalField("月缴存额", max_digits=14, decimal_places=2)
+    status = models.CharField("账户状态", max_length=10, choices=Status.choices, default=Status.NORMAL)
+    seal_reason = models.CharField("封存原因", max_length=20, blank=True)
+    start_period = models.DateField("起缴年月")
+    paid_up_to = models.DateField("缴至年月", null=True, blank=True)
+    opened_on = models.DateField("开户日期", default=date.today)
+    # 缴存人信息变更 fields (seed 001 ch.10)
+    education = models.CharField("学历", max_length=20, blank=True)
+    landline = models.CharField("固定电话", max_length=20, blank=True)
+    postal_code = models.CharField("邮政编码", max_length=6, blank=True)
+    duty = models.CharField("职务", max_length=30, blank=True)
+    occupation = models.CharField("职业", max_length=30, blank=True)
+    title = models.CharField("职称", max_length=30, blank=True)
+    marital_status = models.CharField("婚姻状况", max_length=10, blank=True)
+    address = models.CharField("家庭住址", max_length=200, blank=True)
+    family_income = models.DecimalField("家庭月收入", max_digits=14, decimal_places=2, null=True, blank=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "缴存人"
+        verbose_name_plural = "缴存人"
+        ordering = ["account_no"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=["normal", "sealed", "closed"]), name="members_member_status_valid"),
+            models.CheckConstraint(condition=models.Q(base__gt=0), name="members_member_base_pos"),
+            models.CheckConstraint(
+                condition=models.Q(employer_amount__gte=0, member_amount__gte=0, monthly_amount__gte=0),
+                name="members_member_amounts_nonneg",
+            ),
+            # One open (not closed) account per person in the center.
+            models.UniqueConstraint(fields=["id_index"], condition=~models.Q(status="closed"), name="members_member_one_open_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_no} {self.name}"
+
+    def set_id_number(self, value: str) -> None:
+        """Store the 身份证号 encrypted, with its blind index and masked form."""
+        value = value.strip().upper()
+        self.id_number = value
+        self.id_index = blind_index(value)
+        self.id_masked = mask_id(value)
+
+    @property
+    def is_normal(self) -> bool:
+        return self.status == self.Status.NORMAL
+
+    @property
+    def total_rate(self) -> Decimal:
+        return self.employer_rate + self.member_rate

@@ -1,0 +1,51 @@
+"""Issue 2 in a real browser: the demo agent and reviewer log in with a one-time code."""
+
+import pytest
+from django.core.management import call_command
+
+from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
+from employers.models import User
+from tests.browser.helpers import agent_login, center_login
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo(settings):
+    settings.DEBUG = True
+    call_command("demo", stdout=open("/dev/null", "w"))
+    settings.DEBUG = False
+
+
+def test_agent_logs_in_and_sees_home_page(page, demo):
+    agent = User.objects.get(username="100001:jbr01")
+    agent_login(page, agent, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
+    page.get_by_role("heading", name="鄂尔多斯市示例能源有限公司").wait_for()
+    assert page.get_by_text("未分配金额").is_visible()
+    assert page.get_by_text("0.00 元").is_visible()
+    for panel in ("消息", "待办", "已办", "我发起的"):
+        assert page.get_by_role("heading", name=panel, exact=True).is_visible()
+
+
+def test_wrong_code_shows_a_chinese_refusal(page, demo):
+    page.goto("/login/")
+    page.get_by_label("缴存单位账号").fill("100001")
+    page.get_by_label("登录名称").fill("jbr01")
+    page.get_by_label("登录密码").fill(DEMO_PASSWORD)
+    page.get_by_label("验证码").fill("000000")
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.get_by_text("登录失败").wait_for()
+
+
+def test_reviewer_logs_in_at_center(page, demo):
+    reviewer = User.objects.get(username="shenhe01")
+    center_login(page, reviewer, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
+    page.get_by_role("heading", name="中心业务后台").wait_for()
+    assert page.get_by_text("鄂尔多斯市示例建设有限公司").is_visible()
+
+
+def test_logout_from_top_right_returns_to_login(page, demo):
+    agent = User.objects.get(username="100001:jbr01")
+    agent_login(page, agent, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
+    page.get_by_role("button", name="退出系统").click()
+    page.get_by_role("heading", name="缴存单位入口").wait_for()

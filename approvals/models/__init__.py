@@ -1,0 +1,5 @@
+"""Models of the approvals app, one module per concern."""
+
+from .message import Message
+
+__all__ = ["Message"]

@@ -76,8 +76,9 @@ def _flush_past_append_only_triggers():
     """Transactional tests empty every table between tests. On SQLite that is a DELETE, which
     the append-only triggers refuse (as they should in the product); lift them for the flush
     only. PostgreSQL flushes with TRUNCATE, which row triggers do not see."""
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    from django.db.backends.sqlite3.base import DatabaseWrapper
 
+    DatabaseOperations = DatabaseWrapper.ops_class
     original = DatabaseOperations.execute_sql_flush
 
     def execute_sql_flush(self, sql_list):

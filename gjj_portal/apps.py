@@ -8,7 +8,9 @@ class GjjPortalConfig(AppConfig):
     verbose_name = "平台"
 
     def ready(self) -> None:
-        from gjj_portal import checks  # noqa: F401  (registers system checks)
-        from gjj_portal import pdf
+        from gjj_portal import (
+            checks,  # noqa: F401  (registers system checks)
+            pdf,
+        )
 
         pdf.harden_reportlab()

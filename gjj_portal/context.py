@@ -10,13 +10,12 @@ class RequestContext:
     ip: str | None = None
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "gjj_request_context", default=RequestContext()
-)
+_EMPTY = RequestContext()
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("gjj_request_context", default=None)
 
 
 def current() -> RequestContext:
-    return _current.get()
+    return _current.get() or _EMPTY
 
 
 def activate(ctx: RequestContext) -> contextvars.Token:

@@ -112,3 +112,39 @@ class Member(models.Model):
     @property
     def total_rate(self) -> Decimal:
         return self.employer_rate + self.member_rate
+
+
+class MemberChange(models.Model):
+    """One change of a member's data or status, for 客户信息变更查询 and 账户状态变更查询 (seed 001 ch.7)."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open", "开户"
+        BASE = "base", "基数调整"
+        STATUS = "status", "状态变更"
+        INFO = "info", "信息变更"
+
+    KIND_VALUES = ["open", "base", "status", "info"]
+
+    member = models.ForeignKey(Member, verbose_name="缴存人", on_delete=models.PROTECT, related_name="changes")
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="member_changes")
+    kind = models.CharField("变更类型", max_length=10, choices=Kind.choices)
+    field = models.CharField("变更项目", max_length=30)
+    old = models.CharField("变更前", max_length=100, blank=True)
+    new = models.CharField("变更后", max_length=100, blank=True)
+    reason = models.CharField("变更原因", max_length=50, blank=True)
+    effective_period = models.DateField("生效年月", null=True, blank=True)
+    batch = models.ForeignKey("approvals.Batch", verbose_name="清册", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey("employers.User", verbose_name="办理人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    at = models.DateTimeField("变更时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "缴存人变更记录"
+        verbose_name_plural = "缴存人变更记录"
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=["open", "base", "status", "info"]), name="members_memberchange_kind_valid"),
+        ]
+        indexes = [models.Index(fields=["employer", "kind", "at"], name="members_change_emp_kind_at")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.get_kind_display()} {self.field}"

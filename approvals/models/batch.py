@@ -1,0 +1,168 @@
+"""清册 engine: a Batch of staged lines for one business type, and the import files behind it."""
+
+import json
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from employers.models import Employer, User
+from gjj_portal.crypto import EncryptedAttribute
+
+
+class Batch(models.Model):
+    """清册: the staged rows of one business at one employer, completed directly or sent for approval."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "录入中"
+        SUBMITTED = "submitted", "已提交审批"
+        COMPLETED = "completed", "已办结"
+        RETURNED = "returned", "已退回"
+        CANCELLED = "cancelled", "已作废"
+
+    EDITABLE = (Status.DRAFT, Status.RETURNED)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="batches")
+    agent = models.ForeignKey(User, verbose_name="经办人", on_delete=models.PROTECT, related_name="batches")
+    business_code = models.CharField("业务类型代码", max_length=40)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    summary = models.CharField("摘要", max_length=200, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    completed_at = models.DateTimeField("办结时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "清册"
+        verbose_name_plural = "清册"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted", "completed", "returned", "cancelled"]), name="approvals_batch_status_valid",
+            ),
+            # One editable 清册 per employer and business type: 录入清册 always lands in the same list.
+            models.UniqueConstraint(
+                fields=["employer", "business_code"], condition=Q(status__in=["draft", "returned"]), name="approvals_batch_one_open_per_type",
+            ),
+        ]
+        indexes = [models.Index(fields=["employer", "business_code", "status"], name="approvals_batch_emp_code")]
+
+    def __str__(self) -> str:
+        return f"清册 {self.pk}（{self.business_code}）"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+
+S = Batch.Status
+# Allowed status changes (STYLE.md §3). A returned batch is editable again and can be completed or resubmitted.
+BATCH_ALLOWED: dict[str, set[str]] = {
+    S.DRAFT: {S.SUBMITTED, S.COMPLETED, S.CANCELLED},
+    S.SUBMITTED: {S.COMPLETED, S.RETURNED, S.CANCELLED},
+    S.RETURNED: {S.DRAFT, S.SUBMITTED, S.COMPLETED, S.CANCELLED},
+    S.COMPLETED: set(),
+    S.CANCELLED: set(),
+}
+Batch.ALLOWED = BATCH_ALLOWED
+
+
+class BatchLine(models.Model):
+    """One staged row: the business's validated row as JSON (Decimals as strings).
+
+    Personal data (身份证号, 手机号) never sits in `data` in clear: it is encrypted in `secret`,
+    bound to the line's uuid (SEC-37); `data` carries only the masked form and the blind index."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    batch = models.ForeignKey(Batch, verbose_name="清册", on_delete=models.CASCADE, related_name="lines")
+    row_no = models.PositiveIntegerField("序号")
+    source_row = models.PositiveIntegerField("导入文件行号", null=True, blank=True)
+    key = models.CharField("去重键", max_length=80, help_text="同一清册内不得重复，例如证件号码索引或个人账号")
+    member = models.ForeignKey("members.Member", verbose_name="缴存人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    data = models.JSONField("清册数据", default=dict)
+    secret_enc = models.TextField("敏感数据（加密）", blank=True, editable=False)
+    secret_json = EncryptedAttribute("secret_enc")
+    amount = models.DecimalField("金额", max_digits=14, decimal_places=2, null=True, blank=True)
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "清册明细"
+        verbose_name_plural = "清册明细"
+        ordering = ["row_no", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "key"], name="approvals_batchline_unique_key"),
+            models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0), name="approvals_batchline_amount_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}-{self.row_no}"
+
+    @property
+    def secret(self) -> dict:
+        text = self.secret_json
+        return json.loads(text) if text else {}
+
+    @secret.setter
+    def secret(self, value: dict) -> None:
+        self.secret_json = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
+
+
+class BatchImport(models.Model):
+    """批量导入: one uploaded file, its check result and what was staged from it (SEC-28).
+
+    (employer, business type, SHA-256) is unique, so uploading the same file again shows this result."""
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", "已校验"
+        STAGED = "staged", "已录入清册"
+        STAGED_GOOD = "staged_good", "已录入正确行"
+        REJECTED = "rejected", "文件无法读取"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="batch_imports")
+    agent = models.ForeignKey(User, verbose_name="经办人", on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(Batch, verbose_name="清册", on_delete=models.SET_NULL, null=True, blank=True, related_name="imports")
+    business_code = models.CharField("业务类型代码", max_length=40)
+    file_name = models.CharField("文件名", max_length=200)
+    sha256 = models.CharField("文件摘要", max_length=64)
+    size = models.PositiveIntegerField("大小（字节）")
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.CHECKED)
+    row_count = models.PositiveIntegerField("数据行数", default=0)
+    good_count = models.PositiveIntegerField("正确行数", default=0)
+    # [{"row": 5, "column": "身份证号", "message": "校验位错误"}]
+    errors = models.JSONField("错误", default=list, blank=True)
+    notices = models.JSONField("已修正", default=list, blank=True)
+    # Good rows, cleaned, ready to stage; sensitive values encrypted as a whole (SEC-37).
+    rows_enc = models.TextField("校验通过的行（加密）", blank=True, editable=False)
+    rows_json = EncryptedAttribute("rows_enc")
+    content = models.BinaryField("原文件", editable=False)
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    staged_at = models.DateTimeField("录入时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "批量导入"
+        verbose_name_plural = "批量导入"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["employer", "business_code", "sha256"], name="approvals_batchimport_unique_file"),
+            models.CheckConstraint(
+                condition=Q(status__in=["checked", "staged", "staged_good", "rejected"]), name="approvals_batchimport_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def error_count(self) -> int:
+        return len({e["row"] for e in self.errors if e.get("row")})
+
+    @property
+    def rows(self) -> list[dict]:
+        text = self.rows_json
+        return json.loads(text) if text else []
+
+    @rows.setter
+    def rows(self, value: list[dict]) -> None:
+        self.rows_json = json.dumps(value, ensure_ascii=False) if value else ""

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Message
+from .models import Application, ApplicationStep, Archive, FlowSetting, Message
 
 
 @admin.register(Message)
@@ -12,4 +12,58 @@ class MessageAdmin(admin.ModelAdmin):
     readonly_fields = ("employer", "recipient", "business_name", "content", "channel", "created_at", "read_at")
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(FlowSetting)
+class FlowSettingAdmin(admin.ModelAdmin):
+    """The center decides per business type: approval or not, one or two steps, archives required."""
+
+    list_display = ("business_code", "needs_approval", "steps", "second_step_above", "archives_required", "archives_hint")
+    list_editable = ("needs_approval", "steps", "second_step_above", "archives_required")
+
+
+class ApplicationStepInline(admin.TabularInline):
+    model = ApplicationStep
+    extra = 0
+    can_delete = False
+    fields = ("round", "step_name", "action", "actor_name", "opinion", "acted_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    """Read-only: an application changes only through the flow (SEC-22)."""
+
+    list_display = ("pk", "business_name", "employer", "submitter", "status", "current_step", "steps_total", "submitted_at")
+    list_filter = ("status", "business_code")
+    search_fields = ("employer__account_no", "employer__name", "summary")
+    list_select_related = ("employer", "submitter")
+    inlines = [ApplicationStepInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Archive)
+class ArchiveAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "application", "employer", "content_type", "size", "uploaded_at")
+    list_select_related = ("application", "employer")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

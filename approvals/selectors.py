@@ -1,11 +1,186 @@
-"""Reads for the task panels."""
+"""Reads for the task panels, the application pages and the back-office queue."""
 
-from django.db.models import QuerySet
+from datetime import date
 
-from employers.models import Employer
+from django.db.models import Count, Q, QuerySet, Sum
 
-from .models import Message
+from approvals.models import Application, ApplicationStep, Archive, BatchLine, FlowSetting, Message
+from approvals.models.application import AWAITING_AGENT, FINISHED, PENDING_REVIEW
+from employers.models import Employer, User
 
 
 def message_list(*, employer: Employer) -> QuerySet[Message]:
     return Message.objects.filter(employer=employer).order_by("-created_at", "-pk")
+
+
+def message_get(*, employer: Employer, pk: int) -> Message:
+    return Message.objects.get(employer=employer, pk=pk)
+
+
+def message_unread_count(*, employer: Employer) -> int:
+    return Message.objects.filter(employer=employer, read_at__isnull=True).count()
+
+
+PANELS = {"messages": "消息", "todo": "待办", "done": "已办", "mine": "我发起的"}
+PANEL_SIZE = 5
+
+
+def task_panel_items(*, employer: Employer, agent: User, panel: str) -> QuerySet:
+    """The rows of one task panel: 消息, 待办 (waiting for the agent), 已办 (finished), 我发起的."""
+    if panel == "messages":
+        return message_list(employer=employer)
+    return application_list(employer=employer, panel=panel, agent=agent)
+
+
+def task_panels(*, employer: Employer, agent: User) -> dict:
+    """The four panels of the employer home page (seed 001 ch.2), five rows each."""
+    return {
+        "panels": [
+            {"key": key, "title": title, "items": list(task_panel_items(employer=employer, agent=agent, panel=key)[:PANEL_SIZE])}
+            for key, title in PANELS.items()
+        ],
+        "unread": message_unread_count(employer=employer),
+    }
+
+
+def flow_setting_get(*, business_code: str) -> FlowSetting:
+    """The center's setting for a business type; without a row, the registry's default (one step, no archives)."""
+    setting = FlowSetting.objects.filter(business_code=business_code).first()
+    if setting is not None:
+        return setting
+    from approvals import registry
+
+    try:
+        needs = bool(registry.get(business_code).needs_approval_default)
+    except (KeyError, LookupError):
+        needs = True
+    return FlowSetting(business_code=business_code, needs_approval=needs)
+
+
+def flow_needs_approval(*, business_code: str) -> bool:
+    """Whether the center wants this business type approved (for the 清册 engine: 【完成办理】 or 【提交审批】)."""
+    return flow_setting_get(business_code=business_code).needs_approval
+
+
+def _applications() -> QuerySet[Application]:
+    return Application.objects.select_related("employer", "submitter")
+
+
+def application_list(*, employer: Employer, panel: str | None = None, agent: User | None = None) -> QuerySet[Application]:
+    """The agent's panels: 待办 (waiting for the agent), 已办 (finished), 我发起的 (started by this agent)."""
+    qs = _applications().filter(employer=employer)
+    if panel == "todo":
+        qs = qs.filter(status__in=AWAITING_AGENT)
+    elif panel == "done":
+        qs = qs.filter(status__in=FINISHED)
+    elif panel == "mine":
+        qs = qs.filter(submitter=agent)
+    return qs.order_by("-updated_at", "-pk")
+
+
+def application_get(*, pk: int, employer: Employer | None = None) -> Application:
+    """One application; pass the employer for an agent (another employer's application is DoesNotExist → 404)."""
+    qs = _applications()
+    if employer is not None:
+        qs = qs.filter(employer=employer)
+    return qs.get(pk=pk)
+
+
+def application_queue(*, business_code: str = "", employer_query: str = "", status: str = "",
+                      date_from: date | None = None, date_to: date | None = None) -> QuerySet[Application]:
+    """The back-office queue: applications waiting for the center, filtered."""
+    qs = _applications().filter(status__in=[status] if status in PENDING_REVIEW else PENDING_REVIEW)
+    if business_code:
+        qs = qs.filter(business_code=business_code)
+    if employer_query:
+        qs = qs.filter(Q(employer__account_no=employer_query) | Q(employer__name__icontains=employer_query))
+    if date_from:
+        qs = qs.filter(submitted_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(submitted_at__date__lte=date_to)
+    return qs.order_by("submitted_at", "pk")
+
+
+def application_done_by(*, reviewer: User) -> QuerySet[Application]:
+    """The reviewer's own done list: applications where this reviewer passed or returned a step."""
+    ids = ApplicationStep.objects.filter(actor=reviewer, action__in=[ApplicationStep.Action.PASS, ApplicationStep.Action.RETURN])
+    return _applications().filter(pk__in=ids.values("application_id")).order_by("-updated_at", "-pk")
+
+
+def application_steps(*, application: Application) -> list[ApplicationStep]:
+    return list(application.steps.select_related("actor").order_by("acted_at", "pk"))
+
+
+def archive_list(*, application: Application) -> QuerySet[Archive]:
+    return application.archives.order_by("uploaded_at", "pk")
+
+
+def archive_get(*, pk: int, employer: Employer | None = None) -> Archive:
+    """An archive; pass the employer for an agent (another employer's archive is DoesNotExist → 404)."""
+    qs = Archive.objects.select_related("application")
+    if employer is not None:
+        qs = qs.filter(employer=employer)
+    return qs.get(pk=pk)
+
+
+def flow_chart(*, application: Application, steps: list[ApplicationStep] | None = None) -> list[dict]:
+    """The 流程图 as nodes for the template: every act so far, then the steps still to come.
+
+    Each node: name, state (done / returned / ended / current / todo), actor, time, decision, opinion."""
+    steps = application_steps(application=application) if steps is None else steps
+    nodes = [
+        {
+            "name": step.step_name, "actor": step.actor_name, "time": step.acted_at, "decision": step.get_action_display(),
+            "opinion": step.opinion, "round": step.round,
+            "state": {"return": "returned", "end": "ended"}.get(step.action, "done"),
+        }
+        for step in steps
+    ]
+    status = application.status
+    S = Application.Status
+    if status == S.DRAFT:
+        nodes.append({"name": "经办人提交", "state": "current", "decision": "待提交"})
+    elif status == S.RETURNED:
+        nodes.append({"name": "经办人修改", "state": "current", "decision": "待经办人修改后重新提交"})
+    if status in PENDING_REVIEW:
+        for no in range(application.current_step, application.steps_total + 1):
+            state = "current" if no == application.current_step else "todo"
+            nodes.append({"name": Application.STEP_NAMES.get(no, f"第{no}步"), "state": state,
+                          "decision": "待审核" if state == "current" else ""})
+    if status in (S.DRAFT, S.RETURNED, *PENDING_REVIEW):
+        nodes.append({"name": "办结", "state": "todo", "decision": ""})
+    elif status == S.APPROVED:
+        nodes.append({"name": "办结", "state": "done", "decision": "审批通过，业务已办理", "time": application.finished_at})
+    return nodes
+
+
+def application_lines(*, application: Application) -> dict:
+    """What the reviewer checks: the 清册 lines (a queryset to page), their column headers and totals;
+    or, for an application without a 清册, its payload as label/value pairs."""
+    from approvals import registry
+
+    try:
+        business = registry.get(application.business_code)
+    except (KeyError, LookupError):
+        business = None
+    # The 清册 table's columns (header, key), else the import template's columns.
+    columns = [(c.key, c.header) for c in (getattr(business, "display_columns", None) or getattr(business, "columns", None) or [])]
+    labels = dict(columns)
+    if application.batch_id is None:
+        payload = [(labels.get(key, key), value) for key, value in (application.payload or {}).items()]
+        return {"rows": None, "payload": payload, "labels": [], "keys": [], "totals": [], "detail_template": None}
+    rows = BatchLine.objects.filter(batch_id=application.batch_id).order_by("row_no", "pk")
+    summary = rows.aggregate(count=Count("pk"), amount=Sum("amount"))
+    totals = [("合计人数", summary["count"])]
+    if summary["amount"] is not None:
+        totals.append(("合计金额", f"{summary['amount']:,.2f}"))
+    keys = [key for key, _ in columns] or sorted({k for line in rows[:50] for k in line.data})
+    return {
+        "rows": rows, "payload": [], "keys": keys, "labels": [labels.get(k, k) for k in keys], "totals": totals,
+        "detail_template": getattr(business, "detail_template", "") or None,
+    }
+
+
+def line_cells(*, lines, keys: list[str]) -> list[dict]:
+    """A generic table of a page of lines: each line's JSON values in the column order."""
+    return [{"no": line.row_no, "cells": [line.data.get(key, "") for key in keys]} for line in lines]

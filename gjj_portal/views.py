@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from approvals.selectors import message_list
+from approvals.selectors import task_panels
 from employers.decorators import current_employer
 from members.selectors import member_counts
 from remittance.selectors import employer_unallocated
@@ -40,7 +40,7 @@ def home(request):
         "counts": member_counts(employer=employer),
         "unallocated": employer_unallocated(employer=employer),
         "modules": MODULES,
-        "messages_panel": message_list(employer=employer)[:5],
+        "panels": task_panels(employer=employer, agent=request.user),
     }
     return render(request, "home.html", context)
 

@@ -1,0 +1,60 @@
+"""Forms of the approval flow: 电子档案 upload, 审批意见, and the back-office queue filter."""
+
+from django import forms
+
+from approvals.models import Application
+from approvals.models.application import PENDING_REVIEW
+from approvals.services.archive import MAX_FILES_PER_REQUEST
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """Several files in one field; the count is checked before any file is looked at."""
+
+    widget = MultipleImageInput
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if not files:
+            raise forms.ValidationError("请选择要上传的图片。", code="required")
+        if len(files) > MAX_FILES_PER_REQUEST:
+            raise forms.ValidationError(f"一次最多只能添加{MAX_FILES_PER_REQUEST}张图片，请分批上传。", code="too_many")
+        return [super(MultipleImageField, self).clean(f, initial) for f in files]
+
+
+class ArchiveUploadForm(forms.Form):
+    """【添加档案】: up to 10 JPG/PNG images at a time (seed 000 step 3)."""
+
+    files = MultipleImageField(
+        label="电子档案", widget=MultipleImageInput(attrs={"accept": "image/jpeg,image/png"}),
+        help_text=f"JPG或PNG图片，一次最多{MAX_FILES_PER_REQUEST}张，每张不超过5MB。",
+    )
+
+
+class DecisionForm(forms.Form):
+    """【通过】/【退回】 with an opinion; the version is the one the reviewer saw (a stale page loses)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    opinion = forms.CharField(
+        label="审批意见", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="退回时必须填写，说明需要经办人修改的内容。",
+        error_messages={"max_length": "审批意见最多500字。"},
+    )
+
+
+class QueueFilterForm(forms.Form):
+    business_code = forms.ChoiceField(label="业务类型", required=False)
+    employer = forms.CharField(label="单位账号或名称", max_length=50, required=False)
+    status = forms.ChoiceField(
+        label="状态", required=False,
+        choices=[("", "全部")] + [(s.value, s.label) for s in Application.Status if s in PENDING_REVIEW],
+    )
+    date_from = forms.DateField(label="提交日期自", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, business_choices: list[tuple[str, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["business_code"].choices = [("", "全部")] + list(business_choices)

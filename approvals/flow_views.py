@@ -1,0 +1,341 @@
+"""Views of the approval flow: the agent's task panels and application pages, 电子档案, and the back-office /center/.
+
+Thin: check access, parse the form, call one service, render or redirect (STYLE.md §2)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from approvals import selectors
+from approvals.flow_forms import ArchiveUploadForm, DecisionForm, QueueFilterForm
+from approvals.models import Application, Archive, Message
+from approvals.selectors import PANEL_SIZE, PANELS
+from approvals.services.archive import archive_add, archive_delete, archive_path
+from approvals.services.flow import application_end, application_pass, application_resubmit, application_return
+from approvals.services.message import message_mark_read
+from employers.decorators import agent_required, current_employer, reviewer_required
+from gjj_portal import audit
+from gjj_portal.errors import BusinessError
+
+PAGE_SIZE = 20
+LINES_PAGE_SIZE = 50
+CHANGED = "applications-changed"
+
+
+def wants_partial(request) -> bool:
+    """A fragment for htmx; history restores get the full page (STYLE.md §5)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _status_for(error: BusinessError) -> int:
+    return {"forbidden": 403, "conflict": 409}.get(error.code, 200)
+
+
+def _page(request, queryset, size: int = PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _not_found(request, what: str):
+    audit.record("authz.denied", actor=request.user, outcome="denied", data={"path": request.path[:200], "object": what})
+    raise Http404("页面不存在")
+
+
+def _agent_application(request, pk: int) -> Application:
+    try:
+        return selectors.application_get(pk=pk, employer=current_employer(request))
+    except Application.DoesNotExist:
+        _not_found(request, "application")
+
+
+def _panel_items(request, panel: str):
+    return selectors.task_panel_items(employer=current_employer(request), agent=request.user, panel=panel)
+
+
+# ---- the employer's task panels -------------------------------------------------------------
+
+@agent_required
+@require_GET
+def panel(request, panel: str):
+    """One panel of the home page as a fragment; it re-fetches itself when applications or messages change."""
+    if panel not in PANELS:
+        raise Http404("页面不存在")
+    context = {"panel": {"key": panel, "title": PANELS[panel], "items": list(_panel_items(request, panel)[:PANEL_SIZE])}}
+    return render(request, "approvals/task_panels.html#task-panel", context)
+
+
+@agent_required
+@require_GET
+@vary_on_headers("HX-Request")
+def task_list(request, panel: str):
+    """【更多】: the panel's whole history, paged."""
+    if panel not in PANELS:
+        raise Http404("页面不存在")
+    context = {"panel_key": panel, "title": PANELS[panel], "page": _page(request, _panel_items(request, panel))}
+    template = "approvals/task_list.html#task-table" if wants_partial(request) else "approvals/task_list.html"
+    return render(request, template, context)
+
+
+@agent_required
+@require_GET
+@vary_on_headers("HX-Request")
+def message_detail(request, pk: int):
+    """Opening a message shows 业务名称, 消息内容, 时间, 推送渠道 and marks it read."""
+    try:
+        message = selectors.message_get(employer=current_employer(request), pk=pk)
+    except Message.DoesNotExist:
+        _not_found(request, "message")
+    was_unread = message.read_at is None
+    message_mark_read(message=message)
+    template = "approvals/message_detail.html#message-card" if wants_partial(request) else "approvals/message_detail.html"
+    response = render(request, template, {"message": message})
+    if was_unread:
+        trigger_client_event(response, "messages-changed")
+    return response
+
+
+# ---- the agent's application page -------------------------------------------------------------
+
+def _batch_url(application: Application) -> str:
+    """The 清册 page of a batch application, where a returned batch is edited (the 清册 engine's URL)."""
+    if getattr(application, "batch_id", None) is None:
+        return ""
+    try:
+        return reverse("approvals:batch-detail", args=[application.batch_id])
+    except NoReverseMatch:
+        return ""
+
+
+def _application_context(application: Application) -> dict:
+    steps = selectors.application_steps(application=application)
+    return {
+        "application": application,
+        "steps": steps,
+        "chart": selectors.flow_chart(application=application, steps=steps),
+        "archives": list(selectors.archive_list(application=application)),
+        "batch_url": _batch_url(application),
+    }
+
+
+@agent_required
+@require_GET
+@vary_on_headers("HX-Request")
+def application_detail(request, pk: int):
+    """From 待办 / 已办 / 我发起的: the application, its 流程图, its 电子档案 and the actions it allows."""
+    application = _agent_application(request, pk)
+    context = _application_context(application) | {"upload_form": ArchiveUploadForm(), "editing": request.GET.get("edit") == "1"}
+    template = "approvals/application_detail.html#application-body" if wants_partial(request) else "approvals/application_detail.html"
+    return render(request, template, context)
+
+
+def _after_agent_action(request, application: Application, event: str = CHANGED):
+    if wants_partial(request):
+        context = _application_context(application) | {"upload_form": ArchiveUploadForm()}
+        response = render(request, "approvals/application_detail.html#application-body", context)
+        return trigger_client_event(response, event)
+    return redirect("flow:application-detail", pk=application.pk)
+
+
+@agent_required
+@require_POST
+def archive_upload(request, pk: int):
+    """【添加档案】 (and, after 【编辑】, 【添加档案】 again)."""
+    application = _agent_application(request, pk)
+    form = ArchiveUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            added = archive_add(application=application, agent=request.user, files=form.cleaned_data["files"])
+        except BusinessError as error:
+            if error.code in ("forbidden", "conflict"):
+                return _agent_refusal(request, application, error)
+            form.add_error("files", str(error))
+        else:
+            messages.success(request, f"已添加{len(added)}张电子档案。")
+            return _after_agent_action(request, application, "archives-changed")
+    context = _application_context(application) | {"upload_form": form, "editing": True}
+    template = "approvals/application_detail.html#application-body" if wants_partial(request) else "approvals/application_detail.html"
+    return render(request, template, context)
+
+
+@agent_required
+@require_POST
+def archive_remove(request, pk: int, archive_pk: int):
+    """【编辑】 → × removes one image before 【提交审批】."""
+    application = _agent_application(request, pk)
+    try:
+        archive = application.archives.get(pk=archive_pk)
+    except Archive.DoesNotExist:
+        _not_found(request, "archive")
+    try:
+        archive_delete(archive=archive, agent=request.user)
+    except BusinessError as error:
+        return _agent_refusal(request, application, error)
+    return _after_agent_action(request, application, "archives-changed")
+
+
+def _agent_refusal(request, application: Application, error: BusinessError):
+    if error.code == "forbidden":
+        raise PermissionDenied(str(error))
+    status = _status_for(error)
+    if status == 200 and not wants_partial(request):
+        messages.error(request, str(error))
+        return redirect("flow:application-detail", pk=application.pk)
+    context = _application_context(application) | {"upload_form": ArchiveUploadForm(), "error": str(error)}
+    template = "approvals/application_detail.html#application-body" if wants_partial(request) else "approvals/application_detail.html"
+    # htmx 2 does not swap 4xx: a refused fragment comes back as 200 with the message inside.
+    return render(request, template, context, status=200 if wants_partial(request) else status)
+
+
+@agent_required
+@require_POST
+def application_submit_view(request, pk: int):
+    """【提交审批】 of a draft or a returned application."""
+    application = _agent_application(request, pk)
+    try:
+        application = application_resubmit(application=application, agent=request.user)
+    except BusinessError as error:
+        return _agent_refusal(request, application, error)
+    messages.success(request, "已提交中心审批。")
+    return _after_agent_action(request, application)
+
+
+@agent_required
+@require_POST
+def application_end_view(request, pk: int):
+    """【结束流程】 (seed 001 §2.2)."""
+    application = _agent_application(request, pk)
+    try:
+        application = application_end(application=application, agent=request.user)
+    except BusinessError as error:
+        return _agent_refusal(request, application, error)
+    messages.success(request, "流程已结束，可重新申请。")
+    return _after_agent_action(request, application)
+
+
+@require_GET
+def archive_file(request, pk: int):
+    """An archive image, only to its employer's agents and to reviewers; never rendered as a page (SEC-27)."""
+    user = request.user
+    if user.is_agent:
+        try:
+            archive = selectors.archive_get(pk=pk, employer=user.employer)
+        except Archive.DoesNotExist:
+            _not_found(request, "archive")
+    elif user.is_reviewer:
+        try:
+            archive = selectors.archive_get(pk=pk)
+        except Archive.DoesNotExist:
+            raise Http404("页面不存在")
+    else:
+        audit.record("authz.denied", actor=user, outcome="denied", data={"path": request.path[:200]})
+        raise PermissionDenied("无权查看电子档案。")
+    try:
+        handle = archive_path(archive).open("rb")
+    except FileNotFoundError:
+        raise Http404("档案文件不存在")
+    response = FileResponse(handle, content_type=archive.content_type, filename=archive.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+# ---- the back-office /center/ -----------------------------------------------------------------
+
+def _business_choices() -> list[tuple[str, str]]:
+    from approvals import registry
+
+    return [(b.code, b.name) for b in registry.all()]
+
+
+@reviewer_required
+@require_GET
+@vary_on_headers("HX-Request")
+def center_queue(request):
+    """待审批的业务申请, filtered by business type, employer, date and status."""
+    form = QueueFilterForm(request.GET or None, business_choices=_business_choices())
+    filters = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {"business_code": data["business_code"], "employer_query": data["employer"].strip(), "status": data["status"],
+                   "date_from": data["date_from"], "date_to": data["date_to"]}
+    page = _page(request, selectors.application_queue(**filters))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    template = "approvals/center_queue.html#queue-table" if wants_partial(request) else "approvals/center_queue.html"
+    return render(request, template, context)
+
+
+@reviewer_required
+@require_GET
+def center_done(request):
+    """The reviewer's own done list."""
+    page = _page(request, selectors.application_done_by(reviewer=request.user))
+    return render(request, "approvals/center_done.html", {"page": page})
+
+
+def _reviewer_application(pk: int) -> Application:
+    try:
+        return selectors.application_get(pk=pk)
+    except Application.DoesNotExist:
+        raise Http404("页面不存在")
+
+
+def _center_context(request, application: Application, form: DecisionForm | None = None) -> dict:
+    lines = selectors.application_lines(application=application)
+    lines_page = _page(request, lines["rows"], LINES_PAGE_SIZE) if lines["rows"] is not None else None
+    return _application_context(application) | {
+        "form": form or DecisionForm(initial={"version": application.version}),
+        "lines": lines,
+        "lines_page": lines_page,
+        "line_cells": selectors.line_cells(lines=lines_page.object_list, keys=lines["keys"]) if lines_page is not None else [],
+    }
+
+
+@reviewer_required
+@require_GET
+@vary_on_headers("HX-Request")
+def center_application(request, pk: int):
+    """The application for review: employer, 清册 lines (paged), totals, archives, earlier opinions, 流程图."""
+    application = _reviewer_application(pk)
+    context = _center_context(request, application)
+    template = "approvals/center_application.html#lines-table" if wants_partial(request) else "approvals/center_application.html"
+    return render(request, template, context)
+
+
+def _decide(request, pk: int, service, done_text: str):
+    application = _reviewer_application(pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return render(request, "approvals/center_application.html", _center_context(request, application, form))
+    try:
+        service(application=application, reviewer=request.user, version=form.cleaned_data["version"],
+                opinion=form.cleaned_data["opinion"])
+    except BusinessError as error:
+        if error.code == "forbidden":
+            raise PermissionDenied(str(error))
+        application.refresh_from_db()
+        form.add_error(None, str(error))
+        return render(request, "approvals/center_application.html", _center_context(request, application, form),
+                      status=_status_for(error))
+    messages.success(request, done_text)
+    return redirect("flow:center-queue")
+
+
+@reviewer_required
+@require_POST
+def center_pass(request, pk: int):
+    """【通过】: the last step applies the business."""
+    return _decide(request, pk, application_pass, "已审批通过。")
+
+
+@reviewer_required
+@require_POST
+def center_return(request, pk: int):
+    """【退回】 with an opinion."""
+    return _decide(request, pk, application_return, "已退回经办人。")

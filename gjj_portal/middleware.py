@@ -1,15 +1,12 @@
 """Cross-cutting middleware: request ids and client IPs for logs and audit, no-store caching."""
 
 import ipaddress
-import logging
 import uuid
 
 from django.conf import settings
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from gjj_portal import context
-
-logger = logging.getLogger("gjj_portal.request")
 
 
 def client_ip(request) -> str | None:
@@ -26,7 +23,10 @@ def client_ip(request) -> str | None:
 
 
 class RequestIdMiddleware:
-    """Give every request an id, shown on error pages and carried by every log line."""
+    """Give every request an id, shown on error pages and carried by every log line.
+
+    Unhandled exceptions are logged once, by django.request, with this id (SEC-03).
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -40,12 +40,6 @@ class RequestIdMiddleware:
             context.deactivate(token)
         response["X-Request-ID"] = request.request_id
         return response
-
-    def process_exception(self, request, exception):
-        logger.error(
-            "unhandled exception %s", type(exception).__name__, exc_info=exception,
-            extra={"request_id": getattr(request, "request_id", "")},
-        )
 
 
 class NoStoreMiddleware:

@@ -204,6 +204,7 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "gjj_portal.csrf.csrf_failure"
 GJJ_SESSION_IDLE_MINUTES = int(env("GJJ_SESSION_IDLE_MINUTES", "30"))
 GJJ_SESSION_ABSOLUTE_HOURS = int(env("GJJ_SESSION_ABSOLUTE_HOURS", "8"))
 SESSION_COOKIE_AGE = GJJ_SESSION_ABSOLUTE_HOURS * 3600
@@ -277,7 +278,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("GJJ_LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # The request id is stamped at the logger, so every handler (and the tests' caplog) sees it.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False, "filters": ["request_id"]},
         "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

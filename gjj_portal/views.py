@@ -18,10 +18,10 @@ logger = logging.getLogger("gjj_portal.errors")
 MODULES = [
     ("单位信息变更", None),
     ("基数调整", None),
-    ("汇缴", None),
+    ("汇缴", "remittance:index"),
     ("补缴", None),
     ("缴存人信息变更", None),
-    ("单位信息查询", None),
+    ("单位信息查询", "remittance:query"),
     ("缴存人登记", None),
     ("缴存人信息查询", None),
     ("缴存人状态变更", None),

@@ -5,24 +5,30 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from employers.models import Employer, User
 from gjj_portal.errors import BusinessError
 from members.models import Member
 
-from .models import Account, Entry, Line
+from .models import Account, Entry, Line, SerialCounter
 
 ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
 class Leg:
-    account: Account
+    """One line to post. account and member may be given as instances or as primary keys (bulk postings)."""
+
+    account: Account | int
     amount: Decimal
-    member: Member | None = None
+    member: Member | int | None = None
     interest: Decimal = ZERO
+
+
+def _pk(value) -> int | None:
+    return value if value is None or isinstance(value, int) else value.pk
 
 
 def bank_account() -> Account:
@@ -44,12 +50,35 @@ def member_account(member: Member) -> Account:
     return account
 
 
+def next_number(scope: str, day: date) -> int:
+    """The next number of a scope on a day, from a counter row held locked until commit.
+
+    The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite IMMEDIATE), so two
+    postings never read the same number; a rolled-back posting leaves a gap, never a reuse.
+    """
+    with transaction.atomic():
+        counter, _ = SerialCounter.objects.get_or_create(scope=scope, day=day)
+        SerialCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+        return SerialCounter.objects.values_list("last", flat=True).get(pk=counter.pk)
+
+
 def next_serial_no(day: date) -> str:
     """流水号: the posting date and a number that is never reused (YYYYMMDD + 8 digits)."""
-    prefix = day.strftime("%Y%m%d")
-    last = Entry.objects.filter(serial_no__startswith=prefix).order_by("-serial_no").values_list("serial_no", flat=True).first()
-    number = int(last[8:]) + 1 if last else 1
-    return f"{prefix}{number:08d}"
+    return f"{day:%Y%m%d}{next_number('entry', day):08d}"
+
+
+def member_account_ids(member_ids: list[int]) -> dict[int, int]:
+    """Personal accounts for many members at once (created where missing): member id -> account id."""
+    found = dict(Account.objects.filter(kind=Account.Kind.MEMBER, member_id__in=member_ids).values_list("member_id", "pk"))
+    missing = [pk for pk in member_ids if pk not in found]
+    if missing:
+        rows = Member.objects.filter(pk__in=missing).values_list("pk", "employer_id", "account_no", "name")
+        Account.objects.bulk_create(
+            [Account(kind=Account.Kind.MEMBER, member_id=pk, employer_id=emp, name=f"{no} {name}") for pk, emp, no, name in rows],
+            batch_size=2000,
+        )
+        found.update(Account.objects.filter(kind=Account.Kind.MEMBER, member_id__in=missing).values_list("member_id", "pk"))
+    return found
 
 
 def _check_money(value: Decimal) -> None:
@@ -88,7 +117,7 @@ def entry_post(
             interest=sum((leg.interest for leg in legs if leg.interest > 0), ZERO),
         )
         Line.objects.bulk_create(
-            [Line(entry=entry, account=leg.account, member=leg.member, amount=leg.amount, interest=leg.interest) for leg in legs],
+            [Line(entry=entry, account_id=_pk(leg.account), member_id=_pk(leg.member), amount=leg.amount, interest=leg.interest) for leg in legs],
             batch_size=2000,
         )
     return entry
@@ -98,3 +127,31 @@ def account_balance(account: Account) -> Decimal:
     """What the center owes on a liability account (positive), from the journal."""
     total = Line.objects.filter(account=account).aggregate(total=Sum("amount", default=ZERO))["total"]
     return -total if account.kind != Account.Kind.BANK else total
+
+
+def reconcile() -> list[str]:
+    """Check the journal: every entry balances and has two lines or more, the books balance as a
+    whole, no employer's 未分配金额 is negative, and every allocated assessment matches its entry."""
+    from .models import Assessment
+
+    problems: list[str] = []
+    for serial_no, total, count in (
+        Entry.objects.annotate(total=Sum("lines__amount", default=ZERO), count=Count("lines"))
+        .exclude(total=ZERO, count__gte=2)
+        .values_list("serial_no", "total", "count")
+    ):
+        problems.append(f"流水 {serial_no}: 明细合计 {total}，明细 {count} 条")
+    grand = Line.objects.aggregate(total=Sum("amount", default=ZERO))["total"]
+    if grand != ZERO:
+        problems.append(f"全部明细合计 {grand}，借贷不平衡")
+    for account_name, total in (
+        Line.objects.filter(account__kind=Account.Kind.UNALLOCATED)
+        .values("account__name").annotate(total=Sum("amount")).filter(total__gt=ZERO).values_list("account__name", "total")
+    ):
+        problems.append(f"{account_name} 为负数：{-total}")
+    for period, amount, entry_amount in (
+        Assessment.objects.filter(status=Assessment.Status.ALLOCATED).exclude(amount=F("entry__amount"))
+        .values_list("period", "amount", "entry__amount")
+    ):
+        problems.append(f"{period:%Y年%m月} 核定金额 {amount} 与分配流水 {entry_amount} 不符")
+    return problems

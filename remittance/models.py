@@ -7,6 +7,8 @@ center's bank account is an asset (debit balance); an employer's 未分配金额
 account are what the center owes (credit balances, shown as positive figures).
 """
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 
@@ -98,3 +100,160 @@ class Line(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry.serial_no} {self.account} {self.amount}"
+
+
+class SerialCounter(models.Model):
+    """The last number issued per (scope, day): locked and incremented, so a number is never issued twice."""
+
+    scope = models.CharField("编号类别", max_length=12)
+    day = models.DateField("日期")
+    last = models.PositiveBigIntegerField("已用序号", default=0)
+
+    class Meta:
+        verbose_name = "编号计数器"
+        verbose_name_plural = "编号计数器"
+        constraints = [models.UniqueConstraint(fields=["scope", "day"], name="remittance_serialcounter_scope_day")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.day} {self.last}"
+
+
+class Assessment(models.Model):
+    """汇缴核定: one month's due amount and headcount, fixed from a snapshot of the normal members."""
+
+    class Status(models.TextChoices):
+        ASSESSED = "assessed", "已核定"
+        ALLOCATED = "allocated", "已分配"
+        DELETED = "deleted", "已删除"
+
+    ALLOWED = {
+        Status.ASSESSED: {Status.ALLOCATED, Status.DELETED},
+        Status.ALLOCATED: set(),
+        Status.DELETED: set(),
+    }
+
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="assessments")
+    period = models.DateField("汇缴年月")
+    serial_no = models.CharField("核定流水号", max_length=24, unique=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ASSESSED)
+    headcount = models.PositiveIntegerField("汇缴人数")
+    amount = models.DecimalField("汇缴金额", max_digits=14, decimal_places=2)
+    employer_total = models.DecimalField("单位部分合计", max_digits=14, decimal_places=2)
+    member_total = models.DecimalField("个人部分合计", max_digits=14, decimal_places=2)
+    prev_headcount = models.PositiveIntegerField("上月汇缴人数", default=0)
+    prev_amount = models.DecimalField("上月汇缴金额", max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    added_headcount = models.PositiveIntegerField("本月增加人数", default=0)
+    added_amount = models.DecimalField("本月增加金额", max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    removed_headcount = models.PositiveIntegerField("本月减少人数", default=0)
+    removed_amount = models.DecimalField("本月减少金额", max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    assessed_by = models.ForeignKey(User, verbose_name="经办人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    assessed_on = models.DateField("核定日期")
+    created_at = models.DateTimeField("核定时间", auto_now_add=True)
+    entry = models.OneToOneField(Entry, verbose_name="分配流水", on_delete=models.PROTECT, null=True, blank=True, related_name="assessment")
+
+    class Meta:
+        verbose_name = "汇缴核定"
+        verbose_name_plural = "汇缴核定"
+        ordering = ["-period"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["assessed", "allocated", "deleted"]), name="remittance_assessment_status_valid"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0, employer_total__gte=0, member_total__gte=0, prev_amount__gte=0, added_amount__gte=0, removed_amount__gte=0),
+                name="remittance_assessment_amounts_nonneg",
+            ),
+            models.CheckConstraint(condition=Q(period__day=1), name="remittance_assessment_period_first_day"),
+            models.UniqueConstraint(fields=["employer", "period"], condition=~Q(status="deleted"), name="remittance_assessment_one_per_month"),
+            models.CheckConstraint(condition=Q(status="allocated", entry__isnull=False) | (~Q(status="allocated") & Q(entry__isnull=True)), name="remittance_assessment_entry_iff_allocated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employer.account_no} {self.period:%Y年%m月} {self.get_status_display()}"
+
+
+class AssessmentLine(models.Model):
+    """One normal member as assessed: base, rates and both parts of the monthly amount."""
+
+    assessment = models.ForeignKey(Assessment, verbose_name="汇缴核定", on_delete=models.PROTECT, related_name="lines")
+    member = models.ForeignKey(Member, verbose_name="缴存人", on_delete=models.PROTECT, related_name="assessment_lines")
+    account_no = models.CharField("个人账号", max_length=20)
+    name = models.CharField("姓名", max_length=50)
+    base = models.DecimalField("缴存基数", max_digits=14, decimal_places=2)
+    employer_rate = models.DecimalField("单位缴存比例", max_digits=5, decimal_places=4)
+    member_rate = models.DecimalField("个人缴存比例", max_digits=5, decimal_places=4)
+    employer_amount = models.DecimalField("单位月缴存额", max_digits=14, decimal_places=2)
+    member_amount = models.DecimalField("个人月缴存额", max_digits=14, decimal_places=2)
+    amount = models.DecimalField("月缴存额", max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = "汇缴核定明细"
+        verbose_name_plural = "汇缴核定明细"
+        ordering = ["account_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "member"], name="remittance_assessmentline_one_per_member"),
+            models.CheckConstraint(condition=Q(employer_amount__gte=0, member_amount__gte=0, amount__gte=0), name="remittance_assessmentline_amounts_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_no} {self.name} {self.amount}"
+
+
+class Payment(models.Model):
+    """缴款: money the employer's bank paid in, recorded by a center reviewer."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "手工录入"
+        STATEMENT = "statement", "银行对账单导入"
+
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField("缴款金额", max_digits=14, decimal_places=2)
+    value_date = models.DateField("到账日期")
+    bank_serial_no = models.CharField("银行流水号", max_length=40)
+    source = models.CharField("来源", max_length=10, choices=Source.choices, default=Source.MANUAL)
+    entry = models.OneToOneField(Entry, verbose_name="缴款流水", on_delete=models.PROTECT, related_name="payment")
+    recorded_by = models.ForeignKey(User, verbose_name="录入人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "缴款"
+        verbose_name_plural = "缴款"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["bank_serial_no"], name="remittance_payment_unique_bank_serial"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="remittance_payment_amount_pos"),
+            models.CheckConstraint(condition=Q(source__in=["manual", "statement"]), name="remittance_payment_source_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank_serial_no} {self.amount}"
+
+
+class Receipt(models.Model):
+    """A printed document frozen as it was first printed (STYLE.md §7): never edited, reprinted from here."""
+
+    class Kind(models.TextChoices):
+        REMITTANCE = "remittance", "汇缴书"
+        SUPPLEMENTARY = "supplementary", "补缴书"
+        PAYMENT = "payment", "缴费凭条"
+        DETAIL = "detail", "业务明细"
+
+    number = models.CharField("凭证编号", max_length=24, unique=True)
+    kind = models.CharField("凭证类型", max_length=16, choices=Kind.choices)
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="receipts")
+    entry = models.ForeignKey(Entry, verbose_name="业务流水", on_delete=models.PROTECT, null=True, blank=True, related_name="receipts")
+    assessment = models.ForeignKey(Assessment, verbose_name="汇缴核定", on_delete=models.PROTECT, null=True, blank=True, related_name="receipts")
+    fields = models.JSONField("打印内容")
+    code = models.CharField("查验码", max_length=64)
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "打印凭证"
+        verbose_name_plural = "打印凭证"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["remittance", "supplementary", "payment", "detail"]), name="remittance_receipt_kind_valid"),
+            models.UniqueConstraint(fields=["entry", "kind"], condition=Q(entry__isnull=False), name="remittance_receipt_one_per_entry_kind"),
+            models.UniqueConstraint(fields=["assessment", "kind"], condition=Q(entry__isnull=True, assessment__isnull=False), name="remittance_receipt_one_per_assessment_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.get_kind_display()}"

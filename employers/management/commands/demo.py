@@ -57,6 +57,9 @@ class Command(BaseCommand):
                 self._employer(spec)
             self._user("shenhe01", "李审核", User.Role.REVIEWER)
             self._user("gly01", "张管理", User.Role.ADMIN, staff=True)
+            from remittance.demo import demo_cycle
+
+            demo_cycle()
         self.stdout.write(self.style.SUCCESS("演示数据已创建。登录密码 Demo@Ordos2026，动态口令密钥 " + DEMO_TOTP_SECRET))
 
     def _center(self) -> None:

@@ -1,0 +1,78 @@
+"""银行对账单 (.xlsx) import: read every row as text, map by header, validate all rows first (STYLE.md §7)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from employers.models import Employer
+from gjj_portal.money import to_decimal
+
+MAX_ROWS = 5000
+HEADERS = {"serial": "银行流水号", "account": "付款账号", "amount": "金额", "date": "交易日期"}
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        # A numeric cell: repr gives the shortest text that reads back as the same number (1234.56, not 1234.5599…).
+        value = str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _day(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value).replace("/", "-").replace(".", "-")
+    try:
+        return date.fromisoformat(text[:10]) if len(text) >= 10 else datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def statement_read(upload) -> tuple[list[dict], list[dict], list[str]]:
+    """(matched rows, unmatched rows, errors). Matched by the payer account: an employer's 单位账号 or its bank account."""
+    workbook = load_workbook(upload, read_only=True, data_only=True)
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [_text(cell) for cell in next(rows, ())]
+    missing = [name for name in HEADERS.values() if name not in header]
+    if missing:
+        workbook.close()
+        return [], [], [f"对账单缺少列：{'、'.join(missing)}。第1行须为表头：{'、'.join(HEADERS.values())}。"]
+    index = {key: header.index(name) for key, name in HEADERS.items()}
+    parsed, errors = [], []
+    for number, row in enumerate(rows, start=2):
+        if number > MAX_ROWS + 1:
+            errors.append(f"对账单超过 {MAX_ROWS} 行，请分批导入。")
+            break
+        if not any(cell not in (None, "") for cell in row):
+            continue
+        values = {key: (row[position] if position < len(row) else None) for key, position in index.items()}
+        serial, account = _text(values["serial"]), _text(values["account"])
+        if not serial:
+            errors.append(f"第{number}行「银行流水号」：不能为空")
+        try:
+            amount = to_decimal(_text(values["amount"]))
+            if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+                raise ValueError
+            amount = amount.quantize(Decimal("0.01"))
+        except (ValueError, TypeError):
+            errors.append(f"第{number}行「金额」：须为大于零、最多两位小数的金额")
+            amount = None
+        day = _day(values["date"])
+        if day is None:
+            errors.append(f"第{number}行「交易日期」：日期格式不正确（如 2026-01-05）")
+        parsed.append({"row": number, "bank_serial_no": serial, "account": account, "amount": amount, "value_date": day})
+    workbook.close()
+    accounts = {row["account"] for row in parsed}
+    by_account = {e.account_no: e for e in Employer.objects.filter(account_no__in=accounts)}
+    by_account.update({e.bank_account: e for e in Employer.objects.filter(bank_account__in=accounts).exclude(bank_account="")})
+    matched, unmatched = [], []
+    for row in parsed:
+        employer = by_account.get(row["account"])
+        (matched if employer else unmatched).append({**row, "employer": employer})
+    return matched, unmatched, errors

@@ -1,0 +1,65 @@
+"""Shapes of the cycle's inputs; rules that need the database live in the services."""
+
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+
+from employers.models import Employer
+
+from .selectors import ENTRY_TYPES
+
+MAX_STATEMENT_BYTES = 5 * 1024 * 1024
+
+
+class PaymentForm(forms.Form):
+    account_no = forms.CharField(label="单位账号", max_length=20, error_messages={"required": "请输入缴款单位的单位账号"})
+    amount = forms.DecimalField(label="缴款金额（元）", max_digits=14, decimal_places=2, min_value=Decimal("0.01"),
+                                error_messages={"required": "请输入缴款金额", "min_value": "缴款金额必须大于零"})
+    value_date = forms.DateField(label="到账日期", widget=forms.DateInput(attrs={"type": "date"}), error_messages={"required": "请选择到账日期"})
+    bank_serial_no = forms.CharField(label="银行流水号", max_length=40, error_messages={"required": "请输入银行流水号"})
+
+    def clean_account_no(self) -> Employer:
+        value = self.cleaned_data["account_no"].strip()
+        employer = Employer.objects.filter(account_no=value).first()
+        if employer is None:
+            raise forms.ValidationError("未找到该单位账号，请核对后重新输入。")
+        return employer
+
+    def clean_bank_serial_no(self) -> str:
+        return self.cleaned_data["bank_serial_no"].strip()
+
+
+class StatementForm(forms.Form):
+    file = forms.FileField(label="银行对账单（.xlsx）", error_messages={"required": "请选择银行对账单文件"})
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError("请上传 .xlsx 格式的银行对账单。")
+        if upload.size > MAX_STATEMENT_BYTES:
+            raise forms.ValidationError("文件过大，请不要超过 5MB。")
+        return upload
+
+
+class DateRangeForm(forms.Form):
+    start = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}), required=False)
+    end = forms.DateField(label="结束日期", widget=forms.DateInput(attrs={"type": "date"}), required=False)
+
+    def clean(self):
+        data = super().clean()
+        today = date.today()
+        data["start"] = data.get("start") or today.replace(month=1, day=1)
+        data["end"] = data.get("end") or today
+        if data["start"] > data["end"]:
+            raise forms.ValidationError("开始日期不能晚于结束日期。")
+        return data
+
+
+class JournalQueryForm(DateRangeForm):
+    kind = forms.ChoiceField(label="业务明细类型", choices=list(ENTRY_TYPES.items()), initial="remittance", required=False)
+
+    def clean(self):
+        data = super().clean()
+        data["kind"] = data.get("kind") or "remittance"
+        return data

@@ -1,0 +1,291 @@
+"""PDF rendering of the frozen documents (Receipt): 汇（补）缴书, 缴费凭条 and 业务明细.
+
+The renderer draws only from receipt.fields (STYLE.md §7), in the embedded CJK font, with
+every user string escaped for Paragraph (SEC-30), the center's red seal drawn in vector and a
+QR code to the public 验真 page; receipt_pdf() signs the result (PAdES).
+"""
+
+import io
+import math
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import qrcode
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
+from reportlab.platypus import Paragraph, Table, TableStyle
+
+from gjj_portal.pdf import cjk_font, harden_reportlab, para_text
+
+from .models import Receipt
+from .signing import pdf_sign
+
+SEAL_RED = colors.Color(0.86, 0.08, 0.12)
+PAGE_W, PAGE_H = A4
+MARGIN = 18 * mm
+DETAIL_ROWS_PER_PAGE = 40
+
+
+def _style(size: float = 10, align: int = 0, leading: float | None = None) -> ParagraphStyle:
+    return ParagraphStyle(f"cjk{size}{align}", fontName=cjk_font(), fontSize=size, leading=leading or size * 1.3, alignment=align,
+                          wordWrap="CJK")
+
+
+def _p(value, size: float = 10, align: int = 0) -> Paragraph:
+    """User text always goes through para_text: markup in a name prints literally."""
+    return Paragraph(para_text(value), _style(size, align))
+
+
+def _money(value: str) -> str:
+    """Frozen amounts are strings of Decimals; shown with thousands separators."""
+    return f"{Decimal(value):,.2f}"
+
+
+def verify_url(receipt: Receipt, base_url: str) -> str:
+    return f"{base_url.rstrip('/')}/receipt/verify/?{urlencode({'no': receipt.number, 'code': receipt.code})}"
+
+
+# ------------------------------------------------------------------ blocks
+
+
+def draw_seal(c: canvas.Canvas, cx: float, cy: float, radius: float, text: str) -> None:
+    """The center's round red seal: double ring, the name along the upper arc, a star, the use below."""
+    name, _, use = text.partition(" ")
+    c.saveState()
+    c.setStrokeColor(SEAL_RED)
+    c.setFillColor(SEAL_RED)
+    c.setLineWidth(2.4)
+    c.circle(cx, cy, radius, stroke=1, fill=0)
+    c.setLineWidth(0.6)
+    c.circle(cx, cy, radius - 3.5, stroke=1, fill=0)
+    _star(c, cx, cy, radius * 0.28)
+    font = cjk_font()
+    size = radius * 0.22
+    text_radius = radius - 4 - size * 0.85
+    c.setFont(font, size)
+    chars = list(name)
+    span = min(240.0, math.degrees(len(chars) * size * 1.08 / text_radius))
+    start = 90 + span / 2
+    step = span / max(len(chars) - 1, 1)
+    for index, char in enumerate(chars):
+        angle = math.radians(start - index * step)
+        c.saveState()
+        c.translate(cx + text_radius * math.cos(angle), cy + text_radius * math.sin(angle))
+        c.rotate(math.degrees(angle) - 90)
+        c.drawCentredString(0, -size * 0.35, char)
+        c.restoreState()
+    if use:
+        c.setFont(font, size * 0.8)
+        c.drawCentredString(cx, cy - radius * 0.62, use)
+    c.restoreState()
+
+
+def _star(c: canvas.Canvas, cx: float, cy: float, r: float) -> None:
+    path = c.beginPath()
+    for index in range(10):
+        angle = math.radians(90 + index * 36)
+        length = r if index % 2 == 0 else r * 0.382
+        x, y = cx + length * math.cos(angle), cy + length * math.sin(angle)
+        path.moveTo(x, y) if index == 0 else path.lineTo(x, y)
+    path.close()
+    c.drawPath(path, stroke=0, fill=1)
+
+
+def draw_qr(c: canvas.Canvas, x: float, y: float, size: float, data: str) -> None:
+    """A QR code drawn as vector squares (one rectangle per run of dark modules)."""
+    code = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(data)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    cell = size / len(matrix)
+    c.saveState()
+    c.setFillColor(colors.black)
+    for row_index, row in enumerate(matrix):
+        top = y + size - (row_index + 1) * cell
+        col = 0
+        while col < len(row):
+            if row[col]:
+                start = col
+                while col < len(row) and row[col]:
+                    col += 1
+                c.rect(x + start * cell, top, (col - start) * cell, cell, stroke=0, fill=1)
+            else:
+                col += 1
+    c.restoreState()
+
+
+def _title(c: canvas.Canvas, title: str, y: float) -> None:
+    c.setFont(cjk_font(), 18)
+    c.drawCentredString(PAGE_W / 2, y, title)
+    c.setLineWidth(0.8)
+    c.line(PAGE_W / 2 - 110, y - 5, PAGE_W / 2 + 110, y - 5)
+
+
+def _grid(rows: list[list], widths: list[float], header_rows: int = 0) -> Table:
+    table = Table(rows, colWidths=widths)
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 4),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]
+    if header_rows:
+        style.append(("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.Color(0.94, 0.94, 0.94)))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _place(c: canvas.Canvas, table: Table, top: float) -> float:
+    _, height = table.wrapOn(c, PAGE_W - 2 * MARGIN, PAGE_H)
+    table.drawOn(c, MARGIN, top - height)
+    return top - height
+
+
+def _authenticity(c: canvas.Canvas, receipt: Receipt, base_url: str, y: float) -> None:
+    """Footer block: number, 查验码, print date, the QR code and the seal over the payee's name."""
+    f = receipt.fields
+    c.setFont(cjk_font(), 9)
+    c.drawString(MARGIN, y, f"凭证编号：{receipt.number}")
+    c.drawString(MARGIN, y - 14, f"查验码：{receipt.code[:16].upper()}")
+    c.drawString(MARGIN, y - 28, f"打印日期：{f.get('print_date', '')}")
+    c.drawString(MARGIN, y - 42, "扫描右侧二维码或登录中心网站「验真」核验本凭证")
+    draw_qr(c, MARGIN + 300, y - 55, 62, verify_url(receipt, base_url))
+    draw_seal(c, PAGE_W - MARGIN - 62, y - 18, 52, f.get("seal_text", ""))
+
+
+# ------------------------------------------------------------------ documents
+
+
+def _remittance(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
+    f = receipt.fields
+    width = PAGE_W - 2 * MARGIN
+    top = PAGE_H - MARGIN - 10
+    _title(c, f["title"], top)
+    c.setFont(cjk_font(), 10)
+    marks = "■汇缴 □补缴" if f.get("type") == "汇缴" else "□汇缴 ■补缴"
+    c.drawString(MARGIN, top - 28, marks)
+    c.drawRightString(PAGE_W - MARGIN, top - 28, f"流水号：{f['serial_no']}")
+    c.drawCentredString(PAGE_W / 2, top - 28, f"{f.get('state', '')}")
+    label_w = 62
+    info = [
+        [_p("单位名称"), _p(f["employer_name"]), _p("收款单位"), _p(f["payee_name"])],
+        [_p("单位账号"), _p(f["employer_account_no"]), _p("收款银行"), _p(f["payee_bank"])],
+        [_p("汇缴年月"), _p(f["period"]), _p("收款账号"), _p(f["payee_account"])],
+    ]
+    y = _place(c, _grid(info, [label_w, width / 2 - label_w, label_w, width / 2 - label_w]), top - 38)
+    changes = [[_p("项目", align=1), _p("人数", align=1), _p("金额（元）", align=1)]]
+    for label, count, amount in f["rows"]:
+        changes.append([_p(label, align=1), _p(count, align=1), _p(_money(amount), align=2)])
+    y = _place(c, _grid(changes, [width / 3] * 3, header_rows=1), y)
+    total = [[_p("合计金额（大写）"), _p(f"人民币{f['amount_upper']}", 11), _p("（小写）"), _p(f"¥{_money(f['amount'])}", 11, 2)]]
+    y = _place(c, _grid(total, [96, width - 96 - 60 - 110, 60, 110]), y)
+    c.setFont(cjk_font(), 9)
+    posted = f.get("posted_on") or "（缴款后由银行记账）"
+    c.drawString(MARGIN, y - 16, f"记账日期：{posted}    收款单位：{f['center_name']}")
+    _authenticity(c, receipt, base_url, y - 44)
+
+
+def _payment(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
+    f = receipt.fields
+    width = PAGE_W - 2 * MARGIN
+    top = PAGE_H - MARGIN - 10
+    _title(c, f["title"], top)
+    c.setFont(cjk_font(), 10)
+    c.drawRightString(PAGE_W - MARGIN, top - 28, f"流水号：{f['serial_no']}")
+    label_w = 70
+    rows = [
+        [_p("缴款单位"), _p(f["employer_name"]), _p("单位账号"), _p(f["employer_account_no"])],
+        [_p("缴款金额"), _p(f"¥{_money(f['amount'])}"), _p("到账日期"), _p(f["value_date"])],
+        [_p("金额大写"), _p(f"人民币{f['amount_upper']}"), _p("银行流水号"), _p(f["bank_serial_no"])],
+        [_p("收款单位"), _p(f["payee_name"]), _p("收款账号"), _p(f["payee_account"])],
+        [_p("收款银行"), _p(f["payee_bank"]), _p("记账日期"), _p(f["posted_on"])],
+    ]
+    y = _place(c, _grid(rows, [label_w, width / 2 - label_w, label_w, width / 2 - label_w]), top - 38)
+    _authenticity(c, receipt, base_url, y - 30)
+
+
+def _detail(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
+    """业务明细: a fast canvas table (thousands of lines), paginated, the seal on the first page."""
+    f = receipt.fields
+    font = cjk_font()
+    columns = [("个人账号", 0, 90), ("姓名", 1, 90), ("记账日期", 2, 80), ("发生额", 3, 90), ("发生利息额", 4, 80), ("业务明细类型", 5, 70)]
+    lines = f["lines"]
+    pages = max(1, math.ceil(len(lines) / DETAIL_ROWS_PER_PAGE))
+    name_style = _style(9)
+    for page in range(pages):
+        top = PAGE_H - MARGIN - 10
+        if page == 0:
+            _title(c, f["title"], top)
+            c.setFont(font, 9)
+            c.drawString(MARGIN, top - 26, f"流水号：{f['serial_no']}    记账日期：{f['posted_on']}    业务类型：{f['kind_label']}")
+            para = _p(f"单位名称：{f['employer_name']}    单位账号：{f['employer_account_no']}    摘要：{f['summary']}", 9)
+            para.wrapOn(c, PAGE_W - 2 * MARGIN, 40)
+            para.drawOn(c, MARGIN, top - 44)
+            c.drawString(MARGIN, top - 58, f"合计发生额：{_money(f['amount'])} 元    人数：{f['headcount']}")
+            _authenticity(c, receipt, base_url, top - 80)
+            y = top - 170
+        else:
+            y = top
+        c.setFont(font, 9)
+        x = MARGIN
+        for label, _, w in columns:
+            c.drawString(x + 2, y, label)
+            x += w
+        c.line(MARGIN, y - 4, PAGE_W - MARGIN, y - 4)
+        y -= 16
+        for row in lines[page * DETAIL_ROWS_PER_PAGE:(page + 1) * DETAIL_ROWS_PER_PAGE]:
+            x = MARGIN
+            for _, index, w in columns:
+                if index == 1:
+                    para = Paragraph(para_text(row[1]), name_style)
+                    para.wrapOn(c, w - 4, 14)
+                    para.drawOn(c, x + 2, y - 2)
+                elif index in (3, 4):
+                    c.drawRightString(x + w - 6, y, _money(row[index]))
+                else:
+                    c.drawString(x + 2, y, str(row[index]))
+                x += w
+            y -= 15
+            if y < MARGIN + 20:
+                break
+        c.setFont(font, 8)
+        c.drawCentredString(PAGE_W / 2, MARGIN / 2, f"第 {page + 1} 页 / 共 {pages} 页    凭证编号：{receipt.number}")
+        c.showPage()
+
+
+RENDERERS = {
+    Receipt.Kind.REMITTANCE: _remittance,
+    Receipt.Kind.SUPPLEMENTARY: _remittance,
+    Receipt.Kind.PAYMENT: _payment,
+    Receipt.Kind.DETAIL: _detail,
+}
+
+
+def render_receipt(receipt: Receipt, *, base_url: str) -> bytes:
+    """The unsigned PDF of a frozen document (deterministic: invariant mode)."""
+    harden_reportlab()
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    c.setTitle(f"{receipt.get_kind_display()} {receipt.number}")
+    c.setAuthor(receipt.fields.get("center_name", ""))
+    c.setCreator("住房公积金单位网上服务大厅")
+    RENDERERS[receipt.kind](c, receipt, base_url)
+    if receipt.kind != Receipt.Kind.DETAIL:
+        c.showPage()
+    c.save()
+    return buffer.getvalue()
+
+
+def receipt_pdf(receipt: Receipt, *, base_url: str) -> bytes:
+    """The signed PDF handed to the user."""
+    return pdf_sign(render_receipt(receipt, base_url=base_url))
+
+
+def receipt_filename(receipt: Receipt) -> str:
+    f = receipt.fields
+    if receipt.kind == Receipt.Kind.REMITTANCE:
+        return f"住房公积金汇缴书-{f.get('period', '')}-{receipt.number}.pdf"
+    return f"{receipt.get_kind_display()}-{receipt.number}.pdf"

@@ -1,0 +1,369 @@
+"""Services of the monthly cycle: 汇缴核定, 缴款, 汇缴分配 and the printed documents.
+
+Every money service follows STYLE.md §4: atomic, lock in a fixed order (employer row first,
+then the assessment), re-check state on the locked rows, post the entry, write the audit event.
+"""
+
+import time
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from approvals.services import message_push
+from employers.models import Center, Employer, User
+from gjj_portal import audit, crypto
+from gjj_portal.errors import BusinessError
+from gjj_portal.money import format_period, to_chinese_upper
+from members.models import Member
+
+from .journal import Leg, bank_account, entry_post, member_account_ids, next_number, unallocated_account
+from .models import Assessment, AssessmentLine, Entry, Payment, Receipt
+from .selectors import (
+    ZERO,
+    assessment_draft,
+    assessment_next_period,
+    change_rows,
+    current_period,
+    employer_unallocated,
+    entry_member_lines,
+    month_add,
+)
+
+BUSY_MESSAGE = "系统繁忙，其他人正在办理本单位的业务，请稍后重试。"
+LOCK_RETRIES = 5
+LOCK_TIMEOUT = "5s"
+
+
+def _check_money(value: Decimal, *, label: str = "金额") -> None:
+    """Decimal only, two places, positive (SEC-31, SEC-35)."""
+    if not isinstance(value, Decimal):
+        raise TypeError("金额必须是 Decimal")
+    if value.as_tuple().exponent != -2 or not value.is_finite():
+        raise BusinessError(f"{label}须保留两位小数。")
+    if value <= ZERO:
+        raise BusinessError(f"{label}必须大于零。")
+
+
+def _lock_timeout() -> None:
+    """On PostgreSQL a waiting lock gives up after a few seconds; the caller turns that into a retry message."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+
+
+def _lock_employer(employer_id: int) -> Employer:
+    return Employer.objects.select_for_update().get(pk=employer_id)
+
+
+def _lock_rows(employer_id: int, assessment_id: int) -> tuple[Employer, Assessment]:
+    """锁定顺序：先单位，后核定记录，避免死锁。"""
+    employer = _lock_employer(employer_id)
+    assessment = Assessment.objects.select_for_update().get(pk=assessment_id, employer_id=employer_id)
+    return employer, assessment
+
+
+# ---------------------------------------------------------------- 汇缴核定
+
+
+def assessment_create(*, employer: Employer, agent: User, period: date) -> Assessment:
+    """汇缴核定 (seed 001 §5.1): 逐月核定, no gaps, never after the current month; snapshots every normal member."""
+    with transaction.atomic():
+        _lock_timeout()
+        employer = _lock_employer(employer.pk)
+        expected = assessment_next_period(employer=employer)
+        if expected is None:
+            raise BusinessError("本单位没有正常缴存的职工，无需汇缴核定。")
+        if period != expected:
+            raise BusinessError(f"汇缴核定须逐月办理，本次应核定{format_period(expected)}。")
+        if period > current_period():
+            raise BusinessError(f"{format_period(period)}尚未到来，不能提前核定。")
+        draft = assessment_draft(employer=employer, period=period)
+        if draft.headcount == 0:
+            raise BusinessError(f"{format_period(period)}没有正常缴存的职工，无需核定。")
+        today = timezone.localdate()
+        assessment = Assessment.objects.create(
+            employer=employer, period=period, serial_no=f"HD{today:%Y%m%d}{next_number('assessment', today):06d}",
+            headcount=draft.headcount, amount=draft.amount, employer_total=draft.employer_total, member_total=draft.member_total,
+            prev_headcount=draft.prev_headcount, prev_amount=draft.prev_amount, added_headcount=draft.added_headcount,
+            added_amount=draft.added_amount, removed_headcount=draft.removed_headcount, removed_amount=draft.removed_amount,
+            assessed_by=agent, assessed_on=today,
+        )
+        AssessmentLine.objects.bulk_create(
+            [
+                AssessmentLine(
+                    assessment=assessment, member_id=pk, account_no=no, name=name, base=base, employer_rate=er, member_rate=mr,
+                    employer_amount=ea, member_amount=ma, amount=total,
+                )
+                for pk, no, name, base, er, mr, ea, ma, total in draft.rows
+            ],
+            batch_size=2000,
+        )
+        audit.record(
+            "remittance.assessment.created", actor=agent, employer=employer, obj=assessment,
+            data={"period": str(period), "headcount": draft.headcount, "amount": str(draft.amount)},
+        )
+        message_push(employer=employer, business_name="汇缴核定", content=f"尊敬的{agent}，您已完成办理汇缴核定", recipient=agent)
+    return assessment
+
+
+def assessment_delete(*, assessment: Assessment, agent: User) -> Assessment:
+    """汇缴核定查询 删除 (seed 001 §5.2): only an unallocated assessment, and only the latest, so no month is left out."""
+    with transaction.atomic():
+        _lock_timeout()
+        employer, assessment = _lock_rows(assessment.employer_id, assessment.pk)
+        if assessment.status != Assessment.Status.ASSESSED:
+            raise BusinessError("该汇缴核定已分配或已删除，不能删除。")
+        later = Assessment.objects.filter(employer=employer, period__gt=assessment.period).exclude(status=Assessment.Status.DELETED)
+        if later.exists():
+            raise BusinessError("请先删除之后月份的汇缴核定，核定须保持逐月连续。")
+        assert Assessment.Status.DELETED in Assessment.ALLOWED[assessment.status]
+        assessment.status = Assessment.Status.DELETED
+        assessment.save(update_fields=["status"])
+        audit.record("remittance.assessment.deleted", actor=agent, employer=employer, obj=assessment, data={"period": str(assessment.period)})
+    return assessment
+
+
+# ---------------------------------------------------------------- 缴款
+
+
+def _duplicate_serial(serial: str) -> BusinessError:
+    return BusinessError(f"银行流水号 {serial} 已入账，同一笔缴款不能重复入账。", code="duplicate")
+
+
+def _payment_post(*, employer: Employer, amount: Decimal, value_date: date, bank_serial_no: str, reviewer: User, source: str) -> Payment:
+    employer = _lock_employer(employer.pk)
+    if Payment.objects.filter(bank_serial_no=bank_serial_no).exists():
+        raise _duplicate_serial(bank_serial_no)
+    entry = entry_post(
+        kind=Entry.Kind.PAYMENT, employer=employer, summary=f"缴款 银行流水号{bank_serial_no}",
+        legs=[Leg(bank_account(), amount), Leg(unallocated_account(employer), -amount)], actor=reviewer, amount=amount,
+    )
+    payment = Payment.objects.create(
+        employer=employer, amount=amount, value_date=value_date, bank_serial_no=bank_serial_no, source=source, entry=entry,
+        recorded_by=reviewer,
+    )
+    audit.record(
+        "remittance.payment.recorded", actor=reviewer, employer=employer, obj=payment,
+        data={"amount": str(amount), "bank_serial_no": bank_serial_no, "entry": entry.serial_no},
+    )
+    return payment
+
+
+def payment_record(*, employer: Employer, amount: Decimal, value_date: date, bank_serial_no: str, reviewer: User,
+                   source: str = Payment.Source.MANUAL) -> Payment:
+    """缴款 (seed 001 §8.3): the bank's money lands in the employer's 未分配金额; one bank serial posts once."""
+    _check_money(amount, label="缴款金额")
+    serial = bank_serial_no.strip()
+    if not serial:
+        raise BusinessError("请填写银行流水号。")
+    try:
+        with transaction.atomic():
+            _lock_timeout()
+            return _payment_post(employer=employer, amount=amount, value_date=value_date, bank_serial_no=serial, reviewer=reviewer, source=source)
+    except IntegrityError:
+        # A concurrent post of the same serial lost the race at the unique constraint.
+        if Payment.objects.filter(bank_serial_no=serial).exists():
+            raise _duplicate_serial(serial) from None
+        raise
+
+
+def payment_import(*, rows: list[dict], reviewer: User) -> list[Payment]:
+    """银行对账单导入: post every matched line in one transaction; any duplicate serial stops the whole file."""
+    serials = [row["bank_serial_no"] for row in rows]
+    if len(set(serials)) != len(serials):
+        raise BusinessError("对账单中有重复的银行流水号，请核对后重新导入。")
+    for row in rows:
+        _check_money(row["amount"], label="缴款金额")
+    with transaction.atomic():
+        _lock_timeout()
+        existing = list(Payment.objects.filter(bank_serial_no__in=serials).values_list("bank_serial_no", flat=True))
+        if existing:
+            raise BusinessError(f"银行流水号 {'、'.join(sorted(existing))} 已入账，不能重复入账。", code="duplicate")
+        payments = [
+            _payment_post(employer=row["employer"], amount=row["amount"], value_date=row["value_date"],
+                          bank_serial_no=row["bank_serial_no"], reviewer=reviewer, source=Payment.Source.STATEMENT)
+            for row in sorted(rows, key=lambda r: r["employer"].pk)
+        ]
+    return payments
+
+
+# ---------------------------------------------------------------- 汇缴分配
+
+
+def _allocation_post(*, employer_id: int, assessment_id: int, agent: User, idempotency_key: str, confirm_excess: bool) -> Entry:
+    """The body of 汇缴分配, run inside the caller's transaction."""
+    _lock_timeout()
+    employer, assessment = _lock_rows(employer_id, assessment_id)
+    replay = Entry.objects.filter(employer=employer, idempotency_key=idempotency_key).first() if idempotency_key else None
+    if replay is not None:
+        if replay.pk == assessment.entry_id:
+            return replay
+        raise BusinessError("该表单已提交过，请刷新页面后重新办理。", code="replay")
+    period = format_period(assessment.period)
+    if assessment.status == Assessment.Status.ALLOCATED:
+        raise BusinessError(f"{period}已完成汇缴分配，不能重复分配。", code="allocated")
+    if assessment.status != Assessment.Status.ASSESSED:
+        raise BusinessError(f"{period}的汇缴核定已删除，请重新核定。")
+    earlier = Assessment.objects.filter(employer=employer, status=Assessment.Status.ASSESSED, period__lt=assessment.period)
+    if earlier.exists():
+        raise BusinessError("请按月份顺序分配，先分配更早月份的汇缴核定。")
+    due, unallocated = assessment.amount, employer_unallocated(employer=employer)
+    if unallocated < due:
+        raise BusinessError(f"未分配金额小于应汇缴金额，还差 {due - unallocated:,.2f} 元，无法完成办理。", code="short")
+    if unallocated > due and not confirm_excess:
+        raise BusinessError("未分配金额大于应汇缴金额，是否确认汇缴", code="confirm")
+    lines = list(AssessmentLine.objects.filter(assessment=assessment).values_list("member_id", "amount"))
+    accounts = member_account_ids([member_id for member_id, _ in lines])
+    legs = [Leg(unallocated_account(employer), due)] + [Leg(accounts[member_id], -amount, member_id) for member_id, amount in lines]
+    entry = entry_post(
+        kind=Entry.Kind.REMITTANCE, employer=employer, summary=f"{period}汇缴", legs=legs, actor=agent, amount=due,
+        headcount=assessment.headcount, period=assessment.period, idempotency_key=idempotency_key,
+    )
+    assert Assessment.Status.ALLOCATED in Assessment.ALLOWED[assessment.status]
+    assessment.status, assessment.entry = Assessment.Status.ALLOCATED, entry
+    assessment.save(update_fields=["status", "entry"])
+    if employer.paid_up_to is None or employer.paid_up_to < assessment.period:
+        Employer.objects.filter(pk=employer.pk).update(paid_up_to=assessment.period)
+    Member.objects.filter(assessment_lines__assessment=assessment).update(paid_up_to=assessment.period)
+    audit.record(
+        "remittance.allocation.posted", actor=agent, employer=employer, obj=entry,
+        data={"period": str(assessment.period), "amount": str(due), "unallocated_before": str(unallocated), "headcount": assessment.headcount},
+    )
+    message_push(employer=employer, business_name="汇缴分配", content=f"尊敬的{agent}，您已完成办理{period}汇缴分配", recipient=agent)
+    return entry
+
+
+def allocation_complete(*, assessment: Assessment, agent: User, idempotency_key: str, confirm_excess: bool = False) -> Entry:
+    """汇缴分配 (seed 000 steps 9–11): ① equal → allocate; ② more → allocate on confirmation, the rest stays;
+    ③ less → refused. Posted exactly once (SEC-33, SEC-34); a replay of the same key returns the same entry."""
+    for attempt in range(LOCK_RETRIES):
+        try:
+            with transaction.atomic(durable=True):
+                return _allocation_post(
+                    employer_id=assessment.employer_id, assessment_id=assessment.pk, agent=agent,
+                    idempotency_key=idempotency_key, confirm_excess=confirm_excess,
+                )
+        except IntegrityError:
+            # Same key posted concurrently: the unique constraint kept one; hand back that one.
+            existing = Entry.objects.filter(employer_id=assessment.employer_id, idempotency_key=idempotency_key).first()
+            if idempotency_key and existing is not None:
+                return existing
+            raise
+        except OperationalError:
+            # Lock wait timed out (PostgreSQL) or the database stayed busy (SQLite): try again, then ask the user to.
+            if attempt == LOCK_RETRIES - 1:
+                raise BusinessError(BUSY_MESSAGE, code="busy") from None
+            time.sleep(0.1 * (attempt + 1))
+    raise BusinessError(BUSY_MESSAGE, code="busy")
+
+
+def allocation_post_nested(*, assessment: Assessment, agent: User, idempotency_key: str = "", confirm_excess: bool = False) -> Entry:
+    """汇缴分配 inside a caller's transaction (the demo command builds its data in one)."""
+    with transaction.atomic():
+        return _allocation_post(
+            employer_id=assessment.employer_id, assessment_id=assessment.pk, agent=agent,
+            idempotency_key=idempotency_key, confirm_excess=confirm_excess,
+        )
+
+
+# ---------------------------------------------------------------- printed documents
+
+
+def receipt_code(*, number: str, kind: str, fields: dict) -> str:
+    """查验码: HMAC-SM3 over the canonical number, kind and printed fields (SEC-30)."""
+    return crypto.mac(audit.canonical({"number": number, "kind": kind, "fields": fields}), purpose="receipt")
+
+
+def _center_fields() -> dict:
+    center = Center.current()
+    return {
+        "center_name": center.name, "seal_text": center.seal_text, "payee_name": center.bank_account_name,
+        "payee_bank": center.bank_name, "payee_account": center.bank_account,
+    }
+
+
+def _slip_fields(*, employer: Employer, source: Assessment, serial_no: str, posted_on: date | None, state: str) -> dict:
+    return {
+        "title": "住房公积金汇（补）缴书", "type": "汇缴", "state": state,
+        "employer_name": employer.name, "employer_account_no": employer.account_no, "period": format_period(source.period),
+        "rows": [[label, count, str(amount)] for label, count, amount in change_rows(source)],
+        "headcount": source.headcount, "amount": str(source.amount), "amount_upper": to_chinese_upper(source.amount),
+        "serial_no": serial_no, "posted_on": posted_on.isoformat() if posted_on else "",
+        **_center_fields(),
+    }
+
+
+def _payment_fields(entry: Entry) -> dict:
+    payment = entry.payment
+    return {
+        "title": "住房公积金缴费凭条", "employer_name": entry.employer.name, "employer_account_no": entry.employer.account_no,
+        "amount": str(payment.amount), "amount_upper": to_chinese_upper(payment.amount), "value_date": payment.value_date.isoformat(),
+        "bank_serial_no": payment.bank_serial_no, "serial_no": entry.serial_no, "posted_on": entry.posted_on.isoformat(),
+        **_center_fields(),
+    }
+
+
+def _detail_fields(entry: Entry) -> dict:
+    kind = entry.get_kind_display()
+    day = entry.posted_on.isoformat()
+    return {
+        "title": "单位业务明细", "employer_name": entry.employer.name, "employer_account_no": entry.employer.account_no,
+        "serial_no": entry.serial_no, "posted_on": day, "summary": entry.summary, "kind_label": kind,
+        "amount": str(entry.amount), "headcount": entry.headcount,
+        "lines": [[line.member.account_no, line.member.name, day, str(line.credit), str(line.interest), kind] for line in entry_member_lines(entry=entry)],
+        **_center_fields(),
+    }
+
+
+def receipt_issue(*, kind: str, employer: Employer, entry: Entry | None = None, assessment: Assessment | None = None) -> Receipt:
+    """Freeze a printed document the first time it is printed; later prints return the same snapshot (STYLE.md §7)."""
+    lookup = {"kind": kind, "entry": entry} if entry is not None else {"kind": kind, "entry": None, "assessment": assessment}
+    existing = Receipt.objects.filter(employer=employer, **lookup).first()
+    if existing is not None:
+        return existing
+    if kind == Receipt.Kind.REMITTANCE and entry is not None:
+        fields = _slip_fields(employer=employer, source=entry.assessment, serial_no=entry.serial_no, posted_on=entry.posted_on, state="已入账")
+    elif kind == Receipt.Kind.REMITTANCE:
+        fields = _slip_fields(employer=employer, source=assessment, serial_no=assessment.serial_no, posted_on=None, state="待缴款")
+    elif kind == Receipt.Kind.PAYMENT:
+        fields = _payment_fields(entry)
+    elif kind == Receipt.Kind.DETAIL:
+        fields = _detail_fields(entry)
+    else:
+        raise BusinessError("该凭证类型暂不支持打印。")
+    today = timezone.localdate()
+    fields["print_date"] = today.isoformat()
+    try:
+        with transaction.atomic():
+            number = f"PZ{today:%Y%m%d}{next_number('receipt', today):06d}"
+            receipt = Receipt.objects.create(
+                number=number, kind=kind, employer=employer, entry=entry, assessment=assessment if entry is None else getattr(entry, "assessment", None),
+                fields=fields, code=receipt_code(number=number, kind=kind, fields=fields),
+            )
+            audit.record("remittance.receipt.issued", employer=employer, obj=receipt, data={"number": number, "kind": kind})
+    except IntegrityError:
+        # Printed twice at the same moment: the first snapshot wins.
+        return Receipt.objects.get(employer=employer, **lookup)
+    return receipt
+
+
+def receipt_verify(*, number: str, code: str) -> Receipt | None:
+    """验真: the receipt when the number exists and the 查验码 matches its frozen fields, else None."""
+    from .selectors import receipt_get
+
+    receipt = receipt_get(number=(number or "").strip()[:24])
+    if receipt is None or not code:
+        return None
+    expected = receipt_code(number=receipt.number, kind=receipt.kind, fields=receipt.fields)
+    if not (crypto.verify_mac(audit.canonical({"number": receipt.number, "kind": receipt.kind, "fields": receipt.fields}), code.strip(), purpose="receipt")
+            and expected == receipt.code):
+        return None
+    return receipt
+
+
+__all__ = [
+    "allocation_complete", "allocation_post_nested", "assessment_create", "assessment_delete", "payment_import", "payment_record",
+    "receipt_issue", "receipt_verify", "month_add",
+]

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from . import views
+
+app_name = "remittance"
+
+urlpatterns = [
+    path("remittance/", views.index, name="index"),
+    path("remittance/assess/", views.assess, name="assess"),
+    path("remittance/assessments/", views.assessment_list, name="assessment-list"),
+    path("remittance/assessments/<int:pk>/", views.assessment_detail, name="assessment-detail"),
+    path("remittance/assessments/<int:pk>/print/", views.assessment_print, name="assessment-print"),
+    path("remittance/assessments/<int:pk>/delete/", views.assessment_delete, name="assessment-delete"),
+    path("remittance/allocate/", views.allocate_list, name="allocate-list"),
+    path("remittance/allocate/<int:pk>/", views.allocate, name="allocate"),
+    path("remittance/entries/<int:pk>/done/", views.allocate_done, name="allocate-done"),
+    path("remittance/query/", views.query, name="query"),
+    path("remittance/query/account/", views.account_query, name="account-query"),
+    path("remittance/query/journal/", views.journal_query, name="journal-query"),
+    path("remittance/entries/<int:pk>/", views.entry_detail, name="entry-detail"),
+    path("remittance/entries/<int:pk>/detail.pdf", views.entry_detail_print, name="entry-detail-print"),
+    path("remittance/entries/<int:pk>/slip.pdf", views.entry_slip, name="entry-slip"),
+    path("receipt/verify/", views.receipt_verify, name="receipt-verify"),
+    path("center/payments/", views.payment_list, name="payment-list"),
+    path("center/payments/import/", views.payment_import, name="payment-import"),
+    path("center/payments/<int:pk>/slip.pdf", views.payment_slip, name="payment-slip"),
+]

@@ -1,0 +1,367 @@
+"""Thin views of the monthly cycle: check access, parse the form, call one service, render or redirect."""
+
+import io
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.db import OperationalError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from employers.decorators import agent_required, current_employer, reviewer_required
+from gjj_portal.crypto import mask_id
+from gjj_portal.errors import BusinessError
+
+from . import selectors, services
+from .excel import statement_read
+from .forms import DateRangeForm, JournalQueryForm, PaymentForm, StatementForm
+from .idempotency import InvalidKey, key_check, key_issue
+from .models import Assessment, Entry, Payment, Receipt
+from .receipts import receipt_filename, receipt_pdf
+
+BUSY = "系统繁忙，请稍后重试。"
+ALLOCATE = "allocate"
+
+
+def wants_partial(request) -> bool:
+    return bool(request.htmx and not request.htmx.history_restore_request)
+
+
+def _see_other(url: str):
+    response = redirect(url)
+    response.status_code = 303
+    return response
+
+
+def _done(request, url: str):
+    """After a POST: htmx gets a client redirect, a plain form a 303 (post/redirect/get)."""
+    return HttpResponseClientRedirect(url) if request.htmx else _see_other(url)
+
+
+def _bad_request(request, text: str):
+    return render(request, "error.html", {"status": 400, "title": "请求有误", "text": text, "request_id": getattr(request, "request_id", "")}, status=400)
+
+
+def _assessment(request, pk: int) -> Assessment:
+    try:
+        return selectors.assessment_get(employer=current_employer(request), pk=pk)
+    except Assessment.DoesNotExist:
+        raise Http404("汇缴核定不存在") from None
+
+
+def _entry(request, pk: int) -> Entry:
+    try:
+        return selectors.entry_get(employer=current_employer(request), pk=pk)
+    except Entry.DoesNotExist:
+        raise Http404("业务流水不存在") from None
+
+
+def _pdf(request, receipt: Receipt):
+    pdf = receipt_pdf(receipt, base_url=request.build_absolute_uri("/"))
+    return FileResponse(io.BytesIO(pdf), content_type="application/pdf", filename=receipt_filename(receipt))
+
+
+# ---------------------------------------------------------------- 汇缴
+
+
+@require_GET
+@agent_required
+def index(request):
+    """【汇缴】: 汇缴核定, 汇缴核定查询, 汇缴分配."""
+    employer = current_employer(request)
+    return render(request, "remittance/index.html", {
+        "employer": employer, "next_period": selectors.assessment_next_period(employer=employer),
+        "unallocated": selectors.employer_unallocated(employer=employer),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@agent_required
+def assess(request):
+    """汇缴核定 (seed 001 §5.1): shows 人数/金额 and the change rows, then 【汇缴核定】."""
+    employer = current_employer(request)
+    if request.method == "POST":
+        try:
+            period = datetime.strptime(request.POST.get("period", ""), "%Y-%m").date()
+        except ValueError:
+            return _bad_request(request, "请选择汇缴年月。")
+        try:
+            services.assessment_create(employer=employer, agent=request.user, period=period)
+            messages.success(request, "核定成功")
+        except BusinessError as exc:
+            messages.error(request, str(exc))
+        except OperationalError:
+            messages.error(request, BUSY)
+        return _done(request, reverse("remittance:assess"))
+    period = selectors.assessment_next_period(employer=employer)
+    draft, future = None, False
+    if period is not None:
+        future = period > selectors.current_period()
+        if not future:
+            draft = selectors.assessment_draft(employer=employer, period=period)
+    return render(request, "remittance/assess.html", {"employer": employer, "period": period, "draft": draft, "future": future})
+
+
+@require_GET
+@agent_required
+def assessment_list(request):
+    """汇缴核定查询 (seed 001 §5.2): the unallocated assessments."""
+    employer = current_employer(request)
+    rows = selectors.assessment_list(employer=employer, status=Assessment.Status.ASSESSED).order_by("period")
+    return render(request, "remittance/assessment_list.html", {"assessments": rows})
+
+
+@require_GET
+@agent_required
+def assessment_detail(request, pk: int):
+    """明细: the members as assessed."""
+    assessment = _assessment(request, pk)
+    return render(request, "remittance/assessment_detail.html", {
+        "assessment": assessment, "lines": selectors.assessment_line_list(assessment=assessment),
+        "assessment_rows": selectors.change_rows(assessment),
+    })
+
+
+@require_GET
+@agent_required
+def assessment_print(request, pk: int):
+    """打印: the 汇缴书 of an assessed month, to take to the bank."""
+    assessment = _assessment(request, pk)
+    if assessment.status == Assessment.Status.ALLOCATED:
+        return redirect("remittance:entry-slip", pk=assessment.entry_id)
+    if assessment.status != Assessment.Status.ASSESSED:
+        raise Http404("汇缴核定不存在")
+    receipt = services.receipt_issue(kind=Receipt.Kind.REMITTANCE, employer=assessment.employer, assessment=assessment)
+    return _pdf(request, receipt)
+
+
+@require_POST
+@agent_required
+def assessment_delete(request, pk: int):
+    assessment = _assessment(request, pk)
+    try:
+        services.assessment_delete(assessment=assessment, agent=request.user)
+        messages.success(request, "核定删除成功")
+    except BusinessError as exc:
+        messages.error(request, str(exc))
+    except OperationalError:
+        messages.error(request, BUSY)
+    return _done(request, reverse("remittance:assessment-list"))
+
+
+@require_GET
+@agent_required
+def allocate_list(request):
+    """汇缴分配: choose an assessed month."""
+    employer = current_employer(request)
+    return render(request, "remittance/allocate_list.html", {
+        "assessments": selectors.assessment_list(employer=employer, status=Assessment.Status.ASSESSED).order_by("period"),
+        "unallocated": selectors.employer_unallocated(employer=employer),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@agent_required
+def allocate(request, pk: int):
+    """【汇缴分配】 → 应汇缴金额, 未分配金额 and the seed's cases ①②③ → 【完成办理】 (seed 000 steps 9–11)."""
+    employer = current_employer(request)
+    assessment = _assessment(request, pk)
+    if request.method == "POST":
+        try:
+            key = key_check(request.POST.get("key", ""), user=request.user, employer=employer, purpose=ALLOCATE, object_id=assessment.pk)
+        except InvalidKey as exc:
+            return _bad_request(request, str(exc))
+        try:
+            entry = services.allocation_complete(
+                assessment=assessment, agent=request.user, idempotency_key=key, confirm_excess=request.POST.get("confirm_excess") == "1",
+            )
+        except BusinessError as exc:
+            messages.error(request, str(exc))
+            return _done(request, reverse("remittance:allocate", args=[assessment.pk]))
+        except OperationalError:
+            messages.error(request, BUSY)
+            return _done(request, reverse("remittance:allocate", args=[assessment.pk]))
+        return _done(request, reverse("remittance:allocate-done", args=[entry.pk]))
+    if assessment.status == Assessment.Status.ALLOCATED:
+        return redirect("remittance:allocate-done", pk=assessment.entry_id)
+    if assessment.status != Assessment.Status.ASSESSED:
+        raise Http404("汇缴核定不存在")
+    return render(request, "remittance/allocate.html", {
+        "assessment": assessment, "state": selectors.allocation_state(assessment=assessment),
+        "key": key_issue(user=request.user, employer=employer, purpose=ALLOCATE, object_id=assessment.pk),
+    })
+
+
+@require_GET
+@agent_required
+def allocate_done(request, pk: int):
+    """After 【完成办理】: "是否打印汇缴书" (seed 000 step 12)."""
+    entry = _entry(request, pk)
+    if entry.kind != Entry.Kind.REMITTANCE:
+        raise Http404("业务流水不存在")
+    return render(request, "remittance/allocate_done.html", {"entry": entry, "unallocated": selectors.employer_unallocated(employer=entry.employer)})
+
+
+# ---------------------------------------------------------------- 单位信息查询
+
+
+@require_GET
+@agent_required
+def query(request):
+    return render(request, "remittance/query.html")
+
+
+@require_GET
+@agent_required
+@vary_on_headers("HX-Request")
+def account_query(request):
+    """账户信息查询 (seed 001 §8.2)."""
+    employer = current_employer(request)
+    form = DateRangeForm(request.GET or None)
+    summary = None
+    if form.is_bound and form.is_valid():
+        summary = selectors.account_summary(employer=employer, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    elif not form.is_bound:
+        form = DateRangeForm({})
+        form.is_valid()
+        summary = selectors.account_summary(employer=employer, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    template = "remittance/account_query.html" + ("#account-results" if wants_partial(request) else "")
+    return render(request, template, {"form": form, "summary": summary, "employer": employer})
+
+
+@require_GET
+@agent_required
+@vary_on_headers("HX-Request")
+def journal_query(request):
+    """业务流水查询 (seed 001 §8.3, seed 000 step 13)."""
+    employer = current_employer(request)
+    form = JournalQueryForm(request.GET or None)
+    rows = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        rows = selectors.journal_list(employer=employer, kind=data["kind"], start=data["start"], end=data["end"])
+    template = "remittance/journal_query.html" + ("#journal-results" if wants_partial(request) else "")
+    return render(request, template, {"form": form, "rows": rows})
+
+
+@require_GET
+@agent_required
+def entry_detail(request, pk: int):
+    """明细: per member (个人账号, 姓名, 记账日期, 发生额, 发生利息额, 业务明细类型)."""
+    entry = _entry(request, pk)
+    return render(request, "remittance/entry_detail.html", {"entry": entry, "lines": selectors.entry_member_lines(entry=entry)})
+
+
+@require_GET
+@agent_required
+def entry_detail_print(request, pk: int):
+    entry = _entry(request, pk)
+    return _pdf(request, services.receipt_issue(kind=Receipt.Kind.DETAIL, employer=entry.employer, entry=entry))
+
+
+@require_GET
+@agent_required
+def entry_slip(request, pk: int):
+    """【打印凭条】: the 汇（补）缴书 of a posting, or the 缴费凭条 of a payment; the same snapshot every time."""
+    entry = _entry(request, pk)
+    kinds = {Entry.Kind.REMITTANCE: Receipt.Kind.REMITTANCE, Entry.Kind.PAYMENT: Receipt.Kind.PAYMENT}
+    if entry.kind not in kinds:
+        raise Http404("该业务没有可打印的凭条")
+    return _pdf(request, services.receipt_issue(kind=kinds[entry.kind], employer=entry.employer, entry=entry))
+
+
+# ---------------------------------------------------------------- 验真 (public)
+
+
+def _mask_account(value: str) -> str:
+    return mask_id(value)
+
+
+@login_not_required
+@require_GET
+def receipt_verify(request):
+    """验真: a public page showing a genuine document's key fields, masked; anything else → 验证失败."""
+    number, code = request.GET.get("no", ""), request.GET.get("code", "")
+    receipt = services.receipt_verify(number=number, code=code) if number else None
+    context = {"number": number[:24], "checked": bool(number), "receipt": receipt}
+    if receipt is not None:
+        f = receipt.fields
+        context["facts"] = [
+            ("凭证类型", receipt.get_kind_display()),
+            ("凭证编号", receipt.number),
+            ("单位名称", f.get("employer_name", "")),
+            ("单位账号", _mask_account(f.get("employer_account_no", ""))),
+            ("汇缴年月", f.get("period", "")),
+            ("金额（元）", f.get("amount", "")),
+            ("流水号", f.get("serial_no", "")),
+            ("生成日期", f.get("print_date", "")),
+            ("出具单位", f.get("center_name", "")),
+        ]
+        context["facts"] = [(label, value) for label, value in context["facts"] if value]
+    return render(request, "remittance/receipt_verify.html", context)
+
+
+# ---------------------------------------------------------------- back-office 缴款
+
+
+@require_http_methods(["GET", "POST"])
+@reviewer_required
+def payment_list(request):
+    """缴款 (seed 001 §8.3): record a receipt from the employer's bank."""
+    form = PaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            payment = services.payment_record(
+                employer=data["account_no"], amount=data["amount"], value_date=data["value_date"],
+                bank_serial_no=data["bank_serial_no"], reviewer=request.user,
+            )
+            messages.success(request, f"缴款入账成功：{payment.employer.name} {payment.amount:,.2f} 元，流水号 {payment.entry.serial_no}")
+            return _see_other(reverse("remittance:payment-list"))
+        except BusinessError as exc:
+            form.add_error(None, str(exc))
+        except OperationalError:
+            form.add_error(None, BUSY)
+    return render(request, "remittance/payment_list.html", {"form": form, "payments": selectors.payment_list()[:50], "import_form": StatementForm()})
+
+
+@require_POST
+@reviewer_required
+def payment_import(request):
+    """银行对账单导入: matched lines are posted, unmatched lines are listed."""
+    form = StatementForm(request.POST, request.FILES)
+    context = {"import_form": form, "form": PaymentForm(), "payments": selectors.payment_list()[:50]}
+    if form.is_valid():
+        try:
+            matched, unmatched, errors = statement_read(form.cleaned_data["file"])
+        except Exception:  # not a readable workbook
+            matched, unmatched, errors = [], [], ["无法读取该文件，请确认是 .xlsx 格式的银行对账单。"]
+        context.update(unmatched=unmatched, errors=errors)
+        if not errors and matched:
+            try:
+                posted = services.payment_import(rows=matched, reviewer=request.user)
+                context["posted"] = posted
+            except BusinessError as exc:
+                context["errors"] = [str(exc)]
+            except OperationalError:
+                context["errors"] = [BUSY]
+        elif not errors:
+            context["errors"] = ["对账单中没有能匹配到单位的缴款。"] if unmatched else ["对账单中没有缴款记录。"]
+    return render(request, "remittance/payment_list.html", context)
+
+
+@require_GET
+@reviewer_required
+def payment_slip(request, pk: int):
+    """缴费凭条 for the back-office."""
+    payment = Payment.objects.select_related("entry", "employer").filter(pk=pk).first()
+    if payment is None:
+        raise Http404("缴款不存在")
+    return _pdf(request, services.receipt_issue(kind=Receipt.Kind.PAYMENT, employer=payment.employer, entry=payment.entry))
+
+

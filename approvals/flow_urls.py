@@ -15,6 +15,7 @@ urlpatterns = [
     path("applications/<int:pk>/archives/<int:archive_pk>/delete/", views.archive_remove, name="archive-delete"),
     path("applications/<int:pk>/submit/", views.application_submit_view, name="application-submit"),
     path("applications/<int:pk>/end/", views.application_end_view, name="application-end"),
+    path("batches/<int:batch_pk>/application/", views.batch_application, name="batch-application"),
     path("archives/<int:pk>/", views.archive_file, name="archive-file"),
     path("center/applications/", views.center_queue, name="center-queue"),
     path("center/applications/done/", views.center_done, name="center-done"),

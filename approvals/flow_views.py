@@ -10,14 +10,14 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from approvals import selectors
 from approvals.flow_forms import ArchiveUploadForm, DecisionForm, QueueFilterForm
-from approvals.models import Application, Archive, Message
+from approvals.models import Application, Archive, Batch, Message
 from approvals.selectors import PANEL_SIZE, PANELS
 from approvals.services.archive import archive_add, archive_delete, archive_path
-from approvals.services.flow import application_end, application_pass, application_resubmit, application_return
+from approvals.services.flow import application_end, application_pass, application_prepare, application_return, application_send
 from approvals.services.message import message_mark_read
 from employers.decorators import agent_required, current_employer, reviewer_required
 from gjj_portal import audit
@@ -197,11 +197,29 @@ def application_submit_view(request, pk: int):
     """【提交审批】 of a draft or a returned application."""
     application = _agent_application(request, pk)
     try:
-        application = application_resubmit(application=application, agent=request.user)
+        application = application_send(application=application, agent=request.user)
     except BusinessError as error:
         return _agent_refusal(request, application, error)
     messages.success(request, "已提交中心审批。")
     return _after_agent_action(request, application)
+
+
+@agent_required
+@require_POST
+def batch_application(request, batch_pk: int):
+    """【添加档案】 on a 清册 before 【提交审批】: open (or reuse) the batch's draft application and go to its page."""
+    try:
+        batch = Batch.objects.get(pk=batch_pk, employer=current_employer(request))
+    except Batch.DoesNotExist:
+        _not_found(request, "batch")
+    try:
+        application = application_prepare(business_code=batch.business_code, employer=batch.employer, agent=request.user,
+                                          batch=batch, summary=batch.summary or "清册")
+    except BusinessError as error:
+        messages.error(request, str(error))
+        return redirect("home")
+    url = reverse("flow:application-detail", args=[application.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @agent_required

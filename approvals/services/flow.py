@@ -162,6 +162,19 @@ def application_resubmit(*, application: Application, agent: User, payload: dict
         return _submit(application, agent=agent)
 
 
+def application_send(*, application: Application, agent: User) -> Application:
+    """【提交审批】 from the application page: a 清册 goes through the engine (which moves the batch and
+    calls application_submit); a single change is submitted directly."""
+    _require_agent_of(agent, application.employer)
+    if application.batch_id is None:
+        return application_resubmit(application=application, agent=agent)
+    from approvals.services.batch import batch_complete
+
+    batch_complete(batch=application.batch, agent=agent)
+    application.refresh_from_db()
+    return application
+
+
 def _submit(application: Application, *, agent: User) -> Application:
     _check_archives(application)
     setting = flow_setting_get(business_code=application.business_code)

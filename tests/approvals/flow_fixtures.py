@@ -18,11 +18,14 @@ NAME = "测试变更"
 
 
 def fake_apply(*, batch=None, actor=None, application=None):
-    """Writes to the employer, then fails when the payload asks for it: the flow must roll the write back."""
-    employer = application.employer
-    employer.contact_name = application.payload.get("contact_name", "")
+    """Writes to the employer, then fails when the data asks for it: the flow must roll the write back.
+
+    A 清册's data is its first line; a single change's data is the application's payload."""
+    employer = batch.employer if batch is not None else application.employer
+    data = batch.lines.order_by("row_no").first().data if batch is not None else application.payload
+    employer.contact_name = data.get("contact_name", "")
     employer.save(update_fields=["contact_name"])
-    if application.payload.get("fail"):
+    if data.get("fail"):
         raise BusinessError("该职工已封存，不能调整基数")
 
 
@@ -31,7 +34,8 @@ def business(db):
     from approvals import registry
 
     business_type = registry.BusinessType(
-        code=CODE, name=NAME, app="tests", form_class=forms.Form, columns=[], display_columns=[],
+        code=CODE, name=NAME, app="tests", form_class=forms.Form, columns=[],
+        display_columns=[registry.DisplayColumn("联系人", "contact_name")],
         context=lambda **kw: None, clean_row=lambda row, ctx: registry.RowResult(cleaned=row), apply=fake_apply,
         needs_approval_default=True,
     )

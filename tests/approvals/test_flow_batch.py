@@ -1,0 +1,107 @@
+"""The flow with a 清册 (the engine's side of the contract): submission through batch_complete, and the batch
+following the application — approved → completed, 退回 → editable again, 【结束流程】 → cancelled."""
+
+# ruff: noqa: F811 - the shared fixtures are imported from flow_fixtures and requested by name
+
+import pytest
+from django.urls import reverse
+
+from approvals.models import Application, Batch, BatchLine
+from approvals.services.batch import batch_complete, batch_open
+from approvals.services.flow import application_end, application_pass, application_return
+from gjj_portal.errors import BusinessError
+from tests.approvals.flow_fixtures import CODE, business, image_bytes  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+S = Application.Status
+
+
+def staged_batch(agent, *, contact_name="清册联系人", fail=False, lines=1) -> Batch:
+    batch = batch_open(employer=agent.employer, agent=agent, business_code=CODE)
+    for no in range(1, lines + 1):
+        BatchLine.objects.create(batch=batch, row_no=no, key=f"k{no}", data={"contact_name": contact_name, "fail": fail})
+    return batch
+
+
+def test_batch_complete_opens_an_application_when_approval_is_needed(business, agent):
+    batch = batch_complete(batch=staged_batch(agent), agent=agent)
+    application = Application.objects.get(batch=batch)
+    batch.refresh_from_db()
+    assert application.status == S.SUBMITTED and batch.status == Batch.Status.SUBMITTED
+
+
+def test_approval_applies_the_batch_and_completes_it(business, agent, reviewer):
+    batch = batch_complete(batch=staged_batch(agent), agent=agent)
+    application = Application.objects.get(batch=batch)
+    application_pass(application=application, reviewer=reviewer, version=application.version)
+    batch.refresh_from_db()
+    agent.employer.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED and agent.employer.contact_name == "清册联系人"
+
+
+def test_return_reopens_the_batch_and_resubmission_reuses_the_application(business, agent, reviewer):
+    batch = batch_complete(batch=staged_batch(agent), agent=agent)
+    application = Application.objects.get(batch=batch)
+    application_return(application=application, reviewer=reviewer, version=application.version, opinion="人数不对")
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.RETURNED and batch.is_editable
+    BatchLine.objects.filter(batch=batch).update(data={"contact_name": "更正后"})
+    batch_complete(batch=batch, agent=agent)
+    application.refresh_from_db()
+    batch.refresh_from_db()
+    assert application.status == S.RESUBMITTED and application.round == 2 and batch.status == Batch.Status.SUBMITTED
+    assert Application.objects.filter(batch=batch).count() == 1
+
+
+def test_ending_the_flow_cancels_the_batch(business, agent):
+    batch = batch_complete(batch=staged_batch(agent), agent=agent)
+    application_end(application=Application.objects.get(batch=batch), agent=agent)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.CANCELLED
+
+
+def test_failing_apply_leaves_batch_and_application_unchanged(business, agent, reviewer):
+    batch = batch_complete(batch=staged_batch(agent, fail=True), agent=agent)
+    application = Application.objects.get(batch=batch)
+    with pytest.raises(BusinessError):
+        application_pass(application=application, reviewer=reviewer, version=application.version)
+    batch.refresh_from_db()
+    application.refresh_from_db()
+    agent.employer.refresh_from_db()
+    assert batch.status == Batch.Status.SUBMITTED and application.status == S.SUBMITTED
+    assert agent.employer.contact_name == ""
+
+
+def test_archives_are_added_before_submitting_the_batch(business, agent, agent_client, settings, tmp_path):
+    """seed 000 steps 3–4：【添加档案】上传后【提交审批】。"""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    batch = staged_batch(agent)
+    response = agent_client.post(reverse("flow:batch-application", args=[batch.pk]))
+    application = Application.objects.get(batch=batch)
+    assert response["Location"] == reverse("flow:application-detail", args=[application.pk])
+    assert application.status == S.DRAFT
+    agent_client.post(reverse("flow:archive-upload", args=[application.pk]),
+                      {"files": [SimpleUploadedFile("工资表.jpg", image_bytes(), content_type="image/jpeg")]})
+    agent_client.post(reverse("flow:application-submit", args=[application.pk]))
+    application.refresh_from_db()
+    batch.refresh_from_db()
+    assert application.status == S.SUBMITTED and application.archives.count() == 1
+    assert batch.status == Batch.Status.SUBMITTED
+
+
+def test_outsider_cannot_open_an_application_on_another_employers_batch(business, agent, outsider_client):
+    batch = staged_batch(agent)
+    assert outsider_client.post(reverse("flow:batch-application", args=[batch.pk])).status_code == 404
+    assert not Application.objects.exists()
+
+
+def test_center_page_pages_the_batch_lines_with_the_business_headers(business, agent, reviewer_client):
+    batch = batch_complete(batch=staged_batch(agent, lines=60), agent=agent)
+    application = Application.objects.get(batch=batch)
+    url = reverse("flow:center-application", args=[application.pk])
+    body = reviewer_client.get(url).content.decode()
+    assert "联系人" in body and "合计人数" in body and "60" in body and "第 1 / 2 页" in body
+    fragment = reviewer_client.get(url + "?page=2", headers={"HX-Request": "true"})
+    assert b"<html" not in fragment.content and "清册联系人" in fragment.content.decode()

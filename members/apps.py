@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class MembersConfig(AppConfig):
     name = "members"
     verbose_name = "缴存人"
+
+    def ready(self) -> None:
+        from approvals import registry
+
+        from .businesses import base_adjust, register, seal
+
+        for business in (register.BUSINESS, base_adjust.BUSINESS, seal.UNSEAL, seal.SEAL):
+            registry.register(business)

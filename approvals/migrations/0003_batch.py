@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='batch',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['draft', 'returned'])), fields=('employer', 'business_code'), name='approvals_batch_one_open_per_type'),
+            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['draft', 'submitted', 'returned'])), fields=('employer', 'business_code'), name='approvals_batch_one_open_per_type'),
         ),
         migrations.AddConstraint(
             model_name='batchimport',

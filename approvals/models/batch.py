@@ -21,6 +21,7 @@ class Batch(models.Model):
         CANCELLED = "cancelled", "已作废"
 
     EDITABLE = (Status.DRAFT, Status.RETURNED)
+    OPEN = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED)
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="batches")
@@ -41,9 +42,10 @@ class Batch(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "submitted", "completed", "returned", "cancelled"]), name="approvals_batch_status_valid",
             ),
-            # One editable 清册 per employer and business type: 录入清册 always lands in the same list.
+            # One open 清册 per employer and business type: 录入清册 always lands in the same list, and a returned
+            # batch can always become editable again.
             models.UniqueConstraint(
-                fields=["employer", "business_code"], condition=Q(status__in=["draft", "returned"]), name="approvals_batch_one_open_per_type",
+                fields=["employer", "business_code"], condition=Q(status__in=["draft", "submitted", "returned"]), name="approvals_batch_one_open_per_type",
             ),
         ]
         indexes = [models.Index(fields=["employer", "business_code", "status"], name="approvals_batch_emp_code")]

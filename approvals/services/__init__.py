@@ -1,5 +1,21 @@
 """Services of the approvals app, one module per concern, re-exported here."""
 
+from .batch import (
+    RowsInvalid,
+    batch_cancel,
+    batch_complete,
+    batch_import_check,
+    batch_import_stage,
+    batch_line_add,
+    batch_line_delete,
+    batch_mark_applied,
+    batch_open,
+    batch_reopen,
+    batch_totals,
+)
 from .message import message_mark_read, message_push
 
-__all__ = ["message_mark_read", "message_push"]
+__all__ = [
+    "RowsInvalid", "batch_cancel", "batch_complete", "batch_import_check", "batch_import_stage", "batch_line_add", "batch_line_delete",
+    "batch_mark_applied", "batch_open", "batch_reopen", "batch_totals", "message_mark_read", "message_push",
+]

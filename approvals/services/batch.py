@@ -1,0 +1,296 @@
+"""The 清册 engine: open a batch, add and delete lines, import files, complete or submit.
+
+Business rules live in the registered business types (approvals/registry.py); this module
+only runs them, enforces the batch's status and writes the audit trail."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Sum
+from django.utils import timezone
+
+from approvals import registry
+from approvals.models import Batch, BatchImport, BatchLine
+from approvals.models.batch import BATCH_ALLOWED
+from employers.models import Employer, User
+from gjj_portal import audit
+from gjj_portal.errors import BusinessError
+
+from .message import message_push
+
+
+class RowsInvalid(BusinessError):
+    """A hand-entered row broke a rule; `errors` are [(key, message)] for the form."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__("；".join(message for _key, message in errors) or "录入的信息有误，请核对。", code="row_invalid")
+        self.errors = errors
+
+
+@dataclass
+class CheckedRow:
+    row_no: int
+    row: dict[str, str]
+    result: registry.RowResult
+
+
+def _move(batch: Batch, *, to: str, fields: dict | None = None) -> Batch:
+    if to not in BATCH_ALLOWED[batch.status]:
+        raise BusinessError(f"该清册当前状态为「{batch.get_status_display()}」，不能执行此操作。", code="batch_status")
+    batch.status = to
+    for name, value in (fields or {}).items():
+        setattr(batch, name, value)
+    batch.save(update_fields=["status", "updated_at", *(fields or {}).keys()])
+    return batch
+
+
+def _locked(batch: Batch) -> Batch:
+    return Batch.objects.select_for_update().select_related("employer", "agent").get(pk=batch.pk)
+
+
+def _require_editable(batch: Batch) -> None:
+    if not batch.is_editable:
+        raise BusinessError(f"该清册{batch.get_status_display()}，不能再录入或删除。", code="batch_status")
+
+
+def batch_open(*, employer: Employer, agent: User, business_code: str) -> Batch:
+    """The employer's open 清册 of this business type; a new draft when there is none (one per type)."""
+    business = registry.get(business_code)
+    existing = Batch.objects.filter(employer=employer, business_code=business.code, status__in=Batch.OPEN).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            batch = Batch.objects.create(employer=employer, agent=agent, business_code=business.code, summary=business.name)
+            audit.record("approvals.batch.opened", actor=agent, employer=employer, obj=batch, data={"business": business.code})
+    except IntegrityError:  # a colleague opened it at the same moment
+        return Batch.objects.get(employer=employer, business_code=business.code, status__in=Batch.OPEN)
+    return batch
+
+
+def check_rows(*, business: registry.BusinessType, employer: Employer, batch: Batch | None, rows: list[tuple[int, dict]]) -> list[CheckedRow]:
+    """Run the business's row rules over all rows with one context; mark duplicates inside the rows and the batch."""
+    ctx = business.context(employer=employer, batch=batch, rows=[row for _n, row in rows])
+    existing = set(BatchLine.objects.filter(batch=batch).values_list("key", flat=True)) if batch is not None and batch.pk else set()
+    seen: dict[str, int] = {}
+    checked = []
+    for row_no, row in rows:
+        result = business.clean_row(row, ctx)
+        if result.ok and result.key:
+            if result.key in existing:
+                result.error(_dedupe_column(business), "已在清册中，不能重复录入")
+            elif result.key in seen:
+                result.error(_dedupe_column(business), f"与第{seen[result.key]}行重复")
+            else:
+                seen[result.key] = row_no
+        checked.append(CheckedRow(row_no=row_no, row=row, result=result))
+    return checked
+
+
+def _dedupe_column(business: registry.BusinessType) -> str:
+    return next((c.key for c in business.columns if c.kind in ("id", "account")), business.columns[0].key)
+
+
+def _line(batch: Batch, *, row_no: int, source_row: int | None, result: registry.RowResult) -> BatchLine:
+    line = BatchLine(batch=batch, row_no=row_no, source_row=source_row, key=result.key or f"row-{row_no}",
+                     member_id=result.member_id, data=result.cleaned, amount=result.amount)
+    line.secret = result.secret
+    return line
+
+
+def batch_line_add(*, batch: Batch, agent: User, row: dict[str, str]) -> BatchLine:
+    """【录入清册】: check one row with the business's rules and add it to a draft batch."""
+    business = registry.get(batch.business_code)
+    with transaction.atomic():
+        batch = _locked(batch)
+        _require_editable(batch)
+        (checked,) = check_rows(business=business, employer=batch.employer, batch=batch, rows=[(0, row)])
+        if not checked.result.ok:
+            raise RowsInvalid(checked.result.errors)
+        row_no = (batch.lines.aggregate(m=Max("row_no"))["m"] or 0) + 1
+        line = _line(batch, row_no=row_no, source_row=None, result=checked.result)
+        line.save()
+        audit.record("approvals.batch.line_added", actor=agent, employer=batch.employer, obj=line,
+                     data={"batch": batch.pk, "business": batch.business_code, "row_no": row_no})
+    return line
+
+
+def batch_line_delete(*, batch: Batch, line: BatchLine, agent: User) -> None:
+    """【删除】 one line of a draft batch."""
+    with transaction.atomic():
+        batch = _locked(batch)
+        _require_editable(batch)
+        if line.batch_id != batch.pk:
+            raise BusinessError("该记录不属于此清册。")
+        audit.record("approvals.batch.line_deleted", actor=agent, employer=batch.employer, obj=line,
+                     data={"batch": batch.pk, "business": batch.business_code, "row_no": line.row_no})
+        BatchLine.objects.filter(pk=line.pk).delete()
+
+
+def batch_totals(*, batch: Batch) -> dict:
+    """合计人数 and 合计金额, aggregated in SQL."""
+    return batch.lines.aggregate(count=Count("pk"), amount=Sum("amount", default=Decimal("0.00")))
+
+
+def _needs_approval(code: str) -> bool:
+    """The center's setting for this business type (审批设置), or the registry's default."""
+    try:
+        from approvals.selectors import flow_needs_approval
+    except ImportError:
+        return registry.get(code).needs_approval_default
+    return flow_needs_approval(business_code=code)
+
+
+def _submit_hook(**kwargs):
+    """The approval flow's entry point (issue 4)."""
+    try:
+        from approvals.services.flow import application_submit
+    except ImportError:
+        raise BusinessError("审批流程尚未开通，请稍后再提交审批。", code="flow_unavailable") from None
+    return application_submit(**kwargs)
+
+
+def batch_complete(*, batch: Batch, agent: User) -> Batch:
+    """【完成办理】/【确定封存】/【提交审批】: apply the business now, or send it to the center when approval is required."""
+    business = registry.get(batch.business_code)
+    with transaction.atomic():
+        batch = _locked(batch)
+        _require_editable(batch)
+        totals = batch_totals(batch=batch)
+        if not totals["count"]:
+            raise BusinessError("清册中没有记录，请先录入清册。", code="batch_empty")
+        summary = business.describe(batch=batch, count=totals["count"], amount=totals["amount"])
+        if _needs_approval(business.code):
+            _submit_hook(business_code=business.code, employer=batch.employer, agent=agent, batch=batch, summary=summary)
+            _move(batch, to=Batch.Status.SUBMITTED, fields={"submitted_at": timezone.now(), "summary": summary[:200]})
+            audit.record("approvals.batch.submitted", actor=agent, employer=batch.employer, obj=batch,
+                         data={"business": business.code, "count": totals["count"]})
+            return batch
+        business.apply(batch=batch, actor=agent)
+        _move(batch, to=Batch.Status.COMPLETED, fields={"completed_at": timezone.now(), "summary": summary[:200]})
+        audit.record("approvals.batch.completed", actor=agent, employer=batch.employer, obj=batch,
+                     data={"business": business.code, "count": totals["count"]})
+        name = agent.display_name or agent.login_name
+        message_push(employer=batch.employer, recipient=agent, business_name=business.name,
+                     content=f"尊敬的{name}，您已完成办理{business.name}，共{totals['count']}人。")
+    return batch
+
+
+def batch_mark_applied(batch: Batch) -> Batch:
+    """For the approval flow: the center approved and the business was applied (submitted → completed)."""
+    with transaction.atomic():
+        batch = _locked(batch)
+        if batch.status == Batch.Status.COMPLETED:
+            return batch
+        _move(batch, to=Batch.Status.COMPLETED, fields={"completed_at": timezone.now()})
+        audit.record("approvals.batch.completed", actor=None, employer=batch.employer, obj=batch, data={"business": batch.business_code, "via": "approval"})
+    return batch
+
+
+def batch_reopen(batch: Batch) -> Batch:
+    """For the approval flow: the center returned the batch; it is editable again (submitted → returned)."""
+    with transaction.atomic():
+        batch = _locked(batch)
+        if batch.status == Batch.Status.RETURNED:
+            return batch
+        _move(batch, to=Batch.Status.RETURNED)
+        audit.record("approvals.batch.returned", actor=None, employer=batch.employer, obj=batch, data={"business": batch.business_code})
+    return batch
+
+
+def batch_cancel(batch: Batch, *, agent: User | None = None) -> Batch:
+    """The flow was ended (【结束流程】) or the agent discarded the batch: nothing of it applies."""
+    with transaction.atomic():
+        batch = _locked(batch)
+        if batch.status == Batch.Status.CANCELLED:
+            return batch
+        _move(batch, to=Batch.Status.CANCELLED)
+        audit.record("approvals.batch.cancelled", actor=agent, employer=batch.employer, obj=batch, data={"business": batch.business_code})
+    return batch
+
+
+# ---- 批量导入 -------------------------------------------------------------------------------------
+
+
+def batch_import_check(*, employer: Employer, agent: User, business_code: str, file_name: str, content: bytes,
+                       batch: Batch | None = None, on_progress=None) -> BatchImport:
+    """Read and check a whole file; keep the good rows, every error and every repair (SEC-28).
+
+    The same file (same SHA-256) uploaded again returns the earlier result instead of a second import."""
+    from approvals import excel
+
+    business = registry.get(business_code)
+    digest = hashlib.sha256(content).hexdigest()
+    previous = BatchImport.objects.filter(employer=employer, business_code=business.code, sha256=digest).first()
+    if previous is not None:
+        return previous
+    table = excel.read_rows(content=content, file_name=file_name, columns=business.columns, row_limit=business.row_limit,
+                            on_progress=on_progress)
+    checked = check_rows(business=business, employer=employer, batch=batch, rows=table.rows)
+    errors = [{"row": None, "column": "", "message": m} for m in table.errors]
+    notices = []
+    good = []
+    labels = {c.key: c.header for c in business.columns}
+    for item in checked:
+        for key, message in item.result.errors:
+            errors.append({"row": item.row_no, "column": labels.get(key, key), "message": message})
+        for key, message in item.result.notices:
+            notices.append({"row": item.row_no, "column": labels.get(key, key), "message": message})
+        if item.result.ok:
+            good.append({"row": item.row_no, "key": item.result.key, "data": item.result.cleaned, "secret": item.result.secret,
+                         "member_id": item.result.member_id, "amount": None if item.result.amount is None else str(item.result.amount)})
+    with transaction.atomic():
+        record = BatchImport(employer=employer, agent=agent, batch=batch, business_code=business.code, file_name=file_name[:200],
+                             sha256=digest, size=len(content), row_count=len(table.rows), good_count=len(good),
+                             errors=errors, notices=notices, content=content)
+        record.rows = good
+        try:
+            with transaction.atomic():
+                record.save()
+        except IntegrityError:  # the same file was checked by a parallel request
+            return BatchImport.objects.get(employer=employer, business_code=business.code, sha256=digest)
+        audit.record("approvals.import.checked", actor=agent, employer=employer, obj=record,
+                     data={"business": business.code, "rows": len(table.rows), "good": len(good), "errors": len(errors)})
+    return record
+
+
+def batch_import_stage(*, batch_import: BatchImport, batch: Batch, agent: User, good_only: bool = False) -> int:
+    """Put the checked rows into the 清册 in one transaction. A file with errors is staged only when
+    the agent explicitly chooses to stage the good rows. Returns the number of lines added."""
+    if batch_import.business_code != batch.business_code or batch_import.employer_id != batch.employer_id:
+        raise BusinessError("导入文件与清册的业务类型不一致。")
+    if batch_import.status != BatchImport.Status.CHECKED:
+        raise BusinessError("该文件已录入清册，不能重复录入。", code="import_staged")
+    if batch_import.errors and not good_only:
+        raise BusinessError("文件中有错误行，请修改后重新上传，或选择「仅录入正确行」。", code="import_has_errors")
+    rows = batch_import.rows
+    if not rows:
+        raise BusinessError("文件中没有可录入的正确行。", code="import_empty")
+    with transaction.atomic():
+        batch = _locked(batch)
+        _require_editable(batch)
+        keys = set(BatchLine.objects.filter(batch=batch, key__in=[r["key"] for r in rows]).values_list("key", flat=True))
+        if keys:
+            raise BusinessError(f"文件中有{len(keys)}人已在清册中，请先删除清册中的重复记录或重新上传。", code="import_duplicate")
+        start = batch.lines.aggregate(m=Max("row_no"))["m"] or 0
+        lines = []
+        for offset, item in enumerate(rows, start=1):
+            line = BatchLine(batch=batch, row_no=start + offset, source_row=item["row"], key=item["key"], member_id=item["member_id"],
+                             data=item["data"], amount=item["amount"])
+            line.secret = item["secret"]
+            lines.append(line)
+        BatchLine.objects.bulk_create(lines, batch_size=2000)
+        batch_import.batch = batch
+        batch_import.status = BatchImport.Status.STAGED_GOOD if batch_import.errors else BatchImport.Status.STAGED
+        batch_import.staged_at = timezone.now()
+        batch_import.save(update_fields=["batch", "status", "staged_at"])
+        audit.record("approvals.import.staged", actor=agent, employer=batch.employer, obj=batch_import,
+                     data={"batch": batch.pk, "lines": len(lines), "good_only": bool(batch_import.errors)})
+    return len(lines)
+
+
+def dumps_row(row: dict) -> str:
+    return json.dumps(row, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,114 @@
+"""The one safe Excel writer for every export and generated workbook (SEC-29, SEC-38).
+
+- write-only workbooks (constant memory);
+- every text value is written as an inline string (data_type "s"), so "=…", "+…", "-…", "@…" are
+  never formulas;
+- money is written as a number with the format #,##0.00; rates as numbers with 0.00%;
+- ID and phone columns are masked unless the caller is returning the agent's own file to them.
+"""
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from django.http import HttpResponse
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from gjj_portal import crypto
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONEY_FORMAT = "#,##0.00"
+RATE_FORMAT = "0.00%"
+TEXT_FORMAT = "@"
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="F0F2F5")
+
+
+@dataclass(frozen=True)
+class Col:
+    """An exported column. kind: text, money, rate, int, date, id (masked), phone (masked), id_plain."""
+
+    header: str
+    kind: str = "text"
+    width: int = 14
+
+
+@dataclass
+class Sheet:
+    title: str
+    columns: list[Col]
+    rows: Iterable[Iterable[Any]]
+
+
+def _text_cell(ws, value: Any, *, fmt: str | None = TEXT_FORMAT) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=None)
+    cell.value = "" if value is None else str(value)
+    cell.data_type = "s"  # never a formula, whatever the first character is
+    if fmt:
+        cell.number_format = fmt
+    return cell
+
+
+def cell_for(ws, value: Any, kind: str) -> WriteOnlyCell:
+    if value is None or value == "":
+        return _text_cell(ws, "")
+    if kind == "money":
+        cell = WriteOnlyCell(ws, value=Decimal(value) if not isinstance(value, Decimal) else value)
+        cell.number_format = MONEY_FORMAT
+        return cell
+    if kind == "rate":
+        cell = WriteOnlyCell(ws, value=Decimal(value))
+        cell.number_format = RATE_FORMAT
+        return cell
+    if kind == "int":
+        return WriteOnlyCell(ws, value=int(value))
+    if kind == "date":
+        if isinstance(value, (date, datetime)):
+            return _text_cell(ws, value.strftime("%Y-%m-%d"))
+        return _text_cell(ws, value)
+    if kind == "id":
+        return _text_cell(ws, crypto.mask_id(str(value)))
+    if kind == "phone":
+        return _text_cell(ws, crypto.mask_phone(str(value)))
+    return _text_cell(ws, value)
+
+
+def write_workbook(sheets: list[Sheet]) -> bytes:
+    """Write sheets of rows (values in column order) and return the .xlsx bytes."""
+    wb = Workbook(write_only=True)
+    for sheet in sheets:
+        ws = wb.create_sheet(title=sheet.title[:31])
+        for index, col in enumerate(sheet.columns):
+            ws.column_dimensions[_letter(index)].width = col.width
+        header = []
+        for col in sheet.columns:
+            cell = _text_cell(ws, col.header, fmt=None)
+            cell.font = _HEADER_FONT
+            cell.fill = _HEADER_FILL
+            cell.alignment = Alignment(horizontal="center")
+            header.append(cell)
+        ws.append(header)
+        for row in sheet.rows:
+            ws.append([cell_for(ws, value, col.kind) for value, col in zip(row, sheet.columns, strict=False)])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def xlsx_response(content: bytes, *, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

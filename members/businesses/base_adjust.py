@@ -1,0 +1,151 @@
+"""基数调整 (seed 001 ch.4, seed 000 §8): new bases for normal members, from a stated month.
+
+【提交审批】 sends the batch to the center; on approval `apply` sets the new base and amounts
+and records a MemberChange per member."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.db import transaction
+
+from approvals import registry, rows
+from approvals.batch_forms import BatchEntryForm
+from approvals.registry import Column, DisplayColumn, RowResult
+from employers.models import Employer, User
+from gjj_portal import audit
+from gjj_portal.errors import BusinessError
+from gjj_portal.money import format_period
+
+from ..models import Member, MemberChange
+from .common import MemberIndex, Policies, check_base, member_label, no_policy
+
+CODE = "base_adjust"
+
+COLUMNS = [
+    Column("个人账号", "account_no", "account", example="10000100001", note="本单位职工的个人账号（也可填写不重名的姓名）。"),
+    Column("姓名", "name", "text", required=False, example="张三", note="可不填；填写时须与个人账号一致。"),
+    Column("调整后缴存基数", "new_base", "money", example="6500.00", note="元，须在本年度基数上下限之间。"),
+    Column("生效年月", "effective_period", "period", example="2026-01", note="新基数自该月起生效，如 2026-01。"),
+]
+
+DISPLAY = [
+    DisplayColumn("个人账号", "account_no"), DisplayColumn("姓名", "name"), DisplayColumn("证件号码", "id_masked"),
+    DisplayColumn("当前缴存基数", "old_base", "money"), DisplayColumn("当前月缴存额", "old_monthly", "money"),
+    DisplayColumn("调整后缴存基数", "new_base", "money"), DisplayColumn("调整后月缴存额", "monthly_amount", "money"),
+    DisplayColumn("生效年月", "effective_period", "period"),
+]
+
+
+class BaseAdjustForm(BatchEntryForm):
+    account_no = forms.ChoiceField(label="个人账号", help_text="选择职工后，姓名、证件号码、当前基数和月缴存额随之显示")
+    new_base = forms.CharField(label="调整后缴存基数（元）", max_length=20)
+    effective_period = forms.CharField(label="生效年月", max_length=10, widget=forms.TextInput(attrs={"type": "month"}))
+
+    def setup(self, employer) -> None:
+        from ..selectors import member_choices
+
+        choices = [("", "请选择职工")]
+        if employer is not None:
+            choices += [(m.account_no, member_label(m)) for m in member_choices(employer=employer, status=Member.Status.NORMAL)]
+        self.fields["account_no"].choices = choices
+        self.fields["effective_period"].initial = f"{date.today():%Y-%m}"
+
+
+@dataclass
+class Context:
+    employer: Employer
+    policies: Policies
+    members: MemberIndex
+
+
+def context(*, employer: Employer, batch=None, rows: list[dict]) -> Context:
+    return Context(employer=employer, policies=Policies.load(), members=MemberIndex.load(employer=employer, rows=rows))
+
+
+def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
+    result = RowResult()
+    member, reason = ctx.members.find(rows.compact(row.get("account_no", "")))
+    if member is None:
+        result.error("account_no", reason)
+    elif member.status != Member.Status.NORMAL:
+        result.error("account_no", f"该职工账户状态为「{member.get_status_display()}」，只有状态正常的职工才可基数调整")
+    name = rows.nfkc(row.get("name", ""))
+    if member is not None and name and name != member.name:
+        result.error("name", f"姓名与个人账号不符（该账号的姓名为{member.name}）")
+    new_base = None
+    try:
+        new_base, notice = rows.money(row.get("new_base", ""), label="调整后缴存基数")
+        if notice:
+            result.notice("new_base", notice)
+    except ValueError as exc:
+        result.error("new_base", str(exc))
+    period = None
+    try:
+        period, _ = rows.period(row.get("effective_period", ""), label="生效年月")
+    except ValueError as exc:
+        result.error("effective_period", str(exc))
+    policy = ctx.policies.for_period(period) if period else None
+    if period and policy is None:
+        result.error("effective_period", no_policy(period))
+    if policy is not None and new_base is not None and (why := check_base(new_base, policy)):
+        result.error("new_base", why)
+    if member is not None and new_base is not None and new_base == member.base:
+        result.error("new_base", "调整后缴存基数与当前基数相同")
+    if result.errors:
+        return result
+    from ..services import member_amounts
+
+    amounts = member_amounts(base=new_base, employer_rate=member.employer_rate, member_rate=member.member_rate, policy=policy)
+    result.cleaned = {
+        "account_no": member.account_no, "name": member.name, "id_masked": member.id_masked,
+        "old_base": str(member.base), "old_monthly": str(member.monthly_amount), "new_base": str(new_base),
+        "effective_period": period.isoformat(), **{k: str(v) for k, v in amounts.items()},
+    }
+    result.key = member.account_no
+    result.member_id = member.pk
+    result.amount = amounts["monthly_amount"]
+    return result
+
+
+def apply(*, batch, actor: User) -> list[Member]:
+    """Set the new bases: lock the members (ordered by pk), re-check they are still normal, update in bulk."""
+    with transaction.atomic():
+        lines = list(batch.lines.order_by("row_no"))
+        members = {m.pk: m for m in Member.objects.select_for_update().filter(pk__in=[ln.member_id for ln in lines], employer_id=batch.employer_id).order_by("pk")}
+        changes = []
+        for line in lines:
+            member = members.get(line.member_id)
+            if member is None or member.status != Member.Status.NORMAL:
+                raise BusinessError(f"清册第{line.row_no}行（{line.data['name']}）的账户已不是正常状态，不能调整基数。")
+            data = line.data
+            old_base, old_monthly = member.base, member.monthly_amount
+            member.base = Decimal(data["new_base"])
+            member.employer_amount = Decimal(data["employer_amount"])
+            member.member_amount = Decimal(data["member_amount"])
+            member.monthly_amount = Decimal(data["monthly_amount"])
+            period = date.fromisoformat(data["effective_period"])
+            common = dict(member=member, employer_id=batch.employer_id, kind=MemberChange.Kind.BASE, reason="基数调整",
+                          effective_period=period, batch=batch, actor=actor)
+            changes.append(MemberChange(field="缴存基数", old=f"{old_base:.2f}", new=f"{member.base:.2f}", **common))
+            changes.append(MemberChange(field="月缴存额", old=f"{old_monthly:.2f}", new=f"{member.monthly_amount:.2f}", **common))
+        Member.objects.bulk_update(list(members.values()), ["base", "employer_amount", "member_amount", "monthly_amount"], batch_size=500)
+        MemberChange.objects.bulk_create(changes, batch_size=1000)
+        audit.record("members.member.base_adjusted", actor=actor, employer=batch.employer, obj=batch, data={"count": len(lines)})
+    return list(members.values())
+
+
+def _summary(*, batch, count: int, amount: Decimal) -> str:
+    periods = sorted({ln["effective_period"] for ln in batch.lines.values_list("data", flat=True)}) if count < 200 else []
+    since = f"，自{format_period(date.fromisoformat(periods[0]))}起" if len(periods) == 1 else ""
+    return f"基数调整，共{count}人{since}，调整后月缴存额合计{amount:,.2f}元"
+
+
+BUSINESS = registry.BusinessType(
+    code=CODE, name="基数调整", app="members", form_class=BaseAdjustForm, columns=COLUMNS, display_columns=DISPLAY,
+    context=context, clean_row=clean_row, apply=apply, confirm_label="【提交审批】", needs_approval_default=True,
+    detail_template="members/businesses/base_adjust_detail.html", row_limit=5000,
+    template_notes=["只有状态正常的职工才可基数调整。", "提交审批后，中心审批通过，新基数自生效年月起执行。"],
+    summary=_summary,
+)

@@ -1,0 +1,203 @@
+"""缴存人登记 (seed 001 ch.9): row rules, repairs, refusals and 【完成办理】."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from approvals.models import Batch, Message
+from approvals.services import RowsInvalid, batch_complete, batch_line_add
+from employers.models import CenterPolicy
+from members.businesses import register
+from members.models import Member, MemberChange
+from tests.factories import make_employer, make_member, valid_id_number
+from tests.members.factories import make_batch, register_row
+
+pytestmark = pytest.mark.django_db
+
+
+def clean(employer, **kw):
+    row = register_row(**kw)
+    ctx = register.context(employer=employer, rows=[row])
+    return register.clean_row(row, ctx)
+
+
+def errors_of(result) -> dict[str, str]:
+    return dict(result.errors)
+
+
+def notices_of(result) -> dict[str, str]:
+    return dict(result.notices)
+
+
+def test_valid_row_derives_gender_and_birth_date_from_the_id(employer):
+    result = clean(employer, id_number=valid_id_number(birth=date(1988, 2, 29), female=True))
+    assert result.ok
+    assert result.cleaned["gender"] == "F" and result.cleaned["birth_date"] == "1988-02-29"
+
+
+def test_id_number_is_never_stored_in_clear_in_the_row_data(employer):
+    number = valid_id_number()
+    result = clean(employer, id_number=number)
+    assert number not in str(result.cleaned) and result.secret["id_number"] == number
+    assert result.cleaned["id_masked"] == number[:6] + "********" + number[-4:]
+
+
+def test_id_with_wrong_check_digit_is_refused(employer):
+    number = valid_id_number()
+    wrong = number[:17] + ("0" if number[17] != "0" else "1")
+    assert errors_of(clean(employer, id_number=wrong))["id_number"] == "校验位错误"
+
+
+def test_id_with_17_digits_is_refused(employer):
+    assert "应为18位" in errors_of(clean(employer, id_number=valid_id_number()[:17]))["id_number"]
+
+
+def test_id_with_impossible_birth_date_is_refused(employer):
+    body = "15060219491332001"
+    from stdnum.cn import ric
+
+    assert errors_of(clean(employer, id_number=body + ric.calc_check_digit(body + "0")))["id_number"] == "出生日期无效"
+
+
+def test_unknown_birthplace_code_is_only_a_warning(employer):
+    result = clean(employer, id_number=valid_id_number(region="999999"))
+    assert result.ok and "出生地代码" in notices_of(result)["id_number"]
+
+
+def test_id_that_excel_turned_into_a_number_asks_for_a_text_column(employer):
+    message = errors_of(clean(employer, id_number="1.50602E+17"))["id_number"]
+    assert "Excel" in message and "文本" in message
+
+
+def test_full_width_digits_and_spaces_in_id_are_repaired_and_reported(employer):
+    number = valid_id_number()
+    full_width = " ".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in number)
+    result = clean(employer, id_number=full_width)
+    assert result.ok and result.secret["id_number"] == number
+    assert "全角" in notices_of(result)["id_number"] and "空格" in notices_of(result)["id_number"]
+
+
+def test_lower_case_x_in_id_is_repaired():
+    from tests.factories import make_employer as mk
+
+    employer = mk()
+    number = next(valid_id_number(n) for n in range(1, 200) if valid_id_number(n).endswith("X"))
+    result = clean(employer, id_number=number.lower())
+    assert result.ok and result.secret["id_number"] == number and "小写x" in notices_of(result)["id_number"]
+
+
+def test_formula_in_a_cell_is_refused(employer):
+    assert "公式" in errors_of(clean(employer, name='=HYPERLINK("http://x","y")'))["name"]
+
+
+def test_phone_must_be_a_mobile_number(employer):
+    assert "11位" in errors_of(clean(employer, phone="0477123456"))["phone"]
+
+
+def test_base_below_floor_is_refused(employer):
+    assert "不能低于1,980.00元" in errors_of(clean(employer, base="1979.99"))["base"]
+
+
+def test_base_above_cap_is_refused(employer):
+    assert "不能高于32,592.00元" in errors_of(clean(employer, base="32592.01"))["base"]
+
+
+def test_thousands_separator_in_base_is_repaired(employer):
+    result = clean(employer, base="6,000.00")
+    assert result.ok and result.cleaned["base"] == "6000.00" and "6000.00" in notices_of(result)["base"]
+
+
+@pytest.mark.parametrize("written", ["12", "12%", "0.12", "１２％"])
+def test_rates_written_as_12_or_12_percent_or_decimal_mean_12_percent(employer, written):
+    result = clean(employer, employer_rate=written, member_rate=written)
+    assert result.ok and result.cleaned["employer_rate"] == "0.1200"
+
+
+def test_rates_default_to_the_employers_rates(employer):
+    result = clean(employer, employer_rate="", member_rate="")
+    assert result.ok and result.cleaned["member_rate"] == str(employer.member_rate)
+
+
+def test_rate_outside_the_policy_range_is_refused(employer):
+    assert "5%至12%" in errors_of(clean(employer, employer_rate="13%", member_rate="13%"))["employer_rate"]
+
+
+def test_unequal_rates_are_refused_when_the_policy_requires_equal_rates(employer):
+    assert "须相等" in errors_of(clean(employer, employer_rate="10%", member_rate="12%"))["member_rate"]
+
+
+def test_unequal_rates_are_accepted_when_the_policy_allows_them(employer):
+    CenterPolicy.objects.update(equal_rates=False)
+    assert clean(employer, employer_rate="10%", member_rate="12%").ok
+
+
+def test_monthly_amount_rounds_each_part_half_up_to_the_yuan(employer):
+    """条例 第16条：单位、个人部分各自按政策取整（默认四舍五入到元）。 6,004.17 × 12% = 720.50 → 721."""
+    result = clean(employer, base="6004.17")
+    assert result.cleaned["employer_amount"] == "721.00" and result.cleaned["monthly_amount"] == "1442.00"
+
+
+def test_monthly_amount_rounds_to_the_fen_when_the_policy_says_so(employer):
+    CenterPolicy.objects.update(rounding="fen")
+    result = clean(employer, base="6004.17")
+    assert result.cleaned["employer_amount"] == "720.50" and result.amount == Decimal("1441.00")
+
+
+def test_largest_monthly_amount_is_7822(employer):
+    assert clean(employer, base="32592.00").amount == Decimal("7822.00")
+
+
+def test_id_with_open_account_elsewhere_names_the_holder_masked(employer):
+    holder = make_employer(account_no="100077", name="鄂尔多斯市示例能源有限公司")
+    number = valid_id_number()
+    make_member(holder, id_number=number)
+    message = errors_of(clean(employer, id_number=number))["id_number"]
+    assert message == "该证件号码已在单位 1000** 鄂尔多斯市示例…有限公司 开户，不能重复开户"
+
+
+def test_id_with_a_sealed_account_is_also_refused(employer):
+    number = valid_id_number()
+    make_member(employer, id_number=number, status=Member.Status.SEALED)
+    assert "已在单位" in errors_of(clean(employer, id_number=number))["id_number"]
+
+
+def test_id_already_in_the_batch_is_refused(agent):
+    number = valid_id_number()
+    batch = make_batch(agent, rows=[register_row(id_number=number)])
+    with pytest.raises(RowsInvalid) as exc:
+        batch_line_add(batch=batch, agent=agent, row=register_row(id_number=number, name="李四"))
+    assert exc.value.errors == [("id_number", "已在清册中，不能重复录入")]
+
+
+def test_complete_opens_accounts_with_numbers_amounts_history_and_a_message(agent):
+    rows = [register_row(name="张三"), register_row(name="李四", base="5000")]
+    batch = make_batch(agent, rows=rows)
+    batch_complete(batch=batch, agent=agent)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED
+    members = list(Member.objects.filter(employer=agent.employer).order_by("account_no"))
+    assert [m.name for m in members] == ["张三", "李四"]
+    assert members[0].account_no == f"{agent.employer.account_no}00001" and members[1].monthly_amount == Decimal("1200.00")
+    assert members[0].id_number == rows[0]["id_number"] and members[0].phone == "13904770001"
+    assert Member.objects.by_id_number(rows[1]["id_number"]).get() == members[1]
+    assert MemberChange.objects.filter(kind="open", batch=batch).count() == 2
+    message = Message.objects.get(employer=agent.employer)
+    assert message.content == f"尊敬的{agent.display_name}，您已完成办理缴存人登记，共2人。"
+
+
+def test_complete_rechecks_ids_opened_elsewhere_meanwhile(agent):
+    number = valid_id_number()
+    batch = make_batch(agent, rows=[register_row(id_number=number)])
+    make_member(make_employer(), id_number=number)
+    with pytest.raises(Exception, match="已在单位"):
+        batch_complete(batch=batch, agent=agent)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.DRAFT and not Member.objects.filter(employer=agent.employer).exists()
+
+
+def test_complete_makes_no_per_row_queries(agent, django_assert_max_num_queries):
+    batch = make_batch(agent, rows=[register_row(name=f"职工{i}") for i in range(30)])
+    with django_assert_max_num_queries(30):
+        batch_complete(batch=batch, agent=agent)
+    assert Member.objects.filter(employer=agent.employer).count() == 30

@@ -27,6 +27,8 @@ from .sms import get_backend
 GENERIC_FAILURE = "登录失败：单位账号、登录名称、登录密码或验证码不正确。"
 CENTER_FAILURE = "登录失败：用户名、密码或验证码不正确。"
 LOCKED_MESSAGE = "登录失败次数过多，已锁定{minutes}分钟，请稍后再试。"
+# Added to every login refusal, locked or not, so a lockout does not tell who exists (SEC-05).
+LOCK_HINT = "连续失败{failures}次将锁定{minutes}分钟；如已锁定，请{minutes}分钟后再试。"
 TOTP_ISSUER = "住房公积金单位网厅"
 SMS_CODE_MINUTES = 5
 
@@ -252,24 +254,30 @@ def _account_usable(user: User) -> bool:
     return True
 
 
+def refusal(failure: str) -> str:
+    """The one message for every refusal: unknown unit or login, bad password or code, locked."""
+    return failure + LOCK_HINT.format(failures=settings.GJJ_LOCKOUT_FAILURES, minutes=settings.GJJ_LOCKOUT_MINUTES)
+
+
 def _check(key: str, user: User | None, password: str, code: str, failure: str, *, allow_sms: bool) -> LoginOutcome:
     if throttle_locked(key) or ip_throttled(context.current().ip):
+        make_password(password)  # the same work as any other refusal
         audit.record("auth.login.failed", actor=user, outcome="denied", data={"key": key, "factor": "locked"})
-        raise LoginRefused(LOCKED_MESSAGE.format(minutes=settings.GJJ_LOCKOUT_MINUTES), code="locked")
+        raise LoginRefused(refusal(failure), code="locked")
     if user is None:
         make_password(password)  # same work as a real check, so timing does not reveal the user
         password_ok = False
     else:
         password_ok = user.check_password(password) and _account_usable(user)
     if not password_ok:
-        locked = register_failure(key, factor="password", user=user)
-        raise LoginRefused(LOCKED_MESSAGE.format(minutes=settings.GJJ_LOCKOUT_MINUTES) if locked else failure)
+        register_failure(key, factor="password", user=user)
+        raise LoginRefused(refusal(failure))
     if not user.has_totp:
         return LoginOutcome(user=user, needs_enrolment=True)
     code_ok = totp_check(user, code) or (allow_sms and sms_check(user, code))
     if not code_ok:
-        locked = register_failure(key, factor="otp", user=user)
-        raise LoginRefused(LOCKED_MESSAGE.format(minutes=settings.GJJ_LOCKOUT_MINUTES) if locked else failure)
+        register_failure(key, factor="otp", user=user)
+        raise LoginRefused(refusal(failure))
     reset_failures(key)
     return LoginOutcome(user=user)
 

@@ -93,10 +93,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before the session guard: it tells a signed-out user why (SEC-14, SEC-16).
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "employers.middleware.SessionGuardMiddleware",
     "employers.middleware.HtmxLoginRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "gjj_portal.middleware.NoStoreMiddleware",
 ]

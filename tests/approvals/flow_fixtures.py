@@ -2,6 +2,7 @@
 so the flow is tested without depending on any real business."""
 
 import io
+import time
 from decimal import Decimal
 
 import pytest
@@ -25,6 +26,7 @@ def fake_apply(*, batch=None, actor=None, application=None):
     data = batch.lines.order_by("row_no").first().data if batch is not None else application.payload
     employer.contact_name = data.get("contact_name", "")
     employer.save(update_fields=["contact_name"])
+    time.sleep(data.get("sleep", 0))  # holds the approval's transaction open in the race test
     if data.get("fail"):
         raise BusinessError("该职工已封存，不能调整基数")
 

@@ -1,0 +1,255 @@
+"""Wiring of the cycle's pages: flows, messages, tenancy (404), roles (403), htmx partials, query counts."""
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from remittance import services
+from remittance.models import Assessment, Entry, Payment, Receipt
+from tests.remittance.conftest import make_members, pay
+
+
+def _key(response) -> str:
+    return re.search(r'name="key" value="([^"]+)"', response.content.decode()).group(1)
+
+
+@pytest.fixture
+def allocated(assessed, employer, agent):
+    pay(employer, "3040.00")
+    return services.allocation_complete(assessment=assessed, agent=agent, idempotency_key="v1")
+
+
+def test_assess_page_shows_headcount_amount_and_change_rows(agent_client, members):
+    response = agent_client.get(reverse("remittance:assess"))
+    body = response.content.decode()
+    assert "2025年07月" in body and "3 人" in body and "3040.00" in body
+    for label in ("上月汇缴", "本月增加", "本月减少", "本月汇缴", "汇缴核定"):
+        assert label in body
+
+
+def test_assess_post_says_success_and_moves_to_the_next_month(agent_client, members):
+    response = agent_client.post(reverse("remittance:assess"), {"period": "2025-07"}, follow=True)
+    body = response.content.decode()
+    assert "核定成功" in body and "2025年08月" in body
+    assert Assessment.objects.count() == 1
+
+
+def test_assess_post_out_of_order_shows_the_chinese_error(agent_client, members):
+    body = agent_client.post(reverse("remittance:assess"), {"period": "2025-09"}, follow=True).content.decode()
+    assert "逐月" in body
+    assert not Assessment.objects.exists()
+
+
+def test_delete_view_says_deleted(agent_client, assessed):
+    response = agent_client.post(reverse("remittance:assessment-delete", args=[assessed.pk]), follow=True)
+    assert "核定删除成功" in response.content.decode()
+
+
+def test_allocation_page_case_1_and_completion_asks_to_print(agent_client, assessed, employer):
+    pay(employer, "3040.00")
+    page = agent_client.get(reverse("remittance:allocate", args=[assessed.pk]))
+    body = page.content.decode()
+    assert "应汇缴金额" in body and "未分配金额" in body and "完成办理" in body and "disabled aria-disabled" not in body
+    response = agent_client.post(reverse("remittance:allocate", args=[assessed.pk]), {"key": _key(page)})
+    assert response.status_code == 303
+    done = agent_client.get(response["Location"])
+    assert "是否打印汇缴书" in done.content.decode()
+
+
+def test_allocation_page_case_2_asks_for_confirmation(agent_client, assessed, employer):
+    pay(employer, "4000.00")
+    body = agent_client.get(reverse("remittance:allocate", args=[assessed.pk])).content.decode()
+    assert 'hx-confirm="未分配金额大于应汇缴金额，是否确认汇缴"' in body
+    assert 'name="confirm_excess" value="1"' in body
+
+
+def test_allocation_page_case_3_disables_completion_and_shows_shortfall(agent_client, assessed, employer):
+    pay(employer, "3000.00")
+    body = agent_client.get(reverse("remittance:allocate", args=[assessed.pk])).content.decode()
+    assert "disabled aria-disabled" in body and "40.00" in body and "无法完成办理" in body
+
+
+def test_double_click_posts_once_and_both_point_to_the_same_entry(agent_client, assessed, employer):
+    pay(employer, "3040.00")
+    key = _key(agent_client.get(reverse("remittance:allocate", args=[assessed.pk])))
+    url = reverse("remittance:allocate", args=[assessed.pk])
+    first = agent_client.post(url, {"key": key})
+    second = agent_client.post(url, {"key": key})
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] == second["Location"]
+    assert Entry.objects.filter(kind=Entry.Kind.REMITTANCE).count() == 1
+
+
+def test_forged_or_missing_key_is_a_bad_request(agent_client, assessed, employer):
+    pay(employer, "3040.00")
+    url = reverse("remittance:allocate", args=[assessed.pk])
+    assert agent_client.post(url, {"key": "forged"}).status_code == 400
+    assert agent_client.post(url, {}).status_code == 400
+    assert not Entry.objects.filter(kind=Entry.Kind.REMITTANCE).exists()
+
+
+def test_htmx_allocation_gets_a_client_redirect(agent_client, assessed, employer):
+    pay(employer, "3040.00")
+    url = reverse("remittance:allocate", args=[assessed.pk])
+    key = _key(agent_client.get(url))
+    response = agent_client.post(url, {"key": key}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "HX-Redirect" in response
+
+
+def test_lock_timeout_becomes_a_retry_message_not_a_500(agent_client, assessed, employer, monkeypatch):
+    pay(employer, "3040.00")
+    url = reverse("remittance:allocate", args=[assessed.pk])
+    key = _key(agent_client.get(url))
+
+    def locked(*args, **kwargs):
+        raise OperationalError("canceling statement due to lock timeout")
+
+    monkeypatch.setattr(services, "_allocation_post", locked)
+    monkeypatch.setattr(services.time, "sleep", lambda s: None)
+    response = agent_client.post(url, {"key": key}, follow=True)
+    assert response.status_code == 200
+    assert "系统繁忙" in response.content.decode()
+
+
+def test_journal_query_lists_remittance_and_reprints(agent_client, allocated):
+    params = {"kind": "remittance", "start": "2020-01-01", "end": "2030-12-31"}
+    response = agent_client.get(reverse("remittance:journal-query"), params)
+    body = response.content.decode()
+    assert allocated.serial_no in body and "打印凭条" in body and "3040.00" in body
+    partial = agent_client.get(reverse("remittance:journal-query"), params, headers={"HX-Request": "true"})
+    assert "<html" not in partial.content.decode() and allocated.serial_no in partial.content.decode()
+    pdf = agent_client.get(reverse("remittance:entry-slip", args=[allocated.pk]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    again = agent_client.get(reverse("remittance:entry-slip", args=[allocated.pk]))
+    assert again.status_code == 200
+    assert Receipt.objects.filter(entry=allocated, kind=Receipt.Kind.REMITTANCE).count() == 1
+
+
+def test_journal_query_by_assessment_and_payment(agent_client, allocated, assessed):
+    body = agent_client.get(reverse("remittance:journal-query"), {"kind": "assessment", "start": "2020-01-01", "end": "2030-12-31"}).content.decode()
+    assert assessed.serial_no in body
+    body = agent_client.get(reverse("remittance:journal-query"), {"kind": "payment", "start": "2020-01-01", "end": "2030-12-31"}).content.decode()
+    assert "缴款" in body
+
+
+def test_account_query_shows_opening_increase_decrease_unallocated(agent_client, allocated):
+    body = agent_client.get(reverse("remittance:account-query"), {"start": "2020-01-01", "end": "2030-12-31"}).content.decode()
+    for label in ("期初余额", "本期增加", "本期减少", "未分配金额"):
+        assert label in body
+    assert "3040.00" in body
+
+
+def _entry_detail_queries(client, entry) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("remittance:entry-detail", args=[entry.pk])).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_entry_detail_query_count_is_constant_in_members(agent_client, employer, agent):
+    make_members(employer, [Decimal("3000.00")] * 2)
+    july = services.assessment_create(employer=employer, agent=agent, period=date(2025, 7, 1))
+    pay(employer, str(july.amount))
+    small = services.allocation_complete(assessment=july, agent=agent, idempotency_key="a")
+    make_members(employer, [Decimal("3000.00")] * 10)
+    august = services.assessment_create(employer=employer, agent=agent, period=date(2025, 8, 1))
+    pay(employer, str(august.amount))
+    large = services.allocation_complete(assessment=august, agent=agent, idempotency_key="b")
+    assert large.headcount == 12
+    assert _entry_detail_queries(agent_client, small) == _entry_detail_queries(agent_client, large)
+
+
+def test_assessment_detail_query_count_is_constant(agent_client, employer, agent):
+    make_members(employer, [Decimal("3000.00")] * 2)
+    july = services.assessment_create(employer=employer, agent=agent, period=date(2025, 7, 1))
+    make_members(employer, [Decimal("3000.00")] * 10)
+    august = services.assessment_create(employer=employer, agent=agent, period=date(2025, 8, 1))
+    counts = []
+    for a in (july, august):
+        with CaptureQueriesContext(connection) as ctx:
+            agent_client.get(reverse("remittance:assessment-detail", args=[a.pk]))
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+
+
+# ------------------------------------------------------------------ tenancy and roles
+
+def _tenant_urls(assessment, entry):
+    return [
+        ("get", reverse("remittance:assessment-detail", args=[assessment.pk])),
+        ("get", reverse("remittance:assessment-print", args=[assessment.pk])),
+        ("post", reverse("remittance:assessment-delete", args=[assessment.pk])),
+        ("get", reverse("remittance:allocate", args=[assessment.pk])),
+        ("post", reverse("remittance:allocate", args=[assessment.pk])),
+        ("get", reverse("remittance:allocate-done", args=[entry.pk])),
+        ("get", reverse("remittance:entry-detail", args=[entry.pk])),
+        ("get", reverse("remittance:entry-detail-print", args=[entry.pk])),
+        ("get", reverse("remittance:entry-slip", args=[entry.pk])),
+    ]
+
+
+def test_outsider_gets_404_for_every_object_of_another_employer(outsider_client, allocated, assessed):
+    for method, url in _tenant_urls(assessed, allocated):
+        assert getattr(outsider_client, method)(url).status_code == 404, url
+    assert Assessment.objects.get(pk=assessed.pk).status == Assessment.Status.ALLOCATED
+
+
+def test_outsider_does_not_see_another_employers_flow(outsider_client, allocated):
+    body = outsider_client.get(reverse("remittance:journal-query"), {"kind": "remittance", "start": "2020-01-01", "end": "2030-12-31"}).content.decode()
+    assert allocated.serial_no not in body
+
+
+AGENT_PAGES = ["index", "assess", "assessment-list", "allocate-list", "query", "account-query", "journal-query"]
+CENTER_PAGES = ["payment-list"]
+
+
+@pytest.mark.parametrize("name", CENTER_PAGES)
+def test_agent_gets_403_on_payment_pages(agent_client, name):
+    assert agent_client.get(reverse(f"remittance:{name}")).status_code == 403
+    assert agent_client.post(reverse("remittance:payment-import")).status_code == 403
+
+
+def test_agent_gets_403_on_payment_slip(agent_client, allocated):
+    payment = Payment.objects.get()
+    assert agent_client.get(reverse("remittance:payment-slip", args=[payment.pk])).status_code == 403
+
+
+@pytest.mark.parametrize("name", AGENT_PAGES)
+def test_reviewer_gets_403_on_agent_pages(reviewer_client, name):
+    assert reviewer_client.get(reverse(f"remittance:{name}")).status_code == 403
+
+
+@pytest.mark.parametrize("name", AGENT_PAGES + CENTER_PAGES)
+def test_every_page_needs_login(client, name):
+    response = client.get(reverse(f"remittance:{name}"))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_reviewer_records_a_payment_and_duplicates_are_refused(reviewer_client, employer):
+    data = {"account_no": employer.account_no, "amount": "3040.00", "value_date": "2026-01-05", "bank_serial_no": "CCB0001"}
+    response = reviewer_client.post(reverse("remittance:payment-list"), data, follow=True)
+    assert "缴款入账成功" in response.content.decode()
+    again = reviewer_client.post(reverse("remittance:payment-list"), data)
+    assert again.status_code == 200 and "已入账" in again.content.decode()
+    assert Payment.objects.count() == 1
+    slip = reviewer_client.get(reverse("remittance:payment-slip", args=[Payment.objects.get().pk]))
+    assert slip.status_code == 200 and slip["Content-Type"] == "application/pdf"
+
+
+def test_reviewer_imports_a_statement(reviewer_client, employer):
+    from tests.remittance.test_payment import _statement
+
+    upload = _statement([["S9", employer.account_no, "甲", "100.00", "2026-01-05"], ["S10", "000", "乙", "5.00", "2026-01-05"]])
+    upload.name = "statement.xlsx"
+    response = reviewer_client.post(reverse("remittance:payment-import"), {"file": upload})
+    body = response.content.decode()
+    assert "已入账 1 笔缴款" in body and "未匹配的缴款" in body and "S10" in body
+
+
+def test_home_links_to_remittance_and_queries(agent_client):
+    body = agent_client.get(reverse("home")).content.decode()
+    assert reverse("remittance:index") in body and reverse("remittance:query") in body

@@ -4,6 +4,7 @@ Every money service follows STYLE.md §4: atomic, lock in a fixed order (employe
 then the assessment), re-check state on the locked rows, post the entry, write the audit event.
 """
 
+import hmac
 import time
 from datetime import date
 from decimal import Decimal
@@ -350,15 +351,20 @@ def receipt_issue(*, kind: str, employer: Employer, entry: Entry | None = None, 
 
 
 def receipt_verify(*, number: str, code: str) -> Receipt | None:
-    """验真: the receipt when the number exists and the 查验码 matches its frozen fields, else None."""
+    """验真: the receipt when its frozen fields still match their 查验码 and the code given matches it.
+
+    The QR code carries the whole code; a person may type the 16 characters printed as 查验码.
+    """
     from .selectors import receipt_get
 
+    given = (code or "").strip().lower()
     receipt = receipt_get(number=(number or "").strip()[:24])
-    if receipt is None or not code:
+    if receipt is None or len(given) < 16:
         return None
     expected = receipt_code(number=receipt.number, kind=receipt.kind, fields=receipt.fields)
-    if not (crypto.verify_mac(audit.canonical({"number": receipt.number, "kind": receipt.kind, "fields": receipt.fields}), code.strip(), purpose="receipt")
-            and expected == receipt.code):
+    if not hmac.compare_digest(expected, receipt.code):
+        return None
+    if not hmac.compare_digest(expected[: len(given)], given):
         return None
     return receipt
 

@@ -109,3 +109,10 @@ def test_verify_page_rejects_a_code_changed_by_one_character(client, slip):
     assert "验证失败" in response.content.decode()
     response = client.get("/receipt/verify/", {"no": "PZ000", "code": slip.code})
     assert "验证失败" in response.content.decode()
+
+
+def test_verify_page_accepts_the_printed_sixteen_characters(client, slip):
+    response = client.get("/receipt/verify/", {"no": slip.number, "code": slip.code[:16].upper()})
+    assert "验证通过" in response.content.decode()
+    response = client.get("/receipt/verify/", {"no": slip.number, "code": slip.code[:15]})
+    assert "验证失败" in response.content.decode()

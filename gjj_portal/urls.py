@@ -15,8 +15,8 @@ handler500 = "gjj_portal.views.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("employers.urls")),
-    path("", include("remittance.urls")),
     path("", include("approvals.urls")),
+    path("", include("members.urls")),
     path("", include("remittance.urls")),
     path("", include("approvals.flow_urls")),
     # The admin has no login of its own: administrators pass password and TOTP at the center login.

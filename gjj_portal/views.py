@@ -17,14 +17,14 @@ logger = logging.getLogger("gjj_portal.errors")
 # is built (url name given); the others are listed without a link.
 MODULES = [
     ("单位信息变更", None),
-    ("基数调整", None),
+    ("基数调整", "members:base-adjust"),
     ("汇缴", "remittance:index"),
     ("补缴", None),
     ("缴存人信息变更", None),
     ("单位信息查询", "remittance:query"),
-    ("缴存人登记", None),
-    ("缴存人信息查询", None),
-    ("缴存人状态变更", None),
+    ("缴存人登记", "members:register"),
+    ("缴存人信息查询", "members:query"),
+    ("缴存人状态变更", "members:status-change"),
     ("缴存人单位调整", None),
 ]
 

@@ -22,3 +22,36 @@ def member_choices(*, employer: Employer, status: str | None = None, limit: int 
     if status:
         qs = qs.filter(status=status)
     return qs.only("pk", "account_no", "name", "id_masked", "base", "monthly_amount").order_by("account_no")[:limit]
+
+
+def member_account_list(*, employer: Employer, opened_from=None, opened_to=None, query: str = "", status: str = ""):
+    """账户信息 (seed 001 §7.1): the employer's members by open date and name or 个人账号."""
+    qs = Member.objects.filter(employer=employer)
+    if opened_from:
+        qs = qs.filter(opened_on__gte=opened_from)
+    if opened_to:
+        qs = qs.filter(opened_on__lte=opened_to)
+    if query:
+        qs = qs.filter(Q(account_no=query) | Q(name__contains=query))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.only(
+        "pk", "account_no", "name", "id_masked", "gender", "status", "base", "employer_rate", "member_rate", "employer_amount",
+        "member_amount", "monthly_amount", "opened_on", "start_period", "paid_up_to", "employer_id",
+    ).order_by("account_no")
+
+
+def member_change_list(*, employer: Employer, kinds: list[str], date_from=None, date_to=None, query: str = "", reason: str = ""):
+    """客户信息变更查询 / 账户状态变更查询 (seed 001 §7.2–7.3)."""
+    from .models import MemberChange
+
+    qs = MemberChange.objects.filter(employer=employer, kind__in=kinds).select_related("member", "actor")
+    if date_from:
+        qs = qs.filter(at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(at__date__lte=date_to)
+    if query:
+        qs = qs.filter(Q(member__account_no=query) | Q(member__name__contains=query))
+    if reason:
+        qs = qs.filter(reason=reason)
+    return qs.order_by("-at", "-pk")

@@ -1,0 +1,38 @@
+"""Query forms of the members app (the business entry forms live with each business in businesses/)."""
+
+from django import forms
+
+from .models import Member
+
+
+class _DateRange(forms.Form):
+    date_from = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    query = forms.CharField(label="个人账号或姓名", required=False, max_length=50)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            raise forms.ValidationError("开始日期不能晚于结束日期。")
+        return data
+
+
+class AccountQueryForm(_DateRange):
+    """账户信息: by 开户日期 and member."""
+
+    status = forms.ChoiceField(label="账户状态", required=False, choices=[("", "全部")] + list(Member.Status.choices))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date_from"].label = "开户日期自"
+        self.fields["date_to"].label = "开户日期至"
+
+
+class ChangeQueryForm(_DateRange):
+    """客户信息变更查询."""
+
+
+class StatusChangeQueryForm(_DateRange):
+    """账户状态变更查询: 个人账号, 变更类型, 查询日期."""
+
+    change_type = forms.ChoiceField(label="变更类型", required=False, choices=[("", "全部"), ("封存", "封存"), ("启封", "启封"), ("开户", "开户")])

@@ -1,0 +1,17 @@
+"""URLs of the members app (namespace "members"): module entries and 缴存人信息查询."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "members"
+
+urlpatterns = [
+    path("members/register/", views.register, name="register"),
+    path("members/base/", views.base_adjust, name="base-adjust"),
+    path("members/status/", views.status_change, name="status-change"),
+    path("members/query/", views.account_query, name="query"),
+    path("members/query/export/", views.account_export, name="query-export"),
+    path("members/query/changes/", views.change_query, name="change-query"),
+    path("members/query/status/", views.status_query, name="status-query"),
+]

@@ -1,0 +1,116 @@
+"""缴存人信息查询 (seed 001 ch.7) and the module entries of the member businesses."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from employers.decorators import agent_required, current_employer
+from gjj_portal.excel import Col, Sheet, write_workbook, xlsx_response
+
+from . import selectors
+from .forms import AccountQueryForm, ChangeQueryForm, StatusChangeQueryForm
+from .models import MemberChange
+
+PAGE_SIZE = 20
+EXPORT_LIMIT = 100_000
+STATUS_CHANGE_NEW = {"封存": "封存", "启封": "正常", "开户": "正常"}
+
+
+@agent_required
+@require_GET
+def register(request):
+    """【缴存人登记】 module."""
+    return redirect("approvals:business", code="member_register")
+
+
+@agent_required
+@require_GET
+def base_adjust(request):
+    """【基数调整】 module."""
+    return redirect("approvals:business", code="base_adjust")
+
+
+@agent_required
+@require_GET
+def status_change(request):
+    """【缴存人状态变更】 module: opens on the 封存 tab (启封 is the other tab)."""
+    return redirect("approvals:business", code="member_seal")
+
+
+def _filters(form) -> dict:
+    if not form.is_valid():
+        return {}
+    return {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
+
+
+def _account_rows(request):
+    form = AccountQueryForm(request.GET or None)
+    f = _filters(form)
+    qs = selectors.member_account_list(employer=current_employer(request), opened_from=f.get("date_from"), opened_to=f.get("date_to"),
+                                       query=f.get("query", ""), status=f.get("status", ""))
+    return form, qs
+
+
+@agent_required
+@require_GET
+def account_query(request):
+    """账户信息: 【查询】 by 开户日期 or member, paginated; 【导出】 to Excel."""
+    form, qs = _account_rows(request)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "members/account_query.html", {"form": form, "page": page, "params": params.urlencode(), "tab": "accounts"})
+
+
+@agent_required
+@require_GET
+def account_export(request):
+    """【导出】: the same rows through the one safe writer (SEC-29); IDs masked (SEC-38)."""
+    _form, qs = _account_rows(request)
+    columns = [
+        Col("个人账号", "text", 16), Col("姓名", "text", 12), Col("证件号码", "text", 22), Col("性别", "text", 6), Col("账户状态", "text", 10),
+        Col("缴存基数", "money"), Col("单位缴存比例", "rate"), Col("个人缴存比例", "rate"), Col("单位月缴存额", "money"),
+        Col("个人月缴存额", "money"), Col("月缴存额", "money"), Col("开户日期", "date", 12), Col("缴至年月", "text", 12),
+    ]
+    rows = (
+        [m.account_no, m.name, m.id_masked, m.get_gender_display(), m.get_status_display(), m.base, m.employer_rate, m.member_rate,
+         m.employer_amount, m.member_amount, m.monthly_amount, m.opened_on, f"{m.paid_up_to:%Y-%m}" if m.paid_up_to else ""]
+        for m in qs[:EXPORT_LIMIT].iterator(chunk_size=2000)
+    )
+    content = write_workbook([Sheet("账户信息", columns, rows)])
+    return xlsx_response(content, filename="缴存人账户信息.xlsx")
+
+
+@agent_required
+@require_GET
+def change_query(request):
+    """客户信息变更查询: base and information changes."""
+    form = ChangeQueryForm(request.GET or None)
+    f = _filters(form)
+    qs = selectors.member_change_list(employer=current_employer(request), kinds=[MemberChange.Kind.BASE, MemberChange.Kind.INFO],
+                                      date_from=f.get("date_from"), date_to=f.get("date_to"), query=f.get("query", ""))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "members/change_query.html", {"form": form, "page": page, "params": params.urlencode(), "tab": "changes",
+                                                         "title": "客户信息变更查询"})
+
+
+@agent_required
+@require_GET
+def status_query(request):
+    """账户状态变更查询: 个人账号, 变更类型, 查询日期."""
+    form = StatusChangeQueryForm(request.GET or None)
+    f = _filters(form)
+    qs = selectors.member_change_list(employer=current_employer(request), kinds=[MemberChange.Kind.STATUS, MemberChange.Kind.OPEN],
+                                      date_from=f.get("date_from"), date_to=f.get("date_to"), query=f.get("query", ""))
+    change_type = f.get("change_type")
+    if change_type == "开户":
+        qs = qs.filter(kind=MemberChange.Kind.OPEN)
+    elif change_type:
+        qs = qs.filter(kind=MemberChange.Kind.STATUS, new=STATUS_CHANGE_NEW[change_type])
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "members/change_query.html", {"form": form, "page": page, "params": params.urlencode(), "tab": "status",
+                                                         "title": "账户状态变更查询"})

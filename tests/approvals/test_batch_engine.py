@@ -1,0 +1,187 @@
+"""The 清册 engine's own rules: one open batch per type, status transitions, delete, audit, import staging."""
+
+import pytest
+
+from approvals.models import Batch, BatchImport, BatchLine
+from approvals.services import (
+    batch_cancel,
+    batch_complete,
+    batch_import_check,
+    batch_import_stage,
+    batch_line_delete,
+    batch_mark_applied,
+    batch_open,
+    batch_reopen,
+)
+from gjj_portal.errors import BusinessError
+from gjj_portal.models import AuditEvent
+from members.models import Member
+from tests.factories import make_agent
+from tests.members.factories import make_batch, register_file, register_row
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_open_batch_per_employer_and_business_type(agent, colleague):
+    first = batch_open(employer=agent.employer, agent=agent, business_code="member_register")
+    assert batch_open(employer=agent.employer, agent=colleague, business_code="member_register") == first
+    assert batch_open(employer=agent.employer, agent=agent, business_code="member_seal") != first
+
+
+def test_database_refuses_a_second_open_batch_of_the_same_type(agent):
+    from django.db import IntegrityError
+
+    batch_open(employer=agent.employer, agent=agent, business_code="member_register")
+    with pytest.raises(IntegrityError):
+        Batch.objects.create(employer=agent.employer, agent=agent, business_code="member_register")
+
+
+def test_a_completed_batch_makes_room_for_a_new_draft(agent):
+    batch = make_batch(agent, rows=[register_row()])
+    batch_complete(batch=batch, agent=agent)
+    assert batch_open(employer=agent.employer, agent=agent, business_code="member_register") != batch
+
+
+def test_empty_batch_cannot_be_completed(agent):
+    batch = batch_open(employer=agent.employer, agent=agent, business_code="member_register")
+    with pytest.raises(BusinessError, match="清册中没有记录"):
+        batch_complete(batch=batch, agent=agent)
+
+
+def test_delete_removes_the_line_and_is_audited(agent):
+    batch = make_batch(agent, rows=[register_row(), register_row(name="李四")])
+    line = batch.lines.first()
+    batch_line_delete(batch=batch, line=line, agent=agent)
+    assert batch.lines.count() == 1
+    assert AuditEvent.objects.filter(event="approvals.batch.line_deleted", object_id=str(line.pk)).exists()
+
+
+def test_delete_refuses_a_line_of_another_batch(agent):
+    batch = make_batch(agent, rows=[register_row()])
+    other = make_batch(agent, "member_seal")
+    with pytest.raises(BusinessError):
+        batch_line_delete(batch=other, line=batch.lines.get(), agent=agent)
+
+
+def test_delete_refuses_when_the_batch_is_completed(agent):
+    batch = make_batch(agent, rows=[register_row()])
+    batch_complete(batch=batch, agent=agent)
+    with pytest.raises(BusinessError, match="不能再录入或删除"):
+        batch_line_delete(batch=batch, line=batch.lines.get(), agent=agent)
+
+
+def test_every_change_is_audited(agent):
+    batch = make_batch(agent, rows=[register_row()])
+    batch_complete(batch=batch, agent=agent)
+    events = set(AuditEvent.objects.values_list("event", flat=True))
+    assert {"approvals.batch.opened", "approvals.batch.line_added", "approvals.batch.completed", "members.member.opened"} <= events
+
+
+def test_draft_to_cancelled(agent):
+    batch = make_batch(agent, rows=[register_row()])
+    assert batch_cancel(batch).status == Batch.Status.CANCELLED
+
+
+def test_completed_batch_cannot_be_reopened(agent):
+    batch = batch_complete(batch=make_batch(agent, rows=[register_row()]), agent=agent)
+    with pytest.raises(BusinessError):
+        batch_reopen(batch)
+
+
+def test_draft_cannot_be_marked_applied_without_submission_path(agent):
+    """draft → completed is allowed only through batch_complete (it applies); mark_applied is for submitted batches."""
+    batch = make_batch(agent, rows=[register_row()])
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.CANCELLED)
+    with pytest.raises(BusinessError):
+        batch_mark_applied(batch)
+
+
+def test_mark_applied_twice_is_harmless(agent):
+    batch = make_batch(agent, rows=[register_row()])
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.SUBMITTED)
+    batch_mark_applied(batch)
+    assert batch_mark_applied(batch).status == Batch.Status.COMPLETED
+
+
+def test_line_data_holds_no_plain_id_number(agent):
+    row = register_row()
+    batch = make_batch(agent, rows=[row])
+    line = BatchLine.objects.get(batch=batch)
+    assert row["id_number"] not in str(line.data) and row["id_number"] not in line.secret_enc
+    assert line.secret["id_number"] == row["id_number"]
+
+
+# ---- import staging (SEC-28) ---------------------------------------------------------------------
+
+
+def check(agent, content: bytes, name: str = "登记.xlsx") -> BatchImport:
+    return batch_import_check(employer=agent.employer, agent=agent, business_code="member_register", file_name=name, content=content)
+
+
+def test_file_with_one_bad_row_stages_nothing_by_default(agent):
+    content = register_file([register_row(), register_row(base="100"), register_row()])
+    record = check(agent, content)
+    assert record.row_count == 3 and record.good_count == 2
+    assert record.errors == [{"row": 3, "column": "缴存基数", "message": "缴存基数不能低于1,980.00元（2025年度下限）"}]
+    batch = batch_open(employer=agent.employer, agent=agent, business_code="member_register")
+    with pytest.raises(BusinessError, match="仅录入正确行"):
+        batch_import_stage(batch_import=record, batch=batch, agent=agent)
+    assert batch.lines.count() == 0 and Member.objects.count() == 0
+
+
+def test_good_rows_are_staged_on_explicit_choice(agent):
+    record = check(agent, register_file([register_row(), register_row(base="100")]))
+    batch = batch_open(employer=agent.employer, agent=agent, business_code="member_register")
+    assert batch_import_stage(batch_import=record, batch=batch, agent=agent, good_only=True) == 1
+    record.refresh_from_db()
+    assert record.status == BatchImport.Status.STAGED_GOOD and batch.lines.get().source_row == 2
+
+
+def test_uploading_the_same_file_twice_gives_one_import(agent):
+    content = register_file([register_row()])
+    assert check(agent, content) == check(agent, content, name="again.xlsx")
+    assert BatchImport.objects.count() == 1
+
+
+def test_a_staged_file_cannot_be_staged_again(agent):
+    record = check(agent, register_file([register_row()]))
+    batch = batch_open(employer=agent.employer, agent=agent, business_code="member_register")
+    batch_import_stage(batch_import=record, batch=batch, agent=agent)
+    record.refresh_from_db()
+    with pytest.raises(BusinessError, match="不能重复录入"):
+        batch_import_stage(batch_import=record, batch=batch, agent=agent)
+
+
+def test_duplicate_id_inside_the_file_names_the_first_row(agent):
+    row = register_row()
+    record = check(agent, register_file([row, register_row(name="李四", id_number=row["id_number"])]))
+    assert record.errors == [{"row": 3, "column": "证件号码", "message": "与第2行重复"}]
+
+
+def test_import_check_makes_no_per_row_queries(agent, django_assert_max_num_queries):
+    content = register_file([register_row(name=f"职工{i}") for i in range(200)])
+    with django_assert_max_num_queries(20):
+        record = check(agent, content)
+    assert record.good_count == 200
+
+
+def test_import_stage_makes_no_per_row_queries(agent, django_assert_max_num_queries):
+    record = check(agent, register_file([register_row(name=f"职工{i}") for i in range(200)]))
+    batch = batch_open(employer=agent.employer, agent=agent, business_code="member_register")
+    with django_assert_max_num_queries(20):
+        batch_import_stage(batch_import=record, batch=batch, agent=agent)
+    assert batch.lines.count() == 200
+
+
+def test_an_import_of_another_employer_cannot_be_staged_into_my_batch(agent, outsider):
+    record = batch_import_check(employer=outsider.employer, agent=outsider, business_code="member_register", file_name="x.xlsx",
+                                content=register_file([register_row()]))
+    batch = batch_open(employer=agent.employer, agent=agent, business_code="member_register")
+    with pytest.raises(BusinessError):
+        batch_import_stage(batch_import=record, batch=batch, agent=agent)
+
+
+def test_colleague_sees_the_same_open_batch(agent):
+    colleague = make_agent(agent.employer, login_name="jbr05")
+    batch = make_batch(agent, rows=[register_row()])
+    assert batch_open(employer=agent.employer, agent=colleague, business_code="member_register") == batch

@@ -1,0 +1,219 @@
+"""Wiring of the 清册 pages (STYLE.md §5): full pages, HTMX fragments and events, PRG without JS, tenant isolation (SEC-19)."""
+
+import pytest
+from django.urls import reverse
+
+from approvals.models import Batch, BatchImport
+from approvals.services import batch_import_check
+from gjj_portal.models import AuditEvent
+from members.models import Member
+from tests.factories import make_member
+from tests.members.factories import make_batch, register_file, register_row
+
+pytestmark = pytest.mark.django_db
+HX = {"HX-Request": "true"}
+
+
+def detail(batch):
+    return reverse("approvals:batch-detail", args=[batch.pk])
+
+
+def test_business_page_without_a_batch_shows_the_empty_list_and_the_form(agent_client):
+    response = agent_client.get(reverse("approvals:business", args=["member_register"]))
+    body = response.content.decode()
+    assert response.status_code == 200 and "录入清册" in body and "清册中暂无记录" in body and "下载模板" in body
+    assert not Batch.objects.exists()  # a GET opens nothing
+
+
+def test_business_page_redirects_to_the_open_batch(agent_client, agent):
+    batch = make_batch(agent)
+    response = agent_client.get(reverse("approvals:business", args=["member_register"]))
+    assert response.status_code == 302 and response.url == detail(batch)
+
+
+def test_unknown_business_code_is_404(agent_client):
+    assert agent_client.get(reverse("approvals:business", args=["nope"])).status_code == 404
+
+
+def test_first_line_without_js_opens_the_batch_and_redirects(agent_client, agent):
+    response = agent_client.post(reverse("approvals:business", args=["member_register"]), register_row())
+    batch = Batch.objects.get(employer=agent.employer)
+    assert response.status_code == 302 and response.url == detail(batch) and batch.lines.count() == 1
+
+
+def test_add_line_htmx_returns_a_fresh_form_and_triggers_the_event(agent_client, agent):
+    batch = make_batch(agent, rows=[register_row()])
+    response = agent_client.post(reverse("approvals:batch-line-add", args=[batch.pk]), register_row(name="李四"), headers=HX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body and 'id="line-form"' in body
+    assert "batch-lines-changed" in response.headers["HX-Trigger"]
+    assert batch.lines.count() == 2
+
+
+def test_add_line_with_errors_rerenders_the_form_with_200_and_no_event(agent_client, agent):
+    batch = make_batch(agent, rows=[register_row()])
+    response = agent_client.post(reverse("approvals:batch-line-add", args=[batch.pk]), register_row(base="100"), headers=HX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "不能低于1,980.00元" in body and "<html" not in body
+    assert "HX-Trigger" not in response.headers and batch.lines.count() == 1
+
+
+def test_lines_table_fragment(agent_client, agent):
+    batch = make_batch(agent, rows=[register_row(name="王五")])
+    response = agent_client.get(detail(batch) + "?part=lines-table", headers=HX)
+    body = response.content.decode()
+    assert "<html" not in body and body.lstrip().startswith('<tbody id="batch-lines"') and "王五" in body
+
+
+def test_totals_fragment(agent_client, agent):
+    batch = make_batch(agent, rows=[register_row(base="6000")])
+    body = agent_client.get(detail(batch) + "?part=batch-totals", headers=HX).content.decode()
+    assert "<html" not in body and 'id="batch-totals"' in body and ("1,440.00" in body or "1440.00" in body)
+
+
+def test_line_form_fragment(agent_client, agent):
+    batch = make_batch(agent)
+    body = agent_client.get(detail(batch) + "?part=line-form", headers=HX).content.decode()
+    assert "<html" not in body and 'id="line-form"' in body
+
+
+def test_history_restore_gets_the_full_page(agent_client, agent):
+    batch = make_batch(agent)
+    body = agent_client.get(detail(batch) + "?part=lines-table", headers={**HX, "HX-History-Restore-Request": "true"}).content.decode()
+    assert "<html" in body
+
+
+def test_delete_htmx_returns_empty_200_with_event(agent_client, agent):
+    batch = make_batch(agent, rows=[register_row()])
+    line = batch.lines.get()
+    response = agent_client.post(reverse("approvals:batch-line-delete", args=[batch.pk, line.pk]), headers=HX)
+    assert response.status_code == 200 and response.content == b"" and "batch-lines-changed" in response.headers["HX-Trigger"]
+    assert not batch.lines.exists()
+
+
+def test_delete_without_js_redirects_back(agent_client, agent):
+    batch = make_batch(agent, rows=[register_row()])
+    response = agent_client.post(reverse("approvals:batch-line-delete", args=[batch.pk, batch.lines.get().pk]))
+    assert response.status_code == 302 and response.url == detail(batch)
+
+
+def test_detail_page_asks_before_deleting_and_completing(agent_client, agent):
+    batch = make_batch(agent, rows=[register_row()])
+    body = agent_client.get(detail(batch)).content.decode()
+    assert 'hx-confirm="确定删除该职工的清册记录吗？"' in body and 'hx-confirm="确定完成办理吗？"' in body and ">完成办理</button>" in body
+
+
+def test_complete_htmx_redirects_the_client(agent_client, agent):
+    batch = make_batch(agent, rows=[register_row()])
+    response = agent_client.post(reverse("approvals:batch-complete", args=[batch.pk]), headers=HX)
+    assert response.headers["HX-Redirect"] == detail(batch)
+    assert Member.objects.filter(employer=agent.employer).count() == 1
+
+
+def test_completed_batch_renders_without_the_form(agent_client, agent):
+    batch = make_batch(agent, rows=[register_row()])
+    agent_client.post(reverse("approvals:batch-complete", args=[batch.pk]))
+    body = agent_client.get(detail(batch)).content.decode()
+    assert 'id="line-form"' not in body and "已办结" in body and "删除</button>" not in body
+
+
+def test_status_change_page_has_both_tabs_and_its_button(agent_client):
+    body = agent_client.get(reverse("approvals:business", args=["member_unseal"])).content.decode()
+    assert "封存</a>" in body and "启封</a>" in body and "变更原因" in body
+
+
+def test_template_download_is_an_xlsx(agent_client):
+    response = agent_client.get(reverse("approvals:batch-template", args=["member_register"]))
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+    assert "attachment" in response.headers["Content-Disposition"]
+
+
+def test_upload_shows_every_bad_row_in_the_preview(agent_client, agent):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = register_file([register_row(), register_row(base="100")])
+    response = agent_client.post(reverse("approvals:batch-import", args=["member_register"]),
+                                 {"file": SimpleUploadedFile("登记.xlsx", content)})
+    record = BatchImport.objects.get()
+    assert response.status_code == 302 and response.url == reverse("approvals:import-preview", args=[record.uuid])
+    body = agent_client.get(response.url).content.decode()
+    assert "第3行「缴存基数」：缴存基数不能低于1,980.00元" in body and "下载错误说明" in body and "仅录入 1 条正确行" in body
+
+
+def test_upload_of_a_non_xlsx_shows_a_chinese_error(agent_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = agent_client.post(reverse("approvals:batch-import", args=["member_register"]),
+                             {"file": SimpleUploadedFile("a.csv", b"a,b")}).content.decode()
+    assert "只能上传 .xlsx" in body
+
+
+def test_stage_all_from_preview_then_lines_are_in_the_batch(agent_client, agent):
+    record = batch_import_check(employer=agent.employer, agent=agent, business_code="member_register", file_name="f.xlsx",
+                                content=register_file([register_row(), register_row()]))
+    response = agent_client.post(reverse("approvals:import-preview", args=[record.uuid]), {"mode": "all"})
+    batch = Batch.objects.get(employer=agent.employer)
+    assert response.status_code == 302 and response.url == detail(batch) and batch.lines.count() == 2
+
+
+def test_error_file_download(agent_client, agent):
+    record = batch_import_check(employer=agent.employer, agent=agent, business_code="member_register", file_name="f.xlsx",
+                                content=register_file([register_row(base="100")]))
+    response = agent_client.get(reverse("approvals:import-errors", args=[record.uuid]))
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+
+
+# ---- tenant isolation (SEC-19) --------------------------------------------------------------------
+
+
+@pytest.fixture
+def their_batch(agent):
+    return make_batch(agent, rows=[register_row()])
+
+
+def _denied_count():
+    return AuditEvent.objects.filter(event="authz.denied").count()
+
+
+@pytest.mark.parametrize("method,name", [
+    ("get", "approvals:batch-detail"), ("post", "approvals:batch-line-add"), ("post", "approvals:batch-complete"),
+])
+def test_outsider_gets_404_for_batch(outsider_client, their_batch, method, name):
+    before = _denied_count()
+    response = getattr(outsider_client, method)(reverse(name, args=[their_batch.pk]), register_row())
+    assert response.status_code == 404 and _denied_count() == before + 1
+    their_batch.refresh_from_db()
+    assert their_batch.status == Batch.Status.DRAFT and their_batch.lines.count() == 1
+
+
+def test_outsider_gets_404_for_line(outsider_client, their_batch):
+    line = their_batch.lines.get()
+    response = outsider_client.post(reverse("approvals:batch-line-delete", args=[their_batch.pk, line.pk]), headers=HX)
+    assert response.status_code == 404 and their_batch.lines.count() == 1
+
+
+def test_line_of_another_batch_through_my_batch_is_404(agent_client, agent, outsider, their_batch):
+    mine = make_batch(agent, "member_seal")
+    line = their_batch.lines.get()
+    assert agent_client.post(reverse("approvals:batch-line-delete", args=[mine.pk, line.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("method,name", [("get", "approvals:import-preview"), ("post", "approvals:import-preview"), ("get", "approvals:import-errors")])
+def test_outsider_gets_404_for_import(outsider_client, agent, method, name):
+    record = batch_import_check(employer=agent.employer, agent=agent, business_code="member_register", file_name="f.xlsx",
+                                content=register_file([register_row()]))
+    assert getattr(outsider_client, method)(reverse(name, args=[record.uuid])).status_code == 404
+    record.refresh_from_db()
+    assert record.status == BatchImport.Status.CHECKED
+
+
+def test_outsider_cannot_seal_my_member_through_their_batch(outsider_client, outsider, employer):
+    member = make_member(employer)
+    response = outsider_client.post(reverse("approvals:business", args=["member_seal"]), {"account_no": member.account_no, "reason": "辞职"})
+    assert response.status_code == 200 and "选择一个有效的选项" in response.content.decode() or "本单位没有" in response.content.decode()
+    member.refresh_from_db()
+    assert member.status == Member.Status.NORMAL
+
+
+def test_reviewer_cannot_use_the_batch_pages(reviewer_client):
+    assert reviewer_client.get(reverse("approvals:business", args=["member_register"])).status_code == 403

@@ -1,0 +1,102 @@
+"""缴存人信息查询 (seed 001 ch.7): 账户信息 with 【导出】, 客户信息变更查询, 账户状态变更查询; module links on the home page."""
+
+import io
+import re
+import zipfile
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from approvals.services import batch_complete
+from members.models import Member
+from tests.factories import make_member
+from tests.members.factories import make_batch
+
+pytestmark = pytest.mark.django_db
+FULL_ID = re.compile(r"\d{17}[\dX]")
+
+
+def test_account_query_lists_my_members_masked(agent_client, employer, other_employer):
+    mine = make_member(employer, name="本单位职工")
+    make_member(other_employer, name="外单位职工")
+    body = agent_client.get(reverse("members:query")).content.decode()
+    assert "本单位职工" in body and "外单位职工" not in body and mine.id_masked in body
+    assert not FULL_ID.search(body)
+
+
+def test_account_query_filters_by_open_date_and_name(agent_client, employer):
+    make_member(employer, name="早开户")
+    Member.objects.filter(name="早开户").update(opened_on=date(2020, 1, 1))
+    make_member(employer, name="新开户")
+    body = agent_client.get(reverse("members:query"), {"date_from": "2024-01-01"}).content.decode()
+    assert "新开户" in body and "早开户" not in body
+    body = agent_client.get(reverse("members:query"), {"query": "早开"}).content.decode()
+    assert "早开户" in body and "新开户" not in body
+
+
+def test_outsider_search_never_shows_my_members(outsider_client, employer):
+    member = make_member(employer, name="保密职工")
+    for params in ({"query": "保密"}, {"query": member.account_no}):
+        body = outsider_client.get(reverse("members:query"), params).content.decode()
+        assert "保密职工</td>" not in body and f"<td>{member.account_no}</td>" not in body and "没有符合条件的缴存人" in body
+    assert "保密职工" not in outsider_client.get(reverse("members:query-export")).content.decode(errors="ignore")
+
+
+def test_account_query_is_paginated(agent_client, employer):
+    for i in range(25):
+        make_member(employer, name=f"职工{i:02d}")
+    body = agent_client.get(reverse("members:query")).content.decode()
+    assert "共 25 条" in body and "下一页" in body
+
+
+def test_export_is_safe_and_masked(agent_client, employer):
+    make_member(employer, name='=HYPERLINK("http://x","y")')
+    response = agent_client.get(reverse("members:query-export"))
+    sheet_xml = zipfile.ZipFile(io.BytesIO(response.content)).read("xl/worksheets/sheet1.xml")
+    assert b"<f>" not in sheet_xml and not FULL_ID.search(sheet_xml.decode())
+    ws = load_workbook(io.BytesIO(response.content)).active
+    assert ws["B2"].value == '=HYPERLINK("http://x","y")' and ws["F2"].data_type == "n"
+
+
+def test_status_change_query_shows_seal_with_reason(agent_client, agent):
+    member = make_member(agent.employer, name="封存职工")
+    batch_complete(batch=make_batch(agent, "member_seal", rows=[{"account_no": member.account_no, "reason": "辞职"}]), agent=agent)
+    body = agent_client.get(reverse("members:status-query"), {"change_type": "封存"}).content.decode()
+    assert "封存职工" in body and "辞职" in body
+    assert "封存职工" not in agent_client.get(reverse("members:status-query"), {"change_type": "启封"}).content.decode()
+
+
+def test_change_query_shows_base_changes(agent_client, agent, reviewer):
+    from approvals import registry
+
+    member = make_member(agent.employer, name="调基职工")
+    batch = make_batch(agent, "base_adjust", rows=[{"account_no": member.account_no, "new_base": "7000", "effective_period": "2026-01"}])
+    registry.get("base_adjust").apply(batch=batch, actor=reviewer)
+    body = agent_client.get(reverse("members:change-query")).content.decode()
+    assert "调基职工" in body and "7000.00" in body
+
+
+def test_outsider_change_queries_never_show_my_members(outsider_client, agent):
+    member = make_member(agent.employer, name="封存职工")
+    batch_complete(batch=make_batch(agent, "member_seal", rows=[{"account_no": member.account_no, "reason": "辞职"}]), agent=agent)
+    assert "封存职工" not in outsider_client.get(reverse("members:status-query")).content.decode()
+
+
+def test_bad_date_range_is_explained(agent_client):
+    body = agent_client.get(reverse("members:query"), {"date_from": "2026-02-01", "date_to": "2026-01-01"}).content.decode()
+    assert "开始日期不能晚于结束日期" in body
+
+
+def test_home_page_links_the_member_modules(agent_client):
+    body = agent_client.get(reverse("home")).content.decode()
+    for name in ("members:register", "members:base-adjust", "members:query", "members:status-change"):
+        assert f'href="{reverse(name)}"' in body
+
+
+@pytest.mark.parametrize("name,target", [("members:register", "member_register"), ("members:base-adjust", "base_adjust"),
+                                         ("members:status-change", "member_seal")])
+def test_module_entries_lead_to_their_business(agent_client, name, target):
+    response = agent_client.get(reverse(name))
+    assert response.status_code == 302 and response.url == reverse("approvals:business", args=[target])

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.db import transaction
 
 from gjj_portal import audit
@@ -118,8 +119,8 @@ class LoginThrottleAdmin(ReadOnlyAdmin):
             auth.unlock(row.key, by=request.user)
         messages.success(request, "已解除锁定。")
 
-    def get_actions(self, request):
-        actions = admin.ModelAdmin.get_actions(self, request)
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = admin.ModelAdmin.get_actions(self, request, action_location)
         actions.pop("delete_selected", None)
         return actions
 

@@ -249,6 +249,8 @@ def _find_agent(account_no: str, login_name: str) -> User | None:
 def _account_usable(user: User) -> bool:
     if not user.is_active:
         return False
+    if user.temp_password_expires_at and user.temp_password_expires_at <= timezone.now():
+        return False  # an unused temporary password expires (SEC-11)
     if user.is_agent:
         return user.employer is not None and user.employer.status != Employer.Status.CLOSED
     return True

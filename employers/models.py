@@ -163,6 +163,8 @@ class User(AbstractUser):
     totp_last_timecode = models.BigIntegerField("最近使用的口令时间片", default=0)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
     must_change_password = models.BooleanField("下次登录须修改密码", default=False)
+    # A provisioned temporary password stops working after this moment (SEC-11); cleared on change.
+    temp_password_expires_at = models.DateTimeField("临时密码有效期至", null=True, blank=True, editable=False)
     password_expires = models.BooleanField("密码定期过期", default=True, help_text="演示账号不过期")
     current_session_key = models.CharField("当前会话", max_length=40, blank=True, editable=False)
 

@@ -4,7 +4,8 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from stdnum.cn import uscc as stdnum_uscc
-from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError as StdnumError
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
+from stdnum.exceptions import ValidationError as StdnumError
 
 CONTEXT_WORDS = ("gjj", "gongjijin", "公积金", "123456", "password", "ordos", "鄂尔多斯")
 
@@ -35,11 +36,14 @@ class ContextWordsValidator:
         employer = getattr(user, "employer", None) if user is not None else None
         if employer is not None:
             words.append(employer.account_no)
+        login_name = getattr(user, "login_name", "") if user is not None else ""
+        if len(login_name) >= 3:
+            words.append(login_name)
         if any(word and word.lower() in lowered for word in words):
-            raise ValidationError("密码不能包含单位账号、“公积金”等易猜词语。", code="password_context")
+            raise ValidationError("密码不能包含单位账号、登录名称、“公积金”等易猜词语。", code="password_context")
 
     def get_help_text(self):
-        return "密码不能包含单位账号、“公积金”等易猜词语。"
+        return "密码不能包含单位账号、登录名称、“公积金”等易猜词语。"
 
 
 class ComplexityValidator:

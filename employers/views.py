@@ -22,10 +22,10 @@ from gjj_portal import audit, crypto
 
 from . import auth
 from .decorators import reviewer_required
-from .selectors import employer_list
 from .forms import AgentLoginForm, CenterLoginForm, EnrolForm, PasswordChangeForm, SmsRequestForm
 from .middleware import SESSION_AUTH_TIME, SESSION_LAST_SEEN
 from .models import User
+from .selectors import employer_list
 
 PENDING = "gjj_pending_enrol"
 SMS_SENT = "验证码已发送至经办人登记的手机，5分钟内有效。如未收到，请核对单位账号和登录名称。"
@@ -194,7 +194,8 @@ def password_change(request):
             user.set_password(form.cleaned_data["new_password1"])
             user.password_changed_at = timezone.now()
             user.must_change_password = False
-            user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+            user.temp_password_expires_at = None
+            user.save(update_fields=["password", "password_changed_at", "must_change_password", "temp_password_expires_at"])
             update_session_auth_hash(request, user)
             request.session.cycle_key()
             User.objects.filter(pk=user.pk).update(current_session_key=request.session.session_key)

@@ -8,13 +8,13 @@ from tests import factories
 
 
 @pytest.fixture
-def admin_user(db):
+def center_admin(db):
     factories.make_center()
     return factories.make_user(role=User.Role.ADMIN, login_name="gly01", is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
-def admin_client(admin_user):
+def center_admin_client(center_admin):
     client = Client()
-    factories.login_as(client, admin_user)
+    factories.login_as(client, center_admin)
     return client

@@ -129,8 +129,8 @@ def test_closing_the_employer_signs_out_every_agent(employer, agent_client, coll
         assert response.status_code == 302 and response["Location"] == LOGIN
 
 
-def test_admin_terminate_sessions_action_signs_the_user_out(agent, agent_client, admin_client):
-    response = admin_client.post(reverse("admin:employers_user_changelist"),
+def test_admin_terminate_sessions_action_signs_the_user_out(agent, agent_client, center_admin_client):
+    response = center_admin_client.post(reverse("admin:employers_user_changelist"),
                                  {"action": "terminate_sessions", "_selected_action": [agent.pk]})
     assert response.status_code == 302
     assert agent_client.get(HOME)["Location"] == LOGIN

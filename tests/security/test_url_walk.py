@@ -113,10 +113,10 @@ def _csrf_client(user) -> Client:
     return client
 
 
-def test_every_post_without_csrf_token_is_refused(agent, admin_user):
+def test_every_post_without_csrf_token_is_refused(agent, center_admin):
     """SEC-17: 每个接受POST的地址，不带CSRF令牌一律403（中文页面）。"""
     for endpoint in endpoints():
-        user = admin_user if endpoint.path.startswith(f"/{settings.GJJ_ADMIN_PATH}") else agent
+        user = center_admin if endpoint.path.startswith(f"/{settings.GJJ_ADMIN_PATH}") else agent
         response = _csrf_client(user).post(endpoint.path, {"x": "1"})
         assert response.status_code == 403, (endpoint.path, response.status_code)
         assert "请求已失效" in response.text

@@ -29,7 +29,7 @@ class ArchiveUploadForm(forms.Form):
     """【添加档案】: up to 10 JPG/PNG images at a time (seed 000 step 3)."""
 
     files = MultipleImageField(
-        label="电子档案", widget=MultipleImageInput(attrs={"accept": "image/jpeg,image/png"}),
+        label="选择图片", widget=MultipleImageInput(attrs={"accept": "image/jpeg,image/png"}),
         help_text=f"JPG或PNG图片，一次最多{MAX_FILES_PER_REQUEST}张，每张不超过5MB。",
     )
 

@@ -1,0 +1,124 @@
+"""Issue 3 in a real browser, as the demo agent jbr01: 缴存人登记 by hand and by 批量导入 (with one bad row,
+read, fixed and uploaded again), then 封存 and 启封 of one member. Driven by visible labels only."""
+
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+
+from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
+from employers.models import User
+from members.models import Member
+from tests.browser.helpers import agent_login
+from tests.factories import valid_id_number
+from tests.members.factories import register_file, register_row
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def demo(settings):
+    settings.DEBUG = True
+    call_command("demo", stdout=open("/dev/null", "w"))
+    settings.DEBUG = False
+
+
+def new_id(n: int) -> str:
+    return valid_id_number(n, birth=date(1999, 9, 9), region="150602")
+
+
+def confirm_next(page):
+    page.once("dialog", lambda dialog: dialog.accept())
+
+
+def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_path):
+    agent = User.objects.get(username="100001:jbr01")
+    agent_login(page, agent, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
+    page.get_by_role("link", name="缴存人登记").click()
+
+    # 单个录入 → 【录入清册】 → 【完成办理】
+    page.get_by_label("姓名").fill("浏览器张三")
+    page.get_by_label("证件号码").fill(new_id(1))
+    page.get_by_label("手机号码").fill("13904771234")
+    page.get_by_label("缴存基数").fill("6000")
+    page.get_by_label("起缴年月").fill("2026-01")
+    page.get_by_role("button", name="录入清册").click()
+    page.get_by_role("cell", name="浏览器张三").wait_for()
+    page.get_by_text("合计人数 1 人").wait_for()
+    confirm_next(page)
+    page.get_by_role("button", name="完成办理").click()
+    page.get_by_text("缴存人登记办理完成").wait_for()
+    assert Member.objects.filter(name="浏览器张三", employer=agent.employer).exists()
+
+    # 【批量导入】 a file with one bad row: the fault is named with row and column
+    rows = [register_row(name=f"导入职工{i}", id_number=new_id(10 + i), start_period="2026-01") for i in range(3)]
+    rows[1]["id_number"] = rows[1]["id_number"][:17] + ("1" if rows[1]["id_number"][17] != "1" else "2")
+    bad = tmp_path / "登记.xlsx"
+    bad.write_bytes(register_file(rows))
+    page.goto("/members/register/")
+    page.get_by_role("link", name="批量导入").click()
+    page.get_by_label("导入文件").set_input_files(str(bad))
+    page.get_by_role("button", name="确定").click()
+    page.get_by_text("第3行「证件号码」：校验位错误").wait_for()
+
+    # fix the file and upload again; stage everything, complete
+    rows[1]["id_number"] = new_id(11)
+    fixed = tmp_path / "登记-已修改.xlsx"
+    fixed.write_bytes(register_file(rows))
+    page.get_by_role("link", name="重新上传").click()
+    page.get_by_label("导入文件").set_input_files(str(fixed))
+    page.get_by_role("button", name="确定").click()
+    page.get_by_text("正确 3 行").wait_for()
+    page.get_by_role("button", name="录入清册").click()
+    page.get_by_text("合计人数 3 人").wait_for()
+    confirm_next(page)
+    page.get_by_role("button", name="完成办理").click()
+    page.get_by_text("缴存人登记办理完成").wait_for()
+    assert Member.objects.filter(name__startswith="导入职工", employer=agent.employer).count() == 3
+
+    # 封存 one member, then 启封 them
+    member = Member.objects.get(name="导入职工0")
+    page.goto("/")
+    page.get_by_role("link", name="缴存人状态变更").click()
+    page.get_by_label("变更原因").select_option("辞职")
+    page.get_by_label("个人账号").select_option(member.account_no)
+    page.get_by_role("button", name="录入清册").click()
+    page.get_by_role("cell", name="导入职工0").wait_for()
+    confirm_next(page)
+    page.get_by_role("button", name="确定封存").click()
+    page.get_by_text("缴存人封存办理完成").wait_for()
+    member.refresh_from_db()
+    assert member.status == Member.Status.SEALED
+
+    page.get_by_role("link", name="启封", exact=True).click()
+    page.get_by_label("变更原因").select_option("重新入职")
+    page.get_by_label("个人账号").select_option(member.account_no)
+    page.get_by_role("button", name="录入清册").click()
+    page.get_by_role("cell", name="导入职工0").wait_for()
+    confirm_next(page)
+    page.get_by_role("button", name="确定启封").click()
+    page.get_by_text("缴存人启封办理完成").wait_for()
+    member.refresh_from_db()
+    assert member.status == Member.Status.NORMAL
+
+
+def test_delete_asks_and_removes_the_row_without_reload(page, demo):
+    agent = User.objects.get(username="100001:jbr01")
+    agent_login(page, agent, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
+    page.goto("/members/register/")
+    for n, name in ((31, "待删除甲"), (32, "保留乙")):
+        page.get_by_label("姓名").fill(name)
+        page.get_by_label("证件号码").fill(new_id(n))
+        page.get_by_label("手机号码").fill("13904771234")
+        page.get_by_label("缴存基数").fill("6000")
+        page.get_by_label("起缴年月").fill("2026-01")
+        page.get_by_role("button", name="录入清册").click()
+        page.get_by_role("cell", name=name).wait_for()
+    page.get_by_text("合计人数 2 人").wait_for()
+    page.once("dialog", lambda dialog: dialog.dismiss())  # 【取消】 keeps the row
+    page.get_by_role("row", name="待删除甲").get_by_role("button", name="删除").click()
+    assert page.get_by_role("cell", name="待删除甲").is_visible()
+    confirm_next(page)  # 【确定】 deletes it
+    page.get_by_role("row", name="待删除甲").get_by_role("button", name="删除").click()
+    page.get_by_text("合计人数 1 人").wait_for()
+    assert page.get_by_role("cell", name="待删除甲").count() == 0

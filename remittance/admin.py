@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from gjj_portal.admin_mixins import ReadOnlyAdmin
 
-from .models import Account, Entry, Line
+from .models import Account, Assessment, AssessmentLine, Entry, Line, Payment, Receipt
 
 
 @admin.register(Account)
@@ -39,3 +39,41 @@ class LineAdmin(ReadOnlyAdmin):
     list_display = ("entry", "account", "member", "amount", "interest")
     search_fields = ("entry__serial_no", "member__account_no")
     list_select_related = ("entry", "account", "member")
+
+
+class AssessmentLineInline(admin.TabularInline):
+    model = AssessmentLine
+    fields = ("account_no", "name", "base", "employer_rate", "member_rate", "employer_amount", "member_amount", "amount")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ReadOnlyAdmin):
+    list_display = ("serial_no", "employer", "period", "status", "headcount", "amount", "assessed_on")
+    list_filter = ("status",)
+    search_fields = ("serial_no", "employer__account_no", "employer__name")
+    list_select_related = ("employer",)
+    inlines = [AssessmentLineInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("bank_serial_no", "employer", "amount", "value_date", "source", "entry", "recorded_by", "created_at")
+    list_filter = ("source",)
+    search_fields = ("bank_serial_no", "employer__account_no", "employer__name")
+    list_select_related = ("employer", "entry", "recorded_by")
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ("number", "kind", "employer", "entry", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("number", "employer__account_no")
+    list_select_related = ("employer", "entry")
+    exclude = ("fields",)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
@@ -50,6 +50,23 @@ def member_account(member: Member) -> Account:
     return account
 
 
+def bulk_insert(model, fields: list[str], rows: list[tuple]) -> None:
+    """Insert many rows without building model instances (a 50,000-member month): COPY on
+    PostgreSQL, one executemany on SQLite. Callers pass already validated values."""
+    if not rows:
+        return
+    table = model._meta.db_table
+    columns = ", ".join(f'"{model._meta.get_field(name).column}"' for name in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({placeholders})', rows)
+
+
 def next_number(scope: str, day: date) -> int:
     """The next number of a scope on a day, from a counter row held locked until commit.
 
@@ -73,10 +90,7 @@ def member_account_ids(member_ids: list[int]) -> dict[int, int]:
     missing = [pk for pk in member_ids if pk not in found]
     if missing:
         rows = Member.objects.filter(pk__in=missing).values_list("pk", "employer_id", "account_no", "name")
-        Account.objects.bulk_create(
-            [Account(kind=Account.Kind.MEMBER, member_id=pk, employer_id=emp, name=f"{no} {name}") for pk, emp, no, name in rows],
-            batch_size=2000,
-        )
+        bulk_insert(Account, ["kind", "member", "employer", "name"], [(Account.Kind.MEMBER.value, pk, emp, f"{no} {name}"[:120]) for pk, emp, no, name in rows])
         found.update(Account.objects.filter(kind=Account.Kind.MEMBER, member_id__in=missing).values_list("member_id", "pk"))
     return found
 
@@ -116,9 +130,9 @@ def entry_post(
             amount=amount, headcount=headcount, period=period, actor=actor, idempotency_key=idempotency_key,
             interest=sum((leg.interest for leg in legs if leg.interest > 0), ZERO),
         )
-        Line.objects.bulk_create(
-            [Line(entry=entry, account_id=_pk(leg.account), member_id=_pk(leg.member), amount=leg.amount, interest=leg.interest) for leg in legs],
-            batch_size=2000,
+        bulk_insert(
+            Line, ["entry", "account", "member", "amount", "interest"],
+            [(entry.pk, _pk(leg.account), _pk(leg.member), leg.amount, leg.interest) for leg in legs],
         )
     return entry
 

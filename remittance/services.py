@@ -19,7 +19,7 @@ from gjj_portal.errors import BusinessError
 from gjj_portal.money import format_period, to_chinese_upper
 from members.models import Member
 
-from .journal import Leg, bank_account, entry_post, member_account_ids, next_number, unallocated_account
+from .journal import Leg, bank_account, bulk_insert, entry_post, member_account_ids, next_number, unallocated_account
 from .models import Assessment, AssessmentLine, Entry, Payment, Receipt
 from .selectors import (
     ZERO,
@@ -91,15 +91,10 @@ def assessment_create(*, employer: Employer, agent: User, period: date) -> Asses
             added_amount=draft.added_amount, removed_headcount=draft.removed_headcount, removed_amount=draft.removed_amount,
             assessed_by=agent, assessed_on=today,
         )
-        AssessmentLine.objects.bulk_create(
-            [
-                AssessmentLine(
-                    assessment=assessment, member_id=pk, account_no=no, name=name, base=base, employer_rate=er, member_rate=mr,
-                    employer_amount=ea, member_amount=ma, amount=total,
-                )
-                for pk, no, name, base, er, mr, ea, ma, total in draft.rows
-            ],
-            batch_size=2000,
+        bulk_insert(
+            AssessmentLine,
+            ["assessment", "member", "account_no", "name", "base", "employer_rate", "member_rate", "employer_amount", "member_amount", "amount"],
+            [(assessment.pk, *row) for row in draft.rows],
         )
         audit.record(
             "remittance.assessment.created", actor=agent, employer=employer, obj=assessment,

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from .models import Application, ApplicationStep, Archive, FlowSetting, Message
@@ -15,10 +16,25 @@ class MessageAdmin(admin.ModelAdmin):
         return False
 
 
+class FlowSettingForm(forms.ModelForm):
+    business_code = forms.ChoiceField(label="业务类型")
+
+    class Meta:
+        model = FlowSetting
+        fields = ["business_code", "needs_approval", "steps", "second_step_above", "archives_required", "archives_hint"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from approvals import registry
+
+        self.fields["business_code"].choices = [(b.code, f"{b.name}（{b.code}）") for b in registry.all()]
+
+
 @admin.register(FlowSetting)
 class FlowSettingAdmin(admin.ModelAdmin):
     """The center decides per business type: approval or not, one or two steps, archives required."""
 
+    form = FlowSettingForm
     list_display = ("business_code", "needs_approval", "steps", "second_step_above", "archives_required", "archives_hint")
     list_editable = ("needs_approval", "steps", "second_step_above", "archives_required")
 

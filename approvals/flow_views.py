@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
@@ -102,13 +102,8 @@ def message_detail(request, pk: int):
 # ---- the agent's application page -------------------------------------------------------------
 
 def _batch_url(application: Application) -> str:
-    """The 清册 page of a batch application, where a returned batch is edited (the 清册 engine's URL)."""
-    if getattr(application, "batch_id", None) is None:
-        return ""
-    try:
-        return reverse("approvals:batch-detail", args=[application.batch_id])
-    except NoReverseMatch:
-        return ""
+    """The 清册 page of a batch application, where a returned batch is edited."""
+    return reverse("approvals:batch-detail", args=[application.batch_id]) if application.batch_id else ""
 
 
 def _application_context(application: Application) -> dict:
@@ -311,7 +306,7 @@ def _center_context(request, application: Application, form: DecisionForm | None
         "form": form or DecisionForm(initial={"version": application.version}),
         "lines": lines,
         "lines_page": lines_page,
-        "line_cells": selectors.line_cells(lines=lines_page.object_list, keys=lines["keys"]) if lines_page is not None else [],
+        "line_cells": selectors.line_cells(lines=lines_page.object_list, columns=lines["columns"]) if lines_page is not None else [],
     }
 
 

@@ -1,6 +1,7 @@
 """Reads for the task panels, the application pages and the back-office queue."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -155,32 +156,43 @@ def flow_chart(*, application: Application, steps: list[ApplicationStep] | None 
 
 
 def application_lines(*, application: Application) -> dict:
-    """What the reviewer checks: the 清册 lines (a queryset to page), their column headers and totals;
-    or, for an application without a 清册, its payload as label/value pairs."""
+    """What the reviewer checks: the 清册 lines (a queryset to page) with the business's 清册 columns and totals;
+    or, for an application without a 清册, its payload as label/value pairs.
+
+    The business's detail_template is the agent's help on the 清册 page, so the back-office draws its own table."""
     from approvals import registry
 
     try:
         business = registry.get(application.business_code)
     except (KeyError, LookupError):
         business = None
-    # The 清册 table's columns (header, key), else the import template's columns.
-    columns = [(c.key, c.header) for c in (getattr(business, "display_columns", None) or getattr(business, "columns", None) or [])]
-    labels = dict(columns)
+    columns = [(c.key, c.header, getattr(c, "kind", "text"))
+               for c in (getattr(business, "display_columns", None) or getattr(business, "columns", None) or [])]
     if application.batch_id is None:
+        labels = {key: header for key, header, _ in columns}
         payload = [(labels.get(key, key), value) for key, value in (application.payload or {}).items()]
-        return {"rows": None, "payload": payload, "labels": [], "keys": [], "totals": [], "detail_template": None}
+        return {"rows": None, "payload": payload, "columns": [], "totals": None}
     rows = BatchLine.objects.filter(batch_id=application.batch_id).order_by("row_no", "pk")
-    summary = rows.aggregate(count=Count("pk"), amount=Sum("amount"))
-    totals = [("合计人数", summary["count"])]
-    if summary["amount"] is not None:
-        totals.append(("合计金额", f"{summary['amount']:,.2f}"))
-    keys = [key for key, _ in columns] or sorted({k for line in rows[:50] for k in line.data})
-    return {
-        "rows": rows, "payload": [], "keys": keys, "labels": [labels.get(k, k) for k in keys], "totals": totals,
-        "detail_template": getattr(business, "detail_template", "") or None,
-    }
+    totals = rows.aggregate(count=Count("pk"), amount=Sum("amount"))
+    if not columns:
+        columns = [(key, key, "text") for key in sorted({k for data in rows.values_list("data", flat=True)[:50] for k in data})]
+    return {"rows": rows, "payload": [], "columns": columns, "totals": totals}
 
 
-def line_cells(*, lines, keys: list[str]) -> list[dict]:
-    """A generic table of a page of lines: each line's JSON values in the column order."""
-    return [{"no": line.row_no, "cells": [line.data.get(key, "") for key in keys]} for line in lines]
+def _typed(value, kind: str):
+    """A line's data holds strings; money and rates become Decimal, periods dates, so the filters format them."""
+    if value in (None, ""):
+        return ""
+    try:
+        if kind in ("money", "rate"):
+            return Decimal(str(value))
+        if kind == "period":
+            return date.fromisoformat(str(value))
+    except (ArithmeticError, ValueError):
+        return value
+    return value
+
+
+def line_cells(*, lines, columns: list[tuple[str, str, str]]) -> list[dict]:
+    """A page of lines as table cells in column order, each with its kind (text/money/rate/period) for formatting."""
+    return [{"no": line.row_no, "cells": [(_typed(line.data.get(key), kind), kind) for key, _, kind in columns]} for line in lines]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from approvals.models import Application, Archive
@@ -21,6 +22,7 @@ MAX_FILES_PER_REQUEST = 10
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_REQUEST_BYTES = 30 * 1024 * 1024
 MAX_PER_APPLICATION = 100
+MAX_PER_EMPLOYER_BYTES = 2 * 1024 * 1024 * 1024  # the unit's quota (SEC-27)
 MAX_PIXELS = 40_000_000
 # Pillow's own guard: beyond this it warns (made an error below) and beyond twice this it refuses.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -112,6 +114,9 @@ def archive_add(*, application: Application, agent: User, files: list) -> list[A
         raise BusinessError("本次上传的图片合计超过30MB，请分批上传。")
     if application.archives.count() + len(files) > MAX_PER_APPLICATION:
         raise BusinessError(f"每笔申请最多保存{MAX_PER_APPLICATION}张电子档案。")
+    used = Archive.objects.filter(employer_id=application.employer_id).aggregate(total=Sum("size", default=0))["total"]
+    if used + sum(f.size for f in files) > MAX_PER_EMPLOYER_BYTES:
+        raise BusinessError("本单位的电子档案存储空间已满，请联系中心。")
     cleaned = []
     for upload in files:
         if upload.size > MAX_FILE_BYTES:

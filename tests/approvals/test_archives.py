@@ -209,3 +209,12 @@ def test_edit_removes_an_archive_before_submission(draft, agent, agent_client, d
         response = agent_client.post(reverse("flow:archive-delete", args=[draft.pk, archive.pk]))
     assert response.status_code == 302
     assert not Archive.objects.exists() and not path.exists()
+
+
+def test_employer_quota_is_enforced(draft, agent, monkeypatch):
+    from approvals.services import archive as archive_module
+
+    archive_add(application=draft, agent=agent, files=[upload("a.jpg", image_bytes())])
+    monkeypatch.setattr(archive_module, "MAX_PER_EMPLOYER_BYTES", Archive.objects.get().size + 10)
+    with pytest.raises(BusinessError, match="存储空间已满"):
+        archive_add(application=draft, agent=agent, files=[upload("b.jpg", image_bytes())])

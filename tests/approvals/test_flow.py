@@ -301,3 +301,11 @@ def test_prepare_for_other_employer_is_refused(business, agent, outsider):
     with pytest.raises(FlowForbidden):
         application_prepare(business_code=CODE, employer=agent.employer, agent=outsider, summary="x")
 
+
+
+def test_admin_flow_setting_offers_only_registered_business_types(business):
+    from approvals.admin import FlowSettingForm
+
+    good = FlowSettingForm(data={"business_code": CODE, "needs_approval": "on", "steps": "2", "archives_hint": ""})
+    assert good.is_valid(), good.errors
+    assert not FlowSettingForm(data={"business_code": "made_up", "steps": "1"}).is_valid()

@@ -102,6 +102,19 @@ def test_center_page_pages_the_batch_lines_with_the_business_headers(business, a
     application = Application.objects.get(batch=batch)
     url = reverse("flow:center-application", args=[application.pk])
     body = reviewer_client.get(url).content.decode()
-    assert "联系人" in body and "合计人数" in body and "60" in body and "第 1 / 2 页" in body
+    assert "联系人" in body and "合计人数 <strong>60</strong>" in body and "第 1 / 2 页" in body
     fragment = reviewer_client.get(url + "?page=2", headers={"HX-Request": "true"})
     assert b"<html" not in fragment.content and "清册联系人" in fragment.content.decode()
+
+
+def test_line_cells_type_money_and_periods_for_the_filters():
+    from datetime import date
+    from decimal import Decimal
+
+    from approvals.selectors import line_cells
+
+    line = BatchLine(row_no=3, data={"new_base": "8500.00", "effective_period": "2026-11-01", "name": "王芳"})
+    columns = [("name", "姓名", "text"), ("new_base", "调整后缴存基数", "money"), ("effective_period", "生效年月", "period")]
+    assert line_cells(lines=[line], columns=columns) == [
+        {"no": 3, "cells": [("王芳", "text"), (Decimal("8500.00"), "money"), (date(2026, 11, 1), "period")]},
+    ]

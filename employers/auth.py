@@ -6,6 +6,7 @@ same whether the employer, the login name, the password or the code was wrong (S
 
 import hashlib
 import hmac
+import logging
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from gjj_portal.errors import BusinessError
 
 from .models import Employer, LoginThrottle, SmsCode, User
 from .sms import get_backend
+
+logger = logging.getLogger("employers.auth")
 
 GENERIC_FAILURE = "登录失败：单位账号、登录名称、登录密码或验证码不正确。"
 CENTER_FAILURE = "登录失败：用户名、密码或验证码不正确。"
@@ -113,6 +116,7 @@ def register_failure(key: str, *, factor: str, user: User | None) -> bool:
             ip_row.failures += 1
             ip_row.save()
         audit.record("auth.login.failed", actor=user, outcome="failure", data={"key": key, "factor": factor})
+        logger.warning("登录失败 key=%s factor=%s", key, factor)
         if locked_now:
             audit.record("auth.lockout", actor=user, outcome="denied", data={"key": key, "minutes": settings.GJJ_LOCKOUT_MINUTES})
     return locked_now
@@ -265,6 +269,7 @@ def _check(key: str, user: User | None, password: str, code: str, failure: str, 
     if throttle_locked(key) or ip_throttled(context.current().ip):
         make_password(password)  # the same work as any other refusal
         audit.record("auth.login.failed", actor=user, outcome="denied", data={"key": key, "factor": "locked"})
+        logger.warning("登录被锁定 key=%s", key)
         raise LoginRefused(refusal(failure), code="locked")
     if user is None:
         make_password(password)  # same work as a real check, so timing does not reveal the user

@@ -3,14 +3,15 @@
 from django.conf import settings
 from django.core import checks
 
+AUDIT_RETENTION_FLOOR_DAYS = 180
 
-@checks.register(checks.Tags.security, deploy=True)
+
+# Registered once, without deploy=True, so it runs on every `check` and `check --deploy` reports it once.
+@checks.register(checks.Tags.security)
 def audit_retention_floor(app_configs, **kwargs):
-    if settings.AUDIT_RETENTION_DAYS < 180:
-        return [checks.Error("审计日志保留期不得少于180天（网络安全法第21条）。", id="gjj.E001")]
+    if settings.AUDIT_RETENTION_DAYS < AUDIT_RETENTION_FLOOR_DAYS:
+        return [checks.Error(
+            f"审计日志保留期不得少于{AUDIT_RETENTION_FLOOR_DAYS}天（网络安全法第21条）。",
+            hint="请把 GJJ_AUDIT_RETENTION_DAYS 设为 180 或更大。", id="gjj.E001",
+        )]
     return []
-
-
-@checks.register()
-def audit_retention_floor_always(app_configs, **kwargs):
-    return audit_retention_floor(app_configs)

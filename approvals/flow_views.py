@@ -212,7 +212,7 @@ def batch_application(request, batch_pk: int):
                                           batch=batch, summary=batch.summary or "清册")
     except BusinessError as error:
         messages.error(request, str(error))
-        return redirect("home")
+        return redirect("approvals:batch-detail", pk=batch.pk)
     url = reverse("flow:application-detail", args=[application.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -299,11 +299,12 @@ def _reviewer_application(pk: int) -> Application:
         raise Http404("页面不存在")
 
 
-def _center_context(request, application: Application, form: DecisionForm | None = None) -> dict:
+def _center_context(request, application: Application, *, form: DecisionForm | None = None, error: str = "") -> dict:
     lines = selectors.application_lines(application=application)
     lines_page = _page(request, lines["rows"], LINES_PAGE_SIZE) if lines["rows"] is not None else None
     return _application_context(application) | {
         "form": form or DecisionForm(initial={"version": application.version}),
+        "error": error,
         "lines": lines,
         "lines_page": lines_page,
         "line_cells": selectors.line_cells(lines=lines_page.object_list, columns=lines["columns"]) if lines_page is not None else [],
@@ -325,17 +326,18 @@ def _decide(request, pk: int, service, done_text: str):
     application = _reviewer_application(pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        return render(request, "approvals/center_application.html", _center_context(request, application, form))
+        return render(request, "approvals/center_application.html", _center_context(request, application, form=form))
+    opinion = form.cleaned_data["opinion"]
     try:
-        service(application=application, reviewer=request.user, version=form.cleaned_data["version"],
-                opinion=form.cleaned_data["opinion"])
+        service(application=application, reviewer=request.user, version=form.cleaned_data["version"], opinion=opinion)
     except BusinessError as error:
         if error.code == "forbidden":
             raise PermissionDenied(str(error))
+        # The page as it is now, with the current version, so the reviewer decides on what is really there.
         application.refresh_from_db()
-        form.add_error(None, str(error))
-        return render(request, "approvals/center_application.html", _center_context(request, application, form),
-                      status=_status_for(error))
+        fresh = DecisionForm(initial={"version": application.version, "opinion": opinion})
+        context = _center_context(request, application, form=fresh, error=str(error))
+        return render(request, "approvals/center_application.html", context, status=_status_for(error))
     messages.success(request, done_text)
     return redirect("flow:center-queue")
 

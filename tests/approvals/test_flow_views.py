@@ -157,3 +157,22 @@ def test_agent_resubmits_returned_application(application, reviewer, agent_clien
 def test_center_home_links_to_the_queue(reviewer_client):
     body = reviewer_client.get(reverse("employers:center-home")).content.decode()
     assert reverse("flow:center-queue") in body and "待审批业务" in body
+
+
+def test_after_a_stale_refusal_the_page_carries_the_current_version(two_steps, agent, reviewer, second_reviewer):
+    from django.test import Client
+
+    from tests import factories
+
+    application = submit(agent)
+    stale = application.version
+    application = application_pass(application=application, reviewer=reviewer, version=stale)
+    client = Client()
+    factories.login_as(client, second_reviewer)
+    url = reverse("flow:center-pass", args=[application.pk])
+    response = client.post(url, {"version": stale, "opinion": "复核同意"})
+    assert response.status_code == 409
+    assert f'name="version" value="{application.version}"' in response.content.decode()
+    assert client.post(url, {"version": application.version, "opinion": "复核同意"}).status_code == 302
+    application.refresh_from_db()
+    assert application.status == S.APPROVED

@@ -215,6 +215,8 @@ GJJ_LOCKOUT_FAILURES = int(env("GJJ_LOCKOUT_FAILURES", "5"))
 GJJ_LOCKOUT_MINUTES = int(env("GJJ_LOCKOUT_MINUTES", "15"))
 GJJ_IP_FAILURES_PER_HOUR = int(env("GJJ_IP_FAILURES_PER_HOUR", "50"))
 GJJ_LOGIN_STEP_MINUTES = 5
+# Accounts with no login for this many days are disabled by `disable_dormant_users` (SEC-11).
+GJJ_DORMANT_DAYS = int(env("GJJ_DORMANT_DAYS", "90"))
 # Proxies whose X-Forwarded-For we trust (SEC-39); empty means REMOTE_ADDR only.
 GJJ_TRUSTED_PROXIES = env_list("GJJ_TRUSTED_PROXIES")
 

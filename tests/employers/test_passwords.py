@@ -169,3 +169,15 @@ def test_provisioning_refuses_a_reserved_name(employer):
     with pytest.raises(CommandError):
         _provision("--role", "reviewer", "--login", "root")
     assert not User.objects.filter(login_name="root").exists()
+
+
+def test_dormant_account_is_disabled_after_n_plus_one_days(employer, settings):
+    settings.GJJ_DORMANT_DAYS = 90
+    now = timezone.now()
+    dormant = factories.make_agent(employer, login_name="jbr61", last_login=now - timedelta(days=91))
+    recent = factories.make_agent(employer, login_name="jbr62", last_login=now - timedelta(days=89))
+    never_used = factories.make_agent(employer, login_name="jbr63", date_joined=now - timedelta(days=91))
+    call_command("disable_dormant_users", stdout=io.StringIO())
+    states = dict(User.objects.filter(pk__in=[dormant.pk, recent.pk, never_used.pk]).values_list("login_name", "is_active"))
+    assert states == {"jbr61": False, "jbr62": True, "jbr63": False}
+    assert AuditEvent.objects.filter(event="auth.account.dormant_disabled").count() == 2

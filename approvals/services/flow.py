@@ -7,10 +7,10 @@ a Chinese message), an audit event and a message to the employer, all in one tra
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
-from approvals.models import ALLOWED, Application, ApplicationStep
+from approvals.models import ALLOWED, Application, ApplicationStep, BatchLine
 from approvals.selectors import flow_setting_get
 from approvals.services.message import message_push
 from employers.models import Employer, User
@@ -103,23 +103,30 @@ def _open_for_batch(batch) -> Application | None:
     return Application.objects.select_for_update().filter(batch=batch).first()
 
 
+def _draft(*, business_code: str, employer: Employer, agent: User, batch, summary: str, payload: dict | None,
+           amount: Decimal | None) -> Application:
+    business = _business_type(business_code)
+    application = Application.objects.create(
+        business_code=business_code, business_name=business.name[:50], employer=employer, submitter=agent,
+        summary=summary[:200], payload=payload or {}, amount=amount, status=Application.Status.DRAFT, batch=batch,
+    )
+    return application
+
+
 def application_prepare(*, business_code: str, employer: Employer, agent: User, batch=None, summary: str,
                         payload: dict | None = None, amount: Decimal | None = None) -> Application:
     """A draft application (待提交) to attach 电子档案 to before 【提交审批】 (seed 000 steps 3–4).
 
     For a batch, the batch's existing draft or returned application is returned instead of a new one."""
     _require_agent_of(agent, employer)
-    business = _business_type(business_code)
     with transaction.atomic():
         existing = _open_for_batch(batch)
         if existing is not None:
             if not existing.is_editable:
                 raise FlowConflict("该清册已提交审批，不能再修改。")
             return existing
-        application = Application.objects.create(
-            business_code=business_code, business_name=business.name[:50], employer=employer, submitter=agent,
-            summary=summary[:200], payload=payload or {}, amount=amount, status=Application.Status.DRAFT, batch=batch,
-        )
+        application = _draft(business_code=business_code, employer=employer, agent=agent, batch=batch, summary=summary,
+                             payload=payload, amount=amount)
         audit.record("approvals.application.drafted", actor=agent, employer=employer, obj=application, data={"business": business_code})
     return application
 
@@ -128,16 +135,14 @@ def application_submit(*, business_code: str, employer: Employer, agent: User, b
                        payload: dict | None = None, amount: Decimal | None = None) -> Application:
     """【提交审批】: send a business to the center. Called by the 清册 engine when the business needs approval.
 
-    A batch that already has a draft application is submitted through it; a returned one is resubmitted."""
+    A batch that already has a draft application is submitted through it; a returned one is resubmitted.
+    A batch's amount (for「金额超过此数须复核」) is the sum of its lines."""
     _require_agent_of(agent, employer)
-    business = _business_type(business_code)
     with transaction.atomic():
         application = _open_for_batch(batch)
         if application is None:
-            application = Application.objects.create(
-                business_code=business_code, business_name=business.name[:50], employer=employer, submitter=agent,
-                summary=summary[:200], payload=payload or {}, amount=amount, status=Application.Status.DRAFT, batch=batch,
-            )
+            application = _draft(business_code=business_code, employer=employer, agent=agent, batch=batch, summary=summary,
+                                 payload=payload, amount=amount)
         elif not application.is_editable:
             raise FlowConflict("该清册已提交审批，请等待中心审核结果。")
         else:
@@ -178,10 +183,13 @@ def application_send(*, application: Application, agent: User) -> Application:
 def _submit(application: Application, *, agent: User) -> Application:
     _check_archives(application)
     setting = flow_setting_get(business_code=application.business_code)
+    amount = application.amount
+    if application.batch_id is not None:
+        amount = BatchLine.objects.filter(batch_id=application.batch_id).aggregate(total=Sum("amount"))["total"]
     again = application.status == Application.Status.RETURNED
     to = Application.Status.RESUBMITTED if again else Application.Status.SUBMITTED
     application = _move(application, to=to, version=None, fields={
-        "steps_total": setting.steps_for(application.amount), "current_step": 1, "round": F("round") + 1,
+        "amount": amount, "steps_total": setting.steps_for(amount), "current_step": 1, "round": F("round") + 1,
         "submitted_at": timezone.now(), "finished_at": None,
     })
     action = ApplicationStep.Action.RESUBMIT if again else ApplicationStep.Action.SUBMIT

@@ -118,3 +118,21 @@ def test_line_cells_type_money_and_periods_for_the_filters():
     assert line_cells(lines=[line], columns=columns) == [
         {"no": 3, "cells": [("王芳", "text"), (Decimal("8500.00"), "money"), (date(2026, 11, 1), "period")]},
     ]
+
+
+def test_batch_amount_above_the_threshold_adds_the_second_step(business, agent):
+    from decimal import Decimal
+
+    from approvals.models import FlowSetting
+
+    FlowSetting.objects.create(business_code=CODE, steps=1, second_step_above=Decimal("1000.00"))
+    small = staged_batch(agent)
+    BatchLine.objects.filter(batch=small).update(amount=Decimal("1000.00"))
+    batch_complete(batch=small, agent=agent)
+    assert Application.objects.get(batch=small).steps_total == 1
+    application_end(application=Application.objects.get(batch=small), agent=agent)
+    large = staged_batch(agent, lines=2)
+    BatchLine.objects.filter(batch=large).update(amount=Decimal("600.00"))
+    batch_complete(batch=large, agent=agent)
+    application = Application.objects.get(batch=large)
+    assert application.amount == Decimal("1200.00") and application.steps_total == 2

@@ -271,11 +271,11 @@ def _business_choices() -> list[tuple[str, str]]:
 def center_queue(request):
     """待审批的业务申请, filtered by business type, employer, date and status."""
     form = QueueFilterForm(request.GET or None, business_choices=_business_choices())
-    filters = {}
+    filters = {"reviewer": request.user}
     if form.is_valid():
         data = form.cleaned_data
-        filters = {"business_code": data["business_code"], "employer_query": data["employer"].strip(), "status": data["status"],
-                   "date_from": data["date_from"], "date_to": data["date_to"]}
+        filters |= {"business_code": data["business_code"], "employer_query": data["employer"].strip(), "status": data["status"],
+                    "date_from": data["date_from"], "date_to": data["date_to"]}
     page = _page(request, selectors.application_queue(**filters))
     query = request.GET.copy()
     query.pop("page", None)
@@ -305,6 +305,7 @@ def _center_context(request, application: Application, *, form: DecisionForm | N
     return _application_context(application) | {
         "form": form or DecisionForm(initial={"version": application.version}),
         "error": error,
+        "may_decide": selectors.application_reviewer_may_decide(application=application, reviewer=request.user),
         "lines": lines,
         "lines_page": lines_page,
         "line_cells": selectors.line_cells(lines=lines_page.object_list, columns=lines["columns"]) if lines_page is not None else [],

@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from approvals.models import Application, ApplicationStep, Archive, BatchLine, FlowSetting, Message
 from approvals.models.application import AWAITING_AGENT, FINISHED, PENDING_REVIEW
@@ -87,10 +87,20 @@ def application_get(*, pk: int, employer: Employer | None = None) -> Application
     return qs.get(pk=pk)
 
 
-def application_queue(*, business_code: str = "", employer_query: str = "", status: str = "",
+def _passed_by(reviewer: User):
+    """This reviewer already passed a step of the application's current round (maker/checker: not the next one)."""
+    return Exists(ApplicationStep.objects.filter(
+        application=OuterRef("pk"), round=OuterRef("round"), actor=reviewer, action=ApplicationStep.Action.PASS,
+    ))
+
+
+def application_queue(*, reviewer: User | None = None, business_code: str = "", employer_query: str = "", status: str = "",
                       date_from: date | None = None, date_to: date | None = None) -> QuerySet[Application]:
-    """The back-office queue: applications waiting for the center, filtered."""
+    """The back-office queue: applications waiting for the center, filtered; `passed_by_me` marks those the
+    reviewer may not decide again."""
     qs = _applications().filter(status__in=[status] if status in PENDING_REVIEW else PENDING_REVIEW)
+    if reviewer is not None:
+        qs = qs.annotate(passed_by_me=_passed_by(reviewer))
     if business_code:
         qs = qs.filter(business_code=business_code)
     if employer_query:
@@ -100,6 +110,13 @@ def application_queue(*, business_code: str = "", employer_query: str = "", stat
     if date_to:
         qs = qs.filter(submitted_at__date__lte=date_to)
     return qs.order_by("submitted_at", "pk")
+
+
+def application_reviewer_may_decide(*, application: Application, reviewer: User) -> bool:
+    """Pending, and not already passed by this reviewer in this round (SEC-22)."""
+    if not application.is_pending_review:
+        return False
+    return not application.steps.filter(round=application.round, actor=reviewer, action=ApplicationStep.Action.PASS).exists()
 
 
 def application_done_by(*, reviewer: User) -> QuerySet[Application]:

@@ -176,3 +176,12 @@ def test_after_a_stale_refusal_the_page_carries_the_current_version(two_steps, a
     assert client.post(url, {"version": application.version, "opinion": "复核同意"}).status_code == 302
     application.refresh_from_db()
     assert application.status == S.APPROVED
+
+
+def test_reviewer_who_passed_the_first_step_is_shown_no_decision_buttons(two_steps, agent, reviewer, reviewer_client):
+    application = submit(agent, summary="两级审批的申请")
+    application_pass(application=application, reviewer=reviewer, version=application.version)
+    queue = reviewer_client.get(reverse("flow:center-queue")).content.decode()
+    assert "已由您办理上一环节" in queue
+    page = reviewer_client.get(reverse("flow:center-application", args=[application.pk])).content.decode()
+    assert "请由其他审核员办理复核" in page and "【通过】" not in page

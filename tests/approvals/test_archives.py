@@ -218,3 +218,15 @@ def test_employer_quota_is_enforced(draft, agent, monkeypatch):
     monkeypatch.setattr(archive_module, "MAX_PER_EMPLOYER_BYTES", Archive.objects.get().size + 10)
     with pytest.raises(BusinessError, match="存储空间已满"):
         archive_add(application=draft, agent=agent, files=[upload("b.jpg", image_bytes())])
+
+
+def test_no_temporary_upload_files_are_left_behind(draft, agent_client, settings, tmp_path):
+    temp = tmp_path / "upload-tmp"
+    temp.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(temp)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload goes through a temporary file
+    url = reverse("flow:archive-upload", args=[draft.pk])
+    agent_client.post(url, {"files": [upload("a.jpg", image_bytes()), upload("bad.jpg", b"%PDF-1.7")]})
+    agent_client.post(url, {"files": [upload("b.jpg", image_bytes())]})
+    assert list(temp.iterdir()) == []
+    assert draft.archives.count() == 1

@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from employers.models import User
+from gjj_portal.templatetags.gjj import yuan
 from remittance.selectors import employer_unallocated
 from tests.browser.helpers import agent_login, center_login
 
@@ -24,7 +25,7 @@ def test_agent_logs_in_and_sees_home_page(page, demo):
     page.get_by_role("heading", name="鄂尔多斯市示例能源有限公司").wait_for()
     assert page.get_by_text("未分配金额").is_visible()
     unallocated = employer_unallocated(employer=agent.employer)
-    assert page.get_by_text(f"{unallocated:,.2f} 元").first.is_visible()
+    assert page.get_by_text(f"{yuan(unallocated)} 元").first.is_visible()
     for panel in ("消息", "待办", "已办", "我发起的"):
         assert page.get_by_role("heading", name=panel, exact=True).is_visible()
 

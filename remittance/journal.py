@@ -84,14 +84,19 @@ def next_serial_no(day: date) -> str:
     return f"{day:%Y%m%d}{next_number('entry', day):08d}"
 
 
-def member_account_ids(member_ids: list[int]) -> dict[int, int]:
-    """Personal accounts for many members at once (created where missing): member id -> account id."""
-    found = dict(Account.objects.filter(kind=Account.Kind.MEMBER, member_id__in=member_ids).values_list("member_id", "pk"))
-    missing = [pk for pk in member_ids if pk not in found]
-    if missing:
-        rows = Member.objects.filter(pk__in=missing).values_list("pk", "employer_id", "account_no", "name")
-        bulk_insert(Account, ["kind", "member", "employer", "name"], [(Account.Kind.MEMBER.value, pk, emp, f"{no} {name}"[:120]) for pk, emp, no, name in rows])
-        found.update(Account.objects.filter(kind=Account.Kind.MEMBER, member_id__in=missing).values_list("member_id", "pk"))
+def member_account_ids(members) -> dict[int, int]:
+    """Personal accounts for many members at once (created where missing): member id -> account id.
+
+    `members` is a list of member ids or a values("member_id") queryset; a queryset stays a
+    subquery, so a 50,000-member month never sends 50,000 parameters.
+    """
+    accounts = Account.objects.filter(kind=Account.Kind.MEMBER, member_id__in=members)
+    found = dict(accounts.values_list("member_id", "pk"))
+    missing = Member.objects.filter(pk__in=members, journal_account__isnull=True).values_list("pk", "employer_id", "account_no", "name")
+    rows = [(Account.Kind.MEMBER.value, pk, emp, f"{no} {name}"[:120]) for pk, emp, no, name in missing]
+    if rows:
+        bulk_insert(Account, ["kind", "member", "employer", "name"], rows)
+        found = dict(accounts.values_list("member_id", "pk"))
     return found
 
 

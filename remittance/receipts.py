@@ -11,12 +11,13 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import qrcode
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
-from reportlab.platypus import Paragraph, Table, TableStyle
+from reportlab.platypus import Paragraph
 
 from gjj_portal.pdf import cjk_font, harden_reportlab, para_text
 
@@ -95,25 +96,32 @@ def _star(c: canvas.Canvas, cx: float, cy: float, r: float) -> None:
 
 
 def draw_qr(c: canvas.Canvas, x: float, y: float, size: float, data: str) -> None:
-    """A QR code drawn as vector squares (one rectangle per run of dark modules)."""
-    code = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    """A QR code drawn in vector: one path of unit squares, one run of dark modules per rectangle.
+
+    The mask is fixed (the code stays valid; only the search for the prettiest mask is skipped) and
+    the rectangles are written as integer path operators in module units, which keeps a slip fast.
+    """
+    code = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=2)
     code.add_data(data)
     code.make(fit=True)
     matrix = code.get_matrix()
     cell = size / len(matrix)
-    c.saveState()
-    c.setFillColor(colors.black)
+    ops = []
     for row_index, row in enumerate(matrix):
-        top = y + size - (row_index + 1) * cell
         col = 0
         while col < len(row):
             if row[col]:
                 start = col
                 while col < len(row) and row[col]:
                     col += 1
-                c.rect(x + start * cell, top, (col - start) * cell, cell, stroke=0, fill=1)
+                ops.append(f"{start} {-row_index - 1} {col - start} 1 re")
             else:
                 col += 1
+    c.saveState()
+    c.setFillColor(colors.black)
+    c.translate(x, y + size)
+    c.scale(cell, cell)
+    c._code.append("\n".join(ops) + "\nf")  # raw operators: ReportLab's per-number formatting is the slow part
     c.restoreState()
 
 
@@ -124,24 +132,49 @@ def _title(c: canvas.Canvas, title: str, y: float) -> None:
     c.line(PAGE_W / 2 - 110, y - 5, PAGE_W / 2 + 110, y - 5)
 
 
-def _grid(rows: list[list], widths: list[float], header_rows: int = 0) -> Table:
-    table = Table(rows, colWidths=widths)
-    style = [
-        ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-    ]
-    if header_rows:
-        style.append(("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.Color(0.94, 0.94, 0.94)))
-    table.setStyle(TableStyle(style))
-    return table
+class U(str):
+    """A cell holding user or configured text: drawn through a Paragraph (escaped, SEC-30)."""
 
 
-def _place(c: canvas.Canvas, table: Table, top: float) -> float:
-    _, height = table.wrapOn(c, PAGE_W - 2 * MARGIN, PAGE_H)
-    table.drawOn(c, MARGIN, top - height)
-    return top - height
+def _grid(c: canvas.Canvas, top: float, widths: list[float], rows: list[list], *, row_height: float = 20, size: float = 10,
+          align: list[str] | None = None, shaded: int = 0) -> float:
+    """Draw a ruled table from the top edge down and return its bottom edge.
+
+    Plain strings are our own labels and figures (drawString); U(...) cells go through para_text.
+    """
+    align = align or ["l"] * len(widths)
+    width = sum(widths)
+    bottom = top - row_height * len(rows)
+    if shaded:
+        c.saveState()
+        c.setFillColor(colors.Color(0.94, 0.94, 0.94))
+        c.rect(MARGIN, top - row_height * shaded, width, row_height * shaded, stroke=0, fill=1)
+        c.restoreState()
+    c.setLineWidth(0.6)
+    for index in range(len(rows) + 1):
+        c.line(MARGIN, top - index * row_height, MARGIN + width, top - index * row_height)
+    x = MARGIN
+    for w in [0, *widths]:
+        x += w
+        c.line(x, top, x, bottom)
+    c.setFont(cjk_font(), size)
+    for row_index, row in enumerate(rows):
+        baseline = top - row_index * row_height - row_height / 2 - size * 0.35
+        x = MARGIN
+        for cell, w, how in zip(row, widths, align, strict=True):
+            if isinstance(cell, U):
+                para = Paragraph(para_text(cell), _style(size, {"l": 0, "c": 1, "r": 2}[how]))
+                _, height = para.wrap(w - 8, row_height)
+                para.drawOn(c, x + 4, top - row_index * row_height - (row_height + height) / 2)
+                c.setFont(cjk_font(), size)
+            elif how == "c":
+                c.drawCentredString(x + w / 2, baseline, cell)
+            elif how == "r":
+                c.drawRightString(x + w - 6, baseline, cell)
+            else:
+                c.drawString(x + 4, baseline, cell)
+            x += w
+    return bottom
 
 
 def _authenticity(c: canvas.Canvas, receipt: Receipt, base_url: str, y: float) -> None:
@@ -167,24 +200,25 @@ def _remittance(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
     c.setFont(cjk_font(), 10)
     marks = "■汇缴 □补缴" if f.get("type") == "汇缴" else "□汇缴 ■补缴"
     c.drawString(MARGIN, top - 28, marks)
+    c.drawCentredString(PAGE_W / 2, top - 28, f.get("state", ""))
     c.drawRightString(PAGE_W - MARGIN, top - 28, f"流水号：{f['serial_no']}")
-    c.drawCentredString(PAGE_W / 2, top - 28, f"{f.get('state', '')}")
-    label_w = 62
+    label_w, half = 62, width / 2
     info = [
-        [_p("单位名称"), _p(f["employer_name"]), _p("收款单位"), _p(f["payee_name"])],
-        [_p("单位账号"), _p(f["employer_account_no"]), _p("收款银行"), _p(f["payee_bank"])],
-        [_p("汇缴年月"), _p(f["period"]), _p("收款账号"), _p(f["payee_account"])],
+        ["单位名称", U(f["employer_name"]), "收款单位", U(f["payee_name"])],
+        ["单位账号", U(f["employer_account_no"]), "收款银行", U(f["payee_bank"])],
+        ["汇缴年月", f["period"], "收款账号", U(f["payee_account"])],
     ]
-    y = _place(c, _grid(info, [label_w, width / 2 - label_w, label_w, width / 2 - label_w]), top - 38)
-    changes = [[_p("项目", align=1), _p("人数", align=1), _p("金额（元）", align=1)]]
-    for label, count, amount in f["rows"]:
-        changes.append([_p(label, align=1), _p(count, align=1), _p(_money(amount), align=2)])
-    y = _place(c, _grid(changes, [width / 3] * 3, header_rows=1), y)
-    total = [[_p("合计金额（大写）"), _p(f"人民币{f['amount_upper']}", 11), _p("（小写）"), _p(f"¥{_money(f['amount'])}", 11, 2)]]
-    y = _place(c, _grid(total, [96, width - 96 - 60 - 110, 60, 110]), y)
+    y = _grid(c, top - 38, [label_w, half - label_w, label_w, half - label_w], info, row_height=24)
+    changes = [["项目", "人数", "金额（元）"]] + [[label, str(count), _money(amount)] for label, count, amount in f["rows"]]
+    y = _grid(c, y, [width / 3] * 3, changes, align=["c", "c", "r"], shaded=1)
+    total = [["合计金额（大写）", U(f"人民币{f['amount_upper']}"), "（小写）", f"¥{_money(f['amount'])}"]]
+    y = _grid(c, y, [96, width - 96 - 60 - 110, 60, 110], total, row_height=26, align=["l", "l", "c", "r"])
     c.setFont(cjk_font(), 9)
     posted = f.get("posted_on") or "（缴款后由银行记账）"
-    c.drawString(MARGIN, y - 16, f"记账日期：{posted}    收款单位：{f['center_name']}")
+    c.drawString(MARGIN, y - 16, f"记账日期：{posted}")
+    para = Paragraph(para_text(f"收款单位：{f['center_name']}"), _style(9))
+    para.wrapOn(c, 300, 14)
+    para.drawOn(c, MARGIN + 140, y - 19)
     _authenticity(c, receipt, base_url, y - 44)
 
 
@@ -195,15 +229,15 @@ def _payment(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
     _title(c, f["title"], top)
     c.setFont(cjk_font(), 10)
     c.drawRightString(PAGE_W - MARGIN, top - 28, f"流水号：{f['serial_no']}")
-    label_w = 70
+    label_w, half = 70, width / 2
     rows = [
-        [_p("缴款单位"), _p(f["employer_name"]), _p("单位账号"), _p(f["employer_account_no"])],
-        [_p("缴款金额"), _p(f"¥{_money(f['amount'])}"), _p("到账日期"), _p(f["value_date"])],
-        [_p("金额大写"), _p(f"人民币{f['amount_upper']}"), _p("银行流水号"), _p(f["bank_serial_no"])],
-        [_p("收款单位"), _p(f["payee_name"]), _p("收款账号"), _p(f["payee_account"])],
-        [_p("收款银行"), _p(f["payee_bank"]), _p("记账日期"), _p(f["posted_on"])],
+        ["缴款单位", U(f["employer_name"]), "单位账号", U(f["employer_account_no"])],
+        ["缴款金额", f"¥{_money(f['amount'])}", "到账日期", f["value_date"]],
+        ["金额大写", U(f"人民币{f['amount_upper']}"), "银行流水号", U(f["bank_serial_no"])],
+        ["收款单位", U(f["payee_name"]), "收款账号", U(f["payee_account"])],
+        ["收款银行", U(f["payee_bank"]), "记账日期", f["posted_on"]],
     ]
-    y = _place(c, _grid(rows, [label_w, width / 2 - label_w, label_w, width / 2 - label_w]), top - 38)
+    y = _grid(c, top - 38, [label_w, half - label_w, label_w, half - label_w], rows, row_height=24)
     _authenticity(c, receipt, base_url, y - 30)
 
 
@@ -267,6 +301,7 @@ RENDERERS = {
 def render_receipt(receipt: Receipt, *, base_url: str) -> bytes:
     """The unsigned PDF of a frozen document (deterministic: invariant mode)."""
     harden_reportlab()
+    rl_config.useA85 = 0  # binary streams: ASCII85 only makes files bigger and slower to write
     buffer = io.BytesIO()
     c = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     c.setTitle(f"{receipt.get_kind_display()} {receipt.number}")

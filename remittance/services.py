@@ -210,8 +210,9 @@ def _allocation_post(*, employer_id: int, assessment_id: int, agent: User, idemp
         raise BusinessError(f"未分配金额小于应汇缴金额，还差 {due - unallocated:,.2f} 元，无法完成办理。", code="short")
     if unallocated > due and not confirm_excess:
         raise BusinessError("未分配金额大于应汇缴金额，是否确认汇缴", code="confirm")
-    lines = list(AssessmentLine.objects.filter(assessment=assessment).values_list("member_id", "amount"))
-    accounts = member_account_ids([member_id for member_id, _ in lines])
+    snapshot = AssessmentLine.objects.filter(assessment=assessment)
+    lines = list(snapshot.values_list("member_id", "amount"))
+    accounts = member_account_ids(snapshot.values("member_id"))
     legs = [Leg(unallocated_account(employer), due)] + [Leg(accounts[member_id], -amount, member_id) for member_id, amount in lines]
     entry = entry_post(
         kind=Entry.Kind.REMITTANCE, employer=employer, summary=f"{period}汇缴", legs=legs, actor=agent, amount=due,

@@ -13,9 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from gjj_portal import context, crypto
-from gjj_portal.models import AuditEvent, AuditHead
+from gjj_portal.models import AuditAnchor, AuditEvent, AuditHead
 
 GENESIS_MAC = "0" * 64
+PURGE_EVENT = "audit.purge"
 
 
 def _default(value: Any) -> str:
@@ -92,10 +93,27 @@ def record(
     return entry
 
 
+def _chain_start() -> tuple[int, str]:
+    """Where verification starts: seq 1, or just after rows removed by purge_audit (SEC-45).
+
+    A purged prefix is accepted only when an anchor holds the last purged row's mac and the
+    chain itself (MAC-protected) records the purge; deleting a prefix by hand is reported.
+    """
+    first = AuditEvent.objects.order_by("seq").values("seq", "prev_mac").first()
+    if first is None or first["seq"] == 1:
+        return 1, GENESIS_MAC
+    through = first["seq"] - 1
+    anchored = AuditAnchor.objects.filter(last_seq=through, last_mac=first["prev_mac"]).exists()
+    recorded = AuditEvent.objects.filter(event=PURGE_EVENT, data__through_seq=through).exists()
+    if anchored and recorded:
+        return first["seq"], first["prev_mac"]
+    return 1, GENESIS_MAC
+
+
 def verify_chain() -> list[str]:
     """Return the problems found in the chain (empty when intact)."""
     problems: list[str] = []
-    expected_seq, prev_mac = 1, GENESIS_MAC
+    expected_seq, prev_mac = _chain_start()
     for entry in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
             problems.append(f"seq {expected_seq}: 缺失（下一条为 {entry.seq}）")

@@ -83,3 +83,41 @@ class ArchiveAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# ---- 清册 engine (issue 3): read-only views for support; batches change only through the services ----
+
+from .models import Batch, BatchImport  # noqa: E402
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    list_display = ("pk", "employer", "business_code", "status", "agent", "created_at", "submitted_at", "completed_at")
+    list_filter = ("business_code", "status")
+    search_fields = ("employer__account_no", "employer__name")
+    list_select_related = ("employer", "agent")
+    readonly_fields = ("employer", "agent", "business_code", "status", "summary", "created_at", "submitted_at", "completed_at")
+    exclude = ("uuid",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BatchImport)
+class BatchImportAdmin(admin.ModelAdmin):
+    list_display = ("file_name", "employer", "business_code", "status", "row_count", "good_count", "created_at")
+    list_filter = ("business_code", "status")
+    search_fields = ("employer__account_no", "file_name", "sha256")
+    list_select_related = ("employer",)
+    fields = ("employer", "agent", "batch", "business_code", "file_name", "sha256", "size", "status", "row_count", "good_count",
+              "errors", "created_at", "staged_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

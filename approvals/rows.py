@@ -1,7 +1,9 @@
 """Pure helpers for row rules: parse one cell (a string) and report repairs as notices.
 
-Every helper returns (value, notice) and raises ValueError with a Chinese reason."""
+Every helper returns (value, notice) and raises ValueError with a Chinese reason. The parsers of
+values that repeat down a column (rates, months) are cached: they are pure and results are immutable."""
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -60,6 +62,7 @@ def money(value: str, *, label: str = "金额") -> tuple[Decimal, str]:
     return amount.quantize(Decimal("0.01")), notice
 
 
+@functools.lru_cache(maxsize=1024)
 def rate(value: str, *, label: str = "缴存比例") -> tuple[Decimal, str]:
     """Rates written as 12, 12% or 0.12 all mean 12% (stored as 0.1200)."""
     check_formula(value)
@@ -81,6 +84,7 @@ def rate(value: str, *, label: str = "缴存比例") -> tuple[Decimal, str]:
     return result, notice
 
 
+@functools.lru_cache(maxsize=1024)
 def period(value: str, *, label: str = "年月") -> tuple[date, str]:
     """A month: 2026-01, 2026/1, 202601, 2026年1月, or a date cell (2026-01-01 00:00:00)."""
     check_formula(value)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Member
+from .models import Member, MemberChange
 
 
 @admin.register(Member)
@@ -14,6 +14,26 @@ class MemberAdmin(admin.ModelAdmin):
     readonly_fields = fields  # members change only through the businesses, which are audited
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MemberChange)
+class MemberChangeAdmin(admin.ModelAdmin):
+    """变更记录 are history: read-only, written only by the businesses."""
+
+    list_display = ("at", "employer", "member", "kind", "field", "old", "new", "reason", "effective_period", "actor")
+    list_filter = ("kind",)
+    search_fields = ("member__account_no", "member__name", "employer__account_no")
+    list_select_related = ("employer", "member", "actor")
+    readonly_fields = ("member", "employer", "kind", "field", "old", "new", "reason", "effective_period", "batch", "actor", "at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

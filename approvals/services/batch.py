@@ -5,7 +5,9 @@ only runs them, enforces the batch's status and writes the audit trail."""
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -16,7 +18,8 @@ from approvals import registry
 from approvals.models import Batch, BatchImport, BatchLine
 from approvals.models.batch import BATCH_ALLOWED
 from employers.models import Employer, User
-from gjj_portal import audit
+from gjj_portal import audit, crypto
+from gjj_portal.bulk import aad_for, insert_rows
 from gjj_portal.errors import BusinessError
 
 from .message import message_push
@@ -214,6 +217,10 @@ def batch_cancel(batch: Batch, *, agent: User | None = None) -> Batch:
 
 # ---- 批量导入 -------------------------------------------------------------------------------------
 
+# SEC-28: uploads are rate-limited per employer (new files only; re-uploading a known file is free).
+IMPORT_WINDOW_MINUTES = 10
+IMPORT_LIMIT_PER_WINDOW = 20
+
 
 def batch_import_check(*, employer: Employer, agent: User, business_code: str, file_name: str, content: bytes,
                        batch: Batch | None = None, on_progress=None) -> BatchImport:
@@ -227,6 +234,9 @@ def batch_import_check(*, employer: Employer, agent: User, business_code: str, f
     previous = BatchImport.objects.filter(employer=employer, business_code=business.code, sha256=digest).first()
     if previous is not None:
         return previous
+    since = timezone.now() - timedelta(minutes=IMPORT_WINDOW_MINUTES)
+    if BatchImport.objects.filter(employer=employer, created_at__gte=since).count() >= IMPORT_LIMIT_PER_WINDOW:
+        raise BusinessError(f"导入过于频繁，请{IMPORT_WINDOW_MINUTES}分钟后再试。", code="import_throttled")
     table = excel.read_rows(content=content, file_name=file_name, columns=business.columns, row_limit=business.row_limit,
                             on_progress=on_progress)
     checked = check_rows(business=business, employer=employer, batch=batch, rows=table.rows)
@@ -276,20 +286,37 @@ def batch_import_stage(*, batch_import: BatchImport, batch: Batch, agent: User, 
         if keys:
             raise BusinessError(f"文件中有{len(keys)}人已在清册中，请先删除清册中的重复记录或重新上传。", code="import_duplicate")
         start = batch.lines.aggregate(m=Max("row_no"))["m"] or 0
-        lines = []
-        for offset, item in enumerate(rows, start=1):
-            line = BatchLine(batch=batch, row_no=start + offset, source_row=item["row"], key=item["key"], member_id=item["member_id"],
-                             data=item["data"], amount=item["amount"])
-            line.secret = item["secret"]
-            lines.append(line)
-        BatchLine.objects.bulk_create(lines, batch_size=2000)
+        count = insert_rows(BatchLine, _line_rows(batch, rows, start=start), fields=LINE_FIELDS)
         batch_import.batch = batch
         batch_import.status = BatchImport.Status.STAGED_GOOD if batch_import.errors else BatchImport.Status.STAGED
         batch_import.staged_at = timezone.now()
         batch_import.save(update_fields=["batch", "status", "staged_at"])
         audit.record("approvals.import.staged", actor=agent, employer=batch.employer, obj=batch_import,
-                     data={"batch": batch.pk, "lines": len(lines), "good_only": bool(batch_import.errors)})
-    return len(lines)
+                     data={"batch": batch.pk, "lines": count, "good_only": bool(batch_import.errors)})
+    return count
+
+
+LINE_FIELDS = ["uuid", "batch", "row_no", "source_row", "key", "member", "data", "secret_enc", "amount", "created_at"]
+
+
+def _line_rows(batch: Batch, rows: list[dict], *, start: int):
+    """BatchLine rows as dicts for the bulk insert; the secret is encrypted exactly as BatchLine.secret would (SEC-37)."""
+    now = timezone.now()
+    for offset, item in enumerate(rows, start=1):
+        row_uuid = uuid.uuid4()
+        secret = item["secret"]
+        token = crypto.encrypt(json.dumps(secret, ensure_ascii=False, sort_keys=True), aad=aad_for(BatchLine, "secret_json", row_uuid)) if secret else ""
+        yield {"uuid": row_uuid, "batch": batch.pk, "row_no": start + offset, "source_row": item["row"], "key": item["key"],
+               "member": item["member_id"], "data": item["data"], "secret_enc": token,
+               "amount": None if item["amount"] is None else Decimal(item["amount"]), "created_at": now}
+
+
+def line_secrets(batch: Batch) -> dict[str, dict]:
+    """Every line's decrypted secret by key, for a business's apply (one query, no model instances)."""
+    secrets = {}
+    for key, row_uuid, token in batch.lines.values_list("key", "uuid", "secret_enc").iterator(chunk_size=5000):
+        secrets[key] = json.loads(crypto.decrypt(token, aad=aad_for(BatchLine, "secret_json", row_uuid))) if token else {}
+    return secrets
 
 
 def dumps_row(row: dict) -> str:

@@ -4,6 +4,7 @@ Refused: an ID that already has an open account in this center (the holder is na
 a duplicate inside the file or batch, a base outside the year's floor and cap, rates outside the
 range (and unequal when the policy requires equal rates). 【完成办理】 opens all accounts at once."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -11,12 +12,14 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from approvals import registry, rows
 from approvals.batch_forms import BatchEntryForm
 from approvals.registry import Column, DisplayColumn, RowResult
 from employers.models import Employer, User
-from gjj_portal import audit
+from gjj_portal import audit, crypto
+from gjj_portal.bulk import aad_for, field_defaults, insert_rows
 from gjj_portal.crypto import blind_index, mask_id, mask_phone
 from gjj_portal.errors import BusinessError
 
@@ -192,46 +195,61 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
     return result
 
 
-def apply(*, batch, actor: User) -> list[Member]:
+def _member_rows(lines: list[tuple], secrets: dict, numbers: list[str], employer: Employer, today: date):
+    """Member rows as dicts for the bulk insert; ID and phone encrypted exactly as Member.id_number/phone would (SEC-37)."""
+    defaults = field_defaults(Member, exclude=["uuid"])
+    id_aad, phone_aad = "id_number", "phone"
+    for (_row_no, key, data), account_no in zip(lines, numbers, strict=True):
+        row_uuid = uuid.uuid4()
+        secret = secrets[key]
+        phone = secret.get("phone", "")
+        yield {
+            **defaults, "uuid": row_uuid, "employer": employer.pk, "account_no": account_no, "name": data["name"],
+            "id_type": Member.IdType.RESIDENT, "gender": data["gender"], "birth_date": date.fromisoformat(data["birth_date"]),
+            "id_number_enc": crypto.encrypt(secret["id_number"], aad=aad_for(Member, id_aad, row_uuid)),
+            "id_index": key, "id_masked": data["id_masked"],
+            "phone_enc": crypto.encrypt(phone, aad=aad_for(Member, phone_aad, row_uuid)) if phone else "",
+            "base": Decimal(data["base"]), "employer_rate": Decimal(data["employer_rate"]), "member_rate": Decimal(data["member_rate"]),
+            "employer_amount": Decimal(data["employer_amount"]), "member_amount": Decimal(data["member_amount"]),
+            "monthly_amount": Decimal(data["monthly_amount"]), "status": Member.Status.NORMAL,
+            "start_period": date.fromisoformat(data["start_period"]), "opened_on": today,
+        }
+
+
+def apply(*, batch, actor: User) -> int:
     """Open every account of the batch in bulk: one lock, one duplicate check, bulk inserts (no per-row queries)."""
+    from approvals.services.batch import line_secrets
+
     from ..services import member_account_numbers
 
     with transaction.atomic():
         employer = Employer.objects.select_for_update().get(pk=batch.employer_id)  # serialises 个人账号 numbering
-        lines = list(batch.lines.order_by("row_no"))
-        taken = open_accounts_for([line.key for line in lines])
+        lines = list(batch.lines.order_by("row_no").values_list("row_no", "key", "data").iterator(chunk_size=5000))
+        taken = open_accounts_for([key for _n, key, _d in lines])
         if taken:
-            line = next(line for line in lines if line.key in taken)
-            holder = taken[line.key]
+            row_no, key, data = next(line for line in lines if line[1] in taken)
+            holder = taken[key]
             raise BusinessError(
-                f"清册第{line.row_no}行（{line.data['name']}）的证件号码已在单位 {mask_employer(holder[0], holder[1])} 开户，"
-                "请删除该行后再办理。"
+                f"清册第{row_no}行（{data['name']}）的证件号码已在单位 {mask_employer(holder[0], holder[1])} 开户，请删除该行后再办理。"
             )
         numbers = member_account_numbers(employer=employer, count=len(lines))
-        today = date.today()
-        members = []
-        for line, account_no in zip(lines, numbers, strict=True):
-            data, secret = line.data, line.secret
-            member = Member(
-                employer=employer, account_no=account_no, name=data["name"], gender=data["gender"],
-                birth_date=date.fromisoformat(data["birth_date"]), base=Decimal(data["base"]),
-                employer_rate=Decimal(data["employer_rate"]), member_rate=Decimal(data["member_rate"]),
-                employer_amount=Decimal(data["employer_amount"]), member_amount=Decimal(data["member_amount"]),
-                monthly_amount=Decimal(data["monthly_amount"]), start_period=date.fromisoformat(data["start_period"]), opened_on=today,
-                id_index=line.key, id_masked=data["id_masked"],
-            )
-            member.id_number = secret["id_number"]
-            member.phone = secret.get("phone", "")
-            members.append(member)
-        Member.objects.bulk_create(members, batch_size=1000)
-        MemberChange.objects.bulk_create(
-            [MemberChange(member=m, employer=employer, kind=MemberChange.Kind.OPEN, field="账户状态", old="", new="正常",
-                          reason="缴存人登记", effective_period=m.start_period, batch=batch, actor=actor) for m in members],
-            batch_size=1000,
-        )
+        secrets = line_secrets(batch)
+        rows = list(_member_rows(lines, secrets, numbers, employer, date.today()))
+        insert_rows(Member, rows, fields=list(rows[0].keys()) if rows else [])
+        opened = Member.objects.filter(employer=employer, account_no__gte=numbers[0], account_no__lte=numbers[-1]).values_list(
+            "pk", "start_period") if numbers else []
+        now = timezone.now()
+        insert_rows(MemberChange, (
+            {"member": pk, "employer": employer.pk, "kind": MemberChange.Kind.OPEN, "field": "账户状态", "old": "", "new": "正常",
+             "reason": "缴存人登记", "effective_period": start, "batch": batch.pk, "actor": actor.pk if actor else None, "at": now}
+            for pk, start in opened.iterator(chunk_size=5000)
+        ) if numbers else [], fields=CHANGE_FIELDS)
         audit.record("members.member.opened", actor=actor, employer=employer, obj=batch,
-                     data={"count": len(members), "first": numbers[0] if numbers else "", "last": numbers[-1] if numbers else ""})
-    return members
+                     data={"count": len(lines), "first": numbers[0] if numbers else "", "last": numbers[-1] if numbers else ""})
+    return len(lines)
+
+
+CHANGE_FIELDS = ["member", "employer", "kind", "field", "old", "new", "reason", "effective_period", "batch", "actor", "at"]
 
 
 BUSINESS = registry.BusinessType(

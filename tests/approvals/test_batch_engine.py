@@ -185,3 +185,13 @@ def test_colleague_sees_the_same_open_batch(agent):
     colleague = make_agent(agent.employer, login_name="jbr05")
     batch = make_batch(agent, rows=[register_row()])
     assert batch_open(employer=agent.employer, agent=colleague, business_code="member_register") == batch
+
+
+def test_imports_are_rate_limited_per_employer(agent, monkeypatch):
+    from approvals.services import batch as engine
+
+    monkeypatch.setattr(engine, "IMPORT_LIMIT_PER_WINDOW", 2)
+    check(agent, register_file([register_row()]))
+    check(agent, register_file([register_row()]))
+    with pytest.raises(BusinessError, match="导入过于频繁"):
+        check(agent, register_file([register_row()]))

@@ -27,7 +27,6 @@ from .signing import pdf_sign
 SEAL_RED = colors.Color(0.86, 0.08, 0.12)
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
-DETAIL_ROWS_PER_PAGE = 40
 
 
 def _style(size: float = 10, align: int = 0, leading: float | None = None) -> ParagraphStyle:
@@ -241,53 +240,78 @@ def _payment(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
     _authenticity(c, receipt, base_url, y - 30)
 
 
-def _detail(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
-    """业务明细: a fast canvas table (thousands of lines), paginated, the seal on the first page."""
+DETAIL_COLUMNS = [("个人账号", 90, "l"), ("姓名", 90, "l"), ("记账日期", 80, "l"), ("发生额", 90, "r"), ("发生利息额", 80, "r"), ("业务明细类型", 70, "l")]
+DETAIL_ROW = 15
+DETAIL_SIZE = 9
+
+
+class _Widths(dict):
+    """Text widths at the detail size, summed per character and cached (the table repeats the same digits)."""
+
+    def __missing__(self, char: str) -> float:
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        self[char] = stringWidth(char, cjk_font(), DETAIL_SIZE)
+        return self[char]
+
+    def of(self, text: str) -> float:
+        return sum(self[char] for char in text)
+
+
+def _detail_header(c: canvas.Canvas, receipt: Receipt, base_url: str, top: float) -> float:
     f = receipt.fields
-    font = cjk_font()
-    columns = [("个人账号", 0, 90), ("姓名", 1, 90), ("记账日期", 2, 80), ("发生额", 3, 90), ("发生利息额", 4, 80), ("业务明细类型", 5, 70)]
-    lines = f["lines"]
-    pages = max(1, math.ceil(len(lines) / DETAIL_ROWS_PER_PAGE))
-    name_style = _style(9)
-    for page in range(pages):
-        top = PAGE_H - MARGIN - 10
-        if page == 0:
-            _title(c, f["title"], top)
-            c.setFont(font, 9)
-            c.drawString(MARGIN, top - 26, f"流水号：{f['serial_no']}    记账日期：{f['posted_on']}    业务类型：{f['kind_label']}")
-            para = _p(f"单位名称：{f['employer_name']}    单位账号：{f['employer_account_no']}    摘要：{f['summary']}", 9)
-            para.wrapOn(c, PAGE_W - 2 * MARGIN, 40)
-            para.drawOn(c, MARGIN, top - 44)
-            c.drawString(MARGIN, top - 58, f"合计发生额：{_money(f['amount'])} 元    人数：{f['headcount']}")
-            _authenticity(c, receipt, base_url, top - 80)
-            y = top - 170
-        else:
-            y = top
-        c.setFont(font, 9)
-        x = MARGIN
-        for label, _, w in columns:
-            c.drawString(x + 2, y, label)
-            x += w
-        c.line(MARGIN, y - 4, PAGE_W - MARGIN, y - 4)
-        y -= 16
-        for row in lines[page * DETAIL_ROWS_PER_PAGE:(page + 1) * DETAIL_ROWS_PER_PAGE]:
-            x = MARGIN
-            for _, index, w in columns:
-                if index == 1:
-                    para = Paragraph(para_text(row[1]), name_style)
-                    para.wrapOn(c, w - 4, 14)
-                    para.drawOn(c, x + 2, y - 2)
-                elif index in (3, 4):
-                    c.drawRightString(x + w - 6, y, _money(row[index]))
-                else:
-                    c.drawString(x + 2, y, str(row[index]))
-                x += w
-            y -= 15
-            if y < MARGIN + 20:
-                break
-        c.setFont(font, 8)
-        c.drawCentredString(PAGE_W / 2, MARGIN / 2, f"第 {page + 1} 页 / 共 {pages} 页    凭证编号：{receipt.number}")
-        c.showPage()
+    _title(c, f["title"], top)
+    c.setFont(cjk_font(), 9)
+    c.drawString(MARGIN, top - 26, f"流水号：{f['serial_no']}    记账日期：{f['posted_on']}    业务类型：{f['kind_label']}")
+    para = _p(f"单位名称：{f['employer_name']}    单位账号：{f['employer_account_no']}    摘要：{f['summary']}", 9)
+    para.wrapOn(c, PAGE_W - 2 * MARGIN, 40)
+    para.drawOn(c, MARGIN, top - 44)
+    c.drawString(MARGIN, top - 58, f"合计发生额：{_money(f['amount'])} 元    人数：{f['headcount']}")
+    _authenticity(c, receipt, base_url, top - 80)
+    return top - 170
+
+
+def _detail_rows(c: canvas.Canvas, rows: list, y: float, widths: _Widths) -> None:
+    """One text object per page, moved cell to cell: thousands of rows stay fast.
+
+    Names are drawn with textOut, which takes the text literally and never parses markup; markup
+    injection (SEC-30) concerns Paragraph, which the header's user strings go through.
+    """
+    c.setFont(cjk_font(), DETAIL_SIZE)
+    x = MARGIN
+    for label, width, _ in DETAIL_COLUMNS:
+        c.drawString(x + 2, y, label)
+        x += width
+    c.line(MARGIN, y - 4, PAGE_W - MARGIN, y - 4)
+    text = c.beginText(MARGIN, y - 16)
+    text.setFont(cjk_font(), DETAIL_SIZE)
+    for row in rows:
+        cells = [str(row[0]), str(row[1]), str(row[2]), _money(row[3]), _money(row[4]), str(row[5])]
+        line_x, column_x = 0.0, 0.0
+        for value, (_, width, how) in zip(cells, DETAIL_COLUMNS, strict=True):
+            target = column_x + (width - 6 - widths.of(value) if how == "r" else 2)
+            text.moveCursor(target - line_x, 0)  # Td is relative to the previous line start
+            text.textOut(value)
+            line_x, column_x = target, column_x + width
+        text.moveCursor(-line_x, DETAIL_ROW)  # ReportLab's dy points down
+    c.drawText(text)
+
+
+def _detail(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
+    """业务明细: paginated by the space left on each page, the seal and QR on the first."""
+    lines = receipt.fields["lines"]
+    widths = _Widths()
+    top = PAGE_H - MARGIN - 10
+    first_rows = int((_detail_header(c, receipt, base_url, top) - 16 - (MARGIN + 20)) / DETAIL_ROW)
+    other_rows = int((top - 16 - (MARGIN + 20)) / DETAIL_ROW)
+    chunks = [lines[:first_rows]] + [lines[i:i + other_rows] for i in range(first_rows, len(lines), other_rows)]
+    for page, chunk in enumerate(chunks):
+        if page:
+            c.showPage()
+        _detail_rows(c, chunk, top - 170 if page == 0 else top, widths)
+        c.setFont(cjk_font(), 8)
+        c.drawCentredString(PAGE_W / 2, MARGIN / 2, f"第 {page + 1} 页 / 共 {len(chunks)} 页    凭证编号：{receipt.number}")
+    c.showPage()
 
 
 RENDERERS = {

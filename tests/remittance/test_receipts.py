@@ -116,3 +116,22 @@ def test_verify_page_accepts_the_printed_sixteen_characters(client, slip):
     assert "验证通过" in response.content.decode()
     response = client.get("/receipt/verify/", {"no": slip.number, "code": slip.code[:15]})
     assert "验证失败" in response.content.decode()
+
+
+def test_detail_pdf_keeps_every_line_across_pages(employer, agent):
+    from datetime import date
+
+    from tests.remittance.conftest import make_members
+
+    members = make_members(employer, [Decimal("3000.00")] * 90)
+    factories.make_member(employer, name='<font color="[[[1]]]">x</font>')
+    assessment = services.assessment_create(employer=employer, agent=agent, period=date(2025, 7, 1))
+    pay(employer, str(assessment.amount))
+    entry = services.allocation_complete(assessment=assessment, agent=agent, idempotency_key="d")
+    detail = services.receipt_issue(kind=Receipt.Kind.DETAIL, employer=employer, entry=entry)
+    pdf = render_receipt(detail, base_url=BASE)
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 3
+    text = _text(pdf)
+    assert all(m.account_no in text for m in members)
+    assert '<font color="[[[1]]]">x</font>' in text
+    assert "第 3 页 / 共 3 页" in text

@@ -117,8 +117,10 @@ def test_delete_asks_and_removes_the_row_without_reload(page, demo):
     page.get_by_text("合计人数 2 人").wait_for()
     page.once("dialog", lambda dialog: dialog.dismiss())  # 【取消】 keeps the row
     page.get_by_role("row", name="待删除甲").get_by_role("button", name="删除").click()
+    page.get_by_text("合计人数 2 人").wait_for()
     assert page.get_by_role("cell", name="待删除甲").is_visible()
     confirm_next(page)  # 【确定】 deletes it
     page.get_by_role("row", name="待删除甲").get_by_role("button", name="删除").click()
+    page.get_by_role("cell", name="待删除甲").wait_for(state="detached")
     page.get_by_text("合计人数 1 人").wait_for()
-    assert page.get_by_role("cell", name="待删除甲").count() == 0
+    assert page.get_by_role("cell", name="保留乙").is_visible()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
@@ -47,7 +48,9 @@ def _chain_fields(event: AuditEvent) -> dict[str, Any]:
 
 
 def compute_mac(event: AuditEvent, prev_mac: str) -> str:
-    return crypto.mac(canonical(_chain_fields(event)) + prev_mac.encode("ascii"), purpose="audit")
+    """HMAC-SM3 under the event's own key (rows from before key ids were kept use the active key)."""
+    key_id = event.key_id or None
+    return crypto.mac(canonical(_chain_fields(event)) + prev_mac.encode("ascii"), purpose="audit", key_id=key_id)
 
 
 def _json_safe(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -85,6 +88,7 @@ def record(
             outcome=outcome,
             data=_json_safe(data),
             prev_mac=head.mac,
+            key_id=crypto.active_key_id(),
         )
         entry.mac = compute_mac(entry, head.mac)
         entry.save(force_insert=True)
@@ -119,7 +123,12 @@ def verify_chain() -> list[str]:
             problems.append(f"seq {expected_seq}: 缺失（下一条为 {entry.seq}）")
         if entry.prev_mac != prev_mac:
             problems.append(f"seq {entry.seq}: 前序校验值不符")
-        if compute_mac(entry, entry.prev_mac) != entry.mac:
+        try:
+            intact = compute_mac(entry, entry.prev_mac) == entry.mac
+        except ImproperlyConfigured:
+            problems.append(f"seq {entry.seq}: 密钥 {entry.key_id} 不可用，无法校验")
+            intact = True
+        if not intact:
             problems.append(f"seq {entry.seq}: 校验值不符（记录被改动）")
         expected_seq, prev_mac = entry.seq + 1, entry.mac
     return problems

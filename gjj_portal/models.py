@@ -25,6 +25,9 @@ class AuditEvent(models.Model):
     data = models.JSONField("数据", default=dict, blank=True)
     prev_mac = models.CharField("前序校验值", max_length=64)
     mac = models.CharField("校验值", max_length=64)
+    # The master key the mac was made with, so the chain still verifies after key rotation.
+    # Nullable so SQLite adds the column in place: rebuilding the table would drop its triggers.
+    key_id = models.CharField("密钥编号", max_length=16, null=True, blank=True)
 
     class Meta:
         verbose_name = "审计日志"
@@ -50,6 +53,9 @@ class AuditHead(models.Model):
     class Meta:
         verbose_name = "审计链头"
         verbose_name_plural = "审计链头"
+
+    def __str__(self) -> str:
+        return f"#{self.seq}"
 
 
 class AuditAnchor(models.Model):

@@ -167,3 +167,17 @@ def test_concurrent_appends_keep_seq_gap_free():
     prev_macs = list(AuditEvent.objects.values_list("prev_mac", flat=True))
     assert len(set(prev_macs)) == 200
     assert audit.verify_chain() == []
+
+
+def test_chain_still_verifies_after_master_key_rotation(settings):
+    old_key = settings.GJJ_MASTER_KEYS[settings.GJJ_ACTIVE_KEY_ID]
+    write_events(3)
+    new_key = base64.b64encode(b"rotated-master-key-of-32-bytes!!").decode()
+    settings.GJJ_MASTER_KEYS = {"k2": new_key, "k1": old_key}
+    settings.GJJ_ACTIVE_KEY_ID = "k2"
+    write_events(3)
+    assert list(AuditEvent.objects.order_by("seq").values_list("key_id", flat=True)) == ["k1"] * 3 + ["k2"] * 3
+    assert audit.verify_chain() == []
+    settings.GJJ_MASTER_KEYS = {"k2": new_key}
+    problems = audit.verify_chain()
+    assert problems[0] == "seq 1: 密钥 k1 不可用，无法校验" and len(problems) == 3

@@ -105,6 +105,8 @@ def test_base_adjustment_is_returned_fixed_and_approved(page, reviewer_page, dem
     messages.get_by_role("link", name="基数调整").first.click()
     page.locator("#task-detail").get_by_text("已审批通过").wait_for()
     page.locator("#task-detail").get_by_text("推送渠道").wait_for()
+    page.wait_for_load_state("networkidle")  # the panels re-fetch themselves after the message was read
+    page.goto("/")
     page.locator("#panel-done").get_by_role("link", name="基数调整").click()
     chart = page.locator(".flowchart")
     chart.wait_for()

@@ -224,6 +224,22 @@ class Reviewer(User):
         verbose_name_plural = "中心审核员"
 
 
+class PasswordHistory(models.Model):
+    """Hashes of a user's passwords, newest first: the last five cannot be reused (等保 profile, §1.5)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField("密码摘要", max_length=128)
+    created_at = models.DateTimeField("设置时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d}"
+
+
 class LoginThrottle(models.Model):
     """Consecutive login failures per identity key or per IP (SEC-09)."""
 

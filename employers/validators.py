@@ -2,6 +2,7 @@
 
 import unicodedata
 
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength
@@ -61,3 +62,30 @@ class ComplexityValidator:
 
     def get_help_text(self):
         return "密码须包含大写字母、小写字母、数字、符号中的至少三类。"
+
+
+class PasswordHistoryValidator:
+    """等保 profile: none of the last `history` passwords may be used again (SECURITY.md §1.5)."""
+
+    def __init__(self, history: int = 5):
+        self.history = history
+
+    def _recent(self, user) -> list[str]:
+        if user is None or user.pk is None or not hasattr(user, "password_history"):
+            return []
+        return list(user.password_history.values_list("password", flat=True)[: self.history])
+
+    def validate(self, password, user=None):
+        if any(check_password(password, encoded) for encoded in self._recent(user)):
+            raise ValidationError(f"新密码不能与最近{self.history}次使用过的密码相同。", code="password_reused")
+
+    def password_changed(self, password, user=None):
+        """Called by User.save() after set_password(): remember the new hash, keep only the last few."""
+        if user is None or user.pk is None or not hasattr(user, "password_history"):
+            return
+        user.password_history.create(password=user.password)
+        stale = user.password_history.values_list("pk", flat=True)[self.history:]
+        user.password_history.filter(pk__in=list(stale)).delete()
+
+    def get_help_text(self):
+        return f"新密码不能与最近{self.history}次使用过的密码相同。"

@@ -175,6 +175,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "employers.validators.ContextWordsValidator"},
     {"NAME": "employers.validators.ComplexityValidator"},
+    {"NAME": "employers.validators.PasswordHistoryValidator", "OPTIONS": {"history": 5}},
 ]
 # 等保 profile (SECURITY.md §1.5): passwords expire after this many days (0 turns it off).
 GJJ_PASSWORD_MAX_AGE_DAYS = int(env("GJJ_PASSWORD_MAX_AGE_DAYS", "90"))

@@ -181,3 +181,13 @@ def test_dormant_account_is_disabled_after_n_plus_one_days(employer, settings):
     states = dict(User.objects.filter(pk__in=[dormant.pk, recent.pk, never_used.pk]).values_list("login_name", "is_active"))
     assert states == {"jbr61": False, "jbr62": True, "jbr63": False}
     assert AuditEvent.objects.filter(event="auth.account.dormant_disabled").count() == 2
+
+
+def test_the_last_five_passwords_cannot_be_reused(agent, agent_client):
+    passwords = [PASSWORD] + [f"Nq8#vPlr2Wb{c}" for c in "abcde"]
+    for old, new in zip(passwords, passwords[1:], strict=False):
+        assert _change(agent_client, old, new)["Location"] == HOME
+    reused = _change(agent_client, passwords[-1], passwords[1])
+    assert reused.status_code == 200 and "最近5次" in reused.text
+    assert _change(agent_client, passwords[-1], PASSWORD)["Location"] == HOME  # six passwords ago
+    assert agent.password_history.count() == 5

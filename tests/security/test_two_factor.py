@@ -124,3 +124,13 @@ def test_a_lockout_is_audited_once_with_the_identity(client, agent):
     lockouts = AuditEvent.objects.filter(event="auth.lockout")
     assert lockouts.count() == 1 and lockouts.get().data["key"] == auth.key_for(agent)
     assert User.objects.get(pk=agent.pk).is_active
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("failures", "minutes", "ok"), [(5, 15, True), (100, 15, True), (101, 15, False), (0, 15, False), (5, 0, False)])
+def test_lockout_settings_are_bounded_by_a_system_check(settings, failures, minutes, ok):
+    from django.core import checks
+
+    settings.GJJ_LOCKOUT_FAILURES, settings.GJJ_LOCKOUT_MINUTES = failures, minutes
+    errors = [e for e in checks.run_checks() if e.id == "gjj.E002"]
+    assert (errors == []) is ok

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.db import transaction
@@ -55,7 +56,7 @@ class UserAdminBase(admin.ModelAdmin):
     fields = ("username", "login_name", "display_name", "role", "employer", "is_active", "is_staff",
               "must_change_password", "password_expires", "totp_confirmed_at", "last_login", "date_joined")
     readonly_fields = ("username", "totp_confirmed_at", "last_login", "date_joined")
-    actions = ["revoke_totp", "terminate_sessions"]
+    actions = ["revoke_totp", "terminate_sessions", "password_reset_link"]
 
     @admin.display(boolean=True, description="已绑定动态口令")
     def has_totp(self, obj):
@@ -80,6 +81,13 @@ class UserAdminBase(admin.ModelAdmin):
                 User.objects.filter(pk=user.pk).update(current_session_key="")
                 audit.record("auth.session.terminated", actor=request.user, obj=user, employer=user.employer)
         messages.success(request, "已结束所选用户的会话。")
+
+    @admin.action(description="生成密码重置链接（一次有效）")
+    def password_reset_link(self, request, queryset):
+        """The administrator passes the link to the user; they never set or learn a password (SEC-12)."""
+        for user in queryset:
+            link = request.build_absolute_uri(auth.password_reset_link(user, by=request.user))
+            messages.info(request, f"{user} 的密码重置链接（一次有效，{settings.PASSWORD_RESET_TIMEOUT // 3600}小时内）：{link}")
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():

@@ -16,8 +16,12 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from gjj_portal import audit, context
 from gjj_portal.errors import BusinessError
@@ -315,3 +319,50 @@ def key_for(user: User) -> str:
     if user.is_agent:
         return agent_key(user.employer.account_no, user.login_name)
     return center_key(user.username)
+
+
+# --- password reset by the center (SEC-12) -------------------------------------------------
+
+
+class _ResetTokens(PasswordResetTokenGenerator):
+    key_salt = "employers.auth.password_reset"
+
+
+reset_tokens = _ResetTokens()
+
+
+def password_reset_link(user: User, *, by: User) -> str:
+    """A one-time link for the user to set a new password; the administrator never sees a password.
+
+    The token is bound to the current password hash and last login, so it works once and dies
+    when the password changes; it expires after PASSWORD_RESET_TIMEOUT.
+    """
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    with transaction.atomic():
+        audit.record("auth.password.reset_issued", actor=by, obj=user, employer=user.employer)
+    return reverse("employers:password-reset", kwargs={"uidb64": uid, "token": reset_tokens.make_token(user)})
+
+
+def reset_link_user(uidb64: str, token: str) -> User | None:
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    user = User.objects.select_related("employer").filter(pk=pk, is_active=True).first()
+    if user is None or not reset_tokens.check_token(user, token):
+        return None
+    return user
+
+
+def password_reset_complete(user: User, new_password: str) -> None:
+    """Set the new password and end every session; the next login still needs the one-time code."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.password_changed_at = timezone.now()
+        user.must_change_password = False
+        user.temp_password_expires_at = None
+        user.current_session_key = ""
+        user.save(update_fields=["password", "password_changed_at", "must_change_password",
+                                 "temp_password_expires_at", "current_session_key"])
+        reset_failures(key_for(user))
+        audit.record("auth.password.reset", actor=user)

@@ -36,8 +36,9 @@ class EnrolForm(forms.Form):
     )
 
 
-class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(label="原密码", strip=False, widget=forms.PasswordInput)
+class PasswordSetForm(forms.Form):
+    """A new password, typed twice and checked against the password policy (SEC-10)."""
+
     new_password1 = forms.CharField(label="新密码", strip=False, widget=forms.PasswordInput,
                                     help_text="至少12位，包含大写字母、小写字母、数字、符号中的至少三类。")
     new_password2 = forms.CharField(label="确认新密码", strip=False, widget=forms.PasswordInput)
@@ -45,12 +46,6 @@ class PasswordChangeForm(forms.Form):
     def __init__(self, user, *args, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
-
-    def clean_old_password(self):
-        value = self.cleaned_data["old_password"]
-        if not self.user.check_password(value):
-            raise forms.ValidationError("原密码不正确。")
-        return value
 
     def clean(self):
         cleaned = super().clean()
@@ -66,3 +61,14 @@ class PasswordChangeForm(forms.Form):
                 except forms.ValidationError as error:
                     self.add_error("new_password1", error)
         return cleaned
+
+
+class PasswordChangeForm(PasswordSetForm):
+    old_password = forms.CharField(label="原密码", strip=False, widget=forms.PasswordInput)
+    field_order = ["old_password", "new_password1", "new_password2"]
+
+    def clean_old_password(self):
+        value = self.cleaned_data["old_password"]
+        if not self.user.check_password(value):
+            raise forms.ValidationError("原密码不正确。")
+        return value

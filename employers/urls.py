@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/enrol/", views.enrol, name="enrol"),
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.password_change, name="password-change"),
+    path("password/reset/<str:uidb64>/<str:token>/", views.password_reset, name="password-reset"),
     path("center/login/", views.center_login, name="center-login"),
     path("center/", views.center_home, name="center-home"),
 ]

@@ -22,7 +22,7 @@ from gjj_portal import audit, crypto
 
 from . import auth
 from .decorators import reviewer_required
-from .forms import AgentLoginForm, CenterLoginForm, EnrolForm, PasswordChangeForm, SmsRequestForm
+from .forms import AgentLoginForm, CenterLoginForm, EnrolForm, PasswordChangeForm, PasswordSetForm, SmsRequestForm
 from .middleware import SESSION_AUTH_TIME, SESSION_LAST_SEEN
 from .models import User
 from .selectors import employer_list
@@ -203,6 +203,23 @@ def password_change(request):
         messages.success(request, "密码修改成功。")
         return redirect(_default_landing(user))
     return render(request, "employers/password_change.html", {"form": form})
+
+
+@login_not_required
+@sensitive_post_parameters("new_password1", "new_password2")
+@require_http_methods(["GET", "POST"])
+def password_reset(request, uidb64, token):
+    """重置密码: the one-time link from the center. It sets the password only; logging in still
+    takes the one-time code (SEC-12)."""
+    user = auth.reset_link_user(uidb64, token)
+    if user is None:
+        return render(request, "employers/password_reset.html", {"invalid": True}, status=400)
+    form = PasswordSetForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        auth.password_reset_complete(user, form.cleaned_data["new_password1"])
+        messages.success(request, "密码已重置，请用新密码和动态口令登录。")
+        return redirect("employers:login" if user.is_agent else "employers:center-login")
+    return render(request, "employers/password_reset.html", {"form": form, "user_label": str(user)})
 
 
 @reviewer_required

@@ -216,6 +216,8 @@ GJJ_LOCKOUT_FAILURES = int(env("GJJ_LOCKOUT_FAILURES", "5"))
 GJJ_LOCKOUT_MINUTES = int(env("GJJ_LOCKOUT_MINUTES", "15"))
 GJJ_IP_FAILURES_PER_HOUR = int(env("GJJ_IP_FAILURES_PER_HOUR", "50"))
 GJJ_LOGIN_STEP_MINUTES = 5
+# A password reset link from the center works once, within this time (SEC-12).
+PASSWORD_RESET_TIMEOUT = 24 * 3600
 # Accounts with no login for this many days are disabled by `disable_dormant_users` (SEC-11).
 GJJ_DORMANT_DAYS = int(env("GJJ_DORMANT_DAYS", "90"))
 # Proxies whose X-Forwarded-For we trust (SEC-39); empty means REMOTE_ADDR only.

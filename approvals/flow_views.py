@@ -22,15 +22,11 @@ from approvals.services.message import message_mark_read
 from employers.decorators import agent_required, current_employer, reviewer_required
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
+from gjj_portal.htmx import wants_partial
 
 PAGE_SIZE = 20
 LINES_PAGE_SIZE = 50
 CHANGED = "applications-changed"
-
-
-def wants_partial(request) -> bool:
-    """A fragment for htmx; history restores get the full page (STYLE.md §5)."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _status_for(error: BusinessError) -> int:

@@ -1,6 +1,7 @@
 """Admin helpers: read-only admins for money, journal and audit rows (SEC-23)."""
 
 from django.contrib import admin
+from django.contrib.admin.options import ActionLocation
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -15,7 +16,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location)
         actions.pop("delete_selected", None)
         return actions

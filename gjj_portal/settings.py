@@ -290,5 +290,18 @@ LOGGING = {
     },
 }
 
+# Off-host shipping (SEC-45): GJJ_SYSLOG_ADDRESS=host:port sends the same JSON lines to a collector.
+GJJ_SYSLOG_ADDRESS = env("GJJ_SYSLOG_ADDRESS")
+if GJJ_SYSLOG_ADDRESS:
+    _host, _, _port = GJJ_SYSLOG_ADDRESS.rpartition(":")
+    LOGGING["handlers"]["syslog"] = {
+        "class": "logging.handlers.SysLogHandler",
+        "address": (_host, int(_port)),
+        "formatter": "json",
+        "filters": ["request_id", "redact"],
+    }
+    for _logger in (LOGGING["root"], *LOGGING["loggers"].values()):
+        _logger["handlers"] = [*_logger["handlers"], "syslog"]
+
 # Database task worker (django.tasks) for long imports and bulk prints; immediate by default.
 TASKS = {"default": {"BACKEND": env("GJJ_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")}}

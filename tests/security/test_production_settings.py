@@ -139,3 +139,12 @@ def test_no_django_insecure_key_in_the_project_package():
 def test_settings_hold_no_key_literal_beyond_the_dev_only_defaults():
     literals = set(KEY_LIKE.findall((REPO / "gjj_portal" / "settings.py").read_text(encoding="utf-8")))
     assert literals - DEV_ONLY_LITERALS == set()
+
+
+def test_logs_can_be_shipped_to_a_syslog_collector(tmp_path):
+    probe = ("import logging, django; django.setup(); "
+             "print(sorted(type(h).__name__ for h in logging.getLogger().handlers)); "
+             "print(sorted(type(h).__name__ for h in logging.getLogger('django.request').handlers))")
+    result = run(["-c", probe], production_env(tmp_path, GJJ_SYSLOG_ADDRESS="127.0.0.1:5514"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["['StreamHandler', 'SysLogHandler']"] * 2

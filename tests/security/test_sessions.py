@@ -134,3 +134,17 @@ def test_admin_terminate_sessions_action_signs_the_user_out(agent, agent_client,
                                  {"action": "terminate_sessions", "_selected_action": [agent.pk]})
     assert response.status_code == 302
     assert agent_client.get(HOME)["Location"] == LOGIN
+
+
+def test_cookies_set_at_login_are_host_prefixed_secure_httponly_and_lax(client, agent, settings):
+    """SEC-01: the production cookie settings, exercised over https in-process."""
+    settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME = "__Host-sessionid", "__Host-csrftoken"
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    page = client.get(LOGIN, secure=True)
+    csrf = page.cookies["__Host-csrftoken"]
+    response = client.post(LOGIN, {"account_no": agent.employer.account_no, "login_name": agent.login_name,
+                                   "password": PASSWORD, "code": totp_now()}, secure=True)
+    session = response.cookies["__Host-sessionid"]
+    assert session["secure"] and session["httponly"] and session["samesite"] == "Lax" and session["path"] == "/"
+    assert not session["domain"]
+    assert csrf["secure"] and csrf["samesite"] == "Lax" and csrf["path"] == "/" and not csrf["domain"]

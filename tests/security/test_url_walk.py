@@ -148,3 +148,27 @@ def test_no_csrf_exempt_anywhere_in_our_code():
 def test_csrf_middleware_and_login_required_middleware_are_on():
     assert "django.middleware.csrf.CsrfViewMiddleware" in settings.MIDDLEWARE
     assert "employers.middleware.HtmxLoginRequiredMiddleware" in settings.MIDDLEWARE
+
+
+def _row_counts() -> dict[str, int]:
+    from django.apps import apps
+
+    skip = {"sessions.session", "gjj_portal.auditevent", "gjj_portal.audithead"}
+    return {m._meta.label_lower: m._default_manager.count() for m in apps.get_models()
+            if m._meta.label_lower not in skip and not m._meta.proxy}
+
+
+def test_get_requests_change_no_data(agent, reviewer, center_admin):
+    """SEC-17: 任何GET请求都不改变业务数据（变更只能用POST）。"""
+    before = _row_counts()
+    for user in (agent, reviewer, center_admin):
+        client = Client()
+        factories.login_as(client, user)
+        for endpoint in endpoints():
+            client.get(endpoint.path)
+    assert _row_counts() == before
+
+
+def test_mutation_endpoints_refuse_get(agent_client):
+    for name in ("employers:logout", "employers:sms-send"):
+        assert agent_client.get(reverse(name)).status_code == 405

@@ -3,11 +3,25 @@
 Every selector takes the tenant (employer) and returns rows in a constant number of queries.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Min, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from employers.models import Employer
@@ -53,10 +67,9 @@ def assessment_next_period(*, employer: Employer) -> date | None:
 
 @dataclass
 class AssessmentDraft:
-    """What 【汇缴核定】 would fix for a month: the member rows and the change rows."""
+    """What 【汇缴核定】 would fix for a month: headcount, amounts and the change rows."""
 
     period: date
-    rows: list[tuple] = field(default_factory=list)
     headcount: int = 0
     amount: Decimal = ZERO
     employer_total: Decimal = ZERO
@@ -73,42 +86,62 @@ class AssessmentDraft:
         return change_rows(self)
 
 
-SNAPSHOT_FIELDS = ("pk", "account_no", "name", "base", "employer_rate", "member_rate", "employer_amount", "member_amount", "monthly_amount")
+MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
-def assessment_draft(*, employer: Employer, period: date) -> AssessmentDraft:
-    """Snapshot of every normal member contributing in `period`, compared with the previous month (3 queries)."""
-    draft = AssessmentDraft(period=period)
-    draft.rows = list(
-        Member.objects.filter(employer=employer, status=Member.Status.NORMAL, start_period__lte=period)
-        .order_by("account_no").values_list(*SNAPSHOT_FIELDS)
-    )
-    previous = (
+def contributing_members(*, employer: Employer, period: date) -> QuerySet[Member]:
+    """The members an assessment of `period` snapshots: normal, and started by then (条例 第17条)."""
+    return Member.objects.filter(employer=employer, status=Member.Status.NORMAL, start_period__lte=period)
+
+
+def previous_assessment(*, employer: Employer, period: date) -> tuple[int, int, Decimal] | None:
+    """(pk, headcount, amount) of the month before, when it was assessed."""
+    return (
         Assessment.objects.filter(employer=employer, period=month_add(period, -1)).exclude(status=Assessment.Status.DELETED)
         .values_list("pk", "headcount", "amount").first()
     )
-    prev_amounts: dict[int, Decimal] = {}
-    if previous:
-        draft.prev_headcount, draft.prev_amount = previous[1], previous[2]
-        prev_amounts = dict(AssessmentLine.objects.filter(assessment_id=previous[0]).values_list("member_id", "amount"))
-    for row in draft.rows:
-        draft.employer_total += row[6]
-        draft.member_total += row[7]
-        amount = row[8]
-        before = prev_amounts.pop(row[0], None)
-        if before is None:
-            draft.added_headcount += 1
-            draft.added_amount += amount
-        elif amount > before:
-            draft.added_amount += amount - before
-        elif amount < before:
-            draft.removed_amount += before - amount
-    for before in prev_amounts.values():
-        draft.removed_headcount += 1
-        draft.removed_amount += before
-    draft.headcount = len(draft.rows)
-    draft.amount = draft.employer_total + draft.member_total
-    return draft
+
+
+def assessment_summary(rows: QuerySet, *, period: date, previous, member_ref: str, amount: str, employer_amount: str,
+                       member_amount: str) -> AssessmentDraft:
+    """Totals and change rows of a month, computed in the database (2 queries, whatever the headcount).
+
+    本月增加 = new members plus raises; 本月减少 = members gone plus cuts; so 上月 + 增加 − 减少 = 本月.
+    `rows` are members (preview) or the assessment's own lines (after the snapshot).
+    """
+    prev_id = previous[0] if previous else None
+    before = Subquery(AssessmentLine.objects.filter(assessment_id=prev_id, member_id=OuterRef(member_ref)).values("amount")[:1], output_field=MONEY)
+    totals = rows.annotate(before=before).aggregate(
+        headcount=Count("pk"),
+        employer_total=Sum(employer_amount, default=ZERO),
+        member_total=Sum(member_amount, default=ZERO),
+        added_headcount=Count("pk", filter=Q(before__isnull=True)),
+        added_amount=Sum(
+            Case(When(before__isnull=True, then=F(amount)), When(**{f"{amount}__gt": F("before")}, then=F(amount) - F("before")),
+                 default=Value(ZERO), output_field=MONEY),
+            default=ZERO,
+        ),
+        cut_amount=Sum(Case(When(before__gt=F(amount), then=F("before") - F(amount)), default=Value(ZERO), output_field=MONEY), default=ZERO),
+    )
+    gone = AssessmentLine.objects.filter(assessment_id=prev_id).exclude(member_id__in=rows.values(member_ref)).aggregate(
+        count=Count("pk"), total=Sum("amount", default=ZERO)
+    )
+    return AssessmentDraft(
+        period=period, headcount=totals["headcount"], employer_total=totals["employer_total"] + ZERO,
+        member_total=totals["member_total"] + ZERO, amount=totals["employer_total"] + totals["member_total"] + ZERO,
+        prev_headcount=previous[1] if previous else 0, prev_amount=previous[2] if previous else ZERO,
+        added_headcount=totals["added_headcount"], added_amount=totals["added_amount"] + ZERO,
+        removed_headcount=gone["count"], removed_amount=gone["total"] + totals["cut_amount"] + ZERO,
+    )
+
+
+def assessment_draft(*, employer: Employer, period: date) -> AssessmentDraft:
+    """The preview shown before 【汇缴核定】: the same figures, from the members as they are now."""
+    return assessment_summary(
+        contributing_members(employer=employer, period=period), period=period,
+        previous=previous_assessment(employer=employer, period=period), member_ref="pk", amount="monthly_amount",
+        employer_amount="employer_amount", member_amount="member_amount",
+    )
 
 
 def change_rows(obj) -> list[tuple[str, int, Decimal]]:

@@ -4,7 +4,8 @@ Building a model instance costs ~100 µs and Django's bulk_create compiles every
 for a 50,000-row import that is most of the time. `insert_rows` takes dicts of field names to
 Python values, prepares them with each field's own get_db_prep_save (so the stored form is
 exactly what the ORM would store) and sends them with executemany, or COPY on PostgreSQL.
-Callers supply every column the table needs (defaults and auto_now are not applied here)."""
+Callers supply every column the table needs (defaults and auto_now are not applied here), and rows
+must not come from a query on the same connection (PostgreSQL cannot query while a COPY is open)."""
 
 import json
 from collections.abc import Iterable

@@ -236,13 +236,14 @@ def apply(*, batch, actor: User) -> int:
         secrets = line_secrets(batch)
         rows = list(_member_rows(lines, secrets, numbers, employer, date.today()))
         insert_rows(Member, rows, fields=list(rows[0].keys()) if rows else [])
-        opened = Member.objects.filter(employer=employer, account_no__gte=numbers[0], account_no__lte=numbers[-1]).values_list(
-            "pk", "start_period") if numbers else []
+        # Materialised first: PostgreSQL cannot run a query on the connection while a COPY is open.
+        opened = list(Member.objects.filter(employer=employer, account_no__gte=numbers[0], account_no__lte=numbers[-1]).values_list(
+            "pk", "start_period")) if numbers else []
         now = timezone.now()
         insert_rows(MemberChange, (
             {"member": pk, "employer": employer.pk, "kind": MemberChange.Kind.OPEN, "field": "账户状态", "old": "", "new": "正常",
              "reason": "缴存人登记", "effective_period": start, "batch": batch.pk, "actor": actor.pk if actor else None, "at": now}
-            for pk, start in opened.iterator(chunk_size=5000)
+            for pk, start in opened
         ) if numbers else [], fields=CHANGE_FIELDS)
         audit.record("members.member.opened", actor=actor, employer=employer, obj=batch,
                      data={"count": len(lines), "first": numbers[0] if numbers else "", "last": numbers[-1] if numbers else ""})

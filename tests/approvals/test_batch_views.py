@@ -217,3 +217,23 @@ def test_outsider_cannot_seal_my_member_through_their_batch(outsider_client, out
 
 def test_reviewer_cannot_use_the_batch_pages(reviewer_client):
     assert reviewer_client.get(reverse("approvals:business", args=["member_register"])).status_code == 403
+
+
+def test_base_adjust_page_lists_normal_members_with_current_base_and_amount(agent_client, agent):
+    member = make_member(agent.employer, name="调基甲")
+    make_member(agent.employer, name="封存乙", status=Member.Status.SEALED)
+    body = agent_client.get(reverse("approvals:business", args=["base_adjust"])).content.decode()
+    assert f"调基甲（{member.account_no}）{member.id_masked} 基数 6,000.00 月缴存额 1,440.00" in body
+    assert "封存乙" not in body and ">提交审批</button>" not in body  # no batch yet, so no submit button
+
+
+def test_base_adjust_submit_button_and_submission(agent_client, agent, monkeypatch):
+    monkeypatch.setattr("approvals.services.flow.application_submit", lambda **kw: None)
+    member = make_member(agent.employer)
+    agent_client.post(reverse("approvals:business", args=["base_adjust"]),
+                      {"account_no": member.account_no, "new_base": "7000", "effective_period": "2026-01"})
+    batch = Batch.objects.get(employer=agent.employer, business_code="base_adjust")
+    assert ">提交审批</button>" in agent_client.get(detail(batch)).content.decode()
+    response = agent_client.post(reverse("approvals:batch-complete", args=[batch.pk]), follow=True)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.SUBMITTED and "基数调整已提交审批" in response.content.decode()

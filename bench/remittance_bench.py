@@ -4,7 +4,7 @@ one 汇缴书 PDF and a 20,000-line 明细 PDF. Figures go to docs/performance.m
     .venv/bin/python bench/remittance_bench.py                       # SQLite (a fresh file under /tmp)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/gjj_bench .venv/bin/python bench/remittance_bench.py
 
-The PostgreSQL database named in DATABASE_URL is dropped and created again: point it at a scratch database.
+The PostgreSQL database named in DATABASE_URL is created when missing and emptied (flush): point it at a scratch database.
 """
 
 import argparse
@@ -31,8 +31,8 @@ def fresh_database() -> str:
         name = parsed.path.lstrip("/")
         admin = url.replace(parsed.path, "/postgres")
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
         return f"PostgreSQL ({name})"
     path = Path(os.environ.setdefault("GJJ_SQLITE_PATH", "/tmp/gjj_bench.sqlite3"))
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -93,6 +93,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("flush", interactive=False, verbosity=0)  # TRUNCATE on PostgreSQL: an existing scratch database starts empty
     from remittance import services
     from remittance.models import Receipt
     from remittance.receipts import receipt_pdf, render_receipt

@@ -253,3 +253,33 @@ def test_reviewer_imports_a_statement(reviewer_client, employer):
 def test_home_links_to_remittance_and_queries(agent_client):
     body = agent_client.get(reverse("home")).content.decode()
     assert reverse("remittance:index") in body and reverse("remittance:query") in body
+
+
+def test_case_2_confirmed_through_the_form_keeps_the_rest(agent_client, assessed, employer):
+    pay(employer, "4000.00")
+    url = reverse("remittance:allocate", args=[assessed.pk])
+    key = _key(agent_client.get(url))
+    response = agent_client.post(url, {"key": key, "confirm_excess": "1"})
+    assert response.status_code == 303
+    assert "960.00" in agent_client.get(response["Location"]).content.decode()
+
+
+def test_case_2_without_confirmation_posts_nothing(agent_client, assessed, employer):
+    pay(employer, "4000.00")
+    url = reverse("remittance:allocate", args=[assessed.pk])
+    response = agent_client.post(url, {"key": _key(agent_client.get(url))}, follow=True)
+    assert "未分配金额大于应汇缴金额，是否确认汇缴" in response.content.decode()
+    assert not Entry.objects.filter(kind=Entry.Kind.REMITTANCE).exists()
+
+
+def test_a_failing_pdf_leaves_the_posting_and_a_later_print_works(agent_client, allocated, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer down")
+
+    monkeypatch.setattr("remittance.views.receipt_pdf", broken)
+    with pytest.raises(RuntimeError):
+        agent_client.get(reverse("remittance:entry-slip", args=[allocated.pk]))
+    monkeypatch.undo()
+    assert Entry.objects.filter(pk=allocated.pk).exists()
+    response = agent_client.get(reverse("remittance:entry-slip", args=[allocated.pk]))
+    assert response.status_code == 200

@@ -282,7 +282,8 @@ def batch_import_stage(*, batch_import: BatchImport, batch: Batch, agent: User, 
     with transaction.atomic():
         batch = _locked(batch)
         _require_editable(batch)
-        keys = set(BatchLine.objects.filter(batch=batch, key__in=[r["key"] for r in rows]).values_list("key", flat=True))
+        existing = set(BatchLine.objects.filter(batch=batch).values_list("key", flat=True))  # usually empty: one cheap query
+        keys = existing.intersection(r["key"] for r in rows)
         if keys:
             raise BusinessError(f"文件中有{len(keys)}人已在清册中，请先删除清册中的重复记录或重新上传。", code="import_duplicate")
         start = batch.lines.aggregate(m=Max("row_no"))["m"] or 0

@@ -65,3 +65,36 @@ def test_raw_update_of_a_receipt_fails(employer):
     services.receipt_issue(kind=Receipt.Kind.PAYMENT, employer=employer, entry=payment.entry)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE remittance_receipt SET code = 'x'")
+
+
+def test_reconcile_reports_an_unbalanced_entry_and_a_negative_unallocated_balance(employer):
+    payment = pay(employer, "100.00")
+    Line.objects.create(entry=payment.entry, account=unallocated_account(employer), amount=Decimal("150.00"))
+    problems = reconcile()
+    assert any(payment.entry.serial_no in p for p in problems)
+    assert any("借贷不平衡" in p for p in problems)
+    assert any("为负数" in p for p in problems)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers are proven on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_postings_never_share_a_serial_number():
+    import threading
+
+    day, barrier, numbers = date(2026, 3, 2), threading.Barrier(8), []
+
+    def worker():
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                numbers.append(next_serial_no(day))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(numbers) == [f"20260302{n:08d}" for n in range(1, 9)]

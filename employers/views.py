@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -87,6 +88,7 @@ def _login_view(request, *, form_class, template: str, check, scope: str):
 
 
 @login_not_required
+@never_cache
 @sensitive_post_parameters("password", "code")
 @sensitive_variables("form")
 @require_http_methods(["GET", "POST"])
@@ -101,6 +103,7 @@ def agent_login(request):
 
 
 @login_not_required
+@never_cache
 @require_POST
 def sms_send(request):
     """【发送验证码】: always the same reply, whether or not the agent exists."""
@@ -117,6 +120,7 @@ def sms_send(request):
 
 
 @login_not_required
+@never_cache
 @sensitive_post_parameters("password", "code")
 @require_http_methods(["GET", "POST"])
 def center_login(request):
@@ -137,6 +141,7 @@ def _qr_data_uri(uri: str) -> str:
 
 
 @login_not_required
+@never_cache  # the page shows the TOTP seed: no browser or proxy may keep it
 @sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def enrol(request):
@@ -206,6 +211,7 @@ def password_change(request):
 
 
 @login_not_required
+@never_cache
 @sensitive_post_parameters("new_password1", "new_password2")
 @require_http_methods(["GET", "POST"])
 def password_reset(request, uidb64, token):

@@ -148,3 +148,21 @@ def test_cookies_set_at_login_are_host_prefixed_secure_httponly_and_lax(client, 
     assert session["secure"] and session["httponly"] and session["samesite"] == "Lax" and session["path"] == "/"
     assert not session["domain"]
     assert csrf["secure"] and csrf["samesite"] == "Lax" and csrf["path"] == "/" and not csrf["domain"]
+
+
+@pytest.mark.parametrize("name", ["employers:login", "employers:center-login"])
+def test_login_pages_are_not_stored(client, name):
+    assert "no-store" in client.get(reverse(name))["Cache-Control"]
+
+
+def test_enrolment_page_with_the_seed_is_not_stored(client, employer):
+    factories.make_agent(employer, login_name="jbr71", totp_secret=None)
+    client.post(LOGIN, {"account_no": employer.account_no, "login_name": "jbr71", "password": PASSWORD, "code": ""})
+    page = client.get(reverse("employers:enrol"))
+    assert page.context["secret"] and "no-store" in page["Cache-Control"]
+
+
+def test_session_cookie_ends_with_the_browser(agent, client):
+    response = post_login(client, agent)
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["expires"] == "" and cookie["max-age"] == ""

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models.functions import Length
 
 from employers.models import CenterPolicy, Employer, User
 from gjj_portal import audit
@@ -22,7 +22,9 @@ def member_amounts(*, base: Decimal, employer_rate: Decimal, member_rate: Decima
 
 def member_account_numbers(*, employer: Employer, count: int) -> list[str]:
     """个人账号: the employer's account number followed by a running number, never reused."""
-    last = Member.objects.filter(employer=employer).aggregate(last=Max("account_no"))["last"]
+    # Longest first, then highest: past 99,999 members the running number grows a digit and "100000" < "99999" as text.
+    last = (Member.objects.filter(employer=employer).order_by(Length("account_no").desc(), "-account_no")
+            .values_list("account_no", flat=True).first())
     start = int(last[len(employer.account_no):]) + 1 if last else 1
     return [f"{employer.account_no}{n:05d}" for n in range(start, start + count)]
 

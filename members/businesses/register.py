@@ -237,14 +237,15 @@ def apply(*, batch, actor: User) -> int:
         rows = list(_member_rows(lines, secrets, numbers, employer, date.today()))
         insert_rows(Member, rows, fields=list(rows[0].keys()) if rows else [])
         # Materialised first: PostgreSQL cannot run a query on the connection while a COPY is open.
-        opened = list(Member.objects.filter(employer=employer, account_no__gte=numbers[0], account_no__lte=numbers[-1]).values_list(
-            "pk", "start_period")) if numbers else []
+        # By number, not by range: past 99,999 the running number grows a digit and text ranges break.
+        opened = [row for part in chunks(numbers)
+                  for row in Member.objects.filter(employer=employer, account_no__in=part).values_list("pk", "start_period")]
         now = timezone.now()
         insert_rows(MemberChange, (
             {"member": pk, "employer": employer.pk, "kind": MemberChange.Kind.OPEN, "field": "账户状态", "old": "", "new": "正常",
              "reason": "缴存人登记", "effective_period": start, "batch": batch.pk, "actor": actor.pk if actor else None, "at": now}
             for pk, start in opened
-        ) if numbers else [], fields=CHANGE_FIELDS)
+        ), fields=CHANGE_FIELDS)
         audit.record("members.member.opened", actor=actor, employer=employer, obj=batch,
                      data={"count": len(lines), "first": numbers[0] if numbers else "", "last": numbers[-1] if numbers else ""})
     return len(lines)

@@ -201,3 +201,23 @@ def test_complete_makes_no_per_row_queries(agent, django_assert_max_num_queries)
     with django_assert_max_num_queries(30):
         batch_complete(batch=batch, agent=agent)
     assert Member.objects.filter(employer=agent.employer).count() == 30
+
+
+def test_account_numbers_keep_growing_past_five_digits(employer):
+    from members.services import member_account_numbers
+
+    member = make_member(employer)
+    Member.objects.filter(pk=member.pk).update(account_no=f"{employer.account_no}99999")
+    other = make_member(employer)
+    assert other.account_no == f"{employer.account_no}100000"
+    assert member_account_numbers(employer=employer, count=2) == [f"{employer.account_no}100001", f"{employer.account_no}100002"]
+
+
+def test_complete_across_the_five_digit_boundary_records_every_member(agent):
+    member = make_member(agent.employer)
+    Member.objects.filter(pk=member.pk).update(account_no=f"{agent.employer.account_no}99999")
+    batch = make_batch(agent, rows=[register_row(name="甲"), register_row(name="乙")])
+    batch_complete(batch=batch, agent=agent)
+    assert MemberChange.objects.filter(batch=batch).count() == 2
+    assert set(Member.objects.filter(name__in=["甲", "乙"]).values_list("account_no", flat=True)) == {
+        f"{agent.employer.account_no}100000", f"{agent.employer.account_no}100001"}

@@ -15,7 +15,6 @@ handler500 = "gjj_portal.views.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("employers.urls")),
-    path("", include("remittance.urls")),
     path("", include("approvals.urls")),
     path("", include("members.urls")),
     path("", include("remittance.urls")),

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.db import transaction
+from django.template.response import TemplateResponse
 
 from gjj_portal import audit
 from gjj_portal.admin_mixins import ReadOnlyAdmin
@@ -70,8 +71,16 @@ class UserAdminBase(admin.ModelAdmin):
 
     @admin.action(description="吊销动态口令（下次登录重新绑定）")
     def revoke_totp(self, request, queryset):
+        """A lost device is reset only with the identity check recorded (SEC-12); an intermediate page asks for it."""
+        evidence = (request.POST.get("evidence") or "").strip()
+        if request.POST.get("confirm") != "yes" or len(evidence) < 4:
+            return TemplateResponse(request, "employers/admin_revoke_totp.html", {
+                **self.admin_site.each_context(request), "title": "吊销动态口令", "users": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "evidence": evidence,
+                "missing": request.POST.get("confirm") == "yes",
+            })
         for user in queryset:
-            auth.totp_revoke(user, by=request.user)
+            auth.totp_revoke(user, by=request.user, evidence=evidence)
         messages.success(request, f"已吊销 {queryset.count()} 个用户的动态口令，其会话已结束。")
 
     @admin.action(description="结束会话")

@@ -191,14 +191,17 @@ def totp_enrol(user: User, *, secret: str, code: str) -> bool:
     return True
 
 
-def totp_revoke(user: User, *, by: User) -> None:
-    """Remove a user's authenticator; their sessions end and the next login enrols anew."""
+def totp_revoke(user: User, *, by: User, evidence: str = "") -> None:
+    """Remove a user's authenticator; their sessions end and the next login enrols anew.
+
+    `evidence` is the identity check the center recorded before a lost-device reset (SEC-12).
+    """
     with transaction.atomic():
         user.totp_secret = ""
         user.totp_confirmed_at = None
         user.current_session_key = ""
         user.save(update_fields=["totp_secret_enc", "totp_confirmed_at", "current_session_key"])
-        audit.record("auth.otp.revoked", actor=by, obj=user, employer=user.employer)
+        audit.record("auth.otp.revoked", actor=by, obj=user, employer=user.employer, data={"evidence": evidence[:200]})
 
 
 # --- SMS codes --------------------------------------------------------------------------

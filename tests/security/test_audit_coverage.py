@@ -82,7 +82,8 @@ def unlock(ctx):
 
 def otp_revoked(ctx):
     ctx["admin_client"].post(reverse("admin:employers_agent_changelist"),
-                             {"action": "revoke_totp", "_selected_action": [ctx["agent"].pk]})
+                             {"action": "revoke_totp", "_selected_action": [ctx["agent"].pk],
+                              "confirm": "yes", "evidence": "身份证后四位0021，现场核验，核验人李审核"})
     ctx["actor"] = ctx["admin"]
 
 

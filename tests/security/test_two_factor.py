@@ -73,13 +73,28 @@ def test_enrolment_seed_is_fresh_160_bit_base32_and_not_stored_in_clear(client, 
 
 @pytest.mark.django_db
 def test_admin_revoking_a_device_ends_the_users_session(agent, agent_client, center_admin_client):
-    response = center_admin_client.post(reverse("admin:employers_agent_changelist"),
-                                 {"action": "revoke_totp", "_selected_action": [agent.pk]})
+    response = center_admin_client.post(reverse("admin:employers_agent_changelist"), {
+        "action": "revoke_totp", "_selected_action": [agent.pk], "confirm": "yes", "evidence": "身份证后四位0021，现场核验"})
     assert response.status_code == 302
     assert agent_client.get(HOME)["Location"] == LOGIN
     agent.refresh_from_db()
     assert not agent.has_totp and agent.totp_secret == ""
     assert AuditEvent.objects.filter(event="auth.otp.revoked", object_id=str(agent.pk)).count() == 1
+
+
+@pytest.mark.django_db
+def test_revoking_a_device_needs_a_recorded_identity_check(agent, agent_client, center_admin_client):
+    """SEC-12: 重置丢失的动态口令须记录身份核验情况。"""
+    url = reverse("admin:employers_agent_changelist")
+    asked = center_admin_client.post(url, {"action": "revoke_totp", "_selected_action": [agent.pk]})
+    assert asked.status_code == 200 and "身份核验记录" in asked.text
+    empty = center_admin_client.post(url, {"action": "revoke_totp", "_selected_action": [agent.pk], "confirm": "yes", "evidence": " "})
+    assert empty.status_code == 200 and "请填写身份核验记录" in empty.text
+    agent.refresh_from_db()
+    assert agent.has_totp and agent_client.get(HOME).status_code == 200
+    center_admin_client.post(url, {"action": "revoke_totp", "_selected_action": [agent.pk], "confirm": "yes",
+                                   "evidence": "身份证后四位0021，现场核验"})
+    assert AuditEvent.objects.get(event="auth.otp.revoked").data["evidence"] == "身份证后四位0021，现场核验"
 
 
 @pytest.mark.django_db

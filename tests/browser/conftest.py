@@ -8,6 +8,8 @@ import os
 import shutil
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 
 CHROMIUM = os.environ.get("GJJ_CHROMIUM", "/usr/bin/chromium")
 INSTALL_HINT = "未找到 chromium，浏览器测试已跳过：请运行 'apt-get install chromium fonts-wqy-zenhei'。"
@@ -15,6 +17,23 @@ INSTALL_HINT = "未找到 chromium，浏览器测试已跳过：请运行 'apt-g
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make for
 # set-up are still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+class _SerialWSGIServer(WSGIServer):
+    """The live server answers one request at a time.
+
+    On the in-memory SQLite test database every server thread shares the test's one
+    connection; two requests at once (an htmx panel refresh beside a form post) would
+    interleave on its cursor. One request at a time is what that connection allows; Django
+    answers with "Connection: close" when the server is not threaded, so no keep-alive
+    connection holds the server."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        # LiveServerThread.run() already installed the shared connections in this thread.
+        super().__init__(*args, **kwargs)
+
+
+LiveServerThread.server_class = _SerialWSGIServer
 
 
 def pytest_collection_modifyitems(config, items):

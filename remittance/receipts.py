@@ -2,15 +2,13 @@
 
 The renderer draws only from receipt.fields (STYLE.md §7), in the embedded CJK font, with
 every user string escaped for Paragraph (SEC-30), the center's red seal drawn in vector and a
-QR code to the public 验真 page; receipt_pdf() signs the result (PAdES).
+QR code to the public 验真 page; receipt_pdf() signs the result (PAdES). The seal, the QR code and
+the signature are the shared ones of gjj_portal.printing.
 """
 
 import io
-import math
 from decimal import Decimal
-from urllib.parse import urlencode
 
-import qrcode
 from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -20,11 +18,12 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
 from gjj_portal.pdf import cjk_font, harden_reportlab, para_text
+from gjj_portal.printing import marks
+from gjj_portal.printing.marks import draw_qr, draw_seal
+from gjj_portal.printing.signing import pdf_sign
 
 from .models import Receipt
-from .signing import pdf_sign
 
-SEAL_RED = colors.Color(0.86, 0.08, 0.12)
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
 
@@ -45,83 +44,10 @@ def _money(value: str) -> str:
 
 
 def verify_url(receipt: Receipt, base_url: str) -> str:
-    return f"{base_url.rstrip('/')}/receipt/verify/?{urlencode({'no': receipt.number, 'code': receipt.code})}"
+    return marks.verify_url(base_url, receipt.number, receipt.code)
 
 
 # ------------------------------------------------------------------ blocks
-
-
-def draw_seal(c: canvas.Canvas, cx: float, cy: float, radius: float, text: str) -> None:
-    """The center's round red seal: double ring, the name along the upper arc, a star, the use below."""
-    name, _, use = text.partition(" ")
-    c.saveState()
-    c.setStrokeColor(SEAL_RED)
-    c.setFillColor(SEAL_RED)
-    c.setLineWidth(2.4)
-    c.circle(cx, cy, radius, stroke=1, fill=0)
-    c.setLineWidth(0.6)
-    c.circle(cx, cy, radius - 3.5, stroke=1, fill=0)
-    _star(c, cx, cy, radius * 0.28)
-    font = cjk_font()
-    size = radius * 0.22
-    text_radius = radius - 4 - size * 0.85
-    c.setFont(font, size)
-    chars = list(name)
-    span = min(240.0, math.degrees(len(chars) * size * 1.08 / text_radius))
-    start = 90 + span / 2
-    step = span / max(len(chars) - 1, 1)
-    for index, char in enumerate(chars):
-        angle = math.radians(start - index * step)
-        c.saveState()
-        c.translate(cx + text_radius * math.cos(angle), cy + text_radius * math.sin(angle))
-        c.rotate(math.degrees(angle) - 90)
-        c.drawCentredString(0, -size * 0.35, char)
-        c.restoreState()
-    if use:
-        c.setFont(font, size * 0.8)
-        c.drawCentredString(cx, cy - radius * 0.62, use)
-    c.restoreState()
-
-
-def _star(c: canvas.Canvas, cx: float, cy: float, r: float) -> None:
-    path = c.beginPath()
-    for index in range(10):
-        angle = math.radians(90 + index * 36)
-        length = r if index % 2 == 0 else r * 0.382
-        x, y = cx + length * math.cos(angle), cy + length * math.sin(angle)
-        path.moveTo(x, y) if index == 0 else path.lineTo(x, y)
-    path.close()
-    c.drawPath(path, stroke=0, fill=1)
-
-
-def draw_qr(c: canvas.Canvas, x: float, y: float, size: float, data: str) -> None:
-    """A QR code drawn in vector: one path of unit squares, one run of dark modules per rectangle.
-
-    The mask is fixed (the code stays valid; only the search for the prettiest mask is skipped) and
-    the rectangles are written as integer path operators in module units, which keeps a slip fast.
-    """
-    code = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=2)
-    code.add_data(data)
-    code.make(fit=True)
-    matrix = code.get_matrix()
-    cell = size / len(matrix)
-    ops = []
-    for row_index, row in enumerate(matrix):
-        col = 0
-        while col < len(row):
-            if row[col]:
-                start = col
-                while col < len(row) and row[col]:
-                    col += 1
-                ops.append(f"{start} {-row_index - 1} {col - start} 1 re")
-            else:
-                col += 1
-    c.saveState()
-    c.setFillColor(colors.black)
-    c.translate(x, y + size)
-    c.scale(cell, cell)
-    c._code.append("\n".join(ops) + "\nf")  # raw operators: ReportLab's per-number formatting is the slow part
-    c.restoreState()
 
 
 def _title(c: canvas.Canvas, title: str, y: float) -> None:

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Member, MemberChange
+from gjj_portal.admin_mixins import ReadOnlyAdmin
+
+from .models import Member, MemberChange, ScheduledBaseChange
 
 
 @admin.register(Member)
@@ -38,3 +40,15 @@ class MemberChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ScheduledBaseChange)
+class ScheduledBaseChangeAdmin(ReadOnlyAdmin):
+    """待生效基数调整 are written by the approval and put in force by 汇缴核定: read-only here."""
+
+    list_display = ("effective_period", "employer", "member", "base", "monthly_amount", "status", "actor", "created_at", "applied_at")
+    list_filter = ("status",)
+    search_fields = ("member__account_no", "member__name", "employer__account_no")
+    list_select_related = ("employer", "member", "actor")
+    readonly_fields = ("member", "employer", "base", "employer_rate", "member_rate", "employer_amount", "member_amount", "monthly_amount",
+                       "effective_period", "status", "batch", "actor", "created_at", "applied_at")

@@ -148,3 +148,55 @@ class MemberChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.get_kind_display()} {self.field}"
+
+
+class ScheduledBaseChange(models.Model):
+    """An approved 基数调整 whose 生效年月 is after the next month to assess (seed 001 ch.4: 新基数自生效年月起执行).
+
+    It is written by the business's apply and put in force by `members.services.bases_apply_due`,
+    which 汇缴核定 calls for the month it assesses, so that month's snapshot carries the new base."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待生效"
+        APPLIED = "applied", "已生效"
+
+    ALLOWED = {
+        Status.PENDING: {Status.APPLIED},
+        Status.APPLIED: set(),
+    }
+
+    member = models.ForeignKey(Member, verbose_name="缴存人", on_delete=models.PROTECT, related_name="scheduled_bases")
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="scheduled_bases")
+    base = models.DecimalField("调整后缴存基数", max_digits=14, decimal_places=2)
+    employer_rate = models.DecimalField("单位缴存比例", max_digits=5, decimal_places=4)
+    member_rate = models.DecimalField("个人缴存比例", max_digits=5, decimal_places=4)
+    employer_amount = models.DecimalField("调整后单位月缴存额", max_digits=14, decimal_places=2)
+    member_amount = models.DecimalField("调整后个人月缴存额", max_digits=14, decimal_places=2)
+    monthly_amount = models.DecimalField("调整后月缴存额", max_digits=14, decimal_places=2)
+    effective_period = models.DateField("生效年月")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    batch = models.ForeignKey("approvals.Batch", verbose_name="清册", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey("employers.User", verbose_name="办理人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    applied_at = models.DateTimeField("生效时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "待生效基数调整"
+        verbose_name_plural = "待生效基数调整"
+        ordering = ["effective_period", "member_id", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=["pending", "applied"]), name="members_scheduledbase_status_valid"),
+            models.CheckConstraint(condition=models.Q(base__gt=0), name="members_scheduledbase_base_pos"),
+            models.CheckConstraint(
+                condition=models.Q(employer_amount__gte=0, member_amount__gte=0, monthly_amount__gte=0),
+                name="members_scheduledbase_amounts_nonneg",
+            ),
+            models.CheckConstraint(condition=models.Q(effective_period__day=1), name="members_scheduledbase_period_first_day"),
+            # 同一职工同一生效年月只能有一条待生效的基数调整。
+            models.UniqueConstraint(fields=["member", "effective_period"], condition=models.Q(status="pending"),
+                                    name="members_scheduledbase_one_pending_per_month"),
+        ]
+        indexes = [models.Index(fields=["employer", "status", "effective_period"], name="members_sched_emp_status_per")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.effective_period:%Y-%m} {self.base}"

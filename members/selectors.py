@@ -1,10 +1,10 @@
 """Reads of members for pages and exports (always scoped to the employer)."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 
 from employers.models import Employer
 
-from .models import Member
+from .models import Member, ScheduledBaseChange
 
 
 def member_counts(*, employer: Employer) -> dict[str, int]:
@@ -35,10 +35,19 @@ def member_account_list(*, employer: Employer, opened_from=None, opened_to=None,
         qs = qs.filter(Q(account_no=query) | Q(name__contains=query))
     if status:
         qs = qs.filter(status=status)
+    pending = ScheduledBaseChange.objects.filter(status=ScheduledBaseChange.Status.PENDING).order_by("effective_period", "pk")
     return qs.only(
         "pk", "account_no", "name", "id_masked", "gender", "status", "base", "employer_rate", "member_rate", "employer_amount",
         "member_amount", "monthly_amount", "opened_on", "start_period", "paid_up_to", "employer_id",
-    ).order_by("account_no")
+    ).prefetch_related(Prefetch("scheduled_bases", queryset=pending, to_attr="pending_bases")).order_by("account_no")
+
+
+def scheduled_base_list(*, employer: Employer, query: str = ""):
+    """基数调整 approved for a later 生效年月 and not yet in force (客户信息变更查询 shows them as 待生效)."""
+    qs = ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING).select_related("member", "actor")
+    if query:
+        qs = qs.filter(Q(member__account_no=query) | Q(member__name__contains=query))
+    return qs.order_by("effective_period", "member__account_no", "pk")
 
 
 def member_change_list(*, employer: Employer, kinds: list[str], date_from=None, date_to=None, query: str = "", reason: str = ""):

@@ -12,6 +12,7 @@ from .forms import AccountQueryForm, ChangeQueryForm, StatusChangeQueryForm
 from .models import MemberChange
 
 PAGE_SIZE = 20
+SCHEDULED_LIMIT = 500
 EXPORT_LIMIT = 100_000
 STATUS_CHANGE_NEW = {"封存": "封存", "启封": "正常", "开户": "正常"}
 
@@ -92,8 +93,9 @@ def change_query(request):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    scheduled = selectors.scheduled_base_list(employer=current_employer(request), query=f.get("query", ""))[:SCHEDULED_LIMIT]
     return render(request, "members/change_query.html", {"form": form, "page": page, "params": params.urlencode(), "tab": "changes",
-                                                         "title": "客户信息变更查询"})
+                                                         "title": "客户信息变更查询", "scheduled": scheduled})
 
 
 @agent_required

@@ -19,6 +19,7 @@ from gjj_portal import audit, crypto
 from gjj_portal.errors import BusinessError
 from gjj_portal.money import format_period, to_chinese_upper
 from members.models import Member
+from members.services import bases_apply_due
 
 from .journal import Leg, bank_account, entry_post, member_account_ids, next_number, unallocated_account
 from .models import Assessment, AssessmentLine, Entry, Payment, Receipt
@@ -99,6 +100,7 @@ def assessment_create(*, employer: Employer, agent: User, period: date) -> Asses
             raise BusinessError(f"汇缴核定须逐月办理，本次应核定{format_period(expected)}。")
         if period > current_period():
             raise BusinessError(f"{format_period(period)}尚未到来，不能提前核定。")
+        bases_apply_due(employer=employer, period=period, actor=agent)  # 基数调整自生效年月起执行: in force before the snapshot
         today = timezone.localdate()
         assessment = Assessment.objects.create(
             employer=employer, period=period, serial_no=f"HD{today:%Y%m%d}{next_number('assessment', today):06d}",

@@ -1,7 +1,9 @@
 """基数调整 (seed 001 ch.4, seed 000 §8): new bases for normal members, from a stated month.
 
-【提交审批】 sends the batch to the center; on approval `apply` sets the new base and amounts
-and records a MemberChange per member."""
+【提交审批】 sends the batch to the center. The 生效年月 is the employer's next month to assess or
+later (assessed months cannot change) and at most a year ahead. On approval `apply` sets the new
+base and amounts at once for lines of the next month to assess, with a MemberChange per member;
+later months wait as ScheduledBaseChange rows until 汇缴核定 of their month (`bases_apply_due`)."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -9,6 +11,7 @@ from decimal import Decimal
 
 from django import forms
 from django.db import transaction
+from django.utils import timezone
 
 from approvals import registry, rows
 from approvals.batch_forms import BatchEntryForm
@@ -18,16 +21,19 @@ from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.money import format_period
 
-from ..models import Member, MemberChange
+from ..models import Member, MemberChange, ScheduledBaseChange
+from ..services import employer_next_period, month_add
 from .common import MemberIndex, Policies, check_base, member_label, no_policy
 
 CODE = "base_adjust"
+MONTHS_AHEAD = 12  # a 生效年月 further ahead than this is a typing error, not a plan
 
 COLUMNS = [
     Column("个人账号", "account_no", "account", example="10000100001", note="本单位职工的个人账号（也可填写不重名的姓名）。"),
     Column("姓名", "name", "text", required=False, example="张三", note="可不填；填写时须与个人账号一致。"),
     Column("调整后缴存基数", "new_base", "money", example="6500.00", note="元，须在本年度基数上下限之间。"),
-    Column("生效年月", "effective_period", "period", example="2026-01", note="新基数自该月起生效，如 2026-01。"),
+    Column("生效年月", "effective_period", "period", example="2026-01",
+           note="新基数自该月起生效，如 2026-01；不能早于本单位下一个汇缴核定月份，最多提前12个月。"),
 ]
 
 DISPLAY = [
@@ -41,7 +47,8 @@ DISPLAY = [
 class BaseAdjustForm(BatchEntryForm):
     account_no = forms.ChoiceField(label="个人账号", help_text="选择职工后，姓名、证件号码、当前基数和月缴存额随之显示")
     new_base = forms.CharField(label="调整后缴存基数（元）", max_length=20)
-    effective_period = forms.CharField(label="生效年月", max_length=10, widget=forms.TextInput(attrs={"type": "month"}))
+    effective_period = forms.CharField(label="生效年月", max_length=10, widget=forms.TextInput(attrs={"type": "month"}),
+                                       help_text="默认为本单位下一个汇缴核定月份；之后的月份在该月汇缴核定时生效")
 
     def setup(self, employer) -> None:
         from ..selectors import member_choices
@@ -50,7 +57,8 @@ class BaseAdjustForm(BatchEntryForm):
         if employer is not None:
             choices += [(m.account_no, member_label(m)) for m in member_choices(employer=employer, status=Member.Status.NORMAL)]
         self.fields["account_no"].choices = choices
-        self.fields["effective_period"].initial = f"{date.today():%Y-%m}"
+        next_period = employer_next_period(employer=employer) if employer is not None else None
+        self.fields["effective_period"].initial = f"{next_period or timezone.localdate():%Y-%m}"
 
 
 @dataclass
@@ -58,10 +66,32 @@ class Context:
     employer: Employer
     policies: Policies
     members: MemberIndex
+    next_period: date | None  # the next month to assess: the earliest 生效年月
+    latest_period: date
+    pending: set[tuple[int, date]]  # (member pk, 生效年月) of scheduled changes not yet in force
 
 
 def context(*, employer: Employer, batch=None, rows: list[dict]) -> Context:
-    return Context(employer=employer, policies=Policies.load(), members=MemberIndex.load(employer=employer, rows=rows))
+    next_period = employer_next_period(employer=employer)
+    this_month = timezone.localdate().replace(day=1)
+    pending = ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING)
+    return Context(
+        employer=employer, policies=Policies.load(), members=MemberIndex.load(employer=employer, rows=rows), next_period=next_period,
+        latest_period=month_add(max(next_period or this_month, this_month), MONTHS_AHEAD),
+        pending=set(pending.values_list("member_id", "effective_period")),
+    )
+
+
+def check_period(period: date, *, member: Member | None, ctx: Context) -> str:
+    """生效年月: not a month already assessed, not more than a year ahead, not a month already scheduled for the member."""
+    if ctx.next_period is not None and period < ctx.next_period:
+        return (f"生效年月不能早于{format_period(ctx.next_period)}（本单位下一个汇缴核定月份），"
+                "已汇缴核定的月份不能再调整基数")
+    if period > ctx.latest_period:
+        return f"生效年月不能晚于{format_period(ctx.latest_period)}（最多提前{MONTHS_AHEAD}个月）"
+    if member is not None and (member.pk, period) in ctx.pending:
+        return f"该职工已有自{format_period(period)}起生效、尚未生效的基数调整，同一月份不能重复调整"
+    return ""
 
 
 def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
@@ -86,6 +116,9 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
         period, _ = rows.period(row.get("effective_period", ""), label="生效年月")
     except ValueError as exc:
         result.error("effective_period", str(exc))
+    if period and (why := check_period(period, member=member, ctx=ctx)):
+        result.error("effective_period", why)
+        period = None
     policy = ctx.policies.for_period(period) if period else None
     if period and policy is None:
         result.error("effective_period", no_policy(period))
@@ -110,29 +143,51 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
 
 
 def apply(*, batch, actor: User) -> list[Member]:
-    """Set the new bases: lock the members (ordered by pk), re-check they are still normal, update in bulk."""
+    """Approved: lines of the next month to assess take effect now, later months are scheduled (新基数自生效年月起执行).
+
+    Locks the employer row first, as 汇缴核定 does, so no month is assessed in between; then the members by pk.
+    A line whose month has been assessed since it was entered is refused: history is not rewritten."""
     with transaction.atomic():
+        employer = Employer.objects.select_for_update().get(pk=batch.employer_id)
+        next_period = employer_next_period(employer=employer)
         lines = list(batch.lines.order_by("row_no"))
         members = {m.pk: m for m in Member.objects.select_for_update().filter(pk__in=[ln.member_id for ln in lines], employer_id=batch.employer_id).order_by("pk")}
-        changes = []
+        pending = set(ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING)
+                      .values_list("member_id", "effective_period"))
+        changed, changes, scheduled = [], [], []
         for line in lines:
-            member = members.get(line.member_id)
+            member, data = members.get(line.member_id), line.data
+            period = date.fromisoformat(data["effective_period"])
+            where = f"清册第{line.row_no}行（{data['name']}）"
             if member is None or member.status != Member.Status.NORMAL:
-                raise BusinessError(f"清册第{line.row_no}行（{line.data['name']}）的账户已不是正常状态，不能调整基数。")
-            data = line.data
+                raise BusinessError(f"{where}的账户已不是正常状态，不能调整基数。")
+            if next_period is not None and period < next_period:
+                raise BusinessError(f"{where}的生效年月{format_period(period)}已汇缴核定，不能再调整该月基数；"
+                                    f"请退回经办人，按{format_period(next_period)}或之后的月份重新录入。")
+            if (member.pk, period) in pending:
+                raise BusinessError(f"{where}的职工已有自{format_period(period)}起生效、尚未生效的基数调整，同一月份不能重复调整。")
+            pending.add((member.pk, period))
+            amounts = {name: Decimal(data[name]) for name in ("employer_amount", "member_amount", "monthly_amount")}
+            if next_period is not None and period > next_period:
+                scheduled.append(ScheduledBaseChange(
+                    member=member, employer=employer, base=Decimal(data["new_base"]), employer_rate=member.employer_rate,
+                    member_rate=member.member_rate, effective_period=period, batch=batch, actor=actor, **amounts,
+                ))
+                continue
             old_base, old_monthly = member.base, member.monthly_amount
             member.base = Decimal(data["new_base"])
-            member.employer_amount = Decimal(data["employer_amount"])
-            member.member_amount = Decimal(data["member_amount"])
-            member.monthly_amount = Decimal(data["monthly_amount"])
-            period = date.fromisoformat(data["effective_period"])
+            for name, value in amounts.items():
+                setattr(member, name, value)
             common = dict(member=member, employer_id=batch.employer_id, kind=MemberChange.Kind.BASE, reason="基数调整",
                           effective_period=period, batch=batch, actor=actor)
             changes.append(MemberChange(field="缴存基数", old=f"{old_base:.2f}", new=f"{member.base:.2f}", **common))
             changes.append(MemberChange(field="月缴存额", old=f"{old_monthly:.2f}", new=f"{member.monthly_amount:.2f}", **common))
-        Member.objects.bulk_update(list(members.values()), ["base", "employer_amount", "member_amount", "monthly_amount"], batch_size=500)
+            changed.append(member)
+        Member.objects.bulk_update(changed, ["base", "employer_amount", "member_amount", "monthly_amount"], batch_size=500)
         MemberChange.objects.bulk_create(changes, batch_size=1000)
-        audit.record("members.member.base_adjusted", actor=actor, employer=batch.employer, obj=batch, data={"count": len(lines)})
+        ScheduledBaseChange.objects.bulk_create(scheduled, batch_size=1000)
+        audit.record("members.member.base_adjusted", actor=actor, employer=batch.employer, obj=batch,
+                     data={"count": len(lines), "now": len(changed), "scheduled": len(scheduled)})
     return list(members.values())
 
 
@@ -146,6 +201,7 @@ BUSINESS = registry.BusinessType(
     code=CODE, name="基数调整", app="members", form_class=BaseAdjustForm, columns=COLUMNS, display_columns=DISPLAY,
     context=context, clean_row=clean_row, apply=apply, confirm_label="【提交审批】", needs_approval_default=True,
     detail_template="members/businesses/base_adjust_detail.html", row_limit=5000,
-    template_notes=["只有状态正常的职工才可基数调整。", "提交审批后，中心审批通过，新基数自生效年月起执行。"],
+    template_notes=["只有状态正常的职工才可基数调整。", "提交审批后，中心审批通过，新基数自生效年月起执行。",
+                    "生效年月不能早于本单位下一个汇缴核定月份，最多提前12个月；晚于该月的调整在生效年月汇缴核定时生效。"],
     summary=_summary,
 )

@@ -72,7 +72,7 @@ def test_change_query_shows_base_changes(agent_client, agent, reviewer):
     from approvals import registry
 
     member = make_member(agent.employer, name="调基职工")
-    batch = make_batch(agent, "base_adjust", rows=[{"account_no": member.account_no, "new_base": "7000", "effective_period": "2026-01"}])
+    batch = make_batch(agent, "base_adjust", rows=[{"account_no": member.account_no, "new_base": "7000", "effective_period": "2025-07"}])
     registry.get("base_adjust").apply(batch=batch, actor=reviewer)
     body = agent_client.get(reverse("members:change-query")).content.decode()
     assert "调基职工" in body and "7000.00" in body

@@ -110,6 +110,11 @@ def test_seal_needs_approval_when_the_center_says_so(agent, monkeypatch):
 # ---- 基数调整 ---------------------------------------------------------------------------------------
 
 
+# make_member starts members in 2025-07, so a fresh employer's next month to assess is 2025-07: a base
+# adjustment from that month takes effect on approval, later months wait for their 汇缴核定.
+NEXT_PERIOD = "2025-07"
+
+
 def adjust_row(member, **kw):
     row = {"account_no": member.account_no, "new_base": "7000.00", "effective_period": "2026-01"}
     row.update(kw)
@@ -175,7 +180,7 @@ def test_base_adjust_without_the_flow_module_refuses_politely(agent, monkeypatch
 
 def test_base_adjust_apply_on_approval_sets_base_amounts_and_history(agent, reviewer):
     member = make_member(agent.employer)
-    batch = make_batch(agent, "base_adjust", rows=[adjust_row(member, new_base="6004.17")])
+    batch = make_batch(agent, "base_adjust", rows=[adjust_row(member, new_base="6004.17", effective_period=NEXT_PERIOD)])
     Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.SUBMITTED)
     from approvals import registry
 
@@ -185,7 +190,7 @@ def test_base_adjust_apply_on_approval_sets_base_amounts_and_history(agent, revi
     batch.refresh_from_db()
     assert member.base == Decimal("6004.17") and member.monthly_amount == Decimal("1442.00") and batch.status == Batch.Status.COMPLETED
     changes = {c.field: c for c in MemberChange.objects.filter(member=member, kind="base")}
-    assert changes["缴存基数"].old == "6000.00" and changes["缴存基数"].effective_period == date(2026, 1, 1)
+    assert changes["缴存基数"].old == "6000.00" and changes["缴存基数"].effective_period == date(2025, 7, 1)
     assert changes["月缴存额"].new == "1442.00" and changes["缴存基数"].actor == reviewer
 
 
@@ -194,7 +199,7 @@ def test_full_flow_submit_approve_applies_the_new_base(agent, reviewer):
     from approvals.services.flow import application_pass
 
     member = make_member(agent.employer)
-    batch = batch_complete(batch=make_batch(agent, "base_adjust", rows=[adjust_row(member)]), agent=agent)
+    batch = batch_complete(batch=make_batch(agent, "base_adjust", rows=[adjust_row(member, effective_period=NEXT_PERIOD)]), agent=agent)
     application = Application.objects.get(batch=batch)
     application_pass(application=application, reviewer=reviewer, version=application.version)
     member.refresh_from_db()

@@ -82,6 +82,10 @@ class BusinessType:
     template_notes: list[str] = field(default_factory=list)
     summary: Callable[..., str] | None = None  # summary(*, batch, count, amount) -> str
     done_message: str = "办理完成"
+    # seal_secret(secret) -> dict merged into the line's data: the business encrypts the row's secret
+    # itself, in the form its apply needs (e.g. bound to the member row it will create). Without it the
+    # engine encrypts the secret into the line's own secret_enc.
+    seal_secret: Callable[[dict[str, str]], dict[str, str]] | None = None
     group: str = ""  # businesses shown as tabs of one page share a group (启封/封存)
     tab_label: str = ""
 
@@ -115,6 +119,11 @@ def register(business: BusinessType) -> BusinessType:
         raise ValueError(f"business type {business.code!r} is already registered")
     _REGISTRY[business.code] = business
     return business
+
+
+def unregister(code: str) -> None:
+    """Remove a business type (for tests that register one of their own)."""
+    _REGISTRY.pop(code, None)
 
 
 def get(code: str) -> BusinessType:

@@ -73,10 +73,22 @@ def build_file(rows: int, *, region: str = "110105") -> bytes:
     return buffer.getvalue()
 
 
+PROFILE_DIR: Path | None = None
+
+
 def timed(label: str, func, results: dict):
+    profiler = None
+    if PROFILE_DIR is not None:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     started = time.perf_counter()
     value = func()
     results[label] = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(PROFILE_DIR / f"{len(results):02d}.prof")
     print(f"  {label:<44} {results[label]:8.2f} s", flush=True)
     return value
 
@@ -139,7 +151,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--peer-rows", type=int, default=None, help="rows for the django-import-export peer (default: all)")
+    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile file per step into this folder")
     args = parser.parse_args()
+    if args.profile is not None:
+        global PROFILE_DIR
+        PROFILE_DIR = args.profile
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
     engine = fresh_database()
 
     import django

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 
 from django.db import connections, router
+from django.db.models.expressions import RawSQL
 
 
 def insert_rows(model, rows: Iterable[dict], *, fields: list[str], chunk: int = 5000) -> int:
@@ -53,3 +54,16 @@ def field_defaults(model, *, exclude: Iterable[str] = ()) -> dict:
     """Each concrete field's default (blank strings, None, the model's defaults) for rows built as dicts."""
     skip = set(exclude)
     return {f.name: f.get_default() for f in model._meta.concrete_fields if not f.primary_key and f.name not in skip}
+
+
+def values_in(model, values: Iterable, *, db_type: str = "text") -> RawSQL:
+    """A subquery of the given values for `field__in=`, sent as ONE parameter.
+
+    `filter(x__in=[50,000 values])` makes 50,000 placeholders that Django resolves one by one and
+    the driver splits again; an array (PostgreSQL) or a JSON list (SQLite) is one value, and the
+    database unpacks it. `db_type` is the PostgreSQL element type (text, bigint …)."""
+    values = list(values)
+    connection = connections[router.db_for_read(model)]
+    if connection.vendor == "postgresql":
+        return RawSQL(f"SELECT unnest(%s::{db_type}[])", (values,))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(values, ensure_ascii=False),))

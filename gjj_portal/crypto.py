@@ -35,6 +35,7 @@ class DecryptionError(Exception):
     """A token could not be decrypted: tampered, bound to another row, malformed or its key is gone."""
 
 
+@functools.lru_cache(maxsize=64)
 def _decode_master_key(key_id: str, encoded: str) -> bytes:
     """Master keys are standard or URL-safe base64 of at least 32 bytes."""
     text = encoded.strip()
@@ -89,11 +90,22 @@ def _field_key(suite: str, key_id: str) -> bytes:
     return derive_key(f"field:{suite}", key_id=key_id, length=SUITES[suite][1])
 
 
+@functools.lru_cache(maxsize=64)
+def _sm4(key: bytes) -> algorithms.SM4:
+    """The SM4 algorithm object for a key; it holds no state between messages, so it is reused."""
+    return algorithms.SM4(key)
+
+
+@functools.lru_cache(maxsize=64)
+def _aesgcm(key: bytes) -> AESGCM:
+    return AESGCM(key)
+
+
 def _seal(suite: str, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
     """AEAD encrypt, returning ct‖tag."""
     if suite == "aes-256-gcm":
-        return AESGCM(key).encrypt(nonce, plaintext, aad)
-    encryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce)).encryptor()
+        return _aesgcm(key).encrypt(nonce, plaintext, aad)
+    encryptor = Cipher(_sm4(key), modes.GCM(nonce)).encryptor()
     encryptor.authenticate_additional_data(aad)
     return encryptor.update(plaintext) + encryptor.finalize() + encryptor.tag
 
@@ -101,9 +113,9 @@ def _seal(suite: str, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) ->
 def _open(suite: str, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
     """AEAD decrypt ct‖tag; raises InvalidTag on any tampering or a wrong AAD."""
     if suite == "aes-256-gcm":
-        return AESGCM(key).decrypt(nonce, sealed, aad)
+        return _aesgcm(key).decrypt(nonce, sealed, aad)
     ciphertext, tag = sealed[:-TAG_BYTES], sealed[-TAG_BYTES:]
-    decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
+    decryptor = Cipher(_sm4(key), modes.GCM(nonce, tag)).decryptor()
     decryptor.authenticate_additional_data(aad)
     return decryptor.update(ciphertext) + decryptor.finalize()
 

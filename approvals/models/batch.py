@@ -1,7 +1,9 @@
 """清册 engine: a Batch of staged lines for one business type, and the import files behind it."""
 
+import base64
 import json
 import uuid
+import zlib
 
 from django.db import models
 from django.db.models import Q
@@ -163,8 +165,19 @@ class BatchImport(models.Model):
     @property
     def rows(self) -> list[dict]:
         text = self.rows_json
+        if text.startswith(COMPRESSED):
+            text = zlib.decompress(base64.b64decode(text[len(COMPRESSED):])).decode()
         return json.loads(text) if text else []
 
     @rows.setter
     def rows(self, value: list[dict]) -> None:
-        self.rows_json = json.dumps(value, ensure_ascii=False) if value else ""
+        # Compressed before it is encrypted: 50,000 cleaned rows are ~25 MB of JSON and ~3 MB deflated,
+        # which is what then costs encryption, the write and the WAL.
+        if not value:
+            self.rows_json = ""
+            return
+        packed = zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+        self.rows_json = COMPRESSED + base64.b64encode(packed).decode("ascii")
+
+
+COMPRESSED = "z1:"  # rows_json prefix: base64 of the zlib-deflated JSON

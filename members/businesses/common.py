@@ -3,17 +3,13 @@
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db.models import Q
+
 from employers.models import CenterPolicy, Employer
+from gjj_portal.bulk import values_in
 from gjj_portal.money import format_period
 
 from ..models import Member
-
-LOOKUP_CHUNK = 20000  # stays under SQLite's host-parameter limit; one query for any realistic batch
-
-
-def chunks(values: list, size: int = LOOKUP_CHUNK):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def mask_employer(employer_account_no: str, employer_name: str) -> str:
@@ -70,10 +66,12 @@ class MemberIndex:
             "pk", "account_no", "name", "id_masked", "status", "base", "employer_rate", "member_rate",
             "employer_amount", "member_amount", "monthly_amount", "employer_id",
         )
-        for part in chunks(keys):
-            for member in qs.filter(account_no__in=part) | qs.filter(name__in=part):
-                index.by_account[member.account_no] = member
-                index.by_name.setdefault(member.name, []).append(member)
+        if not keys:
+            return index
+        wanted = values_in(Member, keys)
+        for member in qs.filter(Q(account_no__in=wanted) | Q(name__in=wanted)):
+            index.by_account[member.account_no] = member
+            index.by_name.setdefault(member.name, []).append(member)
         return index
 
     def find(self, value: str) -> tuple[Member | None, str]:

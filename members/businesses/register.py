@@ -11,21 +11,22 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from approvals import registry, rows
 from approvals.batch_forms import BatchEntryForm
+from approvals.models import BatchLine
 from approvals.registry import Column, DisplayColumn, RowResult
 from employers.models import Employer, User
 from gjj_portal import audit, crypto
-from gjj_portal.bulk import aad_for, field_defaults, insert_rows
+from gjj_portal.bulk import aad_for, values_in
 from gjj_portal.crypto import blind_index, mask_id, mask_phone
 from gjj_portal.errors import BusinessError
 
 from ..models import Member, MemberChange
 from ..validators import id_birth_date, id_gender, normalize_text, validate_id_number, validate_phone
-from .common import Policies, check_base, chunks, mask_employer, no_policy
+from .common import Policies, check_base, mask_employer, no_policy
 
 CODE = "member_register"
 ROW_LIMIT = 50_000
@@ -79,16 +80,20 @@ def _normalized_id(value: str) -> str:
     return normalize_text(value).upper()
 
 
-def open_accounts_for(indexes: list[str]) -> dict[str, tuple[str, str, str]]:
-    """Open (normal or sealed) accounts in the whole center for these blind indexes: one query per 20,000 IDs."""
-    found = {}
-    for part in chunks(sorted(set(indexes))):
+def open_accounts_for(indexes) -> dict[str, tuple[str, str, str]]:
+    """Open (normal or sealed) accounts in the whole center for these blind indexes (a list, or a
+    subquery of them): one query, one parameter."""
+    if isinstance(indexes, (list, set, tuple)):
+        if not indexes:
+            return {}
+        indexes = values_in(Member, set(indexes))
+    return {
+        idx: (account, name, member_account)
         for idx, account, name, member_account in (
-            Member.objects.filter(id_index__in=part).exclude(status=Member.Status.CLOSED)
+            Member.objects.filter(id_index__in=indexes).exclude(status=Member.Status.CLOSED)
             .values_list("id_index", "employer__account_no", "employer__name", "account_no")
-        ):
-            found[idx] = (account, name, member_account)
-    return found
+        )
+    }
 
 
 def context(*, employer: Employer, batch=None, rows: list[dict]) -> Context:
@@ -195,60 +200,133 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
     return result
 
 
-def _member_rows(lines: list[tuple], secrets: dict, numbers: list[str], employer: Employer, today: date):
-    """Member rows as dicts for the bulk insert; ID and phone encrypted exactly as Member.id_number/phone would (SEC-37)."""
-    defaults = field_defaults(Member, exclude=["uuid"])
-    id_aad, phone_aad = "id_number", "phone"
-    for (_row_no, key, data), account_no in zip(lines, numbers, strict=True):
-        row_uuid = uuid.uuid4()
-        secret = secrets[key]
-        phone = secret.get("phone", "")
-        yield {
-            **defaults, "uuid": row_uuid, "employer": employer.pk, "account_no": account_no, "name": data["name"],
-            "id_type": Member.IdType.RESIDENT, "gender": data["gender"], "birth_date": date.fromisoformat(data["birth_date"]),
-            "id_number_enc": crypto.encrypt(secret["id_number"], aad=aad_for(Member, id_aad, row_uuid)),
-            "id_index": key, "id_masked": data["id_masked"],
-            "phone_enc": crypto.encrypt(phone, aad=aad_for(Member, phone_aad, row_uuid)) if phone else "",
-            "base": Decimal(data["base"]), "employer_rate": Decimal(data["employer_rate"]), "member_rate": Decimal(data["member_rate"]),
-            "employer_amount": Decimal(data["employer_amount"]), "member_amount": Decimal(data["member_amount"]),
-            "monthly_amount": Decimal(data["monthly_amount"]), "status": Member.Status.NORMAL,
-            "start_period": date.fromisoformat(data["start_period"]), "opened_on": today,
+def seal_secret(secret: dict[str, str]) -> dict[str, str]:
+    """The ID number and phone encrypted for the member this line will become (SEC-37), at staging.
+
+    The 清册 line carries these ciphertexts in its data, and 【完成办理】 copies them into the new
+    account inside the database, so opening 50,000 accounts decrypts and encrypts nothing."""
+    member_uuid = uuid.uuid4()
+    phone = secret.get("phone", "")
+    return {
+        "member_uuid": member_uuid.hex,
+        "id_number_enc": crypto.encrypt(secret["id_number"], aad=aad_for(Member, "id_number", member_uuid)),
+        "phone_enc": crypto.encrypt(phone, aad=aad_for(Member, "phone", member_uuid)) if phone else "",
+    }
+
+
+def _sql(connection) -> dict[str, str]:
+    """The few expressions that differ between PostgreSQL (jsonb) and SQLite (JSON text)."""
+    if connection.vendor == "postgresql":
+        return {
+            "text": "l.data ->> '{key}'", "numeric": "(l.data ->> '{key}')::numeric", "date": "(l.data ->> '{key}')::date",
+            "uuid": "(l.data ->> '{key}')::uuid",
+            # f"{account}{n:05d}": five digits at least, more when the running number outgrows them
+            "account_no": "%s || CASE WHEN l.n < 100000 THEN lpad(l.n::text, 5, '0') ELSE l.n::text END",
         }
+    return {
+        "text": "json_extract(l.data, '$.{key}')", "numeric": "json_extract(l.data, '$.{key}')",
+        "date": "json_extract(l.data, '$.{key}')", "uuid": "json_extract(l.data, '$.{key}')",
+        "account_no": "%s || printf('%%05d', l.n)",
+    }
+
+
+# Member column ← (kind of expression, key in the line's data); every other column gets its default.
+FROM_LINE = {
+    "uuid": ("uuid", "member_uuid"), "name": ("text", "name"), "id_number_enc": ("text", "id_number_enc"),
+    "id_masked": ("text", "id_masked"), "gender": ("text", "gender"), "birth_date": ("date", "birth_date"),
+    "phone_enc": ("text", "phone_enc"), "base": ("numeric", "base"), "employer_rate": ("numeric", "employer_rate"),
+    "member_rate": ("numeric", "member_rate"), "employer_amount": ("numeric", "employer_amount"),
+    "member_amount": ("numeric", "member_amount"), "monthly_amount": ("numeric", "monthly_amount"),
+    "start_period": ("date", "start_period"),
+}
+
+
+def _open_accounts_sql(connection, *, batch_id: int, employer: Employer, first_number: int, today: date) -> tuple[str, list]:
+    """INSERT … SELECT of every line of the batch into members_member, numbered in 清册 order.
+
+    The lines already carry everything a member row needs, the ID number and phone encrypted for
+    the member they will become (clean_row), so no row passes through Python here."""
+    sql = _sql(connection)
+    qn = connection.ops.quote_name
+    values = {"employer": employer.pk, "id_type": Member.IdType.RESIDENT, "status": Member.Status.NORMAL, "opened_on": today}
+    columns, exprs, params = [], [], []
+    for field in Member._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(qn(field.column))
+        if field.name in FROM_LINE:
+            kind, key = FROM_LINE[field.name]
+            exprs.append(sql[kind].format(key=key))
+        elif field.name == "account_no":
+            exprs.append(sql["account_no"])
+            params.append(employer.account_no)
+        elif field.name == "id_index":
+            exprs.append("l.key")
+        else:
+            exprs.append("%s")
+            params.append(field.get_db_prep_save(values.get(field.name, field.get_default()), connection))
+    lines = qn(BatchLine._meta.db_table)
+    statement = (
+        f"INSERT INTO {qn(Member._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(exprs)} "
+        f"FROM (SELECT *, ROW_NUMBER() OVER (ORDER BY row_no) + %s AS n FROM {lines} WHERE batch_id = %s) l"
+    )
+    return statement, [*params, first_number - 1, batch_id]
+
+
+def _history_sql(connection, *, batch_id: int, employer: Employer, actor: User | None) -> tuple[str, list]:
+    """INSERT … SELECT of one 开户 history row per member the batch opened."""
+    sql = _sql(connection)
+    qn = connection.ops.quote_name
+    member_uuid = sql["uuid"].format(key="member_uuid")
+    values = {"employer": employer.pk, "kind": MemberChange.Kind.OPEN, "field": "账户状态", "old": "", "new": "正常",
+              "reason": "缴存人登记", "batch": batch_id, "actor": actor.pk if actor else None, "at": timezone.now()}
+    columns, exprs, params = [], [], []
+    for field in MemberChange._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(qn(field.column))
+        if field.name == "member":
+            exprs.append("m.id")
+        elif field.name == "effective_period":
+            exprs.append("m.start_period")
+        else:
+            exprs.append("%s")
+            params.append(field.get_db_prep_save(values.get(field.name, field.get_default()), connection))
+    statement = (
+        f"INSERT INTO {qn(MemberChange._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(exprs)} "
+        f"FROM {qn(BatchLine._meta.db_table)} l JOIN {qn(Member._meta.db_table)} m ON m.uuid = {member_uuid} WHERE l.batch_id = %s"
+    )
+    return statement, [*params, batch_id]
 
 
 def apply(*, batch, actor: User) -> int:
-    """Open every account of the batch in bulk: one lock, one duplicate check, bulk inserts (no per-row queries)."""
-    from approvals.services.batch import line_secrets
-
+    """Open every account of the batch in the database: one lock, one duplicate check, two INSERT … SELECT."""
     from ..services import member_account_numbers
 
     with transaction.atomic():
         employer = Employer.objects.select_for_update().get(pk=batch.employer_id)  # serialises 个人账号 numbering
-        lines = list(batch.lines.order_by("row_no").values_list("row_no", "key", "data").iterator(chunk_size=5000))
-        taken = open_accounts_for([key for _n, key, _d in lines])
+        taken = open_accounts_for(batch.lines.values("key"))
         if taken:
-            row_no, key, data = next(line for line in lines if line[1] in taken)
+            row_no, key, name = batch.lines.filter(key__in=list(taken)).order_by("row_no").values_list("row_no", "key", "data__name")[0]
             holder = taken[key]
             raise BusinessError(
-                f"清册第{row_no}行（{data['name']}）的证件号码已在单位 {mask_employer(holder[0], holder[1])} 开户，请删除该行后再办理。"
+                f"清册第{row_no}行（{name}）的证件号码已在单位 {mask_employer(holder[0], holder[1])} 开户，请删除该行后再办理。"
             )
-        numbers = member_account_numbers(employer=employer, count=len(lines))
-        secrets = line_secrets(batch)
-        rows = list(_member_rows(lines, secrets, numbers, employer, date.today()))
-        insert_rows(Member, rows, fields=list(rows[0].keys()) if rows else [])
-        # Materialised first: PostgreSQL cannot run a query on the connection while a COPY is open.
-        # By number, not by range: past 99,999 the running number grows a digit and text ranges break.
-        opened = [row for part in chunks(numbers)
-                  for row in Member.objects.filter(employer=employer, account_no__in=part).values_list("pk", "start_period")]
-        now = timezone.now()
-        insert_rows(MemberChange, (
-            {"member": pk, "employer": employer.pk, "kind": MemberChange.Kind.OPEN, "field": "账户状态", "old": "", "new": "正常",
-             "reason": "缴存人登记", "effective_period": start, "batch": batch.pk, "actor": actor.pk if actor else None, "at": now}
-            for pk, start in opened
-        ), fields=CHANGE_FIELDS)
+        count = batch.lines.count()
+        if not count:
+            return 0
+        numbers = member_account_numbers(employer=employer, count=count)
+        first = int(numbers[0][len(employer.account_no):])
+        connection = connections[router.db_for_write(Member)]
+        with connection.cursor() as cursor:
+            cursor.execute(*_open_accounts_sql(connection, batch_id=batch.pk, employer=employer, first_number=first, today=date.today()))
+            opened = cursor.rowcount
+            cursor.execute(*_history_sql(connection, batch_id=batch.pk, employer=employer, actor=actor))
+        if opened != count:
+            raise BusinessError("开户记录数与清册不一致，请稍后重试。")
         audit.record("members.member.opened", actor=actor, employer=employer, obj=batch,
-                     data={"count": len(lines), "first": numbers[0] if numbers else "", "last": numbers[-1] if numbers else ""})
-    return len(lines)
+                     data={"count": count, "first": numbers[0], "last": numbers[-1]})
+    return count
 
 
 CHANGE_FIELDS = ["member", "employer", "kind", "field", "old", "new", "reason", "effective_period", "batch", "actor", "at"]
@@ -256,7 +334,7 @@ CHANGE_FIELDS = ["member", "employer", "kind", "field", "old", "new", "reason", 
 
 BUSINESS = registry.BusinessType(
     code=CODE, name="缴存人登记", app="members", form_class=RegisterForm, columns=COLUMNS, display_columns=DISPLAY,
-    context=context, clean_row=clean_row, apply=apply, confirm_label="【完成办理】", needs_approval_default=False,
+    context=context, clean_row=clean_row, apply=apply, seal_secret=seal_secret, confirm_label="【完成办理】", needs_approval_default=False,
     detail_template="members/businesses/register_detail.html", row_limit=ROW_LIMIT,
     template_notes=["性别和出生日期由证件号码自动得出，无需填写。", "同一证件号码在本中心已有正常或封存账户的，不能重复开户。"],
     summary=lambda *, batch, count, amount: f"缴存人登记，共{count}人，月缴存额合计{amount:,.2f}元",

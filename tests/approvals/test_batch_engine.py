@@ -1,5 +1,7 @@
 """The 清册 engine's own rules: one open batch per type, status transitions, delete, audit, import staging."""
 
+import uuid
+
 import pytest
 
 from approvals.models import Batch, BatchImport, BatchLine
@@ -13,6 +15,8 @@ from approvals.services import (
     batch_open,
     batch_reopen,
 )
+from gjj_portal.bulk import aad_for
+from gjj_portal.crypto import decrypt
 from gjj_portal.errors import BusinessError
 from gjj_portal.models import AuditEvent
 from members.models import Member
@@ -108,7 +112,11 @@ def test_line_data_holds_no_plain_id_number(agent):
     batch = make_batch(agent, rows=[row])
     line = BatchLine.objects.get(batch=batch)
     assert row["id_number"] not in str(line.data) and row["id_number"] not in line.secret_enc
-    assert line.secret["id_number"] == row["id_number"]
+    # 缴存人登记 seals the ID and phone for the member the line will become (its seal_secret)
+    member_uuid = uuid.UUID(line.data["member_uuid"])
+    assert decrypt(line.data["id_number_enc"], aad=aad_for(Member, "id_number", member_uuid)) == row["id_number"]
+    assert decrypt(line.data["phone_enc"], aad=aad_for(Member, "phone", member_uuid)) == row["phone"]
+    assert line.secret_enc == ""
 
 
 # ---- import staging (SEC-28) ---------------------------------------------------------------------
@@ -195,3 +203,44 @@ def test_imports_are_rate_limited_per_employer(agent, monkeypatch):
     check(agent, register_file([register_row()]))
     with pytest.raises(BusinessError, match="导入过于频繁"):
         check(agent, register_file([register_row()]))
+
+
+# ---- a business without seal_secret: the engine encrypts the row's secret with the line ----------
+
+SECRET_CODE = "enginetest_secret"
+
+
+@pytest.fixture
+def secret_business(db):
+    from django import forms
+
+    from approvals import registry
+
+    business = registry.BusinessType(
+        code=SECRET_CODE, name="测试密文", app="tests", form_class=forms.Form, columns=[],
+        display_columns=[registry.DisplayColumn("姓名", "name")], context=lambda **kw: None,
+        clean_row=lambda row, ctx: registry.RowResult(cleaned={"name": row["name"]}, key=row["name"], secret={"phone": row["phone"]}),
+        apply=lambda **kw: None,
+    )
+    registry.register(business)
+    yield business
+    registry.unregister(SECRET_CODE)
+
+
+def test_without_seal_secret_a_hand_entered_line_keeps_its_secret_encrypted(agent, secret_business):
+    batch = make_batch(agent, SECRET_CODE, rows=[{"name": "张三", "phone": "13904770009"}])
+    line = BatchLine.objects.get(batch=batch)
+    assert "13904770009" not in str(line.data) and "13904770009" not in line.secret_enc
+    assert line.secret == {"phone": "13904770009"}
+
+
+def test_without_seal_secret_staged_lines_keep_their_secret_encrypted(agent, secret_business):
+    batch = make_batch(agent, SECRET_CODE)
+    record = BatchImport(employer=agent.employer, agent=agent, business_code=SECRET_CODE, file_name="t.xlsx", sha256="0" * 64,
+                         size=1, row_count=1, good_count=1, content=b"x")
+    record.rows = [{"row": 2, "key": "李四", "data": {"name": "李四"}, "secret": {"phone": "13904770010"}, "member_id": None, "amount": None}]
+    record.save()
+    assert batch_import_stage(batch_import=record, batch=batch, agent=agent) == 1
+    line = BatchLine.objects.get(batch=batch)
+    assert line.data == {"name": "李四"} and line.secret == {"phone": "13904770010"}
+    assert "13904770010" not in line.secret_enc

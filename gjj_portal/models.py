@@ -1,5 +1,6 @@
-"""The audit trail (SEC-42 … SEC-45): one append-only, hash-chained table."""
+"""Cross-cutting rows: the audit trail (SEC-42 … SEC-45, one append-only hash-chained table) and the frozen list prints."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -73,3 +74,60 @@ class AuditAnchor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} #{self.last_seq}"
+
+
+class ListPrint(models.Model):
+    """A printed query list frozen as printed (STYLE.md §7): the rows as shown, masked as the page masks them.
+
+    打印 of 账户信息, 客户信息变更, 账户状态变更 (seed 001 ch.7), 单位账户信息 and 业务流水 (ch.8).
+    Never edited or deleted (the table is append-only); a reprint draws from this row alone.
+    """
+
+    class Kind(models.TextChoices):
+        MEMBER_ACCOUNTS = "member_accounts", "缴存人账户信息"
+        MEMBER_CHANGES = "member_changes", "缴存人客户信息变更记录"
+        MEMBER_STATUS = "member_status", "缴存人账户状态变更记录"
+        EMPLOYER_ACCOUNT = "employer_account", "单位账户变更记录"
+        JOURNAL = "journal", "单位业务流水"
+
+    number = models.CharField("打印编号", max_length=24, unique=True)
+    kind = models.CharField("打印类型", max_length=20, choices=Kind.choices)
+    title = models.CharField("标题", max_length=60)
+    # String references: the model points at the tenant and the user without importing their app.
+    employer = models.ForeignKey("employers.Employer", verbose_name="缴存单位", on_delete=models.PROTECT, related_name="list_prints")
+    printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="打印人", on_delete=models.PROTECT, related_name="+")
+    printed_at = models.DateTimeField("打印时间")
+    row_count = models.PositiveIntegerField("记录条数")
+    content = models.JSONField("打印内容")
+    code = models.CharField("查验码", max_length=64)
+    # The master key the 查验码 was made with, so a print still verifies after key rotation.
+    key_id = models.CharField("密钥编号", max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = "查询打印件"
+        verbose_name_plural = "查询打印件"
+        ordering = ["-printed_at", "-pk"]
+        indexes = [models.Index(fields=["employer", "printed_at"], name="gjj_listprint_emp_printed")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["member_accounts", "member_changes", "member_status", "employer_account", "journal"]),
+                name="gjj_portal_listprint_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class PrintCounter(models.Model):
+    """The last 打印编号 issued per day: locked and incremented, so a number is never issued twice."""
+
+    day = models.DateField("日期", unique=True)
+    last = models.PositiveBigIntegerField("已用序号", default=0)
+
+    class Meta:
+        verbose_name = "打印编号计数器"
+        verbose_name_plural = "打印编号计数器"
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.last}"

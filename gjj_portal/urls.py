@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("members.urls")),
     path("", include("remittance.urls")),
     path("", include("approvals.flow_urls")),
+    path("", include("gjj_portal.printing.urls")),
     # The admin has no login of its own: administrators pass password and TOTP at the center login.
     path(f"{settings.GJJ_ADMIN_PATH}login/", RedirectView.as_view(url=reverse_lazy("employers:center-login"), query_string=True)),
     path(settings.GJJ_ADMIN_PATH, admin.site.urls),

@@ -1,13 +1,18 @@
 """缴存人信息查询 (seed 001 ch.7) and the module entries of the member businesses."""
 
+from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from employers.decorators import agent_required, current_employer
+from gjj_portal.errors import BusinessError
 from gjj_portal.excel import Col, Sheet, write_workbook, xlsx_response
+from gjj_portal.models import ListPrint
 
-from . import selectors
+from . import prints, selectors
 from .forms import AccountQueryForm, ChangeQueryForm, StatusChangeQueryForm
 from .models import MemberChange
 
@@ -44,8 +49,15 @@ def _filters(form) -> dict:
     return {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
 
 
-def _account_rows(request):
-    form = AccountQueryForm(request.GET or None)
+def _params(request) -> str:
+    """The page's filter as a query string, without the page number (for 【导出】 and 【打印】)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _account_rows(request, data: QueryDict):
+    form = AccountQueryForm(data or None)
     f = _filters(form)
     qs = selectors.member_account_list(employer=current_employer(request), opened_from=f.get("date_from"), opened_to=f.get("date_to"),
                                        query=f.get("query", ""), status=f.get("status", ""))
@@ -55,19 +67,20 @@ def _account_rows(request):
 @agent_required
 @require_GET
 def account_query(request):
-    """账户信息: 【查询】 by 开户日期 or member, paginated; 【导出】 to Excel."""
-    form, qs = _account_rows(request)
+    """账户信息: 【查询】 by 开户日期 or member, paginated; 【打印】 with the center's seal; 【导出】 to Excel."""
+    form, qs = _account_rows(request, request.GET)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return render(request, "members/account_query.html", {"form": form, "page": page, "params": params.urlencode(), "tab": "accounts"})
+    return render(request, "members/account_query.html", {
+        "form": form, "page": page, "params": _params(request), "tab": "accounts", "totals": selectors.member_account_totals(qs),
+        "print_url": reverse("members:query-print"),
+    })
 
 
 @agent_required
 @require_GET
 def account_export(request):
     """【导出】: the same rows through the one safe writer (SEC-29); IDs masked (SEC-38)."""
-    _form, qs = _account_rows(request)
+    _form, qs = _account_rows(request, request.GET)
     columns = [
         Col("个人账号", "text", 16), Col("姓名", "text", 12), Col("证件号码", "text", 22), Col("性别", "text", 6), Col("账户状态", "text", 10),
         Col("缴存基数", "money"), Col("单位缴存比例", "rate"), Col("个人缴存比例", "rate"), Col("单位月缴存额", "money"),
@@ -82,27 +95,19 @@ def account_export(request):
     return xlsx_response(content, filename="缴存人账户信息.xlsx")
 
 
-@agent_required
-@require_GET
-def change_query(request):
-    """客户信息变更查询: base and information changes."""
-    form = ChangeQueryForm(request.GET or None)
+def _change_rows(request, data: QueryDict):
+    """The change records of the filter, and the 待生效 base changes the page lists above them."""
+    form = ChangeQueryForm(data or None)
     f = _filters(form)
-    qs = selectors.member_change_list(employer=current_employer(request), kinds=[MemberChange.Kind.BASE, MemberChange.Kind.INFO],
+    employer = current_employer(request)
+    qs = selectors.member_change_list(employer=employer, kinds=[MemberChange.Kind.BASE, MemberChange.Kind.INFO],
                                       date_from=f.get("date_from"), date_to=f.get("date_to"), query=f.get("query", ""))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    scheduled = selectors.scheduled_base_list(employer=current_employer(request), query=f.get("query", ""))[:SCHEDULED_LIMIT]
-    return render(request, "members/change_query.html", {"form": form, "page": page, "params": params.urlencode(), "tab": "changes",
-                                                         "title": "客户信息变更查询", "scheduled": scheduled})
+    scheduled = selectors.scheduled_base_list(employer=employer, query=f.get("query", ""))[:SCHEDULED_LIMIT]
+    return form, qs, scheduled
 
 
-@agent_required
-@require_GET
-def status_query(request):
-    """账户状态变更查询: 个人账号, 变更类型, 查询日期."""
-    form = StatusChangeQueryForm(request.GET or None)
+def _status_rows(request, data: QueryDict):
+    form = StatusChangeQueryForm(data or None)
     f = _filters(form)
     qs = selectors.member_change_list(employer=current_employer(request), kinds=[MemberChange.Kind.STATUS, MemberChange.Kind.OPEN],
                                       date_from=f.get("date_from"), date_to=f.get("date_to"), query=f.get("query", ""))
@@ -111,8 +116,76 @@ def status_query(request):
         qs = qs.filter(kind=MemberChange.Kind.OPEN)
     elif change_type:
         qs = qs.filter(kind=MemberChange.Kind.STATUS, new=STATUS_CHANGE_NEW[change_type])
+    return form, qs
+
+
+@agent_required
+@require_GET
+def change_query(request):
+    """客户信息变更查询: base and information changes."""
+    form, qs, scheduled = _change_rows(request, request.GET)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return render(request, "members/change_query.html", {"form": form, "page": page, "params": params.urlencode(), "tab": "status",
-                                                         "title": "账户状态变更查询"})
+    return render(request, "members/change_query.html", {"form": form, "page": page, "params": _params(request), "tab": "changes",
+                                                         "title": "客户信息变更查询", "scheduled": scheduled,
+                                                         "print_url": reverse("members:change-query-print")})
+
+
+@agent_required
+@require_GET
+def status_query(request):
+    """账户状态变更查询: 个人账号, 变更类型, 查询日期."""
+    form, qs = _status_rows(request, request.GET)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "members/change_query.html", {"form": form, "page": page, "params": _params(request), "tab": "status",
+                                                         "title": "账户状态变更查询", "print_url": reverse("members:status-query-print")})
+
+
+# ---------------------------------------------------------------- 打印 (a POST: it freezes a snapshot)
+
+
+def _print(request, page: str, issue):
+    """【打印】: freeze what the page's filter shows and open it as a PDF; over the row cap, back to the page with the reason."""
+    data = QueryDict(request.POST.get("q", ""))
+    try:
+        snapshot = issue(data)
+    except BusinessError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{reverse(page)}?{data.urlencode()}" if data else reverse(page))
+    response = redirect("printing:list-print", pk=snapshot.pk)
+    response.status_code = 303
+    return response
+
+
+@agent_required
+@require_POST
+def account_print(request):
+    """打印缴存人账户信息 (seed 001 §7.1)."""
+    def issue(data):
+        form, qs = _account_rows(request, data)
+        return prints.account_list_print(employer=current_employer(request), agent=request.user, form=form, members=qs)
+
+    return _print(request, "members:query", issue)
+
+
+@agent_required
+@require_POST
+def change_print(request):
+    """打印缴存人客户信息变更记录 (seed 001 §7.2)."""
+    def issue(data):
+        form, qs, scheduled = _change_rows(request, data)
+        return prints.change_list_print(kind=ListPrint.Kind.MEMBER_CHANGES, employer=current_employer(request), agent=request.user,
+                                        form=form, changes=qs, scheduled=scheduled)
+
+    return _print(request, "members:change-query", issue)
+
+
+@agent_required
+@require_POST
+def status_print(request):
+    """打印缴存人账户状态变更记录 (seed 001 §7.3)."""
+    def issue(data):
+        form, qs = _status_rows(request, data)
+        return prints.change_list_print(kind=ListPrint.Kind.MEMBER_STATUS, employer=current_employer(request), agent=request.user,
+                                        form=form, changes=qs)
+
+    return _print(request, "members:status-query", issue)

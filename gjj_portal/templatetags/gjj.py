@@ -1,22 +1,30 @@
 """Formatting-only template filters: yuan, period, masked values."""
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.template.defaultfilters import floatformat
 
 from gjj_portal import crypto
+from gjj_portal.money import round_money
 
 register = template.Library()
 
 
 @register.filter
 def yuan(value) -> str:
-    """Money with two places and thousands separators: 12,345.60."""
+    """Money with two places and thousands separators: 12,345.60.
+
+    Formatted from the exact Decimal (floatformat "2g" does not group under zh-hans and goes through float)."""
     if value is None or value == "":
         return ""
-    return floatformat(Decimal(value), "2g")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        return ""
+    if not amount.is_finite():
+        return ""
+    return f"{round_money(amount) + 0:,.2f}"  # + 0: never "-0.00"
 
 
 @register.filter

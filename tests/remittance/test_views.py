@@ -27,7 +27,7 @@ def allocated(assessed, employer, agent):
 def test_assess_page_shows_headcount_amount_and_change_rows(agent_client, members):
     response = agent_client.get(reverse("remittance:assess"))
     body = response.content.decode()
-    assert "2025年07月" in body and "3 人" in body and "3040.00" in body
+    assert "2025年07月" in body and "3 人" in body and "3,040.00" in body
     for label in ("上月汇缴", "本月增加", "本月减少", "本月汇缴", "汇缴核定"):
         assert label in body
 
@@ -120,7 +120,7 @@ def test_journal_query_lists_remittance_and_reprints(agent_client, allocated):
     params = {"kind": "remittance", "start": "2020-01-01", "end": "2030-12-31"}
     response = agent_client.get(reverse("remittance:journal-query"), params)
     body = response.content.decode()
-    assert allocated.serial_no in body and "打印凭条" in body and "3040.00" in body
+    assert allocated.serial_no in body and "打印凭条" in body and "3,040.00" in body
     partial = agent_client.get(reverse("remittance:journal-query"), params, headers={"HX-Request": "true"})
     assert "<html" not in partial.content.decode() and allocated.serial_no in partial.content.decode()
     pdf = agent_client.get(reverse("remittance:entry-slip", args=[allocated.pk]))
@@ -141,7 +141,7 @@ def test_account_query_shows_opening_increase_decrease_unallocated(agent_client,
     body = agent_client.get(reverse("remittance:account-query"), {"start": "2020-01-01", "end": "2030-12-31"}).content.decode()
     for label in ("期初余额", "本期增加", "本期减少", "未分配金额"):
         assert label in body
-    assert "3040.00" in body
+    assert "3,040.00" in body
 
 
 def _entry_detail_queries(client, entry) -> int:

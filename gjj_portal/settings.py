@@ -222,6 +222,9 @@ PASSWORD_RESET_TIMEOUT = 24 * 3600
 GJJ_DORMANT_DAYS = int(env("GJJ_DORMANT_DAYS", "90"))
 # Proxies whose X-Forwarded-For we trust (SEC-39); empty means REMOTE_ADDR only.
 GJJ_TRUSTED_PROXIES = env_list("GJJ_TRUSTED_PROXIES")
+# Public 验真 look-ups per client IP and window (seconds), counted in the default cache (SEC-46).
+GJJ_VERIFY_RATE_LIMIT = int(env("GJJ_VERIFY_RATE_LIMIT", "30"))
+GJJ_VERIFY_RATE_WINDOW = int(env("GJJ_VERIFY_RATE_WINDOW", "600"))
 
 # One-time codes by SMS (seed 000): the backend is pluggable, like Django's email backends.
 GJJ_SMS_BACKEND = env(

@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from employers.decorators import agent_required, current_employer, reviewer_required
 from gjj_portal.crypto import mask_id
 from gjj_portal.errors import BusinessError
+from gjj_portal.ratelimit import rate_limited
 
 from . import selectors, services
 from .excel import statement_read
@@ -284,6 +285,8 @@ def _mask_account(value: str) -> str:
 
 @login_not_required
 @require_GET
+@rate_limited("receipt_verify", limit_setting="GJJ_VERIFY_RATE_LIMIT", window_setting="GJJ_VERIFY_RATE_WINDOW",
+              counts=lambda request: bool(request.GET.get("no")))  # the empty form is free; every look-up counts
 def receipt_verify(request):
     """验真: a public page showing a genuine document's key fields, masked; anything else → 验证失败."""
     number, code = request.GET.get("no", ""), request.GET.get("code", "")

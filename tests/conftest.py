@@ -1,6 +1,7 @@
 """The fixed cast of the test suite (STYLE.md §10)."""
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from employers.sms import LocmemBackend
@@ -12,6 +13,12 @@ def _clean_outbox():
     LocmemBackend.outbox.clear()
     yield
     LocmemBackend.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters live in the process-wide default cache: every test starts without any."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks_db",
     "gjj_portal",
     "employers",
     "approvals",
@@ -306,5 +307,10 @@ if GJJ_SYSLOG_ADDRESS:
     for _logger in (LOGGING["root"], *LOGGING["loggers"].values()):
         _logger["handlers"] = [*_logger["handlers"], "syslog"]
 
-# Database task worker (django.tasks) for long imports and bulk prints; immediate by default.
-TASKS = {"default": {"BACKEND": env("GJJ_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")}}
+# Background tasks (django.tasks): the check of an imported file runs in the database task worker
+# (`manage.py db_worker`, django-tasks-db) in production, so a 50,000-row file never holds a web
+# worker; the page polls its progress. In development (DEBUG) tasks run at once, in the request.
+TASKS = {"default": {"BACKEND": env(
+    "GJJ_TASKS_BACKEND",
+    "django.tasks.backends.immediate.ImmediateBackend" if DEBUG else "django_tasks_db.DatabaseBackend",
+)}}

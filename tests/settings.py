@@ -13,6 +13,8 @@ os.environ.setdefault("GJJ_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("GJJ_SSL_REDIRECT", "0")
 os.environ.setdefault("GJJ_SECURE_COOKIES", "0")
 os.environ.setdefault("GJJ_SMS_BACKEND", "employers.sms.LocmemBackend")
+# Tasks run at once in tests; tests of the worker path switch to the database backend themselves.
+os.environ.setdefault("GJJ_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
 
 from gjj_portal.settings import *  # noqa: E402,F403
 

@@ -118,6 +118,7 @@ class BatchImport(models.Model):
     (employer, business type, SHA-256) is unique, so uploading the same file again shows this result."""
 
     class Status(models.TextChoices):
+        CHECKING = "checking", "正在校验"
         CHECKED = "checked", "已校验"
         STAGED = "staged", "已录入清册"
         STAGED_GOOD = "staged_good", "已录入正确行"
@@ -133,6 +134,9 @@ class BatchImport(models.Model):
     size = models.PositiveIntegerField("大小（字节）")
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.CHECKED)
     row_count = models.PositiveIntegerField("数据行数", default=0)
+    # Progress of the check while it runs in the task worker (the page polls these).
+    rows_read = models.PositiveIntegerField("已读取行数", default=0)
+    rows_checked = models.PositiveIntegerField("已校验行数", default=0)
     good_count = models.PositiveIntegerField("正确行数", default=0)
     # [{"row": 5, "column": "身份证号", "message": "校验位错误"}]
     errors = models.JSONField("错误", default=list, blank=True)
@@ -151,7 +155,8 @@ class BatchImport(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["employer", "business_code", "sha256"], name="approvals_batchimport_unique_file"),
             models.CheckConstraint(
-                condition=Q(status__in=["checked", "staged", "staged_good", "rejected"]), name="approvals_batchimport_status_valid",
+                condition=Q(status__in=["checking", "checked", "staged", "staged_good", "rejected"]),
+                name="approvals_batchimport_status_valid",
             ),
         ]
 

@@ -5,6 +5,7 @@ only runs them, enforces the batch's status and writes the audit trail."""
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +24,8 @@ from gjj_portal.bulk import aad_for, insert_rows
 from gjj_portal.errors import BusinessError
 
 from .message import message_push
+
+logger = logging.getLogger(__name__)
 
 
 class RowsInvalid(BusinessError):
@@ -74,7 +77,8 @@ def batch_open(*, employer: Employer, agent: User, business_code: str) -> Batch:
     return batch
 
 
-def check_rows(*, business: registry.BusinessType, employer: Employer, batch: Batch | None, rows: list[tuple[int, dict]]) -> list[CheckedRow]:
+def check_rows(*, business: registry.BusinessType, employer: Employer, batch: Batch | None, rows: list[tuple[int, dict]],
+               on_progress=None) -> list[CheckedRow]:
     """Run the business's row rules over all rows with one context; mark duplicates inside the rows and the batch."""
     ctx = business.context(employer=employer, batch=batch, rows=[row for _n, row in rows])
     existing = set(BatchLine.objects.filter(batch=batch).values_list("key", flat=True)) if batch is not None and batch.pk else set()
@@ -90,6 +94,8 @@ def check_rows(*, business: registry.BusinessType, employer: Employer, batch: Ba
             else:
                 seen[result.key] = row_no
         checked.append(CheckedRow(row_no=row_no, row=row, result=result))
+        if on_progress is not None:
+            on_progress(len(checked))
     return checked
 
 
@@ -228,23 +234,98 @@ IMPORT_LIMIT_PER_WINDOW = 20
 
 
 def batch_import_check(*, employer: Employer, agent: User, business_code: str, file_name: str, content: bytes,
-                       batch: Batch | None = None, on_progress=None) -> BatchImport:
-    """Read and check a whole file; keep the good rows, every error and every repair (SEC-28).
+                       batch: Batch | None = None) -> BatchImport:
+    """【批量导入】: keep the file and have every row checked by the task worker (SEC-28).
 
-    The same file (same SHA-256) uploaded again returns the earlier result instead of a second import."""
+    Returns the import: already checked when tasks run at once (development, tests), otherwise
+    still 正在校验 while the worker reads and checks it and the page shows its progress. The same
+    file (same SHA-256) uploaded again returns the earlier result instead of a second import."""
     from approvals import excel
+    from approvals.tasks import check_import
 
     business = registry.get(business_code)
     digest = hashlib.sha256(content).hexdigest()
     previous = BatchImport.objects.filter(employer=employer, business_code=business.code, sha256=digest).first()
-    if previous is not None:
+    if previous is not None and not _retry(previous):
         return previous
     since = timezone.now() - timedelta(minutes=IMPORT_WINDOW_MINUTES)
     if BatchImport.objects.filter(employer=employer, created_at__gte=since).count() >= IMPORT_LIMIT_PER_WINDOW:
         raise BusinessError(f"导入过于频繁，请{IMPORT_WINDOW_MINUTES}分钟后再试。", code="import_throttled")
-    table = excel.read_rows(content=content, file_name=file_name, columns=business.columns, row_limit=business.row_limit,
-                            on_progress=on_progress)
-    checked = check_rows(business=business, employer=employer, batch=batch, rows=table.rows)
+    excel.guard_zip(content, file_name=file_name)  # not an .xlsx, too big, a zip bomb: refused at once
+    with transaction.atomic():
+        if previous is not None:
+            BatchImport.objects.filter(pk=previous.pk).delete()
+        record = BatchImport(employer=employer, agent=agent, batch=batch, business_code=business.code, file_name=file_name[:200],
+                             sha256=digest, size=len(content), status=BatchImport.Status.CHECKING, content=content)
+        try:
+            with transaction.atomic():
+                record.save()
+        except IntegrityError:  # the same file was uploaded by a parallel request
+            return BatchImport.objects.get(employer=employer, business_code=business.code, sha256=digest)
+        audit.record("approvals.import.received", actor=agent, employer=employer, obj=record,
+                     data={"business": business.code, "size": len(content)})
+        check_import.enqueue(record.pk)  # with the database backend, queued in this transaction
+    return BatchImport.objects.get(pk=record.pk)
+
+
+STALLED_AFTER = timedelta(minutes=15)
+
+
+def _retry(previous: BatchImport) -> bool:
+    """An earlier upload of the same file is checked again when it could not be read or its check stalled."""
+    if previous.status == BatchImport.Status.REJECTED:
+        return True
+    return previous.status == BatchImport.Status.CHECKING and previous.created_at < timezone.now() - STALLED_AFTER
+
+
+PROGRESS_EVERY = 2000  # rows between two progress writes
+
+
+def batch_import_run(*, import_id: int) -> BatchImport:
+    """The task: read and check a received file, keep the good rows, every error and every repair.
+
+    Progress is written as it goes (outside any transaction, so the polling page sees it); a file
+    that cannot be read ends as 文件无法读取 with the reason."""
+    record = BatchImport.objects.select_related("employer", "agent", "batch").filter(pk=import_id).first()
+    if record is None or record.status != BatchImport.Status.CHECKING:
+        return record  # deleted, or checked already (a task run twice)
+    try:
+        return _import_run(record)
+    except Exception:
+        logger.exception("import check failed", extra={"import_id": import_id})
+        BatchImport.objects.filter(pk=import_id, status=BatchImport.Status.CHECKING).update(
+            status=BatchImport.Status.REJECTED, errors=[{"row": None, "column": "", "message": "文件校验未能完成，请稍后重新上传。"}])
+        record.refresh_from_db()
+        return record
+
+
+def _import_run(record: BatchImport) -> BatchImport:
+    from approvals import excel
+
+    import_id = record.pk
+    business = registry.get(record.business_code)
+    employer, agent = record.employer, record.agent
+
+    def progress(field: str):
+        def report(count: int) -> None:
+            if count % PROGRESS_EVERY == 0:
+                BatchImport.objects.filter(pk=import_id).update(**{field: count})
+        return report
+
+    try:
+        table = excel.read_rows(content=bytes(record.content), file_name=record.file_name, columns=business.columns,
+                                row_limit=business.row_limit, on_progress=progress("rows_read"))
+    except BusinessError as exc:
+        with transaction.atomic():
+            BatchImport.objects.filter(pk=import_id).update(
+                status=BatchImport.Status.REJECTED, errors=[{"row": None, "column": "", "message": str(exc)}])
+            audit.record("approvals.import.rejected", actor=agent, employer=employer, obj=record,
+                         data={"business": business.code, "reason": str(exc)[:200]})
+        record.refresh_from_db()
+        return record
+    BatchImport.objects.filter(pk=import_id).update(rows_read=len(table.rows))
+    checked = check_rows(business=business, employer=employer, batch=record.batch, rows=table.rows,
+                         on_progress=progress("rows_checked"))
     errors = [{"row": None, "column": "", "message": m} for m in table.errors]
     notices = []
     good = []
@@ -257,16 +338,11 @@ def batch_import_check(*, employer: Employer, agent: User, business_code: str, f
         if item.result.ok:
             good.append({"row": item.row_no, "key": item.result.key, "data": item.result.cleaned, "secret": item.result.secret,
                          "member_id": item.result.member_id, "amount": None if item.result.amount is None else str(item.result.amount)})
+    record.rows = good
+    record.row_count, record.rows_checked, record.good_count = len(table.rows), len(table.rows), len(good)
+    record.errors, record.notices, record.status = errors, notices, BatchImport.Status.CHECKED
     with transaction.atomic():
-        record = BatchImport(employer=employer, agent=agent, batch=batch, business_code=business.code, file_name=file_name[:200],
-                             sha256=digest, size=len(content), row_count=len(table.rows), good_count=len(good),
-                             errors=errors, notices=notices, content=content)
-        record.rows = good
-        try:
-            with transaction.atomic():
-                record.save()
-        except IntegrityError:  # the same file was checked by a parallel request
-            return BatchImport.objects.get(employer=employer, business_code=business.code, sha256=digest)
+        record.save(update_fields=["rows_enc", "row_count", "rows_checked", "good_count", "errors", "notices", "status"])
         audit.record("approvals.import.checked", actor=agent, employer=employer, obj=record,
                      data={"business": business.code, "rows": len(table.rows), "good": len(good), "errors": len(errors)})
     return record

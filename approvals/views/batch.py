@@ -32,15 +32,11 @@ from employers.decorators import agent_required, current_employer
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.excel import xlsx_response
+from gjj_portal.htmx import wants_partial
 
 LINES_CHANGED = "batch-lines-changed"
 PARTS = ("line-form", "lines-table", "batch-totals")
 TEMPLATE = "approvals/batch_detail.html"
-
-
-def wants_partial(request) -> bool:
-    """A fragment for htmx; history restores get the full page (STYLE.md §5)."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _denied(request, what: str):
@@ -269,6 +265,13 @@ def import_preview(request, uuid):
             return redirect("approvals:import-preview", uuid=record.uuid)
         messages.success(request, f"已将{staged}条记录录入清册。")
         return redirect("approvals:batch-detail", pk=batch.pk)
+    if record.status == BatchImport.Status.CHECKING:
+        if wants_partial(request):  # the progress block polls itself until the check is done
+            return render(request, "approvals/batch_import_checking.html#progress", {"record": record})
+        return render(request, "approvals/batch_import_checking.html", {
+            "business": business, "record": record, "back_url": reverse("approvals:business", args=[business.code])})
+    if wants_partial(request):
+        return HttpResponseClientRedirect(reverse("approvals:import-preview", args=[record.uuid]))
     full = _import(request, uuid, content=True)
     preview_rows = [{"row": item["row"], "cells": [(_cell(item["data"].get(c.key), c.kind), c.kind) for c in business.display_columns]}
                     for item in full.rows[:50]]

@@ -20,7 +20,7 @@
       });
       xhr.upload.addEventListener("load", function () {
         bar.removeAttribute("value");
-        text.textContent = "上传完成，正在读取和校验每一行，请稍候…";
+        text.textContent = "上传完成，正在转到校验进度…";
       });
       xhr.addEventListener("load", function () {
         if (xhr.responseURL && xhr.responseURL.indexOf(form.action) === -1) {

@@ -237,3 +237,78 @@ def test_base_adjust_submit_button_and_submission(agent_client, agent, monkeypat
     response = agent_client.post(reverse("approvals:batch-complete", args=[batch.pk]), follow=True)
     batch.refresh_from_db()
     assert batch.status == Batch.Status.SUBMITTED and "基数调整已提交审批" in response.content.decode()
+
+
+# ---- the check in the task worker: progress while it runs, the result when it is done ------------
+
+QUEUED = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+DATABASE_WORKER = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def upload(client, content, name="登记.xlsx"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(reverse("approvals:batch-import", args=["member_register"]), {"file": SimpleUploadedFile(name, content)})
+
+
+def test_a_queued_check_shows_its_progress_and_polls_until_done(agent_client, agent, settings):
+    from approvals.services.batch import batch_import_run
+
+    settings.TASKS = QUEUED
+    response = upload(agent_client, register_file([register_row(), register_row(base="100")]))
+    record = BatchImport.objects.get()
+    assert record.status == BatchImport.Status.CHECKING
+    assert response.status_code == 302 and response.url == reverse("approvals:import-preview", args=[record.uuid])
+    page = agent_client.get(response.url).content.decode()
+    assert "正在校验：登记.xlsx" in page and "正在排队等待校验" in page and 'hx-trigger="every 1s"' in page
+    BatchImport.objects.filter(pk=record.pk).update(rows_read=40000, rows_checked=12000)
+    fragment = agent_client.get(response.url, headers=HX).content.decode()
+    assert "已校验 12000 / 40000 行" in fragment and "<html" not in fragment
+    batch_import_run(import_id=record.pk)  # what the worker does
+    done = agent_client.get(response.url, headers=HX)
+    assert done.status_code == 200 and done.headers["HX-Redirect"] == response.url
+    assert "第3行「缴存基数」" in agent_client.get(response.url).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)  # the worker commits and closes its connection, as in production
+def test_the_database_task_worker_checks_the_file(agent_client, agent, settings):
+    from django.core.management import call_command
+
+    settings.TASKS = DATABASE_WORKER
+    upload(agent_client, register_file([register_row(), register_row()]))
+    assert BatchImport.objects.get().status == BatchImport.Status.CHECKING
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    record = BatchImport.objects.get()
+    assert record.status == BatchImport.Status.CHECKED and record.good_count == 2 and record.rows_checked == 2
+
+
+def test_a_file_that_cannot_be_read_ends_rejected_with_the_reason_and_can_be_uploaded_again(agent_client, agent, settings):
+    from approvals.services.batch import batch_import_run
+
+    settings.TASKS = QUEUED
+    content = register_file([register_row()]).replace(b"xl/worksheets/sheet1.xml", b"xl/worksheets/sheetX.xml")
+    upload(agent_client, content)
+    record = BatchImport.objects.get()
+    batch_import_run(import_id=record.pk)
+    record.refresh_from_db()
+    assert record.status == BatchImport.Status.REJECTED
+    page = agent_client.get(reverse("approvals:import-preview", args=[record.uuid])).content.decode()
+    assert "文件无法读取" in page and "录入清册" not in page.split("<section")[1].split("</section>")[0].replace("返回清册", "")
+    upload(agent_client, content)  # the same file again is checked anew, not answered with the old rejection
+    assert BatchImport.objects.get().status == BatchImport.Status.CHECKING
+
+
+def test_a_check_that_crashes_ends_rejected_instead_of_checking_forever(agent, settings, monkeypatch):
+    from approvals.services import batch as batch_service
+
+    settings.TASKS = QUEUED
+    record = batch_import_check(employer=agent.employer, agent=agent, business_code="member_register", file_name="f.xlsx",
+                                content=register_file([register_row()]))
+
+    def boom(**kwargs):
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(batch_service, "check_rows", boom)
+    batch_service.batch_import_run(import_id=record.pk)
+    record.refresh_from_db()
+    assert record.status == BatchImport.Status.REJECTED and record.errors[0]["message"] == "文件校验未能完成，请稍后重新上传。"

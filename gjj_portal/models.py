@@ -90,7 +90,7 @@ class ListPrint(models.Model):
         EMPLOYER_ACCOUNT = "employer_account", "单位账户变更记录"
         JOURNAL = "journal", "单位业务流水"
 
-    number = models.CharField("打印编号", max_length=24, unique=True)
+    number = models.CharField("凭证编号", max_length=24, unique=True)
     kind = models.CharField("打印类型", max_length=20, choices=Kind.choices)
     title = models.CharField("标题", max_length=60)
     # String references: the model points at the tenant and the user without importing their app.

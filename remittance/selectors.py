@@ -217,22 +217,46 @@ class FlowRow:
     headcount: int
 
 
+def _journal_rows(*, employer: Employer, kind: str, start: date, end: date) -> QuerySet:
+    if kind == "assessment":
+        return Assessment.objects.filter(employer=employer, assessed_on__range=(start, end)).exclude(status=Assessment.Status.DELETED)
+    return Entry.objects.filter(employer=employer, kind=kind, posted_on__range=(start, end))
+
+
+def journal_count(*, employer: Employer, kind: str, start: date, end: date) -> int:
+    """How many rows 业务流水查询 would list (for the print's row cap, before reading them)."""
+    return _journal_rows(employer=employer, kind=kind, start=start, end=end).count()
+
+
 def journal_list(*, employer: Employer, kind: str, start: date, end: date) -> list[FlowRow]:
     """业务流水查询 (seed 001 §8.3): by 业务明细类型 and 记账日期 range, one query."""
+    rows = _journal_rows(employer=employer, kind=kind, start=start, end=end)
     if kind == "assessment":
-        rows = (
-            Assessment.objects.filter(employer=employer, assessed_on__range=(start, end)).exclude(status=Assessment.Status.DELETED)
-            .order_by("-assessed_on", "-pk")
-        )
         return [
             FlowRow("assessment", "汇缴核定", a.pk, a.serial_no, a.assessed_on, f"{a.period:%Y年%m月}汇缴核定", a.amount, ZERO, a.headcount)
-            for a in rows
+            for a in rows.order_by("-assessed_on", "-pk")
         ]
-    entries = Entry.objects.filter(employer=employer, kind=kind, posted_on__range=(start, end)).order_by("-posted_on", "-pk")
     return [
         FlowRow(kind, ENTRY_TYPES.get(kind, ""), e.pk, e.serial_no, e.posted_on, e.summary, e.amount, e.interest, e.headcount)
-        for e in entries
+        for e in rows.order_by("-posted_on", "-pk")
     ]
+
+
+@dataclass
+class FlowTotals:
+    """合计 of a 业务流水查询 result."""
+
+    amount: Decimal
+    interest: Decimal
+    headcount: int
+
+
+def journal_totals(rows: list[FlowRow]) -> FlowTotals:
+    """合计发生额, 合计利息额 and 合计人数 of the listed rows."""
+    return FlowTotals(
+        amount=sum((row.amount for row in rows), ZERO), interest=sum((row.interest for row in rows), ZERO),
+        headcount=sum(row.headcount for row in rows),
+    )
 
 
 def entry_get(*, employer: Employer, pk: int) -> Entry:

@@ -6,7 +6,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import OperationalError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,8 +17,9 @@ from employers.decorators import agent_required, current_employer, reviewer_requ
 from gjj_portal.crypto import mask_id
 from gjj_portal.errors import BusinessError
 from gjj_portal.ratelimit import rate_limited
+from gjj_portal.printing.services import list_print_facts, list_print_verify
 
-from . import selectors, services
+from . import prints, selectors, services
 from .excel import statement_read
 from .forms import DateRangeForm, JournalQueryForm, PaymentForm, StatementForm
 from .idempotency import InvalidKey, key_check, key_issue
@@ -232,7 +233,7 @@ def account_query(request):
         form.is_valid()
         summary = selectors.account_summary(employer=employer, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
     template = "remittance/account_query.html" + ("#account-results" if wants_partial(request) else "")
-    return render(request, template, {"form": form, "summary": summary, "employer": employer})
+    return render(request, template, {"form": form, "summary": summary, "employer": employer, "print_params": request.GET.urlencode()})
 
 
 @require_GET
@@ -242,12 +243,63 @@ def journal_query(request):
     """业务流水查询 (seed 001 §8.3, seed 000 step 13)."""
     employer = current_employer(request)
     form = JournalQueryForm(request.GET or None)
-    rows = None
+    rows = totals = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         rows = selectors.journal_list(employer=employer, kind=data["kind"], start=data["start"], end=data["end"])
+        totals = selectors.journal_totals(rows)
     template = "remittance/journal_query.html" + ("#journal-results" if wants_partial(request) else "")
-    return render(request, template, {"form": form, "rows": rows})
+    return render(request, template, {"form": form, "rows": rows, "totals": totals, "print_params": request.GET.urlencode()})
+
+
+def _print(request, page: str, issue):
+    """【打印】 (a POST: it freezes a snapshot) of the filter the page showed; the PDF opens in a new window.
+
+    An invalid filter or a list over the row cap goes back to the page with the reason.
+    """
+    data = QueryDict(request.POST.get("q", ""))
+    back = f"{reverse(page)}?{data.urlencode()}" if data else reverse(page)
+    try:
+        snapshot = issue(data)
+    except BusinessError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    return _see_other(reverse("printing:list-print", args=[snapshot.pk]))
+
+
+def _valid(form):
+    if not form.is_valid():
+        raise BusinessError("".join(form.non_field_errors()) or "查询条件有误，请修改后重新查询再打印。")
+    return form.cleaned_data
+
+
+@require_POST
+@agent_required
+def account_query_print(request):
+    """打印单位账户变更记录 (seed 001 §8.2)."""
+    employer = current_employer(request)
+
+    def issue(data):
+        form = DateRangeForm(data)
+        f = _valid(form)
+        summary = selectors.account_summary(employer=employer, start=f["start"], end=f["end"])
+        return prints.account_summary_print(employer=employer, agent=request.user, form=form, summary=summary)
+
+    return _print(request, "remittance:account-query", issue)
+
+
+@require_POST
+@agent_required
+def journal_query_print(request):
+    """打印单位业务流水 (seed 001 §8.3): all rows of the type and date range, not just those on screen."""
+    employer = current_employer(request)
+
+    def issue(data):
+        form = JournalQueryForm(data)
+        f = _valid(form)
+        return prints.journal_print(employer=employer, agent=request.user, form=form, kind=f["kind"], start=f["start"], end=f["end"])
+
+    return _print(request, "remittance:journal-query", issue)
 
 
 @require_GET
@@ -292,7 +344,12 @@ def receipt_verify(request):
     number, code = request.GET.get("no", ""), request.GET.get("code", "")
     receipt = services.receipt_verify(number=number, code=code) if number else None
     context = {"number": number[:24], "checked": bool(number), "receipt": receipt}
+    printed = list_print_verify(number=number, code=code) if number and receipt is None else None
+    if printed is not None:
+        # A query list print (打印 of a query page): key fields and totals, never a row (nothing personal).
+        context.update(facts=list_print_facts(printed), issuer=printed.content.get("center_name", ""), document="打印件")
     if receipt is not None:
+        context.update(issuer=receipt.fields.get("center_name", ""), document="凭证")
         f = receipt.fields
         context["facts"] = [
             ("凭证类型", receipt.get_kind_display()),

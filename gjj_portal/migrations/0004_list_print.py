@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             name='ListPrint',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=24, unique=True, verbose_name='打印编号')),
+                ('number', models.CharField(max_length=24, unique=True, verbose_name='凭证编号')),
                 ('kind', models.CharField(choices=[('member_accounts', '缴存人账户信息'), ('member_changes', '缴存人客户信息变更记录'), ('member_status', '缴存人账户状态变更记录'), ('employer_account', '单位账户变更记录'), ('journal', '单位业务流水')], max_length=20, verbose_name='打印类型')),
                 ('title', models.CharField(max_length=60, verbose_name='标题')),
                 ('printed_at', models.DateTimeField(verbose_name='打印时间')),

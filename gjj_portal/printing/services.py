@@ -34,7 +34,7 @@ def row_cap_check(count: int) -> None:
 
 
 def _next_number(day: date) -> int:
-    """The next 打印编号 of a day, from a counter row held locked until commit (never reused)."""
+    """The next 凭证编号 of a list print on a day, from a counter row held locked until commit (never reused)."""
     with transaction.atomic():
         counter, _ = PrintCounter.objects.get_or_create(day=day)
         PrintCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)

@@ -2,7 +2,7 @@
 
 render_table() draws only from a frozen content dict (STYLE.md §7, see services.list_print_issue):
 on every page the center's name, the title, the employer and the filter used, the table with its
-header row repeated, and a footer with 打印编号, 查验码, 打印时间 and 第x页/共y页; after the last row
+header row repeated, and a footer with 凭证编号, 查验码, 打印时间 and 第x页/共y页; after the last row
 the totals (when the page shows totals), the QR code to the public 验真 page and the center's red
 seal. Pages turn landscape when the columns need it.
 
@@ -163,7 +163,7 @@ def _page_header(c: canvas.Canvas, layout: _Layout) -> None:
     c.setFont(font, 10)
     c.drawCentredString(layout.page_w / 2, top - 10, content["center_name"])
     c.setFont(font, 8)
-    c.drawRightString(layout.page_w - MARGIN, top - 10, f"打印编号：{layout.number}")
+    c.drawRightString(layout.page_w - MARGIN, top - 10, f"凭证编号：{layout.number}")
     c.setFont(font, 16)
     c.drawCentredString(layout.page_w / 2, top - 32, content["title"])
     c.setLineWidth(0.8)
@@ -174,7 +174,7 @@ def _page_header(c: canvas.Canvas, layout: _Layout) -> None:
 
 def _footer(c: canvas.Canvas, layout: _Layout, code: str, page: int, pages: int) -> None:
     c.setFont(cjk_font(), 7.5)
-    c.drawString(MARGIN, FOOTER_Y, f"打印编号：{layout.number}　查验码：{code[:16].upper()}")
+    c.drawString(MARGIN, FOOTER_Y, f"凭证编号：{layout.number}　查验码：{code[:16].upper()}")
     c.drawCentredString(layout.page_w / 2, FOOTER_Y, f"第 {page} 页 / 共 {pages} 页")
     c.drawRightString(layout.page_w - MARGIN, FOOTER_Y, f"打印时间：{layout.content['printed_at']}")
 
@@ -238,10 +238,10 @@ def _closing(c: canvas.Canvas, layout: _Layout, code: str, base_url: str, top: f
     lines = [
         f"共 {len(content['rows'])} 条记录。",
         f"打印时间：{content['printed_at']}",
-        f"打印编号：{layout.number}",
+        f"凭证编号：{layout.number}",
         f"查验码：{code[:16].upper()}",
         "扫描二维码或登录中心网站「验真」，",
-        "输入打印编号与查验码核验本打印件。",
+        "输入凭证编号与查验码核验本打印件。",
     ]
     for index, line in enumerate(lines):
         c.drawString(MARGIN, top - 16 - index * 14, line)

@@ -1,0 +1,50 @@
+"""打印 of 单位信息查询 (seed 001 ch.8): 单位账户信息 (账户变更记录) and 业务流水, as sealed, signed list prints.
+
+Each print freezes every row of the current filter, formatted as the page shows it, and goes
+through the one sealed table of gjj_portal.printing (the 明细 print and 【打印凭条】 stay receipts).
+"""
+
+from datetime import date
+
+from employers.models import Center, Employer, User
+from gjj_portal.models import ListPrint
+from gjj_portal.printing.services import form_filters, list_print_issue, row_cap_check
+from gjj_portal.printing.table import Column
+from gjj_portal.templatetags.gjj import yuan
+
+from . import selectors
+from .selectors import AccountSummary
+
+ACCOUNT_COLUMNS = [
+    Column("查询期间", 46, "c"), Column("期初余额", 25, "r"), Column("本期增加", 25, "r"), Column("本期减少", 25, "r"),
+    Column("期末余额", 25, "r"), Column("未分配金额", 25, "r"),
+]
+JOURNAL_COLUMNS = [
+    Column("业务流水号", 34), Column("记账日期", 22, "c"), Column("摘要", 56), Column("发生额（元）", 26, "r"),
+    Column("利息额（元）", 24, "r"), Column("人数", 12, "r"),
+]
+
+
+def account_summary_print(*, employer: Employer, agent: User, form, summary: AccountSummary) -> ListPrint:
+    """打印单位账户变更记录 (seed 001 §8.2): 期初余额, 本期增加, 本期减少, 期末余额 and 未分配金额 of the period."""
+    row = [
+        f"{summary.start:%Y-%m-%d} 至 {summary.end:%Y-%m-%d}", yuan(summary.opening), yuan(summary.increase), yuan(summary.decrease),
+        yuan(summary.closing), yuan(summary.unallocated),
+    ]
+    return list_print_issue(
+        kind=ListPrint.Kind.EMPLOYER_ACCOUNT, title="单位账户变更记录", employer=employer, agent=agent, center=Center.current(),
+        columns=ACCOUNT_COLUMNS, rows=[row], filters=form_filters(form),
+    )
+
+
+def journal_print(*, employer: Employer, agent: User, form, kind: str, start: date, end: date) -> ListPrint:
+    """打印单位业务流水 (seed 001 §8.3): every row of the type and date range, with 合计."""
+    row_cap_check(selectors.journal_count(employer=employer, kind=kind, start=start, end=end))
+    rows = selectors.journal_list(employer=employer, kind=kind, start=start, end=end)
+    totals = selectors.journal_totals(rows)
+    return list_print_issue(
+        kind=ListPrint.Kind.JOURNAL, title="单位业务流水", employer=employer, agent=agent, center=Center.current(), columns=JOURNAL_COLUMNS,
+        rows=[[row.serial_no, f"{row.posted_on:%Y-%m-%d}", row.summary, yuan(row.amount), yuan(row.interest), str(row.headcount)] for row in rows],
+        filters=form_filters(form),
+        totals=[("发生额（元）", yuan(totals.amount)), ("利息额（元）", yuan(totals.interest)), ("人数", str(totals.headcount))],
+    )

@@ -52,6 +52,17 @@ def test_every_login_not_required_view_in_the_url_tree_is_reviewed():
     assert declared_public_views() == DECLARED_PUBLIC
 
 
+# 打印 of the query lists (POST, they freeze a snapshot) and the reprint of a snapshot: private like every page.
+LIST_PRINT_VIEWS = {
+    "members:query-print", "members:change-query-print", "members:status-query-print",
+    "remittance:account-query-print", "remittance:journal-query-print", "printing:list-print",
+}
+
+
+def test_walk_reaches_the_list_print_views_and_they_are_private():
+    assert LIST_PRINT_VIEWS <= {e.label for e in PRIVATE}
+
+
 def test_walk_covers_the_admin_and_the_other_apps():
     paths = {e.path for e in endpoints()}
     assert f"/{settings.GJJ_ADMIN_PATH}" in paths and "/" in paths and len(paths) > 20

@@ -226,6 +226,12 @@ GJJ_TRUSTED_PROXIES = env_list("GJJ_TRUSTED_PROXIES")
 # Public 验真 look-ups per client IP and window (seconds), counted in the default cache (SEC-46).
 GJJ_VERIFY_RATE_LIMIT = int(env("GJJ_VERIFY_RATE_LIMIT", "30"))
 GJJ_VERIFY_RATE_WINDOW = int(env("GJJ_VERIFY_RATE_WINDOW", "600"))
+# The default cache holds those counters, so it must be shared by every server process: a table in
+# the database in production (`manage.py createcachetable` creates it); memory in development and tests.
+CACHES = {"default": (
+    {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"} if DEBUG or TESTING
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": env("GJJ_CACHE_TABLE", "gjj_cache")}
+)}
 
 # One-time codes by SMS (seed 000): the backend is pluggable, like Django's email backends.
 GJJ_SMS_BACKEND = env(

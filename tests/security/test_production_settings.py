@@ -22,7 +22,7 @@ print(json.dumps({name: getattr(s, name, None) for name in (
     "DEBUG", "SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE",
     "CSRF_COOKIE_NAME", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_SAMESITE", "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_SSL_REDIRECT", "X_FRAME_OPTIONS", "PASSWORD_HASHERS",
-    "SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_REFERRER_POLICY")}, default=str))
+    "SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_REFERRER_POLICY", "CACHES", "TASKS")}, default=str))
 """
 
 
@@ -97,6 +97,13 @@ def test_production_refuses_to_start_with_an_empty_environment(tmp_path):
 def test_production_refuses_to_start_without_each_secret(tmp_path, missing):
     result = run(["-c", "import django; django.setup()"], production_env(tmp_path, **{missing: None}))
     assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr and missing in result.stderr
+
+
+def test_production_shares_the_cache_between_processes_and_checks_imports_in_the_worker(production):
+    # the 验真 rate limit counts in the default cache: per-process memory would multiply the limit
+    assert production["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    # a 50,000-row import is checked by `manage.py db_worker`, not in a web worker
+    assert production["TASKS"]["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
 
 
 def test_production_refuses_a_django_insecure_key(tmp_path):

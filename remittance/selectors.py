@@ -22,10 +22,11 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from employers.models import Employer
-from members.models import Member
+from members.models import Member, ScheduledBaseChange
 
 from .models import Account, Assessment, AssessmentLine, Entry, Line, Payment, Receipt
 
@@ -136,11 +137,18 @@ def assessment_summary(rows: QuerySet, *, period: date, previous, member_ref: st
 
 
 def assessment_draft(*, employer: Employer, period: date) -> AssessmentDraft:
-    """The preview shown before 【汇缴核定】: the same figures, from the members as they are now."""
+    """The preview shown before 【汇缴核定】: the same figures, from the members as they will be snapshotted:
+    a 基数调整 scheduled for this month or earlier (members.ScheduledBaseChange) already counts."""
+    due = (ScheduledBaseChange.objects.filter(member=OuterRef("pk"), status=ScheduledBaseChange.Status.PENDING,
+                                              effective_period__lte=period)
+           .order_by("-effective_period", "-pk"))
+    rows = contributing_members(employer=employer, period=period).annotate(**{
+        f"due_{name}": Coalesce(Subquery(due.values(name)[:1], output_field=MONEY), F(name))
+        for name in ("monthly_amount", "employer_amount", "member_amount")
+    })
     return assessment_summary(
-        contributing_members(employer=employer, period=period), period=period,
-        previous=previous_assessment(employer=employer, period=period), member_ref="pk", amount="monthly_amount",
-        employer_amount="employer_amount", member_amount="member_amount",
+        rows, period=period, previous=previous_assessment(employer=employer, period=period), member_ref="pk",
+        amount="due_monthly_amount", employer_amount="due_employer_amount", member_amount="due_member_amount",
     )
 
 

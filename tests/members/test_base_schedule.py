@@ -237,3 +237,16 @@ def test_change_query_lists_scheduled_changes_as_pending(agent_client, agent, re
     bases_apply_due(employer=agent.employer, period=date(2025, 9, 1))
     body = agent_client.get(reverse("members:change-query")).content.decode()
     assert "待生效的基数调整" not in body and "待调职工" in body
+
+
+def test_assessment_preview_counts_the_changes_due_that_month(agent, reviewer):
+    """The 人数/金额 shown before 【汇缴核定】 are what the snapshot will hold, scheduled bases included."""
+    from remittance.selectors import assessment_draft
+
+    soon, later = make_member(agent.employer), make_member(agent.employer)
+    approve(agent, reviewer, [row(soon, "2025-08", "7000.00"), row(later, "2025-09", "8000.00")])
+    assess(agent.employer, agent, date(2025, 7, 1))
+    draft = assessment_draft(employer=agent.employer, period=date(2025, 8, 1))
+    august = assess(agent.employer, agent, date(2025, 8, 1))
+    assert draft.amount == august.amount == Decimal("1680.00") + Decimal("1440.00")
+    assert (draft.added_headcount, draft.added_amount) == (0, Decimal("240.00"))

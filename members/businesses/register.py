@@ -139,7 +139,7 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
         repaired = []
         if raw_id != raw_id.strip() or " " in raw_id.strip() or "\u3000" in raw_id:
             repaired.append("去除空格")
-        if any(ord(ch) > 0xFF00 for ch in raw_id):
+        if not raw_id.isascii() and any(ord(ch) > 0xFF00 for ch in raw_id):
             repaired.append("全角数字改为半角")
         if raw_id.strip().endswith("x"):
             repaired.append("末位小写x改为大写X")

@@ -1,5 +1,5 @@
-"""Issue 3 in a real browser, as the demo agent jbr01: 缴存人登记 by hand and by 批量导入 (with one bad row,
-read, fixed and uploaded again), then 封存 and 启封 of one member. Driven by visible labels only."""
+"""Issue 3 in a real browser, as the demo agent jbr01: 缴存人登记 by hand and by 批量导入 (20 rows, 3 faulty,
+each fault read, fixed and uploaded again), then 封存 and 启封 of one member. Driven by visible labels only."""
 
 from datetime import date
 
@@ -50,31 +50,37 @@ def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_pat
     page.get_by_text("缴存人登记办理完成").wait_for()
     assert Member.objects.filter(name="浏览器张三", employer=agent.employer).exists()
 
-    # 【批量导入】 a file with one bad row: the fault is named with row and column
-    rows = [register_row(name=f"导入职工{i}", id_number=new_id(10 + i), start_period="2026-01") for i in range(3)]
-    rows[1]["id_number"] = rows[1]["id_number"][:17] + ("1" if rows[1]["id_number"][17] != "1" else "2")
+    # 【批量导入】 a 20-row file with 3 faulty rows: each fault is named with its row and column
+    rows = [register_row(name=f"导入职工{i}", id_number=new_id(10 + i), start_period="2026-01") for i in range(20)]
+    good_ids = {4: rows[4]["id_number"], 9: rows[9]["id_number"], 15: rows[15]["id_number"]}
+    rows[4]["id_number"] = rows[4]["id_number"][:17] + ("1" if rows[4]["id_number"][17] != "1" else "2")
+    rows[9]["base"] = "100"
+    rows[15]["phone"] = "1390477"
     bad = tmp_path / "登记.xlsx"
     bad.write_bytes(register_file(rows))
     page.goto("/members/register/")
     page.get_by_role("link", name="批量导入").click()
     page.get_by_label("导入文件").set_input_files(str(bad))
     page.get_by_role("button", name="确定").click()
-    page.get_by_text("第3行「证件号码」：校验位错误").wait_for()
+    page.get_by_text("共 20 行数据，其中正确 17 行，有错误 3 行").wait_for()
+    page.get_by_text("第6行「证件号码」：校验位错误").wait_for()
+    page.get_by_text("第11行「缴存基数」：缴存基数不能低于").wait_for()
+    page.get_by_text("第17行「手机号码」：手机号码应为以1开头的11位数字").wait_for()
 
     # fix the file and upload again; stage everything, complete
-    rows[1]["id_number"] = new_id(11)
+    rows[4]["id_number"], rows[9]["base"], rows[15]["phone"] = good_ids[4], "6000.00", "13904771234"
     fixed = tmp_path / "登记-已修改.xlsx"
     fixed.write_bytes(register_file(rows))
     page.get_by_role("link", name="重新上传").click()
     page.get_by_label("导入文件").set_input_files(str(fixed))
     page.get_by_role("button", name="确定").click()
-    page.get_by_text("正确 3 行").wait_for()
+    page.get_by_text("正确 20 行").wait_for()
     page.get_by_role("button", name="录入清册").click()
-    page.get_by_text("合计人数 3 人").wait_for()
+    page.get_by_text("合计人数 20 人").wait_for()
     confirm_next(page)
     page.get_by_role("button", name="完成办理").click()
     page.get_by_text("缴存人登记办理完成").wait_for()
-    assert Member.objects.filter(name__startswith="导入职工", employer=agent.employer).count() == 3
+    assert Member.objects.filter(name__startswith="导入职工", employer=agent.employer).count() == 20
 
     # 封存 one member, then 启封 them
     member = Member.objects.get(name="导入职工0")

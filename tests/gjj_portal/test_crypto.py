@@ -189,6 +189,9 @@ def member_model():
             class Meta:
                 app_label = "gjj_portal"
 
+            def __str__(self) -> str:
+                return str(self.uuid)
+
         yield CryptoMember
 
 
@@ -209,7 +212,7 @@ def test_encrypted_attribute_copied_to_another_row_fails(member_model):
     member_a, member_b = member_model(id_number=ID_NUMBER), member_model()
     member_b.id_number_enc = member_a.id_number_enc
     with pytest.raises(DecryptionError):
-        member_b.id_number
+        _ = member_b.id_number
 
 
 @pytest.mark.parametrize("empty", ["", None])

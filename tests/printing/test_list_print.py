@@ -153,3 +153,24 @@ def test_snapshot_rows_cannot_be_changed_in_the_database(employer, agent):
         ListPrint.objects.filter(pk=snapshot.pk).update(row_count=99)
     with pytest.raises(DatabaseError), transaction.atomic():
         ListPrint.objects.filter(pk=snapshot.pk).delete()
+
+
+def test_admin_lists_searches_and_filters_prints_read_only(client, employer, agent, other_employer):
+    from django.urls import reverse
+
+    from employers.models import User
+    from tests import factories
+
+    mine = issue(employer, agent, rows(2))
+    theirs = issue(other_employer, factories.make_agent(other_employer, login_name="jbr02"), rows(1))
+    factories.login_as(client, factories.make_user(role=User.Role.ADMIN, login_name="gly01", is_staff=True, is_superuser=True))
+    url = reverse("admin:gjj_portal_listprint_changelist")
+    body = client.get(url).content.decode()
+    assert mine.number in body and theirs.number in body and "记录条数" in body and "打印人" in body
+    body = client.get(url, {"q": employer.account_no}).content.decode()
+    assert mine.number in body and theirs.number not in body
+    assert theirs.number not in client.get(url, {"kind__exact": "journal"}).content.decode()
+    detail = client.get(reverse("admin:gjj_portal_listprint_change", args=[mine.pk])).content.decode()
+    assert "开户日期自 2026-01-01" in detail and "职工1" not in detail  # the rows stay out of the admin
+    assert client.get(reverse("admin:gjj_portal_listprint_add")).status_code == 403
+    assert client.post(reverse("admin:gjj_portal_listprint_delete", args=[mine.pk])).status_code == 403

@@ -16,8 +16,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from employers.decorators import agent_required, current_employer, reviewer_required
 from gjj_portal.crypto import mask_id
 from gjj_portal.errors import BusinessError
-from gjj_portal.ratelimit import rate_limited
 from gjj_portal.printing.services import list_print_facts, list_print_verify
+from gjj_portal.ratelimit import rate_limited
 
 from . import prints, selectors, services
 from .excel import statement_read

@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from employers.decorators import agent_required, current_employer, reviewer_required
 from gjj_portal.crypto import mask_id
 from gjj_portal.errors import BusinessError
+from gjj_portal.htmx import wants_partial
 from gjj_portal.printing.services import list_print_facts, list_print_verify
 from gjj_portal.ratelimit import rate_limited
 
@@ -28,10 +29,6 @@ from .receipts import receipt_filename, receipt_pdf
 
 BUSY = "系统繁忙，请稍后重试。"
 ALLOCATE = "allocate"
-
-
-def wants_partial(request) -> bool:
-    return bool(request.htmx and not request.htmx.history_restore_request)
 
 
 def _see_other(url: str):

@@ -342,7 +342,7 @@ def _import_run(record: BatchImport) -> BatchImport:
     record.row_count, record.rows_checked, record.good_count = len(table.rows), len(table.rows), len(good)
     record.errors, record.notices, record.status = errors, notices, BatchImport.Status.CHECKED
     with transaction.atomic():
-        record.save(update_fields=["rows_enc", "row_count", "rows_checked", "good_count", "errors", "notices", "status"])
+        record.save(update_fields=["rows_blob", "row_count", "rows_checked", "good_count", "errors", "notices", "status"])
         audit.record("approvals.import.checked", actor=agent, employer=employer, obj=record,
                      data={"business": business.code, "rows": len(table.rows), "good": len(good), "errors": len(errors)})
     return record

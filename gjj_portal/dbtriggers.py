@@ -41,3 +41,15 @@ def _drop(table: str):
 def append_only(table: str) -> migrations.RunPython:
     """A migration operation that refuses UPDATE and DELETE on `table` at the database."""
     return migrations.RunPython(_create(table), _drop(table))
+
+
+def append_only_after_sqlite_remake(table: str) -> migrations.RunPython:
+    """After an AlterField that SQLite performs by copying the table into a new one (which leaves the
+    triggers behind), put `table`'s append-only triggers back. PostgreSQL alters in place and keeps them."""
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "sqlite":
+            _drop(table)(apps, schema_editor)
+            _create(table)(apps, schema_editor)
+
+    return migrations.RunPython(forwards, migrations.RunPython.noop)

@@ -45,12 +45,12 @@ class Member(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="members")
-    account_no = models.CharField("个人账号", max_length=20, unique=True)
+    account_no = models.CharField("个人账号", max_length=20)  # unique: see Meta (no LIKE index beside it)
     name = models.CharField("姓名", max_length=50)
     id_type = models.CharField("证件类型", max_length=10, choices=IdType.choices, default=IdType.RESIDENT)
     id_number_enc = models.TextField("证件号码（加密）", editable=False)
     id_number = EncryptedAttribute("id_number_enc")
-    id_index = models.CharField("证件号码索引", max_length=64, db_index=True, editable=False)
+    id_index = models.CharField("证件号码索引", max_length=64, editable=False)  # indexed: see Meta
     id_masked = models.CharField("证件号码", max_length=20, editable=False)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期")
@@ -93,7 +93,12 @@ class Member(models.Model):
             ),
             # One open (not closed) account per person in the center.
             models.UniqueConstraint(fields=["id_index"], condition=~models.Q(status="closed"), name="members_member_one_open_account"),
+            models.UniqueConstraint(fields=["account_no"], name="members_member_account_no_unique"),
         ]
+        # Declared here rather than with unique=/db_index= on the fields, so that PostgreSQL gets no second
+        # varchar_pattern_ops (LIKE) index for each: nothing searches them with LIKE, and every index is
+        # written again by each monthly 缴至年月 update that is not HOT.
+        indexes = [models.Index(fields=["id_index"], name="members_member_id_index")]
 
     def __str__(self) -> str:
         return f"{self.account_no} {self.name}"

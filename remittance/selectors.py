@@ -13,6 +13,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Min,
     OuterRef,
     Q,
@@ -22,7 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from employers.models import Employer
@@ -105,14 +106,24 @@ def previous_assessment(*, employer: Employer, period: date) -> tuple[int, int, 
 
 def assessment_summary(rows: QuerySet, *, period: date, previous, member_ref: str, amount: str, employer_amount: str,
                        member_amount: str) -> AssessmentDraft:
-    """Totals and change rows of a month, computed in the database (2 queries, whatever the headcount).
+    """Totals and change rows of a month, computed in the database (2 queries at most, whatever the headcount).
 
     本月增加 = new members plus raises; 本月减少 = members gone plus cuts; so 上月 + 增加 − 减少 = 本月.
     `rows` are members (preview) or the assessment's own lines (after the snapshot).
     """
     prev_id = previous[0] if previous else None
-    before = Subquery(AssessmentLine.objects.filter(assessment_id=prev_id, member_id=OuterRef(member_ref)).values("amount")[:1], output_field=MONEY)
-    totals = rows.annotate(before=before).aggregate(
+    members = rows
+    if prev_id is None:
+        rows = rows.annotate(before=Cast(Value(None), output_field=MONEY))
+    else:
+        # Each member's line of last month by a LEFT JOIN (a hash join over the two months), not a
+        # correlated sub-query per member.
+        lines = "assessment_lines" if member_ref == "pk" else "member__assessment_lines"
+        rows = rows.annotate(
+            prev_line=FilteredRelation(lines, condition=Q(**{f"{lines}__assessment_id": prev_id})),
+            before=F("prev_line__amount"),
+        )
+    totals = rows.aggregate(
         headcount=Count("pk"),
         employer_total=Sum(employer_amount, default=ZERO),
         member_total=Sum(member_amount, default=ZERO),
@@ -124,9 +135,11 @@ def assessment_summary(rows: QuerySet, *, period: date, previous, member_ref: st
         ),
         cut_amount=Sum(Case(When(before__gt=F(amount), then=F("before") - F(amount)), default=Value(ZERO), output_field=MONEY), default=ZERO),
     )
-    gone = AssessmentLine.objects.filter(assessment_id=prev_id).exclude(member_id__in=rows.values(member_ref)).aggregate(
-        count=Count("pk"), total=Sum("amount", default=ZERO)
-    )
+    gone = {"count": 0, "total": ZERO}
+    if prev_id is not None:
+        gone = AssessmentLine.objects.filter(assessment_id=prev_id).exclude(member_id__in=members.values(member_ref)).aggregate(
+            count=Count("pk"), total=Sum("amount", default=ZERO)
+        )
     return AssessmentDraft(
         period=period, headcount=totals["headcount"], employer_total=totals["employer_total"] + ZERO,
         member_total=totals["member_total"] + ZERO, amount=totals["employer_total"] + totals["member_total"] + ZERO,

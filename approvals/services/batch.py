@@ -20,7 +20,7 @@ from approvals.models import Batch, BatchImport, BatchLine
 from approvals.models.batch import BATCH_ALLOWED
 from employers.models import Employer, User
 from gjj_portal import audit, crypto
-from gjj_portal.bulk import aad_for, insert_rows
+from gjj_portal.bulk import aad_for, gc_paused, insert_rows
 from gjj_portal.errors import BusinessError
 
 from .message import message_push
@@ -290,7 +290,8 @@ def batch_import_run(*, import_id: int) -> BatchImport:
     if record is None or record.status != BatchImport.Status.CHECKING:
         return record  # deleted, or checked already (a task run twice)
     try:
-        return _import_run(record)
+        with gc_paused():
+            return _import_run(record)
     except Exception:
         logger.exception("import check failed", extra={"import_id": import_id})
         BatchImport.objects.filter(pk=import_id, status=BatchImport.Status.CHECKING).update(
@@ -357,6 +358,11 @@ def batch_import_stage(*, batch_import: BatchImport, batch: Batch, agent: User, 
         raise BusinessError("该文件已录入清册，不能重复录入。", code="import_staged")
     if batch_import.errors and not good_only:
         raise BusinessError("文件中有错误行，请修改后重新上传，或选择「仅录入正确行」。", code="import_has_errors")
+    with gc_paused():
+        return _stage(batch_import=batch_import, batch=batch, agent=agent)
+
+
+def _stage(*, batch_import: BatchImport, batch: Batch, agent: User) -> int:
     rows = batch_import.rows
     if not rows:
         raise BusinessError("文件中没有可录入的正确行。", code="import_empty")

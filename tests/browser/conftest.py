@@ -62,6 +62,16 @@ def browser():
 
 
 @pytest.fixture
+def demo(settings):
+    """The demo center (`manage.py demo`, which runs only in development) in the test database."""
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("demo", stdout=open("/dev/null", "w"))
+    settings.DEBUG = False
+
+
+@pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(locale="zh-CN", base_url=live_server.url)
     context.set_default_timeout(15_000)

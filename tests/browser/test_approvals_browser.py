@@ -6,7 +6,6 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from PIL import Image
 
 from approvals.models import Application
@@ -19,10 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    settings.DEBUG = True
-    call_command("demo", stdout=open("/dev/null", "w"))
-    settings.DEBUG = False
+def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
@@ -58,7 +54,7 @@ def review(page, *, decision: str, opinion: str) -> None:
     page.get_by_text("已退回经办人。" if decision == "【退回】" else "已审批通过。").wait_for()
 
 
-def test_base_adjustment_is_returned_fixed_and_approved(page, reviewer_page, demo, tmp_path):
+def test_base_adjustment_is_returned_fixed_and_approved(page, reviewer_page, demo, media, tmp_path):
     agent = User.objects.get(username="100001:jbr01")
     reviewer = User.objects.get(username="shenhe01")
     member = Member.objects.filter(employer=agent.employer, status=Member.Status.NORMAL).order_by("account_no").first()

@@ -1,7 +1,6 @@
 """Issue 2 in a real browser: the demo agent and reviewer log in with a one-time code."""
 
 import pytest
-from django.core.management import call_command
 
 from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from employers.models import User
@@ -10,13 +9,6 @@ from remittance.selectors import employer_unallocated
 from tests.browser.helpers import agent_login, center_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def demo(settings):
-    settings.DEBUG = True
-    call_command("demo", stdout=open("/dev/null", "w"))
-    settings.DEBUG = False
 
 
 def test_agent_logs_in_and_sees_home_page(page, demo):

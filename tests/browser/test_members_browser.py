@@ -4,7 +4,6 @@ each fault read, fixed and uploaded again), then 封存 and 启封 of one member
 from datetime import date
 
 import pytest
-from django.core.management import call_command
 
 from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from employers.models import User
@@ -14,13 +13,6 @@ from tests.factories import valid_id_number
 from tests.members.factories import register_file, register_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def demo(settings):
-    settings.DEBUG = True
-    call_command("demo", stdout=open("/dev/null", "w"))
-    settings.DEBUG = False
 
 
 def new_id(n: int) -> str:

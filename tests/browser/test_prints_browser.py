@@ -4,7 +4,6 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.core.management import call_command
 from pypdf import PdfReader
 
 from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
@@ -16,13 +15,6 @@ from remittance.models import Entry
 from tests.browser.helpers import agent_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def demo(settings):
-    settings.DEBUG = True
-    call_command("demo", stdout=open("/dev/null", "w"))
-    settings.DEBUG = False
 
 
 def click_print(page) -> str:

@@ -5,7 +5,6 @@ import io
 import re
 
 import pytest
-from django.core.management import call_command
 from pypdf import PdfReader
 
 from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
@@ -16,13 +15,6 @@ from remittance.selectors import current_period, month_add
 from tests.browser.helpers import agent_login, center_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def demo(settings):
-    settings.DEBUG = True
-    call_command("demo", stdout=open("/dev/null", "w"))
-    settings.DEBUG = False
 
 
 def _pdf_text(page, href: str) -> str:

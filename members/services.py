@@ -63,6 +63,8 @@ def member_open(
         member.set_id_number(id_number)
         member.phone = phone
         member.save()
+        MemberChange.objects.create(member=member, employer=employer, kind=MemberChange.Kind.OPEN, field="账户状态", old="",
+                                    new=Member.Status.NORMAL.label, reason="缴存人登记", effective_period=start_period, actor=agent)
         audit.record("members.member.opened", actor=agent, employer=employer, obj=member, data={"account_no": account_no})
     return member
 

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from approvals.models import Application
-from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from employers.models import User
+from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from members.models import Member
 from tests.browser.helpers import agent_login, center_login
 

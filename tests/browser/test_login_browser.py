@@ -2,8 +2,8 @@
 
 import pytest
 
-from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from employers.models import User
+from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from gjj_portal.templatetags.gjj import yuan
 from remittance.selectors import employer_unallocated
 from tests.browser.helpers import agent_login, center_login

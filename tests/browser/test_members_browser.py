@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from employers.models import User
+from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from members.models import Member
 from tests.browser.helpers import agent_login
 from tests.factories import valid_id_number

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from pypdf import PdfReader
 
-from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from employers.models import User
+from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from gjj_portal.models import ListPrint
 from gjj_portal.printing.signing import pdf_verify
 from members.models import Member

@@ -7,8 +7,8 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from employers.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from employers.models import User
+from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from gjj_portal.money import format_period
 from remittance.models import Assessment
 from remittance.selectors import current_period, month_add

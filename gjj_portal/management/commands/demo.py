@@ -1,7 +1,7 @@
 """Build the demo center (README「演示账号」). Development only: refuses to run without DEBUG."""
 
 import random
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,7 +11,7 @@ from django.utils import timezone
 from stdnum.cn import ric
 
 from employers.models import Center, CenterPolicy, Employer, User
-from members.models import Member
+from members.models import Member, MemberChange
 from members.services import member_open
 
 DEMO_PASSWORD = "Demo@Ordos2026"
@@ -114,7 +114,14 @@ class Command(BaseCommand):
                 employer_rate=employer.employer_rate, member_rate=employer.member_rate,
                 start_period=date(2025, 7, 1), phone=f"139{self.rng.randrange(10**7, 10**8)}", opened_on=date(2025, 6, 20),
             )
+            opened_at = timezone.make_aware(datetime(2025, 6, 20, 9, 30))
+            MemberChange.objects.filter(member=member).update(at=opened_at)
             if index >= spec["normal"]:
                 member.status = Member.Status.SEALED
                 member.seal_reason = "辞职"
                 member.save(update_fields=["status", "seal_reason"])
+                change = MemberChange.objects.create(
+                    member=member, employer=employer, kind=MemberChange.Kind.STATUS, field="账户状态",
+                    old=Member.Status.NORMAL.label, new=Member.Status.SEALED.label, reason="辞职", actor=agent,
+                )
+                MemberChange.objects.filter(pk=change.pk).update(at=timezone.make_aware(datetime(2025, 9, 30, 15, 0)))

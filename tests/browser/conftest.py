@@ -6,9 +6,11 @@ GJJ_REQUIRE_BROWSER=1, so there a missing browser fails the run instead.
 
 import os
 import shutil
+import threading
 
 import pytest
 from django.core.servers.basehttp import WSGIServer
+from django.db import connections
 from django.test.testcases import LiveServerThread
 
 CHROMIUM = os.environ.get("GJJ_CHROMIUM", "/usr/bin/chromium")
@@ -31,6 +33,19 @@ class _SerialWSGIServer(WSGIServer):
     def __init__(self, *args, connections_override=None, **kwargs):
         # LiveServerThread.run() already installed the shared connections in this thread.
         super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address):
+        with SERVER_LOCK:  # a test that uses the database while the browser polls holds it too
+            super().process_request(request, client_address)
+
+    def close_request(self, request):
+        # As Django's threaded live server does: no connection outlives its request (the test
+        # database is dropped at the end; SQLite's shared in-memory connection ignores close()).
+        connections.close_all()
+        super().close_request(request)
+
+
+SERVER_LOCK = threading.RLock()
 
 
 LiveServerThread.server_class = _SerialWSGIServer

@@ -122,3 +122,28 @@ def test_delete_asks_and_removes_the_row_without_reload(page, demo):
     page.get_by_role("cell", name="待删除甲").wait_for(state="detached")
     page.get_by_text("合计人数 1 人").wait_for()
     assert page.get_by_role("cell", name="保留乙").is_visible()
+
+
+def test_the_task_worker_checks_an_import_while_the_page_shows_progress(page, demo, settings, tmp_path):
+    """Production's path: the upload queues the check, the page polls, the worker checks, the page turns into the result."""
+    from django.core.management import call_command
+
+    from tests.browser.conftest import SERVER_LOCK
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    agent = User.objects.get(username="100001:jbr01")
+    agent_login(page, agent, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
+    rows = [register_row(name=f"后台职工{i}", id_number=new_id(40 + i), start_period="2026-01") for i in range(30)]
+    rows[7]["base"] = "100"
+    upload = tmp_path / "登记.xlsx"
+    upload.write_bytes(register_file(rows))
+    page.goto("/members/register/")
+    page.get_by_role("link", name="批量导入").click()
+    page.get_by_label("导入文件").set_input_files(str(upload))
+    page.get_by_role("button", name="确定").click()
+    page.get_by_text("正在校验：登记.xlsx").wait_for()
+    page.get_by_text("正在排队等待校验").wait_for()
+    with SERVER_LOCK:  # the worker and the polling page share the test database's one connection
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    page.get_by_text("共 30 行数据，其中正确 29 行，有错误 1 行").wait_for()
+    page.get_by_text("第9行「缴存基数」").wait_for()

@@ -78,7 +78,8 @@ class BatchLine(models.Model):
     bound to the line's uuid (SEC-37); `data` carries only the masked form and the blind index."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    batch = models.ForeignKey(Batch, verbose_name="清册", on_delete=models.CASCADE, related_name="lines")
+    # No index of its own: the unique (batch, key) constraint's index serves every look-up by batch.
+    batch = models.ForeignKey(Batch, verbose_name="清册", on_delete=models.CASCADE, related_name="lines", db_index=False)
     row_no = models.PositiveIntegerField("序号")
     source_row = models.PositiveIntegerField("导入文件行号", null=True, blank=True)
     key = models.CharField("去重键", max_length=80, help_text="同一清册内不得重复，例如证件号码索引或个人账号")

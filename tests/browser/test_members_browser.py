@@ -19,6 +19,16 @@ def new_id(n: int) -> str:
     return valid_id_number(n, birth=date(1999, 9, 9), region="150602")
 
 
+def upload_register_file(page, folder, rows, name="登记.xlsx"):
+    """缴存人登记 → 【批量导入】 → choose the file → 【确定】."""
+    path = folder / name
+    path.write_bytes(register_file(rows))
+    page.goto("/members/register/")
+    page.get_by_role("link", name="批量导入").click()
+    page.get_by_label("导入文件").set_input_files(str(path))
+    page.get_by_role("button", name="确定").click()
+
+
 def confirm_next(page):
     page.once("dialog", lambda dialog: dialog.accept())
 
@@ -48,12 +58,7 @@ def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_pat
     rows[4]["id_number"] = rows[4]["id_number"][:17] + ("1" if rows[4]["id_number"][17] != "1" else "2")
     rows[9]["base"] = "100"
     rows[15]["phone"] = "1390477"
-    bad = tmp_path / "登记.xlsx"
-    bad.write_bytes(register_file(rows))
-    page.goto("/members/register/")
-    page.get_by_role("link", name="批量导入").click()
-    page.get_by_label("导入文件").set_input_files(str(bad))
-    page.get_by_role("button", name="确定").click()
+    upload_register_file(page, tmp_path, rows)
     page.get_by_text("共 20 行数据，其中正确 17 行，有错误 3 行").wait_for()
     page.get_by_text("第6行「证件号码」：校验位错误").wait_for()
     page.get_by_text("第11行「缴存基数」：缴存基数不能低于").wait_for()
@@ -135,12 +140,7 @@ def test_the_task_worker_checks_an_import_while_the_page_shows_progress(page, de
     agent_login(page, agent, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
     rows = [register_row(name=f"后台职工{i}", id_number=new_id(40 + i), start_period="2026-01") for i in range(30)]
     rows[7]["base"] = "100"
-    upload = tmp_path / "登记.xlsx"
-    upload.write_bytes(register_file(rows))
-    page.goto("/members/register/")
-    page.get_by_role("link", name="批量导入").click()
-    page.get_by_label("导入文件").set_input_files(str(upload))
-    page.get_by_role("button", name="确定").click()
+    upload_register_file(page, tmp_path, rows)
     page.get_by_text("正在校验：登记.xlsx").wait_for()
     page.get_by_text("正在排队等待校验").wait_for()
     with SERVER_LOCK:  # the worker and the polling page share the test database's one connection

@@ -6,7 +6,7 @@ from employers.models import User
 from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from gjj_portal.templatetags.gjj import yuan
 from remittance.selectors import employer_unallocated
-from tests.browser.helpers import agent_login, center_login
+from tests.browser.helpers import agent_login, center_login, fresh_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,3 +44,35 @@ def test_logout_from_top_right_returns_to_login(page, demo):
     agent_login(page, agent, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
     page.get_by_role("button", name="退出系统").click()
     page.get_by_role("heading", name="缴存单位入口").wait_for()
+
+
+def fill_agent_login(page, *, password: str, code: str) -> None:
+    page.goto("/login/")
+    page.get_by_label("缴存单位账号").fill("100001")
+    page.get_by_label("登录名称").fill("jbr01")
+    page.get_by_label("登录密码").fill(password)
+    page.get_by_label("验证码").fill(code)
+    page.get_by_role("button", name="登录", exact=True).click()
+
+
+def test_a_code_that_was_used_once_is_refused_the_second_time(page, demo):
+    agent = User.objects.get(username="100001:jbr01")
+    code = fresh_code(agent, DEMO_TOTP_SECRET)
+    fill_agent_login(page, password=DEMO_PASSWORD, code=code)
+    page.get_by_role("heading", name="鄂尔多斯市示例能源有限公司").wait_for()
+    page.get_by_role("button", name="退出系统").click()
+    page.get_by_role("heading", name="缴存单位入口").wait_for()
+    fill_agent_login(page, password=DEMO_PASSWORD, code=code)  # the same code, within its 30 seconds
+    page.get_by_text("登录失败").wait_for()
+    assert page.get_by_role("heading", name="缴存单位入口").is_visible()
+
+
+def test_the_sixth_attempt_after_five_failures_is_refused_even_when_right(page, demo):
+    agent = User.objects.get(username="100001:jbr01")
+    for _ in range(5):
+        fill_agent_login(page, password="Wrong@Password1", code="123456")
+        page.get_by_text("登录失败").wait_for()
+    fill_agent_login(page, password=DEMO_PASSWORD, code=fresh_code(agent, DEMO_TOTP_SECRET))
+    page.get_by_text("登录失败").wait_for()
+    page.get_by_text("连续失败5次将锁定15分钟").wait_for()
+    assert page.get_by_role("heading", name="缴存单位入口").is_visible()

@@ -73,6 +73,8 @@ class ApplicationAdmin(admin.ModelAdmin):
 @admin.register(Archive)
 class ArchiveAdmin(admin.ModelAdmin):
     list_display = ("original_name", "application", "employer", "content_type", "size", "uploaded_at")
+    list_filter = ("content_type",)
+    search_fields = ("original_name", "employer__account_no", "employer__name")
     list_select_related = ("application", "employer")
 
     def has_add_permission(self, request):
@@ -87,7 +89,9 @@ class ArchiveAdmin(admin.ModelAdmin):
 
 # ---- 清册 engine (issue 3): read-only views for support; batches change only through the services ----
 
-from .models import Batch, BatchImport  # noqa: E402
+from gjj_portal.admin_mixins import ReadOnlyAdmin, lines_link  # noqa: E402
+
+from .models import Batch, BatchImport, BatchLine  # noqa: E402
 
 
 @admin.register(Batch)
@@ -96,8 +100,12 @@ class BatchAdmin(admin.ModelAdmin):
     list_filter = ("business_code", "status")
     search_fields = ("employer__account_no", "employer__name")
     list_select_related = ("employer", "agent")
-    readonly_fields = ("employer", "agent", "business_code", "status", "summary", "created_at", "submitted_at", "completed_at")
+    readonly_fields = ("employer", "agent", "business_code", "status", "summary", "created_at", "submitted_at", "completed_at", "lines")
     exclude = ("uuid",)
+
+    @admin.display(description="清册记录")
+    def lines(self, obj):
+        return lines_link("admin:approvals_batchline_changelist", {"batch__exact": obj.pk}, obj.lines.count())
 
     def has_add_permission(self, request):
         return False
@@ -108,16 +116,36 @@ class BatchAdmin(admin.ModelAdmin):
 
 @admin.register(BatchImport)
 class BatchImportAdmin(admin.ModelAdmin):
-    list_display = ("file_name", "employer", "business_code", "status", "row_count", "good_count", "created_at")
+    list_display = ("file_name", "employer", "business_code", "status", "rows_checked", "row_count", "good_count", "created_at")
     list_filter = ("business_code", "status")
     search_fields = ("employer__account_no", "file_name", "sha256")
     list_select_related = ("employer",)
-    fields = ("employer", "agent", "batch", "business_code", "file_name", "sha256", "size", "status", "row_count", "good_count",
-              "errors", "created_at", "staged_at")
+    fields = ("employer", "agent", "batch", "business_code", "file_name", "sha256", "size", "status", "rows_read", "rows_checked",
+              "row_count", "good_count", "errors", "created_at", "staged_at")
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The file and the checked rows are megabytes each for a large import: never loaded for the admin.
+        return super().get_queryset(request).defer("content", "rows_blob")
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(BatchLine)
+class BatchLineAdmin(ReadOnlyAdmin):
+    """清册 lines, one page at a time (a batch can hold 50,000); the line's sealed values stay out."""
+
+    list_display = ("batch", "row_no", "source_row", "member", "amount", "created_at")
+    list_filter = ("batch__business_code", "batch__status")
+    search_fields = ("batch__employer__account_no", "member__account_no", "member__name")
+    list_select_related = ("batch", "member")
+    fields = ("batch", "row_no", "source_row", "member", "amount", "content", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="清册数据")
+    def content(self, obj):
+        return {key: value for key, value in obj.data.items() if not key.endswith("_enc") and key != "member_uuid"}

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from .admin_mixins import ReadOnlyAdmin
-from .models import AuditAnchor, AuditEvent, ListPrint
+from .models import AuditAnchor, AuditEvent, AuditHead, ListPrint, PrintCounter
 from .printing.table import filters_text
 
 admin.site.site_header = "住房公积金单位网厅 · 系统管理"
@@ -15,6 +15,19 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("outcome", "event")
     search_fields = ("event", "actor", "request_id", "object_id")
     date_hierarchy = "ts"
+
+
+@admin.register(AuditHead)
+class AuditHeadAdmin(ReadOnlyAdmin):
+    """The chain's head (last sequence number and MAC): what `verify_audit_chain` starts from."""
+
+    list_display = ("pk", "seq", "mac")
+
+
+@admin.register(PrintCounter)
+class PrintCounterAdmin(ReadOnlyAdmin):
+    list_display = ("day", "last")
+    date_hierarchy = "day"
 
 
 @admin.register(AuditAnchor)

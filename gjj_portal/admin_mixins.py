@@ -1,7 +1,11 @@
 """Admin helpers: read-only admins for money, journal and audit rows (SEC-23)."""
 
+from urllib.parse import urlencode
+
 from django.contrib import admin
 from django.contrib.admin.options import ActionLocation
+from django.urls import reverse
+from django.utils.html import format_html
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -20,3 +24,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         actions = super().get_actions(request, action_location)
         actions.pop("delete_selected", None)
         return actions
+
+
+def lines_link(changelist: str, filters: dict, count: int):
+    """「共 n 条」 linking to a model's paged, filtered list: the admin way to show many child rows."""
+    return format_html('<a href="{}?{}">共 {} 条，查看</a>', reverse(changelist), urlencode(filters), count)

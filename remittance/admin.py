@@ -1,8 +1,8 @@
 from django.contrib import admin
 
-from gjj_portal.admin_mixins import ReadOnlyAdmin
+from gjj_portal.admin_mixins import ReadOnlyAdmin, lines_link
 
-from .models import Account, Assessment, AssessmentLine, Entry, Line, Payment, Receipt
+from .models import Account, Assessment, AssessmentLine, Entry, Line, Payment, Receipt, SerialCounter
 
 
 @admin.register(Account)
@@ -13,17 +13,6 @@ class AccountAdmin(ReadOnlyAdmin):
     list_select_related = ("employer", "member")
 
 
-class LineInline(admin.TabularInline):
-    model = Line
-    fields = ("account", "member", "amount", "interest")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Entry)
 class EntryAdmin(ReadOnlyAdmin):
     list_display = ("serial_no", "posted_on", "kind", "employer", "summary", "amount", "interest", "headcount")
@@ -31,26 +20,20 @@ class EntryAdmin(ReadOnlyAdmin):
     search_fields = ("serial_no", "summary", "employer__account_no", "employer__name")
     list_select_related = ("employer",)
     date_hierarchy = "posted_on"
-    inlines = [LineInline]
+    readonly_fields = ("lines",)
+
+    @admin.display(description="分录")
+    def lines(self, obj):
+        # A link to the paged list, not an inline: an allocation has one line per member (50,000 at a large employer).
+        return lines_link("admin:remittance_line_changelist", {"entry__exact": obj.pk}, obj.lines.count())
 
 
 @admin.register(Line)
 class LineAdmin(ReadOnlyAdmin):
     list_display = ("entry", "account", "member", "amount", "interest")
+    list_filter = ("account__kind",)
     search_fields = ("entry__serial_no", "member__account_no")
     list_select_related = ("entry", "account", "member")
-
-
-class AssessmentLineInline(admin.TabularInline):
-    model = AssessmentLine
-    fields = ("account_no", "name", "base", "employer_rate", "member_rate", "employer_amount", "member_amount", "amount")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Assessment)
@@ -59,7 +42,19 @@ class AssessmentAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("serial_no", "employer__account_no", "employer__name")
     list_select_related = ("employer",)
-    inlines = [AssessmentLineInline]
+    readonly_fields = ("lines",)
+
+    @admin.display(description="核定明细")
+    def lines(self, obj):
+        return lines_link("admin:remittance_assessmentline_changelist", {"assessment__exact": obj.pk}, obj.lines.count())
+
+
+@admin.register(AssessmentLine)
+class AssessmentLineAdmin(ReadOnlyAdmin):
+    list_display = ("assessment", "account_no", "name", "base", "employer_rate", "member_rate", "amount")
+    search_fields = ("account_no", "name", "assessment__serial_no")
+    list_filter = ("assessment__period",)
+    list_select_related = ("assessment",)
 
 
 @admin.register(Payment)
@@ -77,3 +72,12 @@ class ReceiptAdmin(ReadOnlyAdmin):
     search_fields = ("number", "employer__account_no")
     list_select_related = ("employer", "entry")
     exclude = ("fields",)
+
+
+@admin.register(SerialCounter)
+class SerialCounterAdmin(ReadOnlyAdmin):
+    """The last 流水号/核定编号 issued per kind and day."""
+
+    list_display = ("scope", "day", "last")
+    list_filter = ("scope",)
+    date_hierarchy = "day"

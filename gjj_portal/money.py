@@ -123,6 +123,12 @@ def to_chinese_upper(amount: Decimal) -> str:
     return ("负" if rounded < 0 else "") + text
 
 
+def month_add(period: date, months: int) -> date:
+    """The 1st of the month `months` after (or before) the month of `period`."""
+    index = period.year * 12 + period.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def format_period(d: date) -> str:
     """缴存年月 as shown to users: 2026年01月."""
     return f"{d.year}年{d.month:02d}月"

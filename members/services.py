@@ -13,7 +13,7 @@ from django.utils import timezone
 from employers.models import CenterPolicy, Employer, User
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
-from gjj_portal.money import monthly_parts
+from gjj_portal.money import month_add, monthly_parts
 
 from .models import Member, MemberChange, ScheduledBaseChange
 
@@ -79,11 +79,6 @@ _next_period_source: Callable[..., date | None] | None = None
 def next_period_source_register(source: Callable[..., date | None]) -> None:
     global _next_period_source
     _next_period_source = source
-
-
-def month_add(period: date, months: int) -> date:
-    index = period.year * 12 + period.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def employer_next_period(*, employer: Employer) -> date | None:

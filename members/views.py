@@ -1,6 +1,5 @@
 """缴存人信息查询 (seed 001 ch.7) and the module entries of the member businesses."""
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import redirect, render
@@ -8,9 +7,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from employers.decorators import agent_required, current_employer
-from gjj_portal.errors import BusinessError
 from gjj_portal.excel import Col, Sheet, write_workbook, xlsx_response
 from gjj_portal.models import ListPrint
+from gjj_portal.printing.views import print_and_open
 
 from . import prints, selectors
 from .forms import AccountQueryForm, ChangeQueryForm, StatusChangeQueryForm
@@ -143,19 +142,6 @@ def status_query(request):
 # ---------------------------------------------------------------- 打印 (a POST: it freezes a snapshot)
 
 
-def _print(request, page: str, issue):
-    """【打印】: freeze what the page's filter shows and open it as a PDF; over the row cap, back to the page with the reason."""
-    data = QueryDict(request.POST.get("q", ""))
-    try:
-        snapshot = issue(data)
-    except BusinessError as exc:
-        messages.error(request, str(exc))
-        return redirect(f"{reverse(page)}?{data.urlencode()}" if data else reverse(page))
-    response = redirect("printing:list-print", pk=snapshot.pk)
-    response.status_code = 303
-    return response
-
-
 @agent_required
 @require_POST
 def account_print(request):
@@ -164,7 +150,7 @@ def account_print(request):
         form, qs = _account_rows(request, data)
         return prints.account_list_print(employer=current_employer(request), agent=request.user, form=form, members=qs)
 
-    return _print(request, "members:query", issue)
+    return print_and_open(request, "members:query", issue)
 
 
 @agent_required
@@ -176,7 +162,7 @@ def change_print(request):
         return prints.change_list_print(kind=ListPrint.Kind.MEMBER_CHANGES, employer=current_employer(request), agent=request.user,
                                         form=form, changes=qs, scheduled=scheduled)
 
-    return _print(request, "members:change-query", issue)
+    return print_and_open(request, "members:change-query", issue)
 
 
 @agent_required
@@ -188,4 +174,4 @@ def status_print(request):
         return prints.change_list_print(kind=ListPrint.Kind.MEMBER_STATUS, employer=current_employer(request), agent=request.user,
                                         form=form, changes=qs)
 
-    return _print(request, "members:status-query", issue)
+    return print_and_open(request, "members:status-query", issue)

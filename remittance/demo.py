@@ -7,10 +7,11 @@ already received, so 汇缴核定 → 汇缴分配 → 汇缴书 can be tried at
 from datetime import date
 
 from employers.models import Employer, User
+from gjj_portal.money import month_add
 from members.models import Member
 
 from .models import Entry
-from .selectors import assessment_draft, current_period, month_add
+from .selectors import assessment_draft, current_period
 from .services import allocation_post_nested, assessment_create, payment_record
 
 

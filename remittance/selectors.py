@@ -27,17 +27,12 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from employers.models import Employer
+from gjj_portal.money import month_add
 from members.models import Member, ScheduledBaseChange
 
 from .models import Account, Assessment, AssessmentLine, Entry, Line, Payment, Receipt
 
 ZERO = Decimal("0.00")
-
-
-def month_add(period: date, months: int) -> date:
-    """The 1st of the month `months` after (or before) the month of `period`."""
-    index = period.year * 12 + period.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def current_period() -> date:

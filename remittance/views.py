@@ -6,7 +6,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import OperationalError
-from django.http import FileResponse, Http404, QueryDict
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,6 +18,7 @@ from gjj_portal.crypto import mask_id
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
 from gjj_portal.printing.services import list_print_facts, list_print_verify
+from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import rate_limited
 
 from . import prints, selectors, services
@@ -249,21 +250,6 @@ def journal_query(request):
     return render(request, template, {"form": form, "rows": rows, "totals": totals, "print_params": request.GET.urlencode()})
 
 
-def _print(request, page: str, issue):
-    """【打印】 (a POST: it freezes a snapshot) of the filter the page showed; the PDF opens in a new window.
-
-    An invalid filter or a list over the row cap goes back to the page with the reason.
-    """
-    data = QueryDict(request.POST.get("q", ""))
-    back = f"{reverse(page)}?{data.urlencode()}" if data else reverse(page)
-    try:
-        snapshot = issue(data)
-    except BusinessError as exc:
-        messages.error(request, str(exc))
-        return redirect(back)
-    return _see_other(reverse("printing:list-print", args=[snapshot.pk]))
-
-
 def _valid(form):
     if not form.is_valid():
         raise BusinessError("".join(form.non_field_errors()) or "查询条件有误，请修改后重新查询再打印。")
@@ -282,7 +268,7 @@ def account_query_print(request):
         summary = selectors.account_summary(employer=employer, start=f["start"], end=f["end"])
         return prints.account_summary_print(employer=employer, agent=request.user, form=form, summary=summary)
 
-    return _print(request, "remittance:account-query", issue)
+    return print_and_open(request, "remittance:account-query", issue)
 
 
 @require_POST
@@ -296,7 +282,7 @@ def journal_query_print(request):
         f = _valid(form)
         return prints.journal_print(employer=employer, agent=request.user, form=form, kind=f["kind"], start=f["start"], end=f["end"])
 
-    return _print(request, "remittance:journal-query", issue)
+    return print_and_open(request, "remittance:journal-query", issue)
 
 
 @require_GET

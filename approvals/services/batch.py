@@ -104,15 +104,17 @@ def _dedupe_column(business: registry.BusinessType) -> str:
 
 
 def _line(batch: Batch, *, row_no: int, source_row: int | None, result: registry.RowResult) -> BatchLine:
-    business = registry.get(batch.business_code)
-    data = dict(result.cleaned)
-    if result.secret and business.seal_secret is not None:
-        data.update(business.seal_secret(result.secret))
+    seal = registry.get(batch.business_code).seal_secret
     line = BatchLine(batch=batch, row_no=row_no, source_row=source_row, key=result.key or f"row-{row_no}",
-                     member_id=result.member_id, data=data, amount=result.amount)
-    if business.seal_secret is None:
+                     member_id=result.member_id, data=_sealed_data(seal, result.cleaned, result.secret), amount=result.amount)
+    if seal is None:
         line.secret = result.secret
     return line
+
+
+def _sealed_data(seal, data: dict, secret: dict) -> dict:
+    """The line's data, with the secret sealed into it when the business seals its own (registry seal_secret)."""
+    return {**data, **seal(secret)} if secret and seal is not None else data
 
 
 def batch_line_add(*, batch: Batch, agent: User, row: dict[str, str]) -> BatchLine:
@@ -394,10 +396,8 @@ def _line_rows(batch: Batch, rows: list[dict], *, start: int):
     seal = registry.get(batch.business_code).seal_secret
     for offset, item in enumerate(rows, start=1):
         row_uuid = uuid.uuid4()
-        secret, data, token = item["secret"], item["data"], ""
-        if secret and seal is not None:
-            data = {**data, **seal(secret)}
-        elif secret:
+        secret, data, token = item["secret"], _sealed_data(seal, item["data"], item["secret"]), ""
+        if secret and seal is None:
             token = crypto.encrypt(json.dumps(secret, ensure_ascii=False, sort_keys=True), aad=aad_for(BatchLine, "secret_json", row_uuid))
         yield {"uuid": row_uuid, "batch": batch.pk, "row_no": start + offset, "source_row": item["row"], "key": item["key"],
                "member": item["member_id"], "data": data, "secret_enc": token,

@@ -259,7 +259,7 @@ def import_preview(request, uuid):
         good_only = request.POST.get("mode") == "good"
         try:
             batch = batch_open(employer=employer, agent=request.user, business_code=business.code)
-            staged = batch_import_stage(batch_import=_import(request, uuid, content=True), batch=batch, agent=request.user, good_only=good_only)
+            staged = batch_import_stage(batch_import=record, batch=batch, agent=request.user, good_only=good_only)
         except BusinessError as exc:
             messages.error(request, str(exc))
             return redirect("approvals:import-preview", uuid=record.uuid)
@@ -272,9 +272,8 @@ def import_preview(request, uuid):
             "business": business, "record": record, "back_url": reverse("approvals:business", args=[business.code])})
     if wants_partial(request):
         return HttpResponseClientRedirect(reverse("approvals:import-preview", args=[record.uuid]))
-    full = _import(request, uuid, content=True)
     preview_rows = [{"row": item["row"], "cells": [(_cell(item["data"].get(c.key), c.kind), c.kind) for c in business.display_columns]}
-                    for item in full.rows[:50]]
+                    for item in record.rows[:50]]  # loads the deferred rows only, not the file
     context = {
         "business": business, "record": record, "errors": record.errors[:1000], "error_total": len(record.errors),
         "notices": record.notices[:200], "notice_total": len(record.notices), "preview": preview_rows,

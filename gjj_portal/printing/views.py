@@ -2,10 +2,14 @@
 
 import io
 
-from django.http import FileResponse, Http404
+from django.contrib import messages
+from django.http import FileResponse, Http404, QueryDict
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from employers.decorators import agent_required, current_employer
+from gjj_portal.errors import BusinessError
 from gjj_portal.models import ListPrint
 
 from .selectors import list_print_get
@@ -22,3 +26,19 @@ def list_print_download(request, pk: int):
         raise Http404("打印件不存在") from None
     pdf = list_print_pdf(snapshot, base_url=request.build_absolute_uri("/"))
     return FileResponse(io.BytesIO(pdf), content_type="application/pdf", filename=list_print_filename(snapshot))
+
+
+def print_and_open(request, page: str, issue):
+    """【打印】 on a query page (a POST: it freezes a snapshot of the filter the page showed), then the PDF.
+
+    `issue(filter)` makes the snapshot; an invalid filter or a list over the row cap goes back to the
+    page named `page` with the reason."""
+    data = QueryDict(request.POST.get("q", ""))
+    try:
+        snapshot = issue(data)
+    except BusinessError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{reverse(page)}?{data.urlencode()}" if data else reverse(page))
+    response = redirect("printing:list-print", pk=snapshot.pk)
+    response.status_code = 303
+    return response

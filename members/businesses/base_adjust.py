@@ -19,10 +19,10 @@ from approvals.registry import Column, DisplayColumn, RowResult
 from employers.models import Employer, User
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
-from gjj_portal.money import format_period
+from gjj_portal.money import format_period, month_add
 
 from ..models import Member, MemberChange, ScheduledBaseChange
-from ..services import employer_next_period, month_add
+from ..services import employer_next_period
 from .common import MemberIndex, Policies, check_base, member_label, no_policy
 
 CODE = "base_adjust"

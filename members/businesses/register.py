@@ -241,62 +241,58 @@ FROM_LINE = {
 }
 
 
+def _select_list(model, connection, *, computed: dict[str, str], params: dict[str, list], values: dict) -> tuple[str, list, list]:
+    """Column list, SELECT list and parameters of an INSERT … SELECT into `model`: an SQL expression for each
+    column in `computed` (with its `params`), otherwise a parameter of `values` or the field's default."""
+    columns, exprs, args = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name in computed:
+            exprs.append(computed[field.name])
+            args.extend(params.get(field.name, []))
+        else:
+            exprs.append("%s")
+            args.append(field.get_db_prep_save(values.get(field.name, field.get_default()), connection))
+    return ", ".join(columns), ", ".join(exprs), args
+
+
 def _open_accounts_sql(connection, *, batch_id: int, employer: Employer, first_number: int, today: date) -> tuple[str, list]:
     """INSERT … SELECT of every line of the batch into members_member, numbered in 清册 order.
 
     The lines already carry everything a member row needs, the ID number and phone encrypted for
-    the member they will become (clean_row), so no row passes through Python here."""
+    the member they will become (seal_secret), so no row passes through Python here."""
     sql = _sql(connection)
     qn = connection.ops.quote_name
-    values = {"employer": employer.pk, "id_type": Member.IdType.RESIDENT, "status": Member.Status.NORMAL, "opened_on": today}
-    columns, exprs, params = [], [], []
-    for field in Member._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(qn(field.column))
-        if field.name in FROM_LINE:
-            kind, key = FROM_LINE[field.name]
-            exprs.append(sql[kind].format(key=key))
-        elif field.name == "account_no":
-            exprs.append(sql["account_no"])
-            params.append(employer.account_no)
-        elif field.name == "id_index":
-            exprs.append("l.key")
-        else:
-            exprs.append("%s")
-            params.append(field.get_db_prep_save(values.get(field.name, field.get_default()), connection))
-    lines = qn(BatchLine._meta.db_table)
-    statement = (
-        f"INSERT INTO {qn(Member._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(exprs)} "
-        f"FROM (SELECT *, ROW_NUMBER() OVER (ORDER BY row_no) + %s AS n FROM {lines} WHERE batch_id = %s) l"
+    computed = {name: sql[kind].format(key=key) for name, (kind, key) in FROM_LINE.items()}
+    computed.update(account_no=sql["account_no"], id_index="l.key")
+    columns, exprs, args = _select_list(
+        Member, connection, computed=computed, params={"account_no": [employer.account_no]},
+        values={"employer": employer.pk, "id_type": Member.IdType.RESIDENT, "status": Member.Status.NORMAL, "opened_on": today},
     )
-    return statement, [*params, first_number - 1, batch_id]
+    statement = (
+        f"INSERT INTO {qn(Member._meta.db_table)} ({columns}) SELECT {exprs} "
+        f"FROM (SELECT *, ROW_NUMBER() OVER (ORDER BY row_no) + %s AS n FROM {qn(BatchLine._meta.db_table)} WHERE batch_id = %s) l"
+    )
+    return statement, [*args, first_number - 1, batch_id]
 
 
 def _history_sql(connection, *, batch_id: int, employer: Employer, actor: User | None) -> tuple[str, list]:
     """INSERT … SELECT of one 开户 history row per member the batch opened."""
-    sql = _sql(connection)
     qn = connection.ops.quote_name
-    member_uuid = sql["uuid"].format(key="member_uuid")
-    values = {"employer": employer.pk, "kind": MemberChange.Kind.OPEN, "field": "账户状态", "old": "", "new": "正常",
-              "reason": "缴存人登记", "batch": batch_id, "actor": actor.pk if actor else None, "at": timezone.now()}
-    columns, exprs, params = [], [], []
-    for field in MemberChange._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(qn(field.column))
-        if field.name == "member":
-            exprs.append("m.id")
-        elif field.name == "effective_period":
-            exprs.append("m.start_period")
-        else:
-            exprs.append("%s")
-            params.append(field.get_db_prep_save(values.get(field.name, field.get_default()), connection))
+    columns, exprs, args = _select_list(
+        MemberChange, connection, computed={"member": "m.id", "effective_period": "m.start_period"}, params={},
+        values={"employer": employer.pk, "kind": MemberChange.Kind.OPEN, "field": "账户状态", "old": "",
+                "new": Member.Status.NORMAL.label, "reason": "缴存人登记", "batch": batch_id, "actor": actor.pk if actor else None,
+                "at": timezone.now()},
+    )
+    member_uuid = _sql(connection)["uuid"].format(key="member_uuid")
     statement = (
-        f"INSERT INTO {qn(MemberChange._meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(exprs)} "
+        f"INSERT INTO {qn(MemberChange._meta.db_table)} ({columns}) SELECT {exprs} "
         f"FROM {qn(BatchLine._meta.db_table)} l JOIN {qn(Member._meta.db_table)} m ON m.uuid = {member_uuid} WHERE l.batch_id = %s"
     )
-    return statement, [*params, batch_id]
+    return statement, [*args, batch_id]
 
 
 def apply(*, batch, actor: User) -> int:

@@ -9,9 +9,9 @@ from pypdf import PdfReader
 
 from employers.models import User
 from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
-from gjj_portal.money import format_period
+from gjj_portal.money import format_period, month_add
 from remittance.models import Assessment
-from remittance.selectors import current_period, month_add
+from remittance.selectors import current_period
 from tests.browser.helpers import agent_login, center_login
 
 pytestmark = pytest.mark.django_db(transaction=True)

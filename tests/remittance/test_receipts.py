@@ -8,10 +8,10 @@ import pytest
 from pypdf import PdfReader
 
 from gjj_portal.money import to_chinese_upper
+from gjj_portal.printing.signing import pdf_verify
 from remittance import services
 from remittance.models import Receipt
 from remittance.receipts import receipt_pdf, render_receipt
-from remittance.signing import pdf_verify
 from tests import factories
 from tests.remittance.conftest import pay
 

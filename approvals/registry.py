@@ -82,10 +82,10 @@ class BusinessType:
     template_notes: list[str] = field(default_factory=list)
     summary: Callable[..., str] | None = None  # summary(*, batch, count, amount) -> str
     done_message: str = "办理完成"
-    # seal_secret(secret) -> dict merged into the line's data: the business encrypts the row's secret
-    # itself, in the form its apply needs (e.g. bound to the member row it will create). Without it the
-    # engine encrypts the secret into the line's own secret_enc.
-    seal_secret: Callable[[dict[str, str]], dict[str, str]] | None = None
+    # seal_secret(secret, *, sealer) -> dict merged into the line's data: the business encrypts the row's
+    # secret itself with the sealer (gjj_portal.crypto.Sealer), in the form its apply needs (e.g. bound to
+    # the member row it will create). Without it the engine encrypts the secret into the line's secret_enc.
+    seal_secret: Callable[..., dict[str, str]] | None = None
     group: str = ""  # businesses shown as tabs of one page share a group (启封/封存)
     tab_label: str = ""
 

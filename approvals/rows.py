@@ -42,8 +42,14 @@ def text(value: str, *, max_length: int, label: str) -> str:
     return cleaned
 
 
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,13}(?:\.[0-9]{1,2})?")
+_CENT = Decimal("0.01")
+
+
 def money(value: str, *, label: str = "金额") -> tuple[Decimal, str]:
     """Amounts: full-width digits and thousands separators are repaired; at most two decimals."""
+    if value and _PLAIN_AMOUNT.fullmatch(value):  # the usual cell, 6000.00: nothing to repair or refuse
+        return Decimal(value).quantize(_CENT), ""
     check_formula(value)
     raw = value or ""
     if not raw.strip():

@@ -16,6 +16,10 @@ from django.db import connections, router
 from django.db.models.expressions import RawSQL
 
 
+class RawJson(str):
+    """A JSONField value already serialised as JSON text: insert_rows sends it as it is."""
+
+
 def insert_rows(model, rows: Iterable[dict], *, fields: list[str], chunk: int = 5000) -> int:
     """Insert rows (dicts keyed by field name) into model's table; returns the number of rows."""
     meta = model._meta
@@ -26,17 +30,20 @@ def insert_rows(model, rows: Iterable[dict], *, fields: list[str], chunk: int = 
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            names = [f.name for f in model_fields]
             json_fields = {f.name for f in model_fields if f.get_internal_type() == "JSONField"}
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([json.dumps(row[f.name], ensure_ascii=False) if f.name in json_fields else row[f.name]
-                                    for f in model_fields])
+                    if json_fields:
+                        row = {**row, **{name: _json_text(row[name]) for name in json_fields}}
+                    copy.write_row([row[name] for name in names])
                     count += 1
             return count
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(model_fields))})"
         batch: list[list] = []
         for row in rows:
-            batch.append([f.get_db_prep_save(row[f.name], connection) for f in model_fields])
+            batch.append([row[f.name] if isinstance(row[f.name], RawJson) else f.get_db_prep_save(row[f.name], connection)
+                          for f in model_fields])
             if len(batch) >= chunk:
                 cursor.executemany(sql, batch)
                 count += len(batch)
@@ -45,6 +52,10 @@ def insert_rows(model, rows: Iterable[dict], *, fields: list[str], chunk: int = 
             cursor.executemany(sql, batch)
             count += len(batch)
     return count
+
+
+def _json_text(value) -> str:
+    return value if isinstance(value, RawJson) else json.dumps(value, ensure_ascii=False)
 
 
 def aad_for(model, attribute: str, row_uuid) -> str:

@@ -46,10 +46,11 @@ def known_region(code: str, year: str) -> bool:
     return True
 
 
-def validate_id_number(value: str) -> tuple[str, list[str]]:
+def validate_id_number(value: str, *, today: date | None = None) -> tuple[str, list[str]]:
     """18位居民身份证号 (GB 11643): length, digits, check digit, birth date. Returns (number, warnings).
 
-    An unknown birthplace code is only a warning: region codes change and old IDs stay valid."""
+    An unknown birthplace code is only a warning: region codes change and old IDs stay valid.
+    `today` lets a file check read the clock once instead of once per row."""
     raw = value or ""
     number = normalize_text(raw).upper()
     if _SCIENTIFIC_RE.match(number):
@@ -68,7 +69,7 @@ def validate_id_number(value: str) -> tuple[str, list[str]]:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationError("出生日期无效", code="birth_date") from None
-    if birth > date.today() or birth.year < 1900:
+    if birth > (today or date.today()) or birth.year < 1900:
         raise ValidationError("出生日期无效", code="birth_date")
     warnings = []
     if not known_region(number[:6], number[6:10]):

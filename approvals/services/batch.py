@@ -20,7 +20,7 @@ from approvals.models import Batch, BatchImport, BatchLine
 from approvals.models.batch import BATCH_ALLOWED
 from employers.models import Employer, User
 from gjj_portal import audit, crypto
-from gjj_portal.bulk import aad_for, gc_paused, insert_rows
+from gjj_portal.bulk import RawJson, aad_for, gc_paused, insert_rows
 from gjj_portal.errors import BusinessError
 
 from .message import message_push
@@ -103,18 +103,22 @@ def _dedupe_column(business: registry.BusinessType) -> str:
     return next((c.key for c in business.columns if c.kind in ("id", "account")), business.columns[0].key)
 
 
+def _sealed(business: registry.BusinessType, result: registry.RowResult, sealer: crypto.Sealer, line_uuid: uuid.UUID) -> tuple[dict, str]:
+    """The line's data and secret_enc (SEC-37): the business seals the row's secret into the data itself
+    (registry seal_secret), or the engine encrypts it into the line's secret_enc, bound to the line."""
+    if not result.secret:
+        return result.cleaned, ""
+    if business.seal_secret is not None:
+        return {**result.cleaned, **business.seal_secret(result.secret, sealer=sealer)}, ""
+    plain = json.dumps(result.secret, ensure_ascii=False, sort_keys=True)
+    return result.cleaned, sealer.encrypt(plain, aad=aad_for(BatchLine, "secret_json", line_uuid))
+
+
 def _line(batch: Batch, *, row_no: int, source_row: int | None, result: registry.RowResult) -> BatchLine:
-    seal = registry.get(batch.business_code).seal_secret
-    line = BatchLine(batch=batch, row_no=row_no, source_row=source_row, key=result.key or f"row-{row_no}",
-                     member_id=result.member_id, data=_sealed_data(seal, result.cleaned, result.secret), amount=result.amount)
-    if seal is None:
-        line.secret = result.secret
-    return line
-
-
-def _sealed_data(seal, data: dict, secret: dict) -> dict:
-    """The line's data, with the secret sealed into it when the business seals its own (registry seal_secret)."""
-    return {**data, **seal(secret)} if secret and seal is not None else data
+    line_uuid = uuid.uuid4()
+    data, token = _sealed(registry.get(batch.business_code), result, crypto.Sealer(nonces=2), line_uuid)
+    return BatchLine(uuid=line_uuid, batch=batch, row_no=row_no, source_row=source_row, key=result.key or f"row-{row_no}",
+                     member_id=result.member_id, data=data, secret_enc=token, amount=result.amount)
 
 
 def batch_line_add(*, batch: Batch, agent: User, row: dict[str, str]) -> BatchLine:
@@ -333,14 +337,14 @@ def _import_run(record: BatchImport) -> BatchImport:
     notices = []
     good = []
     labels = {c.key: c.header for c in business.columns}
+    sealer = crypto.Sealer()
     for item in checked:
         for key, message in item.result.errors:
             errors.append({"row": item.row_no, "column": labels.get(key, key), "message": message})
         for key, message in item.result.notices:
             notices.append({"row": item.row_no, "column": labels.get(key, key), "message": message})
         if item.result.ok:
-            good.append({"row": item.row_no, "key": item.result.key, "data": item.result.cleaned, "secret": item.result.secret,
-                         "member_id": item.result.member_id, "amount": None if item.result.amount is None else str(item.result.amount)})
+            good.append(_ready_line(business, item.row_no, item.result, sealer))
     record.rows = good
     record.row_count, record.rows_checked, record.good_count = len(table.rows), len(table.rows), len(good)
     record.errors, record.notices, record.status = errors, notices, BatchImport.Status.CHECKED
@@ -364,19 +368,47 @@ def batch_import_stage(*, batch_import: BatchImport, batch: Batch, agent: User, 
         return _stage(batch_import=batch_import, batch=batch, agent=agent)
 
 
-def _stage(*, batch_import: BatchImport, batch: Batch, agent: User) -> int:
+# A checked row, kept until it is staged: everything its 清册 line needs but the batch and the line number,
+# sealed already (personal data never waits in clear), its data as JSON text for the bulk insert:
+# [row, key, member_id, amount, line uuid, secret_enc, data].
+def _ready_line(business: registry.BusinessType, row_no: int, result: registry.RowResult, sealer: crypto.Sealer) -> list:
+    line_uuid = uuid.uuid4()
+    data, token = _sealed(business, result, sealer, line_uuid)
+    amount = None if result.amount is None else str(result.amount)
+    return [row_no, result.key, result.member_id, amount, line_uuid.hex, token, json.dumps(data, ensure_ascii=False, separators=(",", ":"))]
+
+
+def _ready_lines(batch_import: BatchImport) -> list[list]:
+    """The import's checked rows as ready lines. Rows checked before lines were sealed at the check
+    (dicts with the secret inside the encrypted blob) are sealed now."""
     rows = batch_import.rows
-    if not rows:
+    if rows and isinstance(rows[0], dict):
+        business, sealer = registry.get(batch_import.business_code), crypto.Sealer()
+        rows = [_ready_line(business, item["row"], registry.RowResult(
+            cleaned=item["data"], secret=item["secret"], key=item["key"], member_id=item["member_id"],
+            amount=None if item["amount"] is None else Decimal(item["amount"])), sealer) for item in rows]
+    return rows
+
+
+def batch_import_preview(batch_import: BatchImport, *, limit: int = 50) -> list[tuple[int, dict]]:
+    """(row number, cleaned data) of the first checked rows, for the preview page."""
+    return [(item["row"], item["data"]) if isinstance(item, dict) else (item[0], json.loads(item[6]))
+            for item in batch_import.rows[:limit]]
+
+
+def _stage(*, batch_import: BatchImport, batch: Batch, agent: User) -> int:
+    lines = _ready_lines(batch_import)
+    if not lines:
         raise BusinessError("文件中没有可录入的正确行。", code="import_empty")
     with transaction.atomic():
         batch = _locked(batch)
         _require_editable(batch)
         existing = set(BatchLine.objects.filter(batch=batch).values_list("key", flat=True))  # usually empty: one cheap query
-        keys = existing.intersection(r["key"] for r in rows)
+        keys = existing.intersection(line[1] for line in lines)
         if keys:
             raise BusinessError(f"文件中有{len(keys)}人已在清册中，请先删除清册中的重复记录或重新上传。", code="import_duplicate")
         start = batch.lines.aggregate(m=Max("row_no"))["m"] or 0
-        count = insert_rows(BatchLine, _line_rows(batch, rows, start=start), fields=LINE_FIELDS)
+        count = insert_rows(BatchLine, _line_rows(batch, lines, start=start), fields=LINE_FIELDS)
         batch_import.batch = batch
         batch_import.status = BatchImport.Status.STAGED_GOOD if batch_import.errors else BatchImport.Status.STAGED
         batch_import.staged_at = timezone.now()
@@ -389,16 +421,9 @@ def _stage(*, batch_import: BatchImport, batch: Batch, agent: User) -> int:
 LINE_FIELDS = ["uuid", "batch", "row_no", "source_row", "key", "member", "data", "secret_enc", "amount", "created_at"]
 
 
-def _line_rows(batch: Batch, rows: list[dict], *, start: int):
-    """BatchLine rows as dicts for the bulk insert; the secret sealed by the business, or encrypted exactly as
-    BatchLine.secret would (SEC-37). Run inside the COPY, the encryption overlaps the database's work."""
+def _line_rows(batch: Batch, lines: list[list], *, start: int):
+    """BatchLine rows as dicts for the bulk insert, numbered after the batch's last line."""
     now = timezone.now()
-    seal = registry.get(batch.business_code).seal_secret
-    for offset, item in enumerate(rows, start=1):
-        row_uuid = uuid.uuid4()
-        secret, data, token = item["secret"], _sealed_data(seal, item["data"], item["secret"]), ""
-        if secret and seal is None:
-            token = crypto.encrypt(json.dumps(secret, ensure_ascii=False, sort_keys=True), aad=aad_for(BatchLine, "secret_json", row_uuid))
-        yield {"uuid": row_uuid, "batch": batch.pk, "row_no": start + offset, "source_row": item["row"], "key": item["key"],
-               "member": item["member_id"], "data": data, "secret_enc": token,
-               "amount": None if item["amount"] is None else Decimal(item["amount"]), "created_at": now}
+    for offset, (row_no, key, member_id, amount, line_uuid, token, data) in enumerate(lines, start=1):
+        yield {"uuid": line_uuid, "batch": batch.pk, "row_no": start + offset, "source_row": row_no, "key": key,
+               "member": member_id, "data": RawJson(data), "secret_enc": token, "amount": amount, "created_at": now}

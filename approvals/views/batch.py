@@ -22,6 +22,7 @@ from approvals.services import (
     RowsInvalid,
     batch_complete,
     batch_import_check,
+    batch_import_preview,
     batch_import_stage,
     batch_line_add,
     batch_line_delete,
@@ -272,8 +273,8 @@ def import_preview(request, uuid):
             "business": business, "record": record, "back_url": reverse("approvals:business", args=[business.code])})
     if wants_partial(request):
         return HttpResponseClientRedirect(reverse("approvals:import-preview", args=[record.uuid]))
-    preview_rows = [{"row": item["row"], "cells": [(_cell(item["data"].get(c.key), c.kind), c.kind) for c in business.display_columns]}
-                    for item in record.rows[:50]]  # loads the deferred rows only, not the file
+    preview_rows = [{"row": row_no, "cells": [(_cell(data.get(c.key), c.kind), c.kind) for c in business.display_columns]}
+                    for row_no, data in batch_import_preview(record)]  # loads the deferred rows only, not the file
     context = {
         "business": business, "record": record, "errors": record.errors[:1000], "error_total": len(record.errors),
         "notices": record.notices[:200], "notice_total": len(record.notices), "preview": preview_rows,

@@ -5,7 +5,7 @@ a duplicate inside the file or batch, a base outside the year's floor and cap, r
 range (and unequal when the policy requires equal rates). 【完成办理】 opens all accounts at once."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -21,11 +21,11 @@ from approvals.registry import Column, DisplayColumn, RowResult
 from employers.models import Employer, User
 from gjj_portal import audit, crypto
 from gjj_portal.bulk import aad_for, values_in
-from gjj_portal.crypto import blind_index, mask_id, mask_phone
+from gjj_portal.crypto import blind_index, blind_indexes, mask_id, mask_phone
 from gjj_portal.errors import BusinessError
 
 from ..models import Member, MemberChange
-from ..validators import id_birth_date, id_gender, normalize_text, validate_id_number, validate_phone
+from ..validators import id_gender, normalize_text, validate_id_number, validate_phone
 from .common import Policies, check_base, mask_employer, no_policy
 
 CODE = "member_register"
@@ -74,6 +74,19 @@ class Context:
     policies: Policies
     index_of: dict[str, str]  # normalised ID → blind index
     open_accounts: dict[str, tuple[str, str, str]]  # blind index → (employer account no, employer name, member account no)
+    today: date = field(default_factory=date.today)
+    # (base, employer rate, member rate, start month) as written → their check, done once: a file repeats them.
+    terms: dict[tuple[str, str, str, str], "Terms"] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The checked money part of a row: errors and repairs, or the cleaned values and amounts."""
+
+    errors: tuple[tuple[str, str], ...]
+    notices: tuple[tuple[str, str], ...]
+    cleaned: dict[str, str] | None = None
+    amount: Decimal | None = None
 
 
 def _normalized_id(value: str) -> str:
@@ -97,11 +110,8 @@ def open_accounts_for(indexes) -> dict[str, tuple[str, str, str]]:
 
 
 def context(*, employer: Employer, batch=None, rows: list[dict]) -> Context:
-    index_of = {}
-    for row in rows:
-        number = _normalized_id(row.get("id_number", ""))
-        if len(number) == 18 and number not in index_of:
-            index_of[number] = blind_index(number)
+    numbers = {number for row in rows if len(number := _normalized_id(row.get("id_number", ""))) == 18}
+    index_of = blind_indexes(numbers)
     return Context(employer=employer, policies=Policies.load(), index_of=index_of, open_accounts=open_accounts_for(list(index_of.values())))
 
 
@@ -118,45 +128,9 @@ def _rate(result: RowResult, row: dict, key: str, label: str, default: Decimal) 
     return value
 
 
-def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
-    """One registration row; pure (everything from the database is in ctx)."""
+def _check_terms(row: dict[str, str], ctx: Context) -> Terms:
+    """Base, rates and start month: parsed, checked against the year's policy, amounts computed."""
     result = RowResult()
-    try:
-        name = rows.text(row.get("name", ""), max_length=50, label="姓名")
-    except ValueError as exc:
-        result.error("name", str(exc))
-        name = ""
-    id_type = rows.compact(row.get("id_type", ""))
-    if id_type and id_type != "居民身份证":
-        result.error("id_type", "目前只支持居民身份证")
-    raw_id = row.get("id_number", "") or ""
-    number = ""
-    try:
-        rows.check_formula(raw_id)
-        number, warnings = validate_id_number(raw_id)
-        for warning in warnings:
-            result.notice("id_number", warning)
-        repaired = []
-        if raw_id != raw_id.strip() or " " in raw_id.strip() or "\u3000" in raw_id:
-            repaired.append("去除空格")
-        if not raw_id.isascii() and any(ord(ch) > 0xFF00 for ch in raw_id):
-            repaired.append("全角数字改为半角")
-        if raw_id.strip().endswith("x"):
-            repaired.append("末位小写x改为大写X")
-        if repaired:
-            result.notice("id_number", "已" + "、".join(repaired))
-    except (ValidationError, ValueError) as exc:
-        result.error("id_number", exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
-    if number:
-        holder = ctx.open_accounts.get(ctx.index_of.get(number) or blind_index(number))
-        if holder is not None:
-            result.error("id_number", f"该证件号码已在单位 {mask_employer(holder[0], holder[1])} 开户，不能重复开户")
-    phone = ""
-    try:
-        rows.check_formula(row.get("phone", ""))
-        phone = validate_phone(row.get("phone", ""))
-    except (ValidationError, ValueError) as exc:
-        result.error("phone", exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
     base = None
     try:
         base, notice = rows.money(row.get("base", ""), label="缴存基数")
@@ -183,25 +157,84 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
         if policy.equal_rates and employer_rate is not None and member_rate is not None and employer_rate != member_rate:
             result.error("member_rate", "按本年度政策，单位缴存比例与个人缴存比例须相等")
     if result.errors:
-        return result
+        return Terms(errors=tuple(result.errors), notices=tuple(result.notices))
     from ..services import member_amounts
 
     amounts = member_amounts(base=base, employer_rate=employer_rate, member_rate=member_rate, policy=policy)
+    cleaned = {"base": str(base), "employer_rate": str(employer_rate), "member_rate": str(member_rate),
+               "start_period": start.isoformat(), **{k: str(v) for k, v in amounts.items()}}
+    return Terms(errors=(), notices=tuple(result.notices), cleaned=cleaned, amount=amounts["monthly_amount"])
+
+
+def _terms(row: dict[str, str], ctx: Context) -> Terms:
+    written = (row.get("base", ""), row.get("employer_rate", ""), row.get("member_rate", ""), row.get("start_period", ""))
+    terms = ctx.terms.get(written)
+    if terms is None:
+        terms = ctx.terms[written] = _check_terms(row, ctx)
+    return terms
+
+
+def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
+    """One registration row; pure (everything from the database is in ctx)."""
+    result = RowResult()
+    try:
+        name = rows.text(row.get("name", ""), max_length=50, label="姓名")
+    except ValueError as exc:
+        result.error("name", str(exc))
+        name = ""
+    id_type = row.get("id_type", "")
+    if id_type and id_type != "居民身份证" and (written := rows.compact(id_type)) and written != "居民身份证":
+        result.error("id_type", "目前只支持居民身份证")
+    raw_id = row.get("id_number", "") or ""
+    number = ""
+    try:
+        rows.check_formula(raw_id)
+        number, warnings = validate_id_number(raw_id, today=ctx.today)
+        for warning in warnings:
+            result.notice("id_number", warning)
+        if raw_id != number:
+            repaired = []
+            if raw_id != raw_id.strip() or " " in raw_id.strip() or "\u3000" in raw_id:
+                repaired.append("去除空格")
+            if not raw_id.isascii() and any(ord(ch) > 0xFF00 for ch in raw_id):
+                repaired.append("全角数字改为半角")
+            if raw_id.strip().endswith("x"):
+                repaired.append("末位小写x改为大写X")
+            if repaired:
+                result.notice("id_number", "已" + "、".join(repaired))
+    except (ValidationError, ValueError) as exc:
+        result.error("id_number", exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+    key = ""
+    if number:
+        key = ctx.index_of.get(number) or blind_index(number)
+        holder = ctx.open_accounts.get(key)
+        if holder is not None:
+            result.error("id_number", f"该证件号码已在单位 {mask_employer(holder[0], holder[1])} 开户，不能重复开户")
+    phone = ""
+    try:
+        rows.check_formula(row.get("phone", ""))
+        phone = validate_phone(row.get("phone", ""))
+    except (ValidationError, ValueError) as exc:
+        result.error("phone", exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+    terms = _terms(row, ctx)
+    result.errors.extend(terms.errors)
+    result.notices.extend(terms.notices)
+    if result.errors:
+        return result
     gender = id_gender(number)
     result.cleaned = {
         "name": name, "id_type": "resident", "id_masked": mask_id(number), "gender": gender,
-        "gender_label": "男" if gender == "M" else "女", "birth_date": id_birth_date(number).isoformat(),
-        "phone_masked": mask_phone(phone), "base": str(base), "employer_rate": str(employer_rate), "member_rate": str(member_rate),
-        "start_period": start.isoformat(), **{k: str(v) for k, v in amounts.items()},
+        "gender_label": "男" if gender == "M" else "女", "birth_date": f"{number[6:10]}-{number[10:12]}-{number[12:14]}",
+        "phone_masked": mask_phone(phone), **terms.cleaned,
     }
     result.secret = {"id_number": number, "phone": phone}
-    result.key = ctx.index_of.get(number) or blind_index(number)
-    result.amount = amounts["monthly_amount"]
+    result.key = key
+    result.amount = terms.amount
     return result
 
 
-def seal_secret(secret: dict[str, str]) -> dict[str, str]:
-    """The ID number and phone encrypted for the member this line will become (SEC-37), at staging.
+def seal_secret(secret: dict[str, str], *, sealer: crypto.Sealer) -> dict[str, str]:
+    """The ID number and phone encrypted for the member this line will become (SEC-37), when the row is checked.
 
     The 清册 line carries these ciphertexts in its data, and 【完成办理】 copies them into the new
     account inside the database, so opening 50,000 accounts decrypts and encrypts nothing."""
@@ -209,8 +242,8 @@ def seal_secret(secret: dict[str, str]) -> dict[str, str]:
     phone = secret.get("phone", "")
     return {
         "member_uuid": member_uuid.hex,
-        "id_number_enc": crypto.encrypt(secret["id_number"], aad=aad_for(Member, "id_number", member_uuid)),
-        "phone_enc": crypto.encrypt(phone, aad=aad_for(Member, "phone", member_uuid)) if phone else "",
+        "id_number_enc": sealer.encrypt(secret["id_number"], aad=aad_for(Member, "id_number", member_uuid)),
+        "phone_enc": sealer.encrypt(phone, aad=aad_for(Member, "phone", member_uuid)) if phone else "",
     }
 
 
@@ -221,12 +254,12 @@ def _sql(connection) -> dict[str, str]:
             "text": "l.data ->> '{key}'", "numeric": "(l.data ->> '{key}')::numeric", "date": "(l.data ->> '{key}')::date",
             "uuid": "(l.data ->> '{key}')::uuid",
             # f"{account}{n:05d}": five digits at least, more when the running number outgrows them
-            "account_no": "%s || CASE WHEN l.n < 100000 THEN lpad(l.n::text, 5, '0') ELSE l.n::text END",
+            "account_no": "%s || CASE WHEN o.n < 100000 THEN lpad(o.n::text, 5, '0') ELSE o.n::text END",
         }
     return {
         "text": "json_extract(l.data, '$.{key}')", "numeric": "json_extract(l.data, '$.{key}')",
         "date": "json_extract(l.data, '$.{key}')", "uuid": "json_extract(l.data, '$.{key}')",
-        "account_no": "%s || printf('%%05d', l.n)",
+        "account_no": "%s || printf('%%05d', o.n)",
     }
 
 
@@ -245,16 +278,16 @@ def _select_list(model, connection, *, computed: dict[str, str], params: dict[st
     """Column list, SELECT list and parameters of an INSERT … SELECT into `model`: an SQL expression for each
     column in `computed` (with its `params`), otherwise a parameter of `values` or the field's default."""
     columns, exprs, args = [], [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
+    for model_field in model._meta.concrete_fields:
+        if model_field.primary_key:
             continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.name in computed:
-            exprs.append(computed[field.name])
-            args.extend(params.get(field.name, []))
+        columns.append(connection.ops.quote_name(model_field.column))
+        if model_field.name in computed:
+            exprs.append(computed[model_field.name])
+            args.extend(params.get(model_field.name, []))
         else:
             exprs.append("%s")
-            args.append(field.get_db_prep_save(values.get(field.name, field.get_default()), connection))
+            args.append(model_field.get_db_prep_save(values.get(model_field.name, model_field.get_default()), connection))
     return ", ".join(columns), ", ".join(exprs), args
 
 
@@ -273,7 +306,9 @@ def _open_accounts_sql(connection, *, batch_id: int, employer: Employer, first_n
     )
     statement = (
         f"INSERT INTO {qn(Member._meta.db_table)} ({columns}) SELECT {exprs} "
-        f"FROM (SELECT *, ROW_NUMBER() OVER (ORDER BY row_no) + %s AS n FROM {qn(BatchLine._meta.db_table)} WHERE batch_id = %s) l"
+        # numbered by (id, row_no) alone, so the sort never carries the lines' data
+        f"FROM {qn(BatchLine._meta.db_table)} l JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY row_no) + %s AS n "
+        f"FROM {qn(BatchLine._meta.db_table)} WHERE batch_id = %s) o ON o.id = l.id"
     )
     return statement, [*args, first_number - 1, batch_id]
 

@@ -52,7 +52,7 @@ def id_number(n: int, region: str = "110105") -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def build_file(rows: int, *, region: str = "110105") -> bytes:
+def build_file(rows: int, *, region: str = "110105", bad_row: int | None = None) -> bytes:
     """The registration template filled with `rows` distinct people, as an agent would upload it."""
     from openpyxl import Workbook
 
@@ -67,7 +67,8 @@ def build_file(rows: int, *, region: str = "110105") -> bytes:
         if number in seen:
             continue
         seen.add(number)
-        ws.append([f"职工{n}", "居民身份证", number, f"139{n % 100_000_000:08d}", f"{2000 + (n * 37) % 30000}.00", "12%", "12%", "2026-01"])
+        base = "100.00" if len(seen) == bad_row else f"{2000 + (n * 37) % 30000}.00"  # 100 元: below the floor
+        ws.append([f"职工{n}", "居民身份证", number, f"139{n % 100_000_000:08d}", base, "12%", "12%", "2026-01"])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -185,15 +186,25 @@ def main() -> None:
     checked = timed("check (row rules, one look-up per 20,000 IDs)", lambda: check_rows(
         business=business, employer=employer, batch=None, rows=table.rows), results)
     assert all(item.result.ok for item in checked), [item.result.errors for item in checked if not item.result.ok][:3]
-    record = timed("read + check + store result (service)", lambda: batch_import_check(
+    record = timed("upload: read + check + seal + into the 清册 (task)", lambda: batch_import_check(
         employer=employer, agent=agent, business_code=business.code, file_name="bench.xlsx", content=content), results)
-    assert record.good_count == args.rows and not record.errors
-    batch = batch_open(employer=employer, agent=agent, business_code=business.code)
-    timed("stage (bulk insert into the 清册)", lambda: batch_import_stage(batch_import=record, batch=batch, agent=agent), results)
+    assert record.good_count == args.rows and not record.errors and record.status == record.Status.STAGED
+    batch = record.batch
     timed("complete (【完成办理】: open all accounts)", lambda: batch_complete(batch=batch, agent=agent), results)
     assert Member.objects.filter(employer=employer).count() == args.rows
-    ours = results["read + check + store result (service)"] + results["stage (bulk insert into the 清册)"] + results["complete (【完成办理】: open all accounts)"]
-    print(f"  {'TOTAL (check + stage + complete)':<44} {ours:8.2f} s", flush=True)
+    ours = results["upload: read + check + seal + into the 清册 (task)"] + results["complete (【完成办理】: open all accounts)"]
+    print(f"  {'TOTAL (upload + complete)':<44} {ours:8.2f} s", flush=True)
+
+    # A file with one bad row is kept checked; the agent stages the good rows (仅录入正确行).
+    faulty = build_file(args.rows, region="110107", bad_row=args.rows // 2)
+    other = factories.make_employer(account_no="900004", name="基准测试分步单位")
+    other_agent = factories.make_agent(other, login_name="bench2")
+    checked = timed("upload of a file with one bad row (task)", lambda: batch_import_check(
+        employer=other, agent=other_agent, business_code=business.code, file_name="bench2.xlsx", content=faulty), results)
+    assert checked.good_count == args.rows - 1 and checked.status == checked.Status.CHECKED, (checked.status, checked.errors[:3])
+    other_batch = batch_open(employer=other, agent=other_agent, business_code=business.code)
+    timed("stage its good rows (仅录入正确行)", lambda: batch_import_stage(
+        batch_import=checked, batch=other_batch, agent=other_agent, good_only=True), results)
 
     peer_rows = args.peer_rows or args.rows
     peer_employer = factories.make_employer(account_no="900003", name="基准测试对照单位")

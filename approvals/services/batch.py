@@ -345,14 +345,35 @@ def _import_run(record: BatchImport) -> BatchImport:
             notices.append({"row": item.row_no, "column": labels.get(key, key), "message": message})
         if item.result.ok:
             good.append(_ready_line(business, item.row_no, item.result, sealer))
-    record.rows = good
     record.row_count, record.rows_checked, record.good_count = len(table.rows), len(table.rows), len(good)
-    record.errors, record.notices, record.status = errors, notices, BatchImport.Status.CHECKED
+    record.errors, record.notices = errors, notices
+    checked_audit = {"business": business.code, "rows": len(table.rows), "good": len(good), "errors": len(errors)}
+    if good and not errors and _stage_at_once(record, good, checked_audit=checked_audit):
+        return record
+    record.rows = good
+    record.status = BatchImport.Status.CHECKED
     with transaction.atomic():
         record.save(update_fields=["rows_blob", "row_count", "rows_checked", "good_count", "errors", "notices", "status"])
-        audit.record("approvals.import.checked", actor=agent, employer=employer, obj=record,
-                     data={"business": business.code, "rows": len(table.rows), "good": len(good), "errors": len(errors)})
+        audit.record("approvals.import.checked", actor=agent, employer=employer, obj=record, data=checked_audit)
     return record
+
+
+def _stage_at_once(record: BatchImport, lines: list[list], *, checked_audit: dict) -> bool:
+    """A file without errors goes straight into the 清册, as the manual has it (选择文件，点击【确定】，
+    信息会录入清册中): its lines are inserted by this task, never stored in between. False, and nothing
+    written, when the 清册 cannot take them now (submitted meanwhile, or someone in the file was entered
+    since the upload); the import is then kept as checked and the agent stages it from the result page."""
+    batch = batch_open(employer=record.employer, agent=record.agent, business_code=record.business_code)
+    uploaded_for = record.batch
+    try:
+        with transaction.atomic():
+            audit.record("approvals.import.checked", actor=record.agent, employer=record.employer, obj=record, data=checked_audit)
+            _stage_lines(record, batch=batch, agent=record.agent, lines=lines,
+                         update_fields=["row_count", "rows_checked", "good_count", "errors", "notices"])
+    except BusinessError:
+        record.batch, record.staged_at = uploaded_for, None
+        return False
+    return True
 
 
 def batch_import_stage(*, batch_import: BatchImport, batch: Batch, agent: User, good_only: bool = False) -> int:
@@ -401,20 +422,25 @@ def _stage(*, batch_import: BatchImport, batch: Batch, agent: User) -> int:
     if not lines:
         raise BusinessError("文件中没有可录入的正确行。", code="import_empty")
     with transaction.atomic():
-        batch = _locked(batch)
-        _require_editable(batch)
-        existing = set(BatchLine.objects.filter(batch=batch).values_list("key", flat=True))  # usually empty: one cheap query
-        keys = existing.intersection(line[1] for line in lines)
-        if keys:
-            raise BusinessError(f"文件中有{len(keys)}人已在清册中，请先删除清册中的重复记录或重新上传。", code="import_duplicate")
-        start = batch.lines.aggregate(m=Max("row_no"))["m"] or 0
-        count = insert_rows(BatchLine, _line_rows(batch, lines, start=start), fields=LINE_FIELDS)
-        batch_import.batch = batch
-        batch_import.status = BatchImport.Status.STAGED_GOOD if batch_import.errors else BatchImport.Status.STAGED
-        batch_import.staged_at = timezone.now()
-        batch_import.save(update_fields=["batch", "status", "staged_at"])
-        audit.record("approvals.import.staged", actor=agent, employer=batch.employer, obj=batch_import,
-                     data={"batch": batch.pk, "lines": count, "good_only": bool(batch_import.errors)})
+        return _stage_lines(batch_import, batch=batch, agent=agent, lines=lines)
+
+
+def _stage_lines(batch_import: BatchImport, *, batch: Batch, agent: User, lines: list[list], update_fields: list[str] = ()) -> int:
+    """Insert the ready lines after the batch's last line (inside the caller's transaction)."""
+    batch = _locked(batch)
+    _require_editable(batch)
+    existing = set(BatchLine.objects.filter(batch=batch).values_list("key", flat=True))  # usually empty: one cheap query
+    keys = existing.intersection(line[1] for line in lines)
+    if keys:
+        raise BusinessError(f"文件中有{len(keys)}人已在清册中，请先删除清册中的重复记录或重新上传。", code="import_duplicate")
+    start = batch.lines.aggregate(m=Max("row_no"))["m"] or 0
+    count = insert_rows(BatchLine, _line_rows(batch, lines, start=start), fields=LINE_FIELDS)
+    batch_import.batch = batch
+    batch_import.status = BatchImport.Status.STAGED_GOOD if batch_import.errors else BatchImport.Status.STAGED
+    batch_import.staged_at = timezone.now()
+    batch_import.save(update_fields=["batch", "status", "staged_at", *update_fields])
+    audit.record("approvals.import.staged", actor=agent, employer=batch.employer, obj=batch_import,
+                 data={"batch": batch.pk, "lines": count, "good_only": bool(batch_import.errors)})
     return count
 
 

@@ -21,7 +21,7 @@ from gjj_portal.errors import BusinessError
 from gjj_portal.models import AuditEvent
 from members.models import Member
 from tests.factories import make_agent
-from tests.members.factories import make_batch, register_file, register_row
+from tests.members.factories import make_batch, register_file, register_row, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -151,13 +151,39 @@ def test_uploading_the_same_file_twice_gives_one_import(agent):
     assert BatchImport.objects.count() == 1
 
 
+def test_a_file_without_errors_goes_straight_into_the_open_batch(agent):
+    """Seed 001 ch.4: 选择文件后，点击【确定】按钮，待变更职工信息会录入清册中."""
+    record = check(agent, register_file([register_row(), register_row(name="李四")]))
+    batch = batch_open(employer=agent.employer, agent=agent, business_code="member_register")
+    assert record.status == BatchImport.Status.STAGED and record.batch == batch and record.staged_at is not None
+    assert [line.source_row for line in batch.lines.order_by("row_no")] == [2, 3]
+    assert not record.rows_blob  # the lines were inserted by the check, never kept in between
+    assert AuditEvent.objects.filter(event="approvals.import.staged").count() == 1
+
+
+def test_a_file_without_errors_waits_for_the_agent_when_the_batch_cannot_take_it(agent):
+    """The open 基数调整 清册 went to the center while the file was checked: nothing is lost, the import
+    stays checked and staging it is refused with the reason."""
+    from tests.factories import make_member
+
+    member = make_member(agent.employer)
+    batch = make_batch(agent, "base_adjust", rows=[{"account_no": member.account_no, "new_base": "7000.00", "effective_period": "2025-07"}])
+    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.SUBMITTED)
+    other = make_member(agent.employer, name="王五")
+    content = xlsx(["个人账号", "姓名", "调整后缴存基数", "生效年月"], [[other.account_no, other.name, "7000.00", "2025-07"]])
+    record = batch_import_check(employer=agent.employer, agent=agent, business_code="base_adjust", file_name="调整.xlsx", content=content)
+    assert record.status == BatchImport.Status.CHECKED and record.good_count == 1 and batch.lines.count() == 1
+    batch.refresh_from_db()
+    with pytest.raises(BusinessError, match="不能再录入"):
+        batch_import_stage(batch_import=record, batch=batch, agent=agent)
+
+
 def test_a_staged_file_cannot_be_staged_again(agent):
     record = check(agent, register_file([register_row()]))
     batch = batch_open(employer=agent.employer, agent=agent, business_code="member_register")
-    batch_import_stage(batch_import=record, batch=batch, agent=agent)
-    record.refresh_from_db()
     with pytest.raises(BusinessError, match="不能重复录入"):
         batch_import_stage(batch_import=record, batch=batch, agent=agent)
+    assert batch.lines.count() == 1
 
 
 def test_duplicate_id_inside_the_file_names_the_first_row(agent):
@@ -178,14 +204,14 @@ def test_import_check_makes_no_per_row_queries(agent, django_assert_max_num_quer
             record = check(agent, content)
         assert record.row_count == rows and record.good_count
         counts.append(len(queries))
-    assert counts[0] == counts[1] <= 30  # receive, queue, check, store, audit: the same for 20 rows and 400
+    assert counts[0] == counts[1] <= 40  # receive, queue, check, stage into the 清册, audit: the same for 20 rows and 400
 
 
 def test_import_stage_makes_no_per_row_queries(agent, django_assert_max_num_queries):
-    record = check(agent, register_file([register_row(name=f"职工{i}") for i in range(200)]))
+    record = check(agent, register_file([register_row(name=f"职工{i}") for i in range(200)] + [register_row(base="100")]))
     batch = batch_open(employer=agent.employer, agent=agent, business_code="member_register")
     with django_assert_max_num_queries(20):
-        batch_import_stage(batch_import=record, batch=batch, agent=agent)
+        batch_import_stage(batch_import=record, batch=batch, agent=agent, good_only=True)
     assert batch.lines.count() == 200
 
 

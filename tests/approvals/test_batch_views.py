@@ -148,12 +148,21 @@ def test_upload_of_a_non_xlsx_shows_a_chinese_error(agent_client):
     assert "只能上传 .xlsx" in body
 
 
-def test_stage_all_from_preview_then_lines_are_in_the_batch(agent_client, agent):
+def test_a_file_without_errors_is_in_the_batch_when_the_result_page_opens(agent_client, agent):
     record = batch_import_check(employer=agent.employer, agent=agent, business_code="member_register", file_name="f.xlsx",
                                 content=register_file([register_row(), register_row()]))
-    response = agent_client.post(reverse("approvals:import-preview", args=[record.uuid]), {"mode": "all"})
     batch = Batch.objects.get(employer=agent.employer)
-    assert response.status_code == 302 and response.url == detail(batch) and batch.lines.count() == 2
+    page = agent_client.get(reverse("approvals:import-preview", args=[record.uuid])).content.decode()
+    assert batch.lines.count() == 2 and "已将 2 条记录录入清册" in page and detail(batch) in page
+    assert 'value="all"' not in page  # nothing left to stage
+
+
+def test_stage_the_good_rows_from_preview_then_lines_are_in_the_batch(agent_client, agent):
+    record = batch_import_check(employer=agent.employer, agent=agent, business_code="member_register", file_name="f.xlsx",
+                                content=register_file([register_row(), register_row(base="100")]))
+    response = agent_client.post(reverse("approvals:import-preview", args=[record.uuid]), {"mode": "good"})
+    batch = Batch.objects.get(employer=agent.employer)
+    assert response.status_code == 302 and response.url == detail(batch) and batch.lines.count() == 1
 
 
 def test_error_file_download(agent_client, agent):
@@ -201,7 +210,7 @@ def test_line_of_another_batch_through_my_batch_is_404(agent_client, agent, outs
 @pytest.mark.parametrize("method,name", [("get", "approvals:import-preview"), ("post", "approvals:import-preview"), ("get", "approvals:import-errors")])
 def test_outsider_gets_404_for_import(outsider_client, agent, method, name):
     record = batch_import_check(employer=agent.employer, agent=agent, business_code="member_register", file_name="f.xlsx",
-                                content=register_file([register_row()]))
+                                content=register_file([register_row(), register_row(base="100")]))
     assert getattr(outsider_client, method)(reverse(name, args=[record.uuid])).status_code == 404
     record.refresh_from_db()
     assert record.status == BatchImport.Status.CHECKED
@@ -279,7 +288,8 @@ def test_the_database_task_worker_checks_the_file(agent_client, agent, settings)
     assert BatchImport.objects.get().status == BatchImport.Status.CHECKING
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
     record = BatchImport.objects.get()
-    assert record.status == BatchImport.Status.CHECKED and record.good_count == 2 and record.rows_checked == 2
+    assert record.status == BatchImport.Status.STAGED and record.good_count == 2 and record.rows_checked == 2
+    assert record.batch.lines.count() == 2
 
 
 def test_a_file_that_cannot_be_read_ends_rejected_with_the_reason_and_can_be_uploaded_again(agent_client, agent, settings):

@@ -64,15 +64,15 @@ def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_pat
     page.get_by_text("第11行「缴存基数」：缴存基数不能低于").wait_for()
     page.get_by_text("第17行「手机号码」：手机号码应为以1开头的11位数字").wait_for()
 
-    # fix the file and upload again; stage everything, complete
+    # fix the file and upload again: without errors, it goes straight into the 清册; complete
     rows[4]["id_number"], rows[9]["base"], rows[15]["phone"] = good_ids[4], "6000.00", "13904771234"
     fixed = tmp_path / "登记-已修改.xlsx"
     fixed.write_bytes(register_file(rows))
     page.get_by_role("link", name="重新上传").click()
     page.get_by_label("导入文件").set_input_files(str(fixed))
     page.get_by_role("button", name="确定").click()
-    page.get_by_text("正确 20 行").wait_for()
-    page.get_by_role("button", name="录入清册").click()
+    page.get_by_text("已将 20 条记录录入清册。").wait_for()
+    page.get_by_role("link", name="查看清册").click()
     page.get_by_text("合计人数 20 人").wait_for()
     confirm_next(page)
     page.get_by_role("button", name="完成办理").click()

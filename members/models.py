@@ -130,16 +130,23 @@ class MemberChange(models.Model):
 
     KIND_VALUES = ["open", "base", "status", "info"]
 
+    # A history row: only the member is checked by the database. The employer, 清册 and 办理人 it names are
+    # written by the same service in the same transaction and are never deleted (PROTECT still guards the
+    # ORM); without three more foreign-key checks per row, 开户 of a 50,000-row file writes its history
+    # in a third of the time. The employer is served by the (employer, kind, at) index.
     member = models.ForeignKey(Member, verbose_name="缴存人", on_delete=models.PROTECT, related_name="changes")
-    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="member_changes")
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="member_changes",
+                                 db_constraint=False, db_index=False)
     kind = models.CharField("变更类型", max_length=10, choices=Kind.choices)
     field = models.CharField("变更项目", max_length=30)
     old = models.CharField("变更前", max_length=100, blank=True)
     new = models.CharField("变更后", max_length=100, blank=True)
     reason = models.CharField("变更原因", max_length=50, blank=True)
     effective_period = models.DateField("生效年月", null=True, blank=True)
-    batch = models.ForeignKey("approvals.Batch", verbose_name="清册", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    actor = models.ForeignKey("employers.User", verbose_name="办理人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    batch = models.ForeignKey("approvals.Batch", verbose_name="清册", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              db_constraint=False)
+    actor = models.ForeignKey("employers.User", verbose_name="办理人", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              db_constraint=False)
     at = models.DateTimeField("变更时间", auto_now_add=True, db_index=True)
 
     class Meta:

@@ -3,6 +3,7 @@
 Business rules live in the registered business types (approvals/registry.py); this module
 only runs them, enforces the batch's status and writes the audit trail."""
 
+import functools
 import hashlib
 import json
 import logging
@@ -19,7 +20,7 @@ from approvals import registry
 from approvals.models import Batch, BatchImport, BatchLine
 from approvals.models.batch import BATCH_ALLOWED
 from employers.models import Employer, User
-from gjj_portal import audit, crypto
+from gjj_portal import audit, crypto, parallel
 from gjj_portal.bulk import RawJson, aad_for, gc_paused, insert_rows
 from gjj_portal.errors import BusinessError
 
@@ -39,7 +40,6 @@ class RowsInvalid(BusinessError):
 @dataclass
 class CheckedRow:
     row_no: int
-    row: dict[str, str]
     result: registry.RowResult
 
 
@@ -77,25 +77,61 @@ def batch_open(*, employer: Employer, agent: User, business_code: str) -> Batch:
     return batch
 
 
-def check_rows(*, business: registry.BusinessType, employer: Employer, batch: Batch | None, rows: list[tuple[int, dict]],
-               on_progress=None) -> list[CheckedRow]:
+def check_rows(*, business: registry.BusinessType, employer: Employer, batch: Batch | None, rows: list[tuple[int, dict]]) -> list[CheckedRow]:
     """Run the business's row rules over all rows with one context; mark duplicates inside the rows and the batch."""
     ctx = business.context(employer=employer, batch=batch, rows=[row for _n, row in rows])
-    existing = set(BatchLine.objects.filter(batch=batch).values_list("key", flat=True)) if batch is not None and batch.pk else set()
+    checked = [CheckedRow(row_no=row_no, result=business.clean_row(row, ctx)) for row_no, row in rows]
+    _mark_duplicates(((c.row_no, c.result.key, c.result.errors) for c in checked if c.result.ok and c.result.key),
+                     existing=_batch_keys(batch), business=business)
+    return checked
+
+
+def _batch_keys(batch: Batch | None) -> set[str]:
+    return set(BatchLine.objects.filter(batch=batch).values_list("key", flat=True)) if batch is not None and batch.pk else set()
+
+
+def _mark_duplicates(rows, *, existing: set[str], business: registry.BusinessType) -> None:
+    """rows: (row number, key, errors) of the rows that passed their rules, in row order. A key already in
+    the batch, or met in an earlier row, gets its error appended."""
     seen: dict[str, int] = {}
+    for row_no, key, errors in rows:
+        if key in existing:
+            errors.append((_dedupe_column(business), "已在清册中，不能重复录入"))
+        elif key in seen:
+            errors.append((_dedupe_column(business), f"与第{seen[key]}行重复"))
+        else:
+            seen[key] = row_no
+
+
+# One checked row of a file: (row number, errors, notices, key, ready line or None).
+FileRow = tuple[int, list, list, str, list | None]
+REPORT_EVERY = 500  # rows between two progress reports of a process
+
+
+def check_file(*, business: registry.BusinessType, employer: Employer, batch: Batch | None, rows: list[tuple[int, dict]],
+               on_progress=None) -> list[FileRow]:
+    """The rows of an uploaded file: their rules, and for each good row its ready 清册 line (personal data
+    sealed). The context is loaded once; the pure per-row work is spread over the cores for a large file
+    (gjj_portal.parallel); duplicates are then marked here, in row order."""
+    ctx = business.context(employer=employer, batch=batch, rows=[row for _n, row in rows])
+    chunks = parallel.fork_map(functools.partial(_check_chunk, business, ctx), rows, on_progress=on_progress)
+    checked = [item for chunk in chunks for item in chunk]
+    _mark_duplicates(((row_no, key, errors) for row_no, errors, _notices, key, line in checked if line is not None and key),
+                     existing=_batch_keys(batch), business=business)
+    return checked
+
+
+def _check_chunk(business: registry.BusinessType, ctx, rows: list[tuple[int, dict]], done) -> list[FileRow]:
+    """Pure: may run in a forked process. Its sealer is made here, so no two processes share nonces."""
+    sealer = crypto.Sealer()
     checked = []
-    for row_no, row in rows:
+    for count, (row_no, row) in enumerate(rows, start=1):
         result = business.clean_row(row, ctx)
-        if result.ok and result.key:
-            if result.key in existing:
-                result.error(_dedupe_column(business), "已在清册中，不能重复录入")
-            elif result.key in seen:
-                result.error(_dedupe_column(business), f"与第{seen[result.key]}行重复")
-            else:
-                seen[result.key] = row_no
-        checked.append(CheckedRow(row_no=row_no, row=row, result=result))
-        if on_progress is not None:
-            on_progress(len(checked))
+        line = _ready_line(business, row_no, result, sealer) if result.ok else None
+        checked.append((row_no, result.errors, result.notices, result.key, line))
+        if count % REPORT_EVERY == 0:
+            done(count)
+    done(len(rows))
     return checked
 
 
@@ -314,9 +350,13 @@ def _import_run(record: BatchImport) -> BatchImport:
     employer, agent = record.employer, record.agent
 
     def progress(field: str):
+        written = 0
+
         def report(count: int) -> None:
-            if count % PROGRESS_EVERY == 0:
+            nonlocal written
+            if count - written >= PROGRESS_EVERY:
                 BatchImport.objects.filter(pk=import_id).update(**{field: count})
+                written = count
         return report
 
     try:
@@ -331,20 +371,19 @@ def _import_run(record: BatchImport) -> BatchImport:
         record.refresh_from_db()
         return record
     BatchImport.objects.filter(pk=import_id).update(rows_read=len(table.rows))
-    checked = check_rows(business=business, employer=employer, batch=record.batch, rows=table.rows,
+    checked = check_file(business=business, employer=employer, batch=record.batch, rows=table.rows,
                          on_progress=progress("rows_checked"))
     errors = [{"row": None, "column": "", "message": m} for m in table.errors]
     notices = []
     good = []
     labels = {c.key: c.header for c in business.columns}
-    sealer = crypto.Sealer()
-    for item in checked:
-        for key, message in item.result.errors:
-            errors.append({"row": item.row_no, "column": labels.get(key, key), "message": message})
-        for key, message in item.result.notices:
-            notices.append({"row": item.row_no, "column": labels.get(key, key), "message": message})
-        if item.result.ok:
-            good.append(_ready_line(business, item.row_no, item.result, sealer))
+    for row_no, row_errors, row_notices, _key, line in checked:
+        for key, message in row_errors:
+            errors.append({"row": row_no, "column": labels.get(key, key), "message": message})
+        for key, message in row_notices:
+            notices.append({"row": row_no, "column": labels.get(key, key), "message": message})
+        if line is not None and not row_errors:
+            good.append(line)
     record.row_count, record.rows_checked, record.good_count = len(table.rows), len(table.rows), len(good)
     record.errors, record.notices = errors, notices
     checked_audit = {"business": business.code, "rows": len(table.rows), "good": len(good), "errors": len(errors)}

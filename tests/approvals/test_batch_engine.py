@@ -1,5 +1,6 @@
 """The 清册 engine's own rules: one open batch per type, status transitions, delete, audit, import staging."""
 
+import json
 import uuid
 
 import pytest
@@ -278,3 +279,38 @@ def test_without_seal_secret_staged_lines_keep_their_secret_encrypted(agent, sec
     line = BatchLine.objects.get(batch=batch)
     assert line.data == {"name": "李四"} and line.secret == {"phone": "13904770010"}
     assert "13904770010" not in line.secret_enc
+
+
+# ---- a large file is checked by several processes: the same result as one process ----------------
+
+
+def test_a_file_checked_by_several_processes_gives_the_same_result_and_never_repeats_a_nonce(agent, settings, monkeypatch):
+    import base64
+
+    from approvals import excel, registry
+    from approvals.services.batch import check_file
+    from gjj_portal import parallel
+
+    rows = [register_row(name=f"职工{i}") for i in range(40)]
+    rows[3]["base"] = "100"
+    rows[25]["id_number"] = rows[2]["id_number"]  # a duplicate across the chunks
+    rows[33]["phone"] = "１３９０４７７００１２"  # full-width: repaired and reported
+    business = registry.get("member_register")
+    table = excel.read_rows(content=register_file(rows), file_name="f.xlsx", columns=business.columns, row_limit=100)
+
+    def run(processes: int):
+        settings.GJJ_IMPORT_PROCESSES = processes
+        checked = check_file(business=business, employer=agent.employer, batch=None, rows=table.rows)
+        return checked, [(n, errors, notices, key) for n, errors, notices, key, _line in checked]
+
+    monkeypatch.setattr(parallel, "MIN_CHUNK", 10)
+    assert parallel.can_fork()  # the test process has one thread: the four chunks really are forked
+    alone, alone_outcome = run(1)
+    forked, forked_outcome = run(4)
+    assert forked_outcome == alone_outcome
+    assert ("id_number", "与第4行重复") in forked_outcome[25][1] and forked[25][4] is not None  # sealed, then refused
+    lines = [line for *_rest, line in forked if line is not None]
+    assert len(lines) == 39
+    tokens = [json.loads(line[6])[field] for line in lines for field in ("id_number_enc", "phone_enc")]
+    nonces = [base64.urlsafe_b64decode(token.split(":")[3])[:12] for token in tokens]
+    assert len(set(nonces)) == len(nonces) == 78

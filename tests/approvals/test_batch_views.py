@@ -318,7 +318,7 @@ def test_a_check_that_crashes_ends_rejected_instead_of_checking_forever(agent, s
     def boom(**kwargs):
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(batch_service, "check_rows", boom)
+    monkeypatch.setattr(batch_service, "check_file", boom)
     batch_service.batch_import_run(import_id=record.pk)
     record.refresh_from_db()
     assert record.status == BatchImport.Status.REJECTED and record.errors[0]["message"] == "文件校验未能完成，请稍后重新上传。"

@@ -171,8 +171,8 @@ def _table(rows, *, columns: list[Column], row_limit: int, on_progress) -> Table
     mapping: dict[int, str] | None = None
     count = 0
     for row_no, values in rows:
-        texts = [cell_text(v).strip() if not isinstance(v, str) else v for v in values]
-        if not any(t.strip() for t in texts):
+        texts = [v if isinstance(v, str) else cell_text(v).strip() for v in values]
+        if not "".join(texts).strip():
             continue
         if mapping is None:
             mapping = {}
@@ -189,11 +189,8 @@ def _table(rows, *, columns: list[Column], row_limit: int, on_progress) -> Table
         count += 1
         if count > row_limit:
             raise ImportRejected(f"文件超过 {row_limit} 行数据，请拆分后分批导入。")
-        row = {key: "" for key in mapping.values()}
-        for index, key in mapping.items():
-            if index < len(texts):
-                row[key] = texts[index]
-        table.rows.append((row_no, row))
+        width = len(texts)
+        table.rows.append((row_no, {key: texts[index] if index < width else "" for index, key in mapping.items()}))
         if on_progress is not None and count % 1000 == 0:
             on_progress(count)
     if mapping is None:

@@ -221,6 +221,8 @@ GJJ_LOGIN_STEP_MINUTES = 5
 PASSWORD_RESET_TIMEOUT = 24 * 3600
 # Accounts with no login for this many days are disabled by `disable_dormant_users` (SEC-11).
 GJJ_DORMANT_DAYS = int(env("GJJ_DORMANT_DAYS", "90"))
+# Processes that check one large imported file (gjj_portal.parallel); empty means the cores the worker may use.
+GJJ_IMPORT_PROCESSES = int(env("GJJ_IMPORT_PROCESSES", "0")) or None
 # Proxies whose X-Forwarded-For we trust (SEC-39); empty means REMOTE_ADDR only.
 GJJ_TRUSTED_PROXIES = env_list("GJJ_TRUSTED_PROXIES")
 # Public 验真 look-ups per client IP and window (seconds), counted in the default cache (SEC-46).

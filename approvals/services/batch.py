@@ -431,11 +431,14 @@ def batch_import_stage(*, batch_import: BatchImport, batch: Batch, agent: User, 
 # A checked row, kept until it is staged: everything its 清册 line needs but the batch and the line number,
 # sealed already (personal data never waits in clear), its data as JSON text for the bulk insert:
 # [row, key, member_id, amount, line uuid, secret_enc, data].
+_LINE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _ready_line(business: registry.BusinessType, row_no: int, result: registry.RowResult, sealer: crypto.Sealer) -> list:
     line_uuid = uuid.uuid4()
     data, token = _sealed(business, result, sealer, line_uuid)
     amount = None if result.amount is None else str(result.amount)
-    return [row_no, result.key, result.member_id, amount, line_uuid.hex, token, json.dumps(data, ensure_ascii=False, separators=(",", ":"))]
+    return [row_no, result.key, result.member_id, amount, line_uuid.hex, token, _LINE_JSON.encode(data)]
 
 
 def _ready_lines(batch_import: BatchImport) -> list[list]:

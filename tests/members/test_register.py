@@ -108,6 +108,16 @@ def test_thousands_separator_in_base_is_repaired(employer):
     assert result.ok and result.cleaned["base"] == "6000.00" and "6000.00" in notices_of(result)["base"]
 
 
+def test_rows_with_the_same_terms_each_get_their_own_repairs_and_refusals(employer):
+    """Base, rates and month written alike are checked once per file; every such row still reports them."""
+    rows = [register_row(name=n, base=b) for n, b in (("甲", "6,000.00"), ("乙", "6,000.00"), ("丙", "100"), ("丁", "100"))]
+    ctx = register.context(employer=employer, rows=rows)
+    results = [register.clean_row(row, ctx) for row in rows]
+    assert [("base" in notices_of(r), "base" in errors_of(r)) for r in results] == [(True, False), (True, False), (False, True), (False, True)]
+    assert results[0].cleaned["monthly_amount"] == results[1].cleaned["monthly_amount"] and results[0].cleaned["name"] == "甲"
+    assert len(ctx.terms) == 2
+
+
 @pytest.mark.parametrize("written", ["12", "12%", "0.12", "１２％"])
 def test_rates_written_as_12_or_12_percent_or_decimal_mean_12_percent(employer, written):
     result = clean(employer, employer_rate=written, member_rate=written)

@@ -76,11 +76,17 @@ def _ignore(_n: int) -> None:
     pass
 
 
+_INHERITED: list = []
+
+
 def _forget_connections() -> None:
-    """In a child: drop (never close) the copies of the parent's database connections, so that a
-    query by mistake opens a connection of its own instead of talking over the parent's socket."""
+    """In a child: set aside (never close) the copies of the parent's database connections, so that a
+    query by mistake opens a connection of its own instead of talking over the parent's socket. They
+    are kept referenced, so they are never finalised here; the child ends with os._exit."""
     for connection in connections.all(initialized_only=True):
-        connection.connection = None
+        if connection.connection is not None:
+            _INHERITED.append(connection.connection)
+            connection.connection = None
 
 
 def _run_chunk(index: int) -> list:

@@ -65,3 +65,16 @@ def test_an_error_in_a_forked_chunk_is_raised_here(settings, forkable):
     settings.GJJ_IMPORT_PROCESSES = 2
     with pytest.raises(ValueError, match="第二块出错"):
         parallel.fork_map(fails_in_the_second_chunk, list(range(20)), min_chunk=5)
+
+
+def test_this_process_keeps_its_database_connection_after_the_children_end(db, settings, forkable):
+    from django.db import connection
+
+    settings.GJJ_IMPORT_PROCESSES = 3
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    backend = connection.connection
+    assert len(parallel.fork_map(pids_and_squares, list(range(30)), min_chunk=5)) == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 2")
+        assert cursor.fetchone() == (2,) and connection.connection is backend

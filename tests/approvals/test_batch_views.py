@@ -322,3 +322,24 @@ def test_a_check_that_crashes_ends_rejected_instead_of_checking_forever(agent, s
     batch_service.batch_import_run(import_id=record.pk)
     record.refresh_from_db()
     assert record.status == BatchImport.Status.REJECTED and record.errors[0]["message"] == "文件校验未能完成，请稍后重新上传。"
+
+
+def test_an_import_checked_before_lines_were_sealed_at_the_check_still_previews_and_stages(agent_client, agent):
+    """Rows kept by the earlier format (dicts, the secret inside the encrypted blob) are shown and sealed at staging."""
+    record = BatchImport(employer=agent.employer, agent=agent, business_code="member_register", file_name="旧.xlsx", sha256="1" * 64,
+                         size=1, row_count=2, good_count=1, content=b"x", errors=[{"row": 3, "column": "缴存基数", "message": "缴存基数不能低于"}])
+    row = register_row(name="旧格式")
+    data = {"name": "旧格式", "id_type": "resident", "id_masked": "110105********0000", "gender": "M", "gender_label": "男",
+            "birth_date": "1990-01-01", "phone_masked": "139****0001", "base": "6000.00", "employer_rate": "0.12",
+            "member_rate": "0.12", "start_period": "2026-01-01", "employer_amount": "720.00", "member_amount": "720.00",
+            "monthly_amount": "1440.00"}
+    record.rows = [{"row": 2, "key": "k" * 64, "data": data, "secret": {"id_number": row["id_number"], "phone": row["phone"]},
+                    "member_id": None, "amount": "1440.00"}]
+    record.save()
+    page = agent_client.get(reverse("approvals:import-preview", args=[record.uuid])).content.decode()
+    assert "旧格式" in page
+    response = agent_client.post(reverse("approvals:import-preview", args=[record.uuid]), {"mode": "good"})
+    batch = Batch.objects.get(employer=agent.employer)
+    line = batch.lines.get()
+    assert response.status_code == 302 and line.data["name"] == "旧格式" and line.data["id_number_enc"].startswith("v1:")
+    assert row["id_number"] not in str(line.data)

@@ -279,6 +279,31 @@ def test_a_queued_check_shows_its_progress_and_polls_until_done(agent_client, ag
     assert "第3行「缴存基数」" in agent_client.get(response.url).content.decode()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_the_database_task_worker_checks_a_large_file_on_several_processes(agent_client, agent, settings, monkeypatch):
+    """Production's path for a large file: db_worker forks, the chunks come back, the file goes into the 清册,
+    and the worker's own connection carries on (it writes the task's result afterwards)."""
+    from django.core.management import call_command
+
+    from gjj_portal import parallel
+
+    settings.TASKS = DATABASE_WORKER
+    settings.GJJ_IMPORT_PROCESSES = 2
+    monkeypatch.setattr(parallel, "MIN_CHUNK", 10)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)  # beside the browser tests' idle live-server thread
+    rows = [register_row(name=f"职工{i}") for i in range(40)]
+    rows[30]["id_number"] = rows[5]["id_number"]  # a duplicate across the two chunks
+    upload(agent_client, register_file(rows))
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    record = BatchImport.objects.get()
+    assert record.status == BatchImport.Status.CHECKED and record.rows_checked == 40 and record.good_count == 39
+    assert record.errors == [{"row": 32, "column": "证件号码", "message": "与第7行重复"}]
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
 @pytest.mark.django_db(transaction=True)  # the worker commits and closes its connection, as in production
 def test_the_database_task_worker_checks_the_file(agent_client, agent, settings):
     from django.core.management import call_command

@@ -17,7 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
-from gjj_portal.pdf import cjk_font, harden_reportlab, para_text
+from gjj_portal.pdf import CharWidths, cjk_font, harden_reportlab, para_text
 from gjj_portal.printing import marks
 from gjj_portal.printing.marks import draw_qr, draw_seal
 from gjj_portal.printing.signing import pdf_sign
@@ -171,19 +171,6 @@ DETAIL_ROW = 15
 DETAIL_SIZE = 9
 
 
-class _Widths(dict):
-    """Text widths at the detail size, summed per character and cached (the table repeats the same digits)."""
-
-    def __missing__(self, char: str) -> float:
-        from reportlab.pdfbase.pdfmetrics import stringWidth
-
-        self[char] = stringWidth(char, cjk_font(), DETAIL_SIZE)
-        return self[char]
-
-    def of(self, text: str) -> float:
-        return sum(self[char] for char in text)
-
-
 def _detail_header(c: canvas.Canvas, receipt: Receipt, base_url: str, top: float) -> float:
     f = receipt.fields
     _title(c, f["title"], top)
@@ -197,7 +184,7 @@ def _detail_header(c: canvas.Canvas, receipt: Receipt, base_url: str, top: float
     return top - 170
 
 
-def _detail_rows(c: canvas.Canvas, rows: list, y: float, widths: _Widths) -> None:
+def _detail_rows(c: canvas.Canvas, rows: list, y: float, widths: CharWidths) -> None:
     """One text object per page, moved cell to cell: thousands of rows stay fast.
 
     Names are drawn with textOut, which takes the text literally and never parses markup; markup
@@ -226,7 +213,7 @@ def _detail_rows(c: canvas.Canvas, rows: list, y: float, widths: _Widths) -> Non
 def _detail(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
     """业务明细: paginated by the space left on each page, the seal and QR on the first."""
     lines = receipt.fields["lines"]
-    widths = _Widths()
+    widths = CharWidths(DETAIL_SIZE)
     top = PAGE_H - MARGIN - 10
     first_rows = int((_detail_header(c, receipt, base_url, top) - 16 - (MARGIN + 20)) / DETAIL_ROW)
     other_rows = int((top - 16 - (MARGIN + 20)) / DETAIL_ROW)

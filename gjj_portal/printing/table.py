@@ -19,11 +19,10 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
-from gjj_portal.pdf import cjk_font, harden_reportlab, para_text
+from gjj_portal.pdf import CharWidths, cjk_font, harden_reportlab, para_text
 
 from .marks import draw_qr, draw_seal, verify_url
 
@@ -52,32 +51,6 @@ def page_size(widths_mm: list[float]) -> tuple[float, float]:
     return A4 if sum(widths_mm) * mm <= portrait_room else landscape(A4)
 
 
-class _Widths(dict):
-    """Character widths at the body size, cached: a 20,000-row list repeats the same digits."""
-
-    def __missing__(self, char: str) -> float:
-        self[char] = stringWidth(char, cjk_font(), SIZE)
-        return self[char]
-
-    def of(self, text: str) -> float:
-        return sum(self[char] for char in text)
-
-    def wrap(self, text: str, room: float) -> list[str]:
-        """Break a cell into lines that fit `room` points, character by character (CJK has no spaces)."""
-        lines = []
-        for part in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-            line, width = "", 0.0
-            for char in part.replace("\t", " "):
-                char_width = self[char]
-                if line and width + char_width > room:
-                    lines.append(line)
-                    line, width = char, char_width
-                else:
-                    line, width = line + char, width + char_width
-            lines.append(line)
-        return lines
-
-
 @dataclass
 class _Item:
     kind: str  # "row", "totals" or "empty"
@@ -97,7 +70,7 @@ class _Layout:
         scale = room / sum(column.width for column in self.columns)
         self.widths = [column.width * scale for column in self.columns]
         self.lefts = [MARGIN + sum(self.widths[:index]) for index in range(len(self.widths))]
-        self.chars = _Widths()
+        self.chars = CharWidths(SIZE)
         gap = "&nbsp;" * 6  # Paragraph collapses plain spaces
         self.info = _para(f"单位名称：{para_text(content['employer_name'])}{gap}单位账号：{para_text(content['employer_account_no'])}", 9)
         self.filters = _para(f"查询条件：{para_text(filters_text(content.get('filters') or []))}", 9)

@@ -70,7 +70,8 @@ def money(value: str, *, label: str = "金额") -> tuple[Decimal, str]:
 
 @functools.lru_cache(maxsize=1024)
 def rate(value: str, *, label: str = "缴存比例") -> tuple[Decimal, str]:
-    """Rates written as 12, 12% or 0.12 all mean 12% (stored as 0.1200)."""
+    """Rates written as 12, 12% or 0.12 all mean 12% (stored as 0.1200). 12%, as the template and the
+    pages write it, is taken as it is; any other form is repaired and reported."""
     check_formula(value)
     raw = compact(value)
     percent = raw.endswith("%")
@@ -86,8 +87,14 @@ def rate(value: str, *, label: str = "缴存比例") -> tuple[Decimal, str]:
     result = parsed.quantize(Decimal("0.0001"))
     if result != parsed:
         raise ValueError(f"{label}最多保留两位百分比小数")
-    notice = "" if raw == f"{result:f}" else f"已将「{(value or '').strip()}」按 {result * 100:.0f}% 处理"
+    notice = "" if value == f"{_percent(result)}%" else f"已将「{(value or '').strip()}」按 {_percent(result)}% 处理"
     return result, notice
+
+
+def _percent(rate: Decimal) -> str:
+    """0.1200 → "12", 0.1250 → "12.5": a rate as the pages and the template write it (12%)."""
+    text = f"{rate * 100:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @functools.lru_cache(maxsize=1024)

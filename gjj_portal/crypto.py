@@ -128,7 +128,8 @@ def encrypt(plaintext: str, *, aad: str) -> str:
 class Sealer:
     """Encrypts values with the active key and suite, both resolved once: for a bulk step that
     encrypts tens of thousands of values (an import seals two per person). Tokens are exactly
-    those of encrypt(); each value gets its own random nonce, drawn from os.urandom in blocks."""
+    those of encrypt(); each value gets its own random nonce, drawn from os.urandom in blocks.
+    The random UUIDs of the rows it seals come from the same blocks (uuid4_hex)."""
 
     def __init__(self, *, nonces: int = 4096) -> None:
         key_id, suite = active_key_id(), _suite()
@@ -136,21 +137,37 @@ class Sealer:
             raise ImproperlyConfigured("GJJ_ACTIVE_KEY_ID must not contain ':'")
         self._suite, self._key = suite, _field_key(suite, key_id)
         self._prefix = f"{TOKEN_VERSION}:{key_id}:{SUITES[suite][0]}:"
-        self._block = nonces
+        self._block = NONCE_BYTES * nonces
         self._pool, self._at = b"", 0
 
-    def _nonce(self) -> bytes:
-        if self._at >= len(self._pool):
-            self._pool, self._at = os.urandom(NONCE_BYTES * self._block), 0
-        self._at += NONCE_BYTES
-        return self._pool[self._at - NONCE_BYTES:self._at]
+    def _random(self, size: int) -> bytes:
+        if self._at + size > len(self._pool):
+            self._pool, self._at = os.urandom(max(self._block, size)), 0
+        self._at += size
+        return self._pool[self._at - size:self._at]
+
+    def uuid4_hex(self) -> str:
+        """A random UUID (version 4, as uuid.uuid4() makes) as 32 hex digits."""
+        value = int.from_bytes(self._random(16)) & _UUID4_CLEAR | _UUID4_SET
+        return f"{value:032x}"
 
     def encrypt(self, plaintext: str, *, aad: str) -> str:
         if not isinstance(plaintext, str):
             raise TypeError("encrypt takes a str")
-        nonce = self._nonce()
+        nonce = self._random(NONCE_BYTES)
         sealed = _seal(self._suite, self._key, nonce, plaintext.encode(), aad.encode())
         return self._prefix + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+# RFC 9562 version 4: the version nibble is 4, the variant bits are 10.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def dashed(uuid_hex: str) -> str:
+    """32 hex digits in the 8-4-4-4-12 form that str(uuid.UUID) gives (the AAD of a row's fields)."""
+    h = uuid_hex
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _parse(token: str) -> tuple[str, str, bytes]:

@@ -139,7 +139,7 @@ def _dedupe_column(business: registry.BusinessType) -> str:
     return next((c.key for c in business.columns if c.kind in ("id", "account")), business.columns[0].key)
 
 
-def _sealed(business: registry.BusinessType, result: registry.RowResult, sealer: crypto.Sealer, line_uuid: uuid.UUID) -> tuple[dict, str]:
+def _sealed(business: registry.BusinessType, result: registry.RowResult, sealer: crypto.Sealer, line_uuid: uuid.UUID | str) -> tuple[dict, str]:
     """The line's data and secret_enc (SEC-37): the business seals the row's secret into the data itself
     (registry seal_secret), or the engine encrypts it into the line's secret_enc, bound to the line."""
     if not result.secret:
@@ -435,10 +435,10 @@ _LINE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def _ready_line(business: registry.BusinessType, row_no: int, result: registry.RowResult, sealer: crypto.Sealer) -> list:
-    line_uuid = uuid.uuid4()
-    data, token = _sealed(business, result, sealer, line_uuid)
+    line_uuid = sealer.uuid4_hex()
+    data, token = _sealed(business, result, sealer, crypto.dashed(line_uuid))
     amount = None if result.amount is None else str(result.amount)
-    return [row_no, result.key, result.member_id, amount, line_uuid.hex, token, _LINE_JSON.encode(data)]
+    return [row_no, result.key, result.member_id, amount, line_uuid, token, _LINE_JSON.encode(data)]
 
 
 def _ready_lines(batch_import: BatchImport) -> list[list]:

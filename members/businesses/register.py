@@ -4,7 +4,6 @@ Refused: an ID that already has an open account in this center (the holder is na
 a duplicate inside the file or batch, a base outside the year's floor and cap, rates outside the
 range (and unequal when the policy requires equal rates). 【完成办理】 opens all accounts at once."""
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -25,6 +24,7 @@ from gjj_portal.crypto import blind_index, blind_indexes, mask_id, mask_phone
 from gjj_portal.errors import BusinessError
 
 from ..models import Member, MemberChange
+from ..services import member_amounts
 from ..validators import id_gender, normalize_text, validate_id_number, validate_phone
 from .common import Policies, check_base, mask_employer, no_policy
 
@@ -77,6 +77,7 @@ class Context:
     today: date = field(default_factory=date.today)
     # (base, employer rate, member rate, start month) as written → their check, done once: a file repeats them.
     terms: dict[tuple[str, str, str, str], "Terms"] = field(default_factory=dict)
+    rate_terms: dict[tuple[str, str, str], "RateTerms"] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,21 @@ class Terms:
     notices: tuple[tuple[str, str], ...]
     cleaned: dict[str, str] | None = None
     amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class RateTerms:
+    """Rates and start month as written, checked once per file (a file repeats them on every row while
+    the bases differ): their parse errors, their errors against the year's policy, and the values."""
+
+    parse_errors: tuple[tuple[str, str], ...]
+    policy_errors: tuple[tuple[str, str], ...]
+    notices: tuple[tuple[str, str], ...]
+    employer_rate: Decimal | None
+    member_rate: Decimal | None
+    start: date | None
+    policy: object | None  # the year's CenterPolicy
+    cleaned: dict[str, str]
 
 
 def _normalized_id(value: str) -> str:
@@ -128,16 +144,9 @@ def _rate(result: RowResult, row: dict, key: str, label: str, default: Decimal) 
     return value
 
 
-def _check_terms(row: dict[str, str], ctx: Context) -> Terms:
-    """Base, rates and start month: parsed, checked against the year's policy, amounts computed."""
+def _check_rate_terms(row: dict[str, str], ctx: Context) -> RateTerms:
+    """Rates and start month: parsed, the year's policy found, the rates checked against it."""
     result = RowResult()
-    base = None
-    try:
-        base, notice = rows.money(row.get("base", ""), label="缴存基数")
-        if notice:
-            result.notice("base", notice)
-    except ValueError as exc:
-        result.error("base", str(exc))
     start = None
     try:
         start, _notice = rows.period(row.get("start_period", ""), label="起缴年月")
@@ -148,22 +157,50 @@ def _check_terms(row: dict[str, str], ctx: Context) -> Terms:
     policy = ctx.policies.for_period(start) if start else None
     if start and policy is None:
         result.error("start_period", no_policy(start))
+    parse_errors, result.errors = tuple(result.errors), []
     if policy is not None:
-        if base is not None and (reason := check_base(base, policy)):
-            result.error("base", reason)
         for key, value, label in (("employer_rate", employer_rate, "单位缴存比例"), ("member_rate", member_rate, "个人缴存比例")):
             if value is not None and not (policy.rate_min <= value <= policy.rate_max):
                 result.error(key, f"{label}应在{policy.rate_min * 100:.0f}%至{policy.rate_max * 100:.0f}%之间")
         if policy.equal_rates and employer_rate is not None and member_rate is not None and employer_rate != member_rate:
             result.error("member_rate", "按本年度政策，单位缴存比例与个人缴存比例须相等")
-    if result.errors:
-        return Terms(errors=tuple(result.errors), notices=tuple(result.notices))
-    from ..services import member_amounts
+    cleaned = {"employer_rate": str(employer_rate), "member_rate": str(member_rate),
+               "start_period": start.isoformat() if start else ""}
+    return RateTerms(parse_errors=parse_errors, policy_errors=tuple(result.errors), notices=tuple(result.notices),
+                     employer_rate=employer_rate, member_rate=member_rate, start=start, policy=policy, cleaned=cleaned)
 
-    amounts = member_amounts(base=base, employer_rate=employer_rate, member_rate=member_rate, policy=policy)
-    cleaned = {"base": str(base), "employer_rate": str(employer_rate), "member_rate": str(member_rate),
-               "start_period": start.isoformat(), **{k: str(v) for k, v in amounts.items()}}
-    return Terms(errors=(), notices=tuple(result.notices), cleaned=cleaned, amount=amounts["monthly_amount"])
+
+def _rate_terms(row: dict[str, str], ctx: Context) -> RateTerms:
+    written = (row.get("employer_rate", ""), row.get("member_rate", ""), row.get("start_period", ""))
+    terms = ctx.rate_terms.get(written)
+    if terms is None:
+        terms = ctx.rate_terms[written] = _check_rate_terms(row, ctx)
+    return terms
+
+
+def _check_terms(row: dict[str, str], ctx: Context) -> Terms:
+    """Base, rates and start month: parsed, checked against the year's policy, amounts computed.
+    Errors come in the order of the columns' checks: the base as written, the rates and month as
+    written, the base against the year's floor and cap, the rates against the year's range."""
+    rated = _rate_terms(row, ctx)
+    errors, notices = [], []
+    base = None
+    try:
+        base, notice = rows.money(row.get("base", ""), label="缴存基数")
+        if notice:
+            notices.append(("base", notice))
+    except ValueError as exc:
+        errors.append(("base", str(exc)))
+    errors.extend(rated.parse_errors)
+    notices.extend(rated.notices)
+    if rated.policy is not None and base is not None and (reason := check_base(base, rated.policy)):
+        errors.append(("base", reason))
+    errors.extend(rated.policy_errors)
+    if errors:
+        return Terms(errors=tuple(errors), notices=tuple(notices))
+    amounts = member_amounts(base=base, employer_rate=rated.employer_rate, member_rate=rated.member_rate, policy=rated.policy)
+    cleaned = {"base": str(base), **rated.cleaned, **{k: str(v) for k, v in amounts.items()}}
+    return Terms(errors=(), notices=tuple(notices), cleaned=cleaned, amount=amounts["monthly_amount"])
 
 
 def _terms(row: dict[str, str], ctx: Context) -> Terms:
@@ -238,12 +275,13 @@ def seal_secret(secret: dict[str, str], *, sealer: crypto.Sealer) -> dict[str, s
 
     The 清册 line carries these ciphertexts in its data, and 【完成办理】 copies them into the new
     account inside the database, so opening 50,000 accounts decrypts and encrypts nothing."""
-    member_uuid = uuid.uuid4()
+    member_uuid = sealer.uuid4_hex()
+    row = crypto.dashed(member_uuid)
     phone = secret.get("phone", "")
     return {
-        "member_uuid": member_uuid.hex,
-        "id_number_enc": sealer.encrypt(secret["id_number"], aad=aad_for(Member, "id_number", member_uuid)),
-        "phone_enc": sealer.encrypt(phone, aad=aad_for(Member, "phone", member_uuid)) if phone else "",
+        "member_uuid": member_uuid,
+        "id_number_enc": sealer.encrypt(secret["id_number"], aad=aad_for(Member, "id_number", row)),
+        "phone_enc": sealer.encrypt(phone, aad=aad_for(Member, "phone", row)) if phone else "",
     }
 
 

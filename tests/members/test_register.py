@@ -124,6 +124,14 @@ def test_rates_written_as_12_or_12_percent_or_decimal_mean_12_percent(employer, 
     assert result.ok and result.cleaned["employer_rate"] == "0.1200"
 
 
+@pytest.mark.parametrize(("written", "notice"), [("12%", None), ("12", "已将「12」按 12% 处理"), ("0.12", "已将「0.12」按 12% 处理"),
+                                                ("１２％", "已将「１２％」按 12% 处理"), ("10.5", "已将「10.5」按 10.5% 处理")])
+def test_a_rate_written_as_the_template_writes_it_is_not_reported_other_forms_are(employer, written, notice):
+    CenterPolicy.objects.update(equal_rates=False)
+    result = clean(employer, employer_rate=written, member_rate="12%")
+    assert result.ok and notices_of(result).get("employer_rate") == notice and "member_rate" not in notices_of(result)
+
+
 def test_rates_default_to_the_employers_rates(employer):
     result = clean(employer, employer_rate="", member_rate="")
     assert result.ok and result.cleaned["member_rate"] == str(employer.member_rate)

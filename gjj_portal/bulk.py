@@ -73,13 +73,14 @@ def values_in(model, values: Iterable, *, db_type: str = "text") -> RawSQL:
     """A subquery of the given values for `field__in=`, sent as ONE parameter.
 
     `filter(x__in=[50,000 values])` makes 50,000 placeholders that Django resolves one by one and
-    the driver splits again; an array (PostgreSQL) or a JSON list (SQLite) is one value, and the
-    database unpacks it. `db_type` is the PostgreSQL element type (text, bigint …)."""
-    values = list(values)
+    the driver splits again; a JSON list is one value, made in C, and the database unpacks it.
+    (A PostgreSQL array parameter would be quoted by the driver element by element, in Python:
+    0.4 s for 50,000 values.) `db_type` is the PostgreSQL element type (text, bigint …)."""
+    text = json.dumps(list(values), ensure_ascii=False)
     connection = connections[router.db_for_read(model)]
     if connection.vendor == "postgresql":
-        return RawSQL(f"SELECT unnest(%s::{db_type}[])", (values,))
-    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(values, ensure_ascii=False),))
+        return RawSQL(f"SELECT jsonb_array_elements_text(%s::jsonb)::{db_type}", (text,))
+    return RawSQL("SELECT value FROM json_each(%s)", (text,))
 
 
 @contextlib.contextmanager

@@ -36,4 +36,10 @@ def test_values_in_sends_many_values_as_one_parameter(employer, django_assert_nu
         found = set(Member.objects.filter(account_no__in=values_in(Member, wanted)).values_list("pk", flat=True))
     assert found == {members[0].pk, members[2].pk}
     sql = captured.captured_queries[0]["sql"]
-    assert "IN (SELECT unnest(" in sql or "IN (SELECT value FROM json_each(" in sql  # one array, not 30,002 placeholders
+    assert "IN (SELECT jsonb_array_elements_text(" in sql or "IN (SELECT value FROM json_each(" in sql  # one list, not 30,002 placeholders
+
+
+def test_values_in_casts_to_the_element_type(employer):
+    members = [make_member(employer) for _ in range(3)]
+    wanted = [members[1].pk, 10**12]
+    assert list(Member.objects.filter(pk__in=values_in(Member, wanted, db_type="bigint")).values_list("pk", flat=True)) == [members[1].pk]

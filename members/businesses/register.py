@@ -351,8 +351,9 @@ def _open_accounts_sql(connection, *, batch_id: int, employer: Employer, first_n
     return statement, [*args, first_number - 1, batch_id]
 
 
-def _history_sql(connection, *, batch_id: int, employer: Employer, actor: User | None) -> tuple[str, list]:
-    """INSERT … SELECT of one 开户 history row per member the batch opened."""
+def _history_sql(connection, *, batch_id: int, employer: Employer, actor: User | None, opened: str | None = None) -> tuple[str, list]:
+    """INSERT … SELECT of one 开户 history row per member the batch opened: from `opened`, the members
+    returned by the insert (PostgreSQL: one statement, opened_sql), or found again by their uuid (SQLite)."""
     qn = connection.ops.quote_name
     columns, exprs, args = _select_list(
         MemberChange, connection, computed={"member": "m.id", "effective_period": "m.start_period"}, params={},
@@ -360,16 +361,28 @@ def _history_sql(connection, *, batch_id: int, employer: Employer, actor: User |
                 "new": Member.Status.NORMAL.label, "reason": "缴存人登记", "batch": batch_id, "actor": actor.pk if actor else None,
                 "at": timezone.now()},
     )
+    statement = f"INSERT INTO {qn(MemberChange._meta.db_table)} ({columns}) SELECT {exprs} "
+    if opened is not None:
+        return statement + f"FROM {opened} m", args
     member_uuid = _sql(connection)["uuid"].format(key="member_uuid")
-    statement = (
-        f"INSERT INTO {qn(MemberChange._meta.db_table)} ({columns}) SELECT {exprs} "
-        f"FROM {qn(BatchLine._meta.db_table)} l JOIN {qn(Member._meta.db_table)} m ON m.uuid = {member_uuid} WHERE l.batch_id = %s"
-    )
+    statement += f"FROM {qn(BatchLine._meta.db_table)} l JOIN {qn(Member._meta.db_table)} m ON m.uuid = {member_uuid} WHERE l.batch_id = %s"
     return statement, [*args, batch_id]
 
 
+def _open_statements(connection, *, batch_id: int, employer: Employer, first_number: int, actor: User | None) -> list[tuple[str, list]]:
+    """The statements that open the batch's accounts and write their history; the last one's row count
+    is the number of accounts opened. PostgreSQL does both in one statement: the history is written from
+    the rows the insert returns, without finding 50,000 members again."""
+    accounts = _open_accounts_sql(connection, batch_id=batch_id, employer=employer, first_number=first_number, today=date.today())
+    if connection.vendor == "postgresql":
+        history, args = _history_sql(connection, batch_id=batch_id, employer=employer, actor=actor, opened="opened")
+        return [(f"WITH opened AS ({accounts[0]} RETURNING id, start_period) {history}", [*accounts[1], *args])]
+    return [accounts, _history_sql(connection, batch_id=batch_id, employer=employer, actor=actor)]
+
+
 def apply(*, batch, actor: User) -> int:
-    """Open every account of the batch in the database: one lock, one duplicate check, two INSERT … SELECT."""
+    """Open every account of the batch in the database: one lock, one duplicate check, the accounts and their
+    history inserted from the lines (one statement on PostgreSQL, two on SQLite)."""
     from ..services import member_account_numbers
 
     with transaction.atomic():
@@ -388,9 +401,11 @@ def apply(*, batch, actor: User) -> int:
         first = int(numbers[0][len(employer.account_no):])
         connection = connections[router.db_for_write(Member)]
         with connection.cursor() as cursor:
-            cursor.execute(*_open_accounts_sql(connection, batch_id=batch.pk, employer=employer, first_number=first, today=date.today()))
-            opened = cursor.rowcount
-            cursor.execute(*_history_sql(connection, batch_id=batch.pk, employer=employer, actor=actor))
+            rowcounts = []
+            for statement, args in _open_statements(connection, batch_id=batch.pk, employer=employer, first_number=first, actor=actor):
+                cursor.execute(statement, args)
+                rowcounts.append(cursor.rowcount)
+        opened = rowcounts[0]  # PostgreSQL: the history rows, one per account the same statement opened
         if opened != count:
             raise BusinessError("开户记录数与清册不一致，请稍后重试。")
         audit.record("members.member.opened", actor=actor, employer=employer, obj=batch,

@@ -189,7 +189,7 @@ def main() -> None:
         business=business, employer=employer, batch=None, rows=table.rows), results)
     assert all(line is not None and not errors for _n, errors, _notices, _key, line in checked), \
         [errors for _n, errors, *_rest in checked if errors][:3]
-    del table, checked  # a task worker holds no earlier file while it checks the next one
+    table = checked = None  # a task worker holds no earlier file while it checks the next one
     record = timed("upload: read + check + seal + into the 清册 (task)", lambda: batch_import_check(
         employer=employer, agent=agent, business_code=business.code, file_name="bench.xlsx", content=content), results)
     assert record.good_count == args.rows and not record.errors and record.status == record.Status.STAGED

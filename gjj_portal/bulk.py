@@ -31,12 +31,14 @@ def insert_rows(model, rows: Iterable[dict], *, fields: list[str], chunk: int = 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             names = [f.name for f in model_fields]
-            json_fields = {f.name for f in model_fields if f.get_internal_type() == "JSONField"}
+            json_at = [index for index, f in enumerate(model_fields) if f.get_internal_type() == "JSONField"]
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
-                    if json_fields:
-                        row = {**row, **{name: _json_text(row[name]) for name in json_fields}}
-                    copy.write_row([row[name] for name in names])
+                    values = [row[name] for name in names]
+                    for index in json_at:
+                        if not isinstance(values[index], RawJson):
+                            values[index] = json.dumps(values[index], ensure_ascii=False)
+                    copy.write_row(values)
                     count += 1
             return count
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(model_fields))})"
@@ -52,10 +54,6 @@ def insert_rows(model, rows: Iterable[dict], *, fields: list[str], chunk: int = 
             cursor.executemany(sql, batch)
             count += len(batch)
     return count
-
-
-def _json_text(value) -> str:
-    return value if isinstance(value, RawJson) else json.dumps(value, ensure_ascii=False)
 
 
 def aad_for(model, attribute: str, row_uuid) -> str:

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from gjj_portal.money import to_decimal
+from gjj_portal.templatetags.gjj import percent
 
 _PERIOD_RES = (
     re.compile(r"^(\d{4})[-/.年](\d{1,2})(?:月)?(?:[-/.](\d{1,2})(?:日)?)?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"),
@@ -74,7 +75,7 @@ def rate(value: str, *, label: str = "缴存比例") -> tuple[Decimal, str]:
     pages write it, is taken as it is; any other form is repaired and reported."""
     check_formula(value)
     raw = compact(value)
-    percent = raw.endswith("%")
+    with_sign = raw.endswith("%")
     number = raw.rstrip("%")
     try:
         parsed = Decimal(number)
@@ -82,19 +83,14 @@ def rate(value: str, *, label: str = "缴存比例") -> tuple[Decimal, str]:
         raise ValueError(f"{label}格式不正确，请填写如 12% 或 0.12") from None
     if not parsed.is_finite():
         raise ValueError(f"{label}格式不正确，请填写如 12% 或 0.12")
-    if percent or parsed >= 1:
+    if with_sign or parsed >= 1:
         parsed = parsed / 100
     result = parsed.quantize(Decimal("0.0001"))
     if result != parsed:
         raise ValueError(f"{label}最多保留两位百分比小数")
-    notice = "" if value == f"{_percent(result)}%" else f"已将「{(value or '').strip()}」按 {_percent(result)}% 处理"
+    shown = percent(result)  # as the pages write it: 12%, 12.5%
+    notice = "" if value == shown else f"已将「{(value or '').strip()}」按 {shown} 处理"
     return result, notice
-
-
-def _percent(rate: Decimal) -> str:
-    """0.1200 → "12", 0.1250 → "12.5": a rate as the pages and the template write it (12%)."""
-    text = f"{rate * 100:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 @functools.lru_cache(maxsize=1024)

@@ -25,7 +25,7 @@ from gjj_portal.crypto import blind_index, blind_indexes, mask_id, mask_phone
 from gjj_portal.errors import BusinessError
 
 from ..models import Member, MemberChange
-from ..services import member_amounts
+from ..services import member_account_numbers, member_amounts
 from ..validators import id_gender, normalize_text, validate_id_number, validate_phone
 from .common import Policies, check_base, mask_employer, no_policy
 
@@ -352,7 +352,7 @@ def _open_accounts_sql(connection, *, batch_id: int, employer: Employer, first_n
 
 def _history_sql(connection, *, batch_id: int, employer: Employer, actor: User | None, opened: str | None = None) -> tuple[str, list]:
     """INSERT … SELECT of one 开户 history row per member the batch opened: from `opened`, the members
-    returned by the insert (PostgreSQL: one statement, opened_sql), or found again by their uuid (SQLite)."""
+    returned by the insert (PostgreSQL: one statement, _open_statements), or found again by their uuid (SQLite)."""
     qn = connection.ops.quote_name
     columns, exprs, args = _select_list(
         MemberChange, connection, computed={"member": "m.id", "effective_period": "m.start_period"}, params={},
@@ -369,7 +369,7 @@ def _history_sql(connection, *, batch_id: int, employer: Employer, actor: User |
 
 
 def _open_statements(connection, *, batch_id: int, employer: Employer, first_number: int, actor: User | None) -> list[tuple[str, list]]:
-    """The statements that open the batch's accounts and write their history; the last one's row count
+    """The statements that open the batch's accounts and write their history; the first one's row count
     is the number of accounts opened. PostgreSQL does both in one statement: the history is written from
     the rows the insert returns, without finding 50,000 members again."""
     accounts = _open_accounts_sql(connection, batch_id=batch_id, employer=employer, first_number=first_number, today=date.today())
@@ -382,8 +382,6 @@ def _open_statements(connection, *, batch_id: int, employer: Employer, first_num
 def apply(*, batch, actor: User) -> int:
     """Open every account of the batch in the database: one lock, one duplicate check, the accounts and their
     history inserted from the lines (one statement on PostgreSQL, two on SQLite)."""
-    from ..services import member_account_numbers
-
     with transaction.atomic():
         employer = Employer.objects.select_for_update().get(pk=batch.employer_id)  # serialises 个人账号 numbering
         taken = open_accounts_for(batch.lines.values("key"))

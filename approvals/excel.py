@@ -7,6 +7,7 @@ holds formulas, so that formula cells reach the row rules as "=…" and are reje
 
 import io
 import re
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable
@@ -146,23 +147,49 @@ def _iter_openpyxl(content: bytes):
 
 def read_rows(*, content: bytes, file_name: str, columns: list[Column], row_limit: int,
               on_progress: Callable[[int], None] | None = None) -> Table:
-    """Read the first sheet: map columns by header text, every value as a string, stop past the row limit."""
+    """Read the first sheet: map columns by header text, every value as a string, stop past the row limit.
+
+    calamine reads the sheet while a thread looks for formulas (both release the GIL: calamine parses
+    in Rust, zlib inflates in C); a sheet with formulas is then read again by openpyxl."""
     archive = guard_zip(content, file_name=file_name)
-    formulas = _has_formulas(archive)
+    scan = _FormulaScan(archive)
+    scan.start()
+    table, rejected, failed = None, None, False
     try:
-        rows = _iter_openpyxl(content) if formulas else _iter_calamine(content)
-        return _table(rows, columns=columns, row_limit=row_limit, on_progress=on_progress)
+        table = _table(_iter_calamine(content), columns=columns, row_limit=row_limit, on_progress=on_progress)
+    except ImportRejected as exc:
+        rejected = exc
+    except Exception:  # a parser error on a malformed file is the user's file, not our bug
+        failed = True
+    finally:
+        scan.join()
+    if scan.error is not None:
+        raise ImportRejected("文件内容无法解析，请使用【下载模板】得到的模板重新填写。") from None
+    if not scan.found:
+        if rejected is not None:
+            raise rejected
+        if not failed:
+            return table
+    try:
+        return _table(_iter_openpyxl(content), columns=columns, row_limit=row_limit, on_progress=on_progress)
     except ImportRejected:
         raise
-    except Exception:  # a parser error on a malformed file is the user's file, not our bug
-        if not formulas:
-            try:
-                return _table(_iter_openpyxl(content), columns=columns, row_limit=row_limit, on_progress=on_progress)
-            except ImportRejected:
-                raise
-            except Exception:
-                pass
+    except Exception:
         raise ImportRejected("文件内容无法解析，请使用【下载模板】得到的模板重新填写。") from None
+
+
+class _FormulaScan(threading.Thread):
+    """_has_formulas in a thread of its own; `found`, or the `error` it met, once joined."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        super().__init__(name="xlsx-formula-scan", daemon=True)
+        self.archive, self.found, self.error = archive, False, None
+
+    def run(self) -> None:
+        try:
+            self.found = _has_formulas(self.archive)
+        except Exception as exc:  # a damaged part: the file cannot be read, whatever calamine made of it
+            self.error = exc
 
 
 def _table(rows, *, columns: list[Column], row_limit: int, on_progress) -> Table:

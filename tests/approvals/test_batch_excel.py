@@ -129,6 +129,30 @@ def test_billion_laughs_shared_strings_is_a_form_error_not_a_crash(columns):
     assert all("lollollol" not in v for _n, row in table.rows for v in row.values())
 
 
+def test_a_damaged_sheet_part_is_a_form_error_and_leaves_no_thread_behind(columns):
+    """The formula scan runs in a thread beside calamine: a sheet whose data fails its CRC is refused
+    with the reader's message, and the thread is gone (the check forks only a single-threaded process)."""
+    import threading
+
+    content = register_file([register_row()])
+    source = zipfile.ZipFile(io.BytesIO(content))
+    info = source.getinfo("xl/worksheets/sheet1.xml")
+    damaged = bytearray(content)
+    offset = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)  # the entry's data
+    damaged[offset + info.compress_size // 2] ^= 0xFF
+    with pytest.raises(ImportRejected, match="无法解析"):
+        read(bytes(damaged), columns)
+    assert threading.active_count() == 1
+
+
+def test_a_sheet_with_formulas_is_read_by_openpyxl(columns, monkeypatch):
+    calamine = []
+    monkeypatch.setattr(excel, "_iter_calamine", lambda content: calamine.append(1) or iter(()))
+    content = register_file([register_row(name="=1+1")])
+    table = read(content, columns)
+    assert table.rows[0][1]["name"] == "=1+1"
+
+
 def test_formula_cells_reach_the_row_rules_as_formulas_and_are_refused(agent):
     from approvals.services import batch_import_check
 

@@ -55,15 +55,17 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
 
 def round_money(value: Decimal, unit: str = "fen") -> Decimal:
     """Round half up (四舍五入) to 分 or to whole 元; the result always has two places."""
-    _reject_float(value)
-    if isinstance(value, int):
-        value = Decimal(value)
-    if not isinstance(value, Decimal):
-        raise TypeError(f"round_money needs a Decimal, not {type(value).__name__}")
-    if unit not in ROUNDING_UNITS:
+    if type(value) is not Decimal:  # the usual case skips these checks (an import rounds 100,000 parts)
+        _reject_float(value)
+        if isinstance(value, int):
+            value = Decimal(value)
+        if not isinstance(value, Decimal):
+            raise TypeError(f"round_money needs a Decimal, not {type(value).__name__}")
+    quantum = ROUNDING_UNITS.get(unit)
+    if quantum is None:
         raise ValueError(f"unknown rounding unit {unit!r}; use one of {sorted(ROUNDING_UNITS)}")
-    rounded = _finite(value).quantize(ROUNDING_UNITS[unit], rounding=ROUND_HALF_UP)
-    return rounded.quantize(FEN)
+    rounded = _finite(value).quantize(quantum, rounding=ROUND_HALF_UP)
+    return rounded if quantum is FEN else rounded.quantize(FEN)
 
 
 def monthly_parts(
@@ -71,11 +73,13 @@ def monthly_parts(
 ) -> tuple[Decimal, Decimal]:
     """月缴存额: employer and member parts are each base × rate, rounded on their own (条例 第16条)."""
     for value in (base, employer_rate, member_rate):
-        _reject_float(value)
-        if not isinstance(value, (Decimal, int)):
-            raise TypeError(f"monthly_parts needs Decimals, not {type(value).__name__}")
-    employer_part = round_money(Decimal(base) * Decimal(employer_rate), unit)
-    member_part = round_money(Decimal(base) * Decimal(member_rate), unit)
+        if type(value) is not Decimal:
+            _reject_float(value)
+            if not isinstance(value, (Decimal, int)):
+                raise TypeError(f"monthly_parts needs Decimals, not {type(value).__name__}")
+    base = Decimal(base)
+    employer_part = round_money(base * Decimal(employer_rate), unit)
+    member_part = round_money(base * Decimal(member_rate), unit)
     return employer_part, member_part
 
 

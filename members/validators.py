@@ -29,11 +29,14 @@ def normalize_text(value: str) -> str:
     return "".join(unicodedata.normalize("NFKC", value).split())
 
 
+_DIGIT_OFFSET = ord("0") * sum(_WEIGHTS)  # the digits' code points carry '0' once per weight
+
+
 def check_digit(body17: str) -> str:
     """GB 11643 MOD 11-2 (the same result as stdnum's ric.calc_check_digit, without its per-call clean-up)."""
-    if len(body17) != 17:
+    if len(body17) != 17 or not (body17.isascii() and body17.isdigit()):
         raise ValueError("check_digit needs the first 17 digits")
-    return _CHECK[sum(map(operator.mul, map(int, body17), _WEIGHTS)) % 11]
+    return _CHECK[(sum(map(operator.mul, body17.encode(), _WEIGHTS)) - _DIGIT_OFFSET) % 11]
 
 
 @functools.lru_cache(maxsize=8192)
@@ -53,7 +56,8 @@ def validate_id_number(value: str, *, today: date | None = None) -> tuple[str, l
     `today` lets a file check read the clock once instead of once per row."""
     raw = value or ""
     number = normalize_text(raw).upper()
-    if _SCIENTIFIC_RE.match(number):
+    usual = len(number) == 18 and number.isascii() and number[:17].isdigit()  # never the scientific form
+    if not usual and _SCIENTIFIC_RE.match(number):
         raise ValidationError(f"证件号码被Excel转成了数字（如 {number}），末几位已丢失，{_TEXT_HINT}", code="numeric")
     if not number:
         raise ValidationError("请填写证件号码", code="required")

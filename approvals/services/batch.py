@@ -287,7 +287,7 @@ def batch_import_check(*, employer: Employer, agent: User, business_code: str, f
 
     business = registry.get(business_code)
     digest = hashlib.sha256(content).hexdigest()
-    previous = BatchImport.objects.filter(employer=employer, business_code=business.code, sha256=digest).first()
+    previous = BatchImport.objects.filter(employer=employer, business_code=business.code, sha256=digest).defer("content", "rows_blob").first()
     if previous is not None and not _retry(previous):
         return previous
     since = timezone.now() - timedelta(minutes=IMPORT_WINDOW_MINUTES)
@@ -307,7 +307,7 @@ def batch_import_check(*, employer: Employer, agent: User, business_code: str, f
         audit.record("approvals.import.received", actor=agent, employer=employer, obj=record,
                      data={"business": business.code, "size": len(content)})
         check_import.enqueue(record.pk)  # with the database backend, queued in this transaction
-    return BatchImport.objects.get(pk=record.pk)
+    return BatchImport.objects.defer("content", "rows_blob").get(pk=record.pk)  # the file stays in the database
 
 
 STALLED_AFTER = timedelta(minutes=15)
@@ -320,7 +320,9 @@ def _retry(previous: BatchImport) -> bool:
     return previous.status == BatchImport.Status.CHECKING and previous.created_at < timezone.now() - STALLED_AFTER
 
 
-PROGRESS_EVERY = 2000  # rows between two progress writes
+# Rows between two progress writes: ten steps for the largest file. Each write is a commit of its own (the
+# polling page must see it), so more steps cost a large file more than they tell the agent.
+PROGRESS_EVERY = 5000
 
 
 def batch_import_run(*, import_id: int) -> BatchImport:

@@ -149,8 +149,9 @@ def read_rows(*, content: bytes, file_name: str, columns: list[Column], row_limi
               on_progress: Callable[[int], None] | None = None) -> Table:
     """Read the first sheet: map columns by header text, every value as a string, stop past the row limit.
 
-    calamine reads the sheet while a thread looks for formulas (both release the GIL: calamine parses
-    in Rust, zlib inflates in C); a sheet with formulas is then read again by openpyxl."""
+    calamine reads the sheet while a thread looks for formulas (the thread spends its time inflating the
+    sheet in zlib, which releases the GIL, so the two overlap); a sheet with formulas is then read again
+    by openpyxl."""
     archive = guard_zip(content, file_name=file_name)
     scan = _FormulaScan(archive)
     scan.start()

@@ -223,6 +223,13 @@ PASSWORD_RESET_TIMEOUT = 24 * 3600
 GJJ_DORMANT_DAYS = int(env("GJJ_DORMANT_DAYS", "90"))
 # Processes that check one large imported file (gjj_portal.parallel); empty means the cores the worker may use.
 GJJ_IMPORT_PROCESSES = int(env("GJJ_IMPORT_PROCESSES", "0")) or None
+# New import files per employer and window (seconds); the next one is answered 429 with Retry-After (SEC-46).
+# Uploading a file already checked again shows its result and does not count.
+GJJ_IMPORT_RATE_LIMIT = int(env("GJJ_IMPORT_RATE_LIMIT", "10"))
+GJJ_IMPORT_RATE_WINDOW = int(env("GJJ_IMPORT_RATE_WINDOW", "3600"))
+# Seconds the task worker may spend reading and checking one file; past it the import ends as 文件无法读取
+# with the reason, and nothing of it is entered in the 清册 (SEC-46).
+GJJ_IMPORT_TIME_LIMIT = int(env("GJJ_IMPORT_TIME_LIMIT", "300"))
 # Proxies whose X-Forwarded-For we trust (SEC-39); empty means REMOTE_ADDR only.
 GJJ_TRUSTED_PROXIES = env_list("GJJ_TRUSTED_PROXIES")
 # Public 验真 look-ups per client IP and window (seconds), counted in the default cache (SEC-46).

@@ -7,11 +7,14 @@ import functools
 import hashlib
 import json
 import logging
+import math
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
@@ -109,23 +112,26 @@ REPORT_EVERY = 500  # rows between two progress reports of a process
 
 
 def check_file(*, business: registry.BusinessType, employer: Employer, batch: Batch | None, rows: list[tuple[int, dict]],
-               on_progress=None) -> list[FileRow]:
+               on_progress=None, deadline: float | None = None) -> list[FileRow]:
     """The rows of an uploaded file: their rules, and for each good row its ready 清册 line (personal data
     sealed). The context is loaded once; the pure per-row work is spread over the cores for a large file
-    (gjj_portal.parallel); duplicates are then marked here, in row order."""
+    (gjj_portal.parallel); duplicates are then marked here, in row order. Past `deadline` (time.monotonic(),
+    the same clock in forked processes) the check stops with ImportTimedOut."""
     ctx = business.context(employer=employer, batch=batch, rows=[row for _n, row in rows])
-    chunks = parallel.fork_map(functools.partial(_check_chunk, business, ctx), rows, on_progress=on_progress)
+    chunks = parallel.fork_map(functools.partial(_check_chunk, business, ctx, deadline), rows, on_progress=on_progress)
     checked = [item for chunk in chunks for item in chunk]
     _mark_duplicates(((row_no, key, errors) for row_no, errors, _notices, key, line in checked if line is not None and key),
                      existing=_batch_keys(batch), business=business)
     return checked
 
 
-def _check_chunk(business: registry.BusinessType, ctx, rows: list[tuple[int, dict]], done) -> list[FileRow]:
+def _check_chunk(business: registry.BusinessType, ctx, deadline: float | None, rows: list[tuple[int, dict]], done) -> list[FileRow]:
     """Pure: may run in a forked process. Its sealer is made here, so no two processes share nonces."""
     sealer = crypto.Sealer()
     checked = []
     for count, (row_no, row) in enumerate(rows, start=1):
+        if deadline is not None and count % REPORT_EVERY == 1 and time.monotonic() > deadline:
+            raise ImportTimedOut(settings.GJJ_IMPORT_TIME_LIMIT)
         result = business.clean_row(row, ctx)
         line = _ready_line(business, row_no, result, sealer) if result.ok else None
         checked.append((row_no, result.errors, result.notices, result.key, line))
@@ -270,9 +276,37 @@ def batch_cancel(batch: Batch, *, agent: User | None = None) -> Batch:
 
 # ---- 批量导入 -------------------------------------------------------------------------------------
 
-# SEC-28: uploads are rate-limited per employer (new files only; re-uploading a known file is free).
-IMPORT_WINDOW_MINUTES = 10
-IMPORT_LIMIT_PER_WINDOW = 20
+class ImportThrottled(BusinessError):
+    """SEC-28/SEC-46: the employer uploaded GJJ_IMPORT_RATE_LIMIT new files within the window; `retry_after` is
+    the seconds until the oldest of them leaves it (the page answers 429 with Retry-After)."""
+
+    def __init__(self, *, limit: int, window: int, retry_after: int) -> None:
+        per = "1小时" if window == 3600 else f"{window // 3600}小时" if window % 3600 == 0 else f"{max(window // 60, 1)}分钟"
+        wait = f"{-(-retry_after // 60)}分钟" if retry_after >= 60 else f"{retry_after}秒"
+        super().__init__(f"导入过于频繁：每{per}最多导入{limit}个新文件，请{wait}后再试。", code="import_throttled")
+        self.retry_after = retry_after
+
+
+class ImportTimedOut(BusinessError):
+    """The check of one file took longer than GJJ_IMPORT_TIME_LIMIT (SEC-46)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"文件校验超时（超过{limit}秒），没有录入任何记录。请拆分为较小的文件后分批导入。", code="import_timeout")
+        self.limit = limit
+
+    def __reduce__(self):  # raised in a forked process, re-raised here
+        return type(self), (self.limit,)
+
+
+def _throttle(employer: Employer) -> None:
+    """New files per employer within the window, counted in the database (so every web process agrees)."""
+    limit, window = settings.GJJ_IMPORT_RATE_LIMIT, settings.GJJ_IMPORT_RATE_WINDOW
+    now = timezone.now()
+    recent = BatchImport.objects.filter(employer=employer, created_at__gt=now - timedelta(seconds=window))
+    if recent.count() >= limit:
+        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+        retry_after = max(1, math.ceil((oldest + timedelta(seconds=window) - now).total_seconds()))
+        raise ImportThrottled(limit=limit, window=window, retry_after=retry_after)
 
 
 def batch_import_check(*, employer: Employer, agent: User, business_code: str, file_name: str, content: bytes,
@@ -290,9 +324,7 @@ def batch_import_check(*, employer: Employer, agent: User, business_code: str, f
     previous = BatchImport.objects.filter(employer=employer, business_code=business.code, sha256=digest).defer("content", "rows_blob").first()
     if previous is not None and not _retry(previous):
         return previous
-    since = timezone.now() - timedelta(minutes=IMPORT_WINDOW_MINUTES)
-    if BatchImport.objects.filter(employer=employer, created_at__gte=since).count() >= IMPORT_LIMIT_PER_WINDOW:
-        raise BusinessError(f"导入过于频繁，请{IMPORT_WINDOW_MINUTES}分钟后再试。", code="import_throttled")
+    _throttle(employer)
     excel.guard_zip(content, file_name=file_name)  # not an .xlsx, too big, a zip bomb: refused at once
     with transaction.atomic():
         if previous is not None:
@@ -361,10 +393,17 @@ def _import_run(record: BatchImport) -> BatchImport:
                 written = count
         return report
 
+    time_limit = settings.GJJ_IMPORT_TIME_LIMIT
+    deadline = time.monotonic() + time_limit  # from the start of the task: waiting in the queue does not count
     try:
         table = excel.read_rows(content=bytes(record.content), file_name=record.file_name, columns=business.columns,
                                 row_limit=business.row_limit, on_progress=progress("rows_read"))
-    except BusinessError as exc:
+        if time.monotonic() > deadline:
+            raise ImportTimedOut(time_limit)
+        BatchImport.objects.filter(pk=import_id).update(rows_read=len(table.rows))
+        checked = check_file(business=business, employer=employer, batch=record.batch, rows=table.rows,
+                             on_progress=progress("rows_checked"), deadline=deadline)
+    except BusinessError as exc:  # unreadable, or out of time: nothing of the file is kept but the reason
         with transaction.atomic():
             BatchImport.objects.filter(pk=import_id).update(
                 status=BatchImport.Status.REJECTED, errors=[{"row": None, "column": "", "message": str(exc)}])
@@ -372,9 +411,6 @@ def _import_run(record: BatchImport) -> BatchImport:
                          data={"business": business.code, "reason": str(exc)[:200]})
         record.refresh_from_db()
         return record
-    BatchImport.objects.filter(pk=import_id).update(rows_read=len(table.rows))
-    checked = check_file(business=business, employer=employer, batch=record.batch, rows=table.rows,
-                         on_progress=progress("rows_checked"))
     errors = [{"row": None, "column": "", "message": m} for m in table.errors]
     notices = []
     good = []

@@ -19,6 +19,7 @@ from approvals import batch_selectors as selectors
 from approvals import excel, registry
 from approvals.models import BatchImport
 from approvals.services import (
+    ImportThrottled,
     RowsInvalid,
     batch_complete,
     batch_import_check,
@@ -229,7 +230,7 @@ def import_upload(request, code: str):
     business = _business(request, code)
     employer = current_employer(request)
     batch = selectors.batch_open_get(employer=employer, business_code=business.code)
-    error = ""
+    error, retry_after = "", None
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
@@ -240,13 +241,20 @@ def import_upload(request, code: str):
             try:
                 record = batch_import_check(employer=employer, agent=request.user, business_code=business.code,
                                             file_name=upload.name or "import.xlsx", content=upload.read(), batch=batch)
+            except ImportThrottled as exc:  # SEC-46: 429 with Retry-After, the page and its message as for any refusal
+                error, retry_after = str(exc), exc.retry_after
+                audit.record("approvals.import.throttled", actor=request.user, employer=employer, outcome="denied",
+                             data={"business": business.code, "retry_after": retry_after})
             except BusinessError as exc:
                 error = str(exc)
             else:
                 return redirect("approvals:import-preview", uuid=record.uuid)
     context = {"business": business, "batch": batch, "error": error, "columns": business.columns,
                "back_url": reverse("approvals:batch-detail", args=[batch.pk]) if batch else reverse("approvals:business", args=[business.code])}
-    return render(request, "approvals/batch_import.html", context)
+    response = render(request, "approvals/batch_import.html", context, status=429 if retry_after else 200)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @agent_required

@@ -21,7 +21,7 @@ from gjj_portal.crypto import decrypt
 from gjj_portal.errors import BusinessError
 from gjj_portal.models import AuditEvent
 from members.models import Member
-from tests.factories import make_agent
+from tests.factories import make_agent, make_employer
 from tests.members.factories import make_batch, register_file, register_row, xlsx
 
 pytestmark = pytest.mark.django_db
@@ -230,14 +230,64 @@ def test_colleague_sees_the_same_open_batch(agent):
     assert batch_open(employer=agent.employer, agent=colleague, business_code="member_register") == batch
 
 
-def test_imports_are_rate_limited_per_employer(agent, monkeypatch):
-    from approvals.services import batch as engine
+def test_imports_are_rate_limited_per_employer(agent, settings):
+    """SEC-28/SEC-46: GJJ_IMPORT_RATE_LIMIT new files per employer and window; the same file again is free,
+    another employer has its own count, and the refusal says when to try again."""
+    from approvals.services import ImportThrottled
 
-    monkeypatch.setattr(engine, "IMPORT_LIMIT_PER_WINDOW", 2)
+    settings.GJJ_IMPORT_RATE_LIMIT, settings.GJJ_IMPORT_RATE_WINDOW = 2, 3600
+    first = register_file([register_row()])
+    check(agent, first)
     check(agent, register_file([register_row()]))
-    check(agent, register_file([register_row()]))
-    with pytest.raises(BusinessError, match="导入过于频繁"):
+    assert check(agent, first).status != BatchImport.Status.CHECKING  # a known file shows its result, uncounted
+    with pytest.raises(ImportThrottled, match="导入过于频繁：每1小时最多导入2个新文件，请60分钟后再试。") as refused:
         check(agent, register_file([register_row()]))
+    assert 3500 < refused.value.retry_after <= 3600
+    other = make_agent(make_employer(), login_name="jbr09")
+    assert check(other, register_file([register_row()])).status == BatchImport.Status.STAGED
+
+
+def test_an_import_slot_frees_when_the_oldest_file_leaves_the_window(agent, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.GJJ_IMPORT_RATE_LIMIT, settings.GJJ_IMPORT_RATE_WINDOW = 1, 600
+    record = check(agent, register_file([register_row()]))
+    BatchImport.objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(seconds=601))
+    assert check(agent, register_file([register_row()])).status == BatchImport.Status.STAGED
+
+
+def test_a_check_past_its_time_budget_ends_rejected_and_enters_nothing(agent, settings):
+    """SEC-46: GJJ_IMPORT_TIME_LIMIT bounds reading and checking one file; past it the import is rejected
+    with the reason, and the 清册 gets no line of it."""
+    settings.GJJ_IMPORT_TIME_LIMIT = 0
+    record = check(agent, register_file([register_row(), register_row()]))
+    assert record.status == BatchImport.Status.REJECTED
+    assert record.errors == [{"row": None, "column": "",
+                              "message": "文件校验超时（超过0秒），没有录入任何记录。请拆分为较小的文件后分批导入。"}]
+    assert not BatchLine.objects.exists()
+    assert AuditEvent.objects.filter(event="approvals.import.rejected", data__reason__startswith="文件校验超时").count() == 1
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_the_time_budget_stops_the_check_in_forked_processes_too(agent, settings, monkeypatch):
+    import pickle
+    import time
+
+    from approvals import registry
+    from approvals.services import ImportTimedOut
+    from approvals.services.batch import check_file
+    from gjj_portal import parallel
+
+    settings.GJJ_IMPORT_PROCESSES, settings.GJJ_IMPORT_TIME_LIMIT = 2, 7
+    monkeypatch.setattr(parallel, "MIN_CHUNK", 10)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    business = registry.get("member_register")
+    rows = [(n, register_row(name=f"职工{n}")) for n in range(2, 42)]
+    with pytest.raises(ImportTimedOut, match="超过7秒"):
+        check_file(business=business, employer=agent.employer, batch=None, rows=rows, deadline=time.monotonic() - 1)
+    assert str(pickle.loads(pickle.dumps(ImportTimedOut(7)))) == str(ImportTimedOut(7))  # as a forked chunk sends it
 
 
 # ---- a business without seal_secret: the engine encrypts the row's secret with the line ----------

@@ -260,6 +260,19 @@ def upload(client, content, name="登记.xlsx"):
     return client.post(reverse("approvals:batch-import", args=["member_register"]), {"file": SimpleUploadedFile(name, content)})
 
 
+def test_the_eleventh_new_file_in_an_hour_is_answered_429_with_retry_after(agent_client, agent, settings):
+    """SEC-46: imports 10 per hour per employer by default; the page says why and when, and the refusal is audited."""
+    assert (settings.GJJ_IMPORT_RATE_LIMIT, settings.GJJ_IMPORT_RATE_WINDOW) == (10, 3600)
+    for _ in range(10):
+        assert upload(agent_client, register_file([register_row()])).status_code == 302
+    response = upload(agent_client, register_file([register_row()]))
+    body = response.content.decode()
+    assert response.status_code == 429 and 3500 < int(response["Retry-After"]) <= 3600
+    assert "导入过于频繁：每1小时最多导入10个新文件" in body and "批量导入" in body
+    assert BatchImport.objects.count() == 10
+    assert AuditEvent.objects.filter(event="approvals.import.throttled", outcome="denied", employer_id=agent.employer.pk).count() == 1
+
+
 def test_a_queued_check_shows_its_progress_and_polls_until_done(agent_client, agent, settings):
     from approvals.services.batch import batch_import_run
 

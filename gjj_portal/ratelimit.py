@@ -1,4 +1,5 @@
-"""Per-client-IP rate limits for public pages (SEC-46), counted in Django's default cache.
+"""Rate limits (SEC-46), counted in Django's default cache: per client IP for public pages, per unit
+for the documents a logged-in user generates (PDFs and exports), which are audited as well (SEC-42).
 
 The client IP is the one the audit trail uses (X-Forwarded-For only from a trusted proxy, SEC-39).
 Counts live in settings.CACHES["default"]; with several server processes that cache must be shared
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 
+from gjj_portal import audit
 from gjj_portal.middleware import client_ip
 
 logger = logging.getLogger("gjj_portal.ratelimit")
@@ -20,10 +22,10 @@ logger = logging.getLogger("gjj_portal.ratelimit")
 TOO_MANY = "查询过于频繁，请稍后再试。"
 
 
-def hit(scope: str, ip: str | None, *, limit: int, window: int) -> int:
-    """Count one request of this IP in the current window; the seconds to wait when over the limit, else 0."""
+def hit(scope: str, who: str | None, *, limit: int, window: int) -> int:
+    """Count one request of `who` (an IP, a unit) in the current window; the seconds to wait when over the limit, else 0."""
     now = int(time.time())
-    key = f"ratelimit:{scope}:{ip or 'unknown'}:{now // window}"
+    key = f"ratelimit:{scope}:{who or 'unknown'}:{now // window}"
     cache.add(key, 0, timeout=window + 1)
     try:
         count = cache.incr(key)
@@ -52,6 +54,45 @@ def rate_limited(scope: str, *, limit_setting: str, window_setting: str, counts:
                     response["Retry-After"] = str(wait)
                     return response
             return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _unit(request) -> str:
+    """The unit a document counts against: the agent's employer, or the center user themself."""
+    employer_id = getattr(request.user, "employer_id", None)
+    return f"employer:{employer_id}" if employer_id else f"user:{request.user.pk}"
+
+
+def document(kind: str):
+    """For a view that generates a document (a PDF or an export) for a logged-in user: at most
+    GJJ_DOCUMENT_RATE_LIMIT per unit in GJJ_DOCUMENT_RATE_WINDOW seconds, then 429 with a Chinese page and
+    Retry-After (SEC-46); each document handed out, and each refusal, is an audit event (SEC-42).
+    Put it under the login decorator: it needs the user."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            details = {"kind": kind, "path": request.path[:200]}
+            limit, window = settings.GJJ_DOCUMENT_RATE_LIMIT, settings.GJJ_DOCUMENT_RATE_WINDOW
+            if wait := hit("document", _unit(request), limit=limit, window=window):
+                logger.warning("document limit reached: %s by %s", kind, _unit(request))
+                audit.record("document.throttled", actor=request.user, outcome="denied", data={**details, "retry_after": wait})
+                minutes = -(-wait // 60)
+                response = render(request, "error.html", {
+                    "status": 429, "title": "打印或导出过于频繁",
+                    "text": f"本单位每小时最多生成{limit}份打印件或导出文件，请{minutes}分钟后再试。" if window == 3600
+                    else f"本单位每{max(window // 60, 1)}分钟最多生成{limit}份打印件或导出文件，请{minutes}分钟后再试。",
+                    "request_id": getattr(request, "request_id", ""),
+                }, status=429)
+                response["Retry-After"] = str(wait)
+                return response
+            response = view(request, *args, **kwargs)
+            if 200 <= response.status_code < 300:
+                audit.record("document.downloaded", actor=request.user, data=details)
+            return response
 
         return wrapper
 

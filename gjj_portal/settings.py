@@ -235,6 +235,9 @@ GJJ_TRUSTED_PROXIES = env_list("GJJ_TRUSTED_PROXIES")
 # Public 验真 look-ups per client IP and window (seconds), counted in the default cache (SEC-46).
 GJJ_VERIFY_RATE_LIMIT = int(env("GJJ_VERIFY_RATE_LIMIT", "30"))
 GJJ_VERIFY_RATE_WINDOW = int(env("GJJ_VERIFY_RATE_WINDOW", "600"))
+# PDFs and exports a unit may generate per window (seconds), counted in the default cache (SEC-46).
+GJJ_DOCUMENT_RATE_LIMIT = int(env("GJJ_DOCUMENT_RATE_LIMIT", "60"))
+GJJ_DOCUMENT_RATE_WINDOW = int(env("GJJ_DOCUMENT_RATE_WINDOW", "3600"))
 # The default cache holds those counters, so it must be shared by every server process: a table in
 # the database in production (`manage.py createcachetable` creates it); memory in development and tests.
 CACHES = {"default": (

@@ -10,6 +10,7 @@ from employers.decorators import agent_required, current_employer
 from gjj_portal.excel import Col, Sheet, write_workbook, xlsx_response
 from gjj_portal.models import ListPrint
 from gjj_portal.printing.views import print_and_open
+from gjj_portal.ratelimit import document
 
 from . import prints, selectors
 from .forms import AccountQueryForm, ChangeQueryForm, StatusChangeQueryForm
@@ -77,6 +78,7 @@ def account_query(request):
 
 @agent_required
 @require_GET
+@document("members_export")
 def account_export(request):
     """【导出】: the same rows through the one safe writer (SEC-29); IDs masked (SEC-38)."""
     _form, qs = _account_rows(request, request.GET)

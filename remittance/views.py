@@ -19,7 +19,7 @@ from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
 from gjj_portal.printing.services import list_print_facts, list_print_verify
 from gjj_portal.printing.views import print_and_open
-from gjj_portal.ratelimit import rate_limited
+from gjj_portal.ratelimit import document, rate_limited
 
 from . import prints, selectors, services
 from .excel import statement_read
@@ -129,6 +129,7 @@ def assessment_detail(request, pk: int):
 
 @require_GET
 @agent_required
+@document("remittance_receipt")
 def assessment_print(request, pk: int):
     """打印: the 汇缴书 of an assessed month, to take to the bank."""
     assessment = _assessment(request, pk)
@@ -295,6 +296,7 @@ def entry_detail(request, pk: int):
 
 @require_GET
 @agent_required
+@document("remittance_detail")
 def entry_detail_print(request, pk: int):
     entry = _entry(request, pk)
     return _pdf(request, services.receipt_issue(kind=Receipt.Kind.DETAIL, employer=entry.employer, entry=entry))
@@ -302,6 +304,7 @@ def entry_detail_print(request, pk: int):
 
 @require_GET
 @agent_required
+@document("remittance_receipt")
 def entry_slip(request, pk: int):
     """【打印凭条】: the 汇（补）缴书 of a posting, or the 缴费凭条 of a payment; the same snapshot every time."""
     entry = _entry(request, pk)
@@ -400,6 +403,7 @@ def payment_import(request):
 
 @require_GET
 @reviewer_required
+@document("payment_slip")
 def payment_slip(request, pk: int):
     """缴费凭条 for the back-office."""
     payment = Payment.objects.select_related("entry", "employer").filter(pk=pk).first()

@@ -35,6 +35,7 @@ from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.excel import xlsx_response
 from gjj_portal.htmx import wants_partial
+from gjj_portal.ratelimit import document
 
 LINES_CHANGED = "batch-lines-changed"
 PARTS = ("line-form", "lines-table", "batch-totals")
@@ -294,6 +295,7 @@ def import_preview(request, uuid):
 
 @agent_required
 @require_GET
+@document("import_errors")
 def import_errors(request, uuid):
     """The agent's file back with 错误说明 beside each bad row."""
     record = _import(request, uuid, content=True)

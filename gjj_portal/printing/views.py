@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from employers.decorators import agent_required, current_employer
 from gjj_portal.errors import BusinessError
 from gjj_portal.models import ListPrint
+from gjj_portal.ratelimit import document
 
 from .selectors import list_print_get
 from .services import list_print_filename, list_print_pdf
@@ -18,6 +19,7 @@ from .services import list_print_filename, list_print_pdf
 
 @require_GET
 @agent_required
+@document("list_print")
 def list_print_download(request, pk: int):
     """打印 opens here (and a reprint later): the same snapshot gives the same document; another employer's is 404."""
     try:

@@ -13,11 +13,11 @@ from gjj_portal.printing.table import Column
 from gjj_portal.templatetags.gjj import yuan
 
 from . import selectors
-from .selectors import AccountSummary
+from .selectors import AccountChanges
 
 ACCOUNT_COLUMNS = [
-    Column("查询期间", 46, "c"), Column("期初余额", 25, "r"), Column("本期增加", 25, "r"), Column("本期减少", 25, "r"),
-    Column("期末余额", 25, "r"), Column("未分配金额", 25, "r"),
+    Column("记账日期", 22, "c"), Column("业务流水号", 34), Column("业务类型", 16, "c"), Column("摘要", 52), Column("增加额", 26, "r"),
+    Column("减少额", 26, "r"), Column("余额", 28, "r"), Column("未分配金额", 28, "r"),
 ]
 JOURNAL_COLUMNS = [
     Column("业务流水号", 34), Column("记账日期", 22, "c"), Column("摘要", 56), Column("发生额（元）", 26, "r"),
@@ -25,15 +25,18 @@ JOURNAL_COLUMNS = [
 ]
 
 
-def account_summary_print(*, employer: Employer, agent: User, form, summary: AccountSummary) -> ListPrint:
-    """打印单位账户变更记录 (seed 001 §8.2): 期初余额, 本期增加, 本期减少, 期末余额 and 未分配金额 of the period."""
-    row = [
-        f"{summary.start:%Y-%m-%d} 至 {summary.end:%Y-%m-%d}", yuan(summary.opening), yuan(summary.increase), yuan(summary.decrease),
-        yuan(summary.closing), yuan(summary.unallocated),
-    ]
+def account_summary_print(*, employer: Employer, agent: User, changes: AccountChanges) -> ListPrint:
+    """打印单位账户变更记录 (seed 001 §8.2): 期初余额, every posting of the period with what it added to or took
+    from the members' accounts and the balances after it, 期末余额, and the period's totals."""
+    row_cap_check(len(changes.rows) + 2)
+    rows = [[f"{changes.start:%Y-%m-%d}", "", "", "期初余额", "", "", yuan(changes.opening), yuan(changes.opening_unallocated)]]
+    rows += [[f"{row.posted_on:%Y-%m-%d}", row.serial_no, row.kind, row.summary, yuan(row.increase) if row.increase else "",
+              yuan(row.decrease) if row.decrease else "", yuan(row.balance), yuan(row.unallocated)] for row in changes.rows]
+    rows.append([f"{changes.end:%Y-%m-%d}", "", "", "期末余额", "", "", yuan(changes.closing), yuan(changes.closing_unallocated)])
     return list_print_issue(
         kind=ListPrint.Kind.EMPLOYER_ACCOUNT, title="单位账户变更记录", employer=employer, agent=agent, center=Center.current(),
-        columns=ACCOUNT_COLUMNS, rows=[row], filters=form_filters(form),
+        columns=ACCOUNT_COLUMNS, rows=rows, filters=[("查询期间", f"{changes.start:%Y-%m-%d} 至 {changes.end:%Y-%m-%d}")],
+        totals=[("增加额", yuan(changes.increase)), ("减少额", yuan(changes.decrease))],
     )
 
 

@@ -319,6 +319,84 @@ def account_summary(*, employer: Employer, start: date, end: date) -> AccountSum
     )
 
 
+@dataclass
+class AccountChange:
+    """One posting of 单位账户变更记录 (seed 001 §8.2): what it did to the members' accounts at the employer
+    and to the employer's 未分配金额, and both balances after it."""
+
+    entry_id: int
+    posted_on: date
+    serial_no: str
+    kind: str  # the posting's 业务类型, as shown
+    summary: str
+    increase: Decimal
+    decrease: Decimal
+    balance: Decimal
+    unallocated: Decimal
+
+
+@dataclass
+class AccountChanges:
+    """The postings of a period between its opening and closing balances."""
+
+    start: date
+    end: date
+    opening: Decimal
+    opening_unallocated: Decimal
+    rows: list[AccountChange]
+
+    @property
+    def closing(self) -> Decimal:
+        return self.rows[-1].balance if self.rows else self.opening
+
+    @property
+    def closing_unallocated(self) -> Decimal:
+        return self.rows[-1].unallocated if self.rows else self.opening_unallocated
+
+    @property
+    def increase(self) -> Decimal:
+        return sum((row.increase for row in self.rows), ZERO)
+
+    @property
+    def decrease(self) -> Decimal:
+        return sum((row.decrease for row in self.rows), ZERO)
+
+
+def account_changes(*, employer: Employer, start: date, end: date) -> AccountChanges:
+    """单位账户变更记录 (seed 001 §8.2): every posting of the period that changed the members' accounts at the
+    employer or its 未分配金额, in the order they were posted, with the balances after each (2 queries).
+
+    Member and 未分配 accounts carry credit balances: a credit (negative line) is an increase."""
+    lines = Line.objects.filter(account__employer=employer, account__kind__in=[Account.Kind.MEMBER, Account.Kind.UNALLOCATED])
+    member, unallocated = Q(account__kind=Account.Kind.MEMBER), Q(account__kind=Account.Kind.UNALLOCATED)
+    before = lines.filter(entry__posted_on__lt=start).aggregate(
+        members=Sum("amount", filter=member, default=ZERO), unallocated=Sum("amount", filter=unallocated, default=ZERO),
+    )
+    postings = (
+        lines.filter(entry__posted_on__range=(start, end))
+        .values("entry_id", "entry__posted_on", "entry__serial_no", "entry__kind", "entry__summary")
+        .annotate(
+            credits=Sum("amount", filter=member & Q(amount__lt=0), default=ZERO),
+            debits=Sum("amount", filter=member & Q(amount__gt=0), default=ZERO),
+            unallocated=Sum("amount", filter=unallocated, default=ZERO),
+        )
+        .order_by("entry__posted_on", "entry_id")
+    )
+    opening, opening_unallocated = -before["members"] + ZERO, -before["unallocated"] + ZERO
+    balance, left = opening, opening_unallocated
+    rows = []
+    kinds = dict(Entry.Kind.choices)
+    for posting in postings:
+        increase, decrease = -posting["credits"] + ZERO, posting["debits"] + ZERO
+        balance, left = balance + increase - decrease, left - posting["unallocated"]
+        rows.append(AccountChange(
+            entry_id=posting["entry_id"], posted_on=posting["entry__posted_on"], serial_no=posting["entry__serial_no"],
+            kind=kinds.get(posting["entry__kind"], ""), summary=posting["entry__summary"], increase=increase, decrease=decrease,
+            balance=balance, unallocated=left,
+        ))
+    return AccountChanges(start=start, end=end, opening=opening, opening_unallocated=opening_unallocated, rows=rows)
+
+
 def payment_list(*, employer: Employer | None = None) -> QuerySet[Payment]:
     """缴款 records for the back-office (all employers) or one employer."""
     qs = Payment.objects.select_related("employer", "entry", "recorded_by")

@@ -224,15 +224,16 @@ def account_query(request):
     """账户信息查询 (seed 001 §8.2)."""
     employer = current_employer(request)
     form = DateRangeForm(request.GET or None)
-    summary = None
-    if form.is_bound and form.is_valid():
-        summary = selectors.account_summary(employer=employer, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
-    elif not form.is_bound:
-        form = DateRangeForm({})
-        form.is_valid()
-        summary = selectors.account_summary(employer=employer, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    if not form.is_bound:
+        form = DateRangeForm({})  # this year so far
+    summary = changes = None
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        summary = selectors.account_summary(employer=employer, start=start, end=end)
+        changes = selectors.account_changes(employer=employer, start=start, end=end)
     template = "remittance/account_query.html" + ("#account-results" if wants_partial(request) else "")
-    return render(request, template, {"form": form, "summary": summary, "employer": employer, "print_params": request.GET.urlencode()})
+    return render(request, template, {"form": form, "summary": summary, "changes": changes, "employer": employer,
+                                      "print_params": request.GET.urlencode()})
 
 
 @require_GET
@@ -266,8 +267,8 @@ def account_query_print(request):
     def issue(data):
         form = DateRangeForm(data)
         f = _valid(form)
-        summary = selectors.account_summary(employer=employer, start=f["start"], end=f["end"])
-        return prints.account_summary_print(employer=employer, agent=request.user, form=form, summary=summary)
+        changes = selectors.account_changes(employer=employer, start=f["start"], end=f["end"])
+        return prints.account_summary_print(employer=employer, agent=request.user, changes=changes)
 
     return print_and_open(request, "remittance:account-query", issue)
 

@@ -1,4 +1,4 @@
-"""【打印】 in a real browser, as the demo agent jbr01: 业务流水查询 and 账户信息 each open a sealed, signed PDF."""
+"""【打印】 in a real browser, as the demo agent jbr01: 业务流水查询, 账户信息 and 账户信息查询 each open a sealed, signed PDF."""
 
 import io
 from concurrent.futures import ThreadPoolExecutor
@@ -54,4 +54,17 @@ def test_print_the_journal_and_the_member_accounts(page, demo):
     members = Member.objects.filter(employer=agent.employer)
     assert "缴存人账户信息" in text and f"共 {members.count()} 条记录" in text
     assert all(m.account_no in text for m in members)
-    assert ListPrint.objects.filter(employer=agent.employer).count() == 2
+
+    # 单位信息查询 → 账户信息查询 since 2020 → the postings between 期初余额 and 期末余额 → 【打印】
+    page.goto("/")
+    page.get_by_role("link", name="单位信息查询", exact=True).click()
+    page.get_by_role("link", name="账户信息查询").click()
+    page.get_by_label("开始日期").fill("2020-01-01")
+    page.get_by_role("button", name="查询").click()
+    postings = Entry.objects.filter(employer=agent.employer, kind__in=["payment", "remittance"])
+    page.get_by_role("cell", name=postings.first().serial_no).wait_for()
+    page.get_by_role("cell", name="期末余额").wait_for()
+    text = click_print(page)
+    assert "单位账户变更记录" in text and "期初余额" in text and "期末余额" in text
+    assert all(e.serial_no in text for e in postings)
+    assert ListPrint.objects.filter(employer=agent.employer).count() == 3

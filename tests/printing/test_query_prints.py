@@ -123,13 +123,17 @@ def test_journal_page_shows_totals_and_the_print_button_with_its_filter(agent_cl
     assert 'value="kind=payment&amp;start=2020-01-01&amp;end=2030-12-31"' in body
 
 
-def test_account_summary_print_has_the_periods_figures(agent_client, employer, payments):
-    """打印单位账户变更记录 (seed 001 §8.2)."""
+def test_account_print_lists_every_posting_between_the_opening_and_closing_balances(agent_client, employer, payments):
+    """打印单位账户变更记录 (seed 001 §8.2): 期初余额, each posting of the period, 期末余额 and 合计."""
     text = printed(agent_client, "remittance:account-query-print", "start=2020-01-01&end=2030-12-31")
-    assert "单位账户变更记录" in text and "2020-01-01 至 2030-12-31" in text
-    for label in ("期初余额", "本期增加", "本期减少", "期末余额", "未分配金额"):
+    assert "单位账户变更记录" in text and "查询期间 2020-01-01 至 2030-12-31" in text
+    for label in ("期初余额", "期末余额", "增加额", "减少额", "余额", "未分配金额", "合计"):
         assert label in text
-    assert yuan(Decimal("4540.50")) in text  # 未分配金额: paid in, not allocated
+    assert all(entry.serial_no in text for entry in payments)
+    assert yuan(Decimal("3040.00")) in text and yuan(Decimal("4540.50")) in text  # 未分配金额 after each payment
+    snapshot = ListPrint.objects.get()
+    assert snapshot.row_count == 4 and [row[3] for row in snapshot.content["rows"]][::3] == ["期初余额", "期末余额"]
+    assert snapshot.content["rows"][-1][-1] == yuan(Decimal("4540.50"))
 
 
 def test_account_summary_page_prints_its_default_period(agent_client):

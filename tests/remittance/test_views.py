@@ -144,6 +144,43 @@ def test_account_query_shows_opening_increase_decrease_unallocated(agent_client,
     assert "3,040.00" in body
 
 
+def test_account_changes_list_each_posting_with_the_balances_after_it(employer, allocated):
+    """单位账户变更记录 (seed 001 §8.2): the payment raises 未分配金额, the allocation moves it into the members'
+    accounts; balances run from the period's opening balances."""
+    from remittance.selectors import account_changes
+
+    payment = Entry.objects.get(kind=Entry.Kind.PAYMENT)
+    changes = account_changes(employer=employer, start=date(2020, 1, 1), end=date(2030, 12, 31))
+    assert [(r.serial_no, r.kind, r.increase, r.decrease, r.balance, r.unallocated) for r in changes.rows] == [
+        (payment.serial_no, "缴款", Decimal("0.00"), Decimal("0.00"), Decimal("0.00"), Decimal("3040.00")),
+        (allocated.serial_no, "汇缴", Decimal("3040.00"), Decimal("0.00"), Decimal("3040.00"), Decimal("0.00")),
+    ]
+    assert (changes.opening, changes.increase, changes.decrease, changes.closing, changes.closing_unallocated) == (
+        Decimal("0.00"), Decimal("3040.00"), Decimal("0.00"), Decimal("3040.00"), Decimal("0.00"))
+    later = account_changes(employer=employer, start=allocated.posted_on, end=allocated.posted_on)
+    if payment.posted_on < allocated.posted_on:  # the payment falls before the period: it is in the opening balances
+        assert (later.opening, later.opening_unallocated, len(later.rows)) == (Decimal("0.00"), Decimal("3040.00"), 1)
+    assert later.closing == Decimal("3040.00") and later.closing_unallocated == Decimal("0.00")
+
+
+def test_account_query_lists_the_postings_of_the_period(agent_client, allocated):
+    body = agent_client.get(reverse("remittance:account-query"), {"start": "2020-01-01", "end": "2030-12-31"}).content.decode()
+    assert "账户变更记录" in body and allocated.serial_no in body and "期初余额" in body and "期末余额" in body
+    empty = agent_client.get(reverse("remittance:account-query"), {"start": "2020-01-01", "end": "2020-12-31"}).content.decode()
+    assert "查询期间内没有账户变更记录" in empty
+
+
+def test_account_query_makes_the_same_queries_for_one_posting_and_for_many(agent_client, employer, allocated):
+    params = {"start": "2020-01-01", "end": "2030-12-31"}
+    with CaptureQueriesContext(connection) as one:
+        agent_client.get(reverse("remittance:account-query"), params)
+    for _ in range(5):
+        pay(employer, "10.00")
+    with CaptureQueriesContext(connection) as many:
+        agent_client.get(reverse("remittance:account-query"), params)
+    assert len(many.captured_queries) == len(one.captured_queries)
+
+
 def _entry_detail_queries(client, entry) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(reverse("remittance:entry-detail", args=[entry.pk])).status_code == 200

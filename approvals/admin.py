@@ -126,7 +126,7 @@ class BatchImportAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # The file and the checked rows are megabytes each for a large import: never loaded for the admin.
-        return super().get_queryset(request).defer("content", "rows_blob")
+        return super().get_queryset(request).defer("file_blob", "rows_blob")
 
     def has_add_permission(self, request):
         return False

@@ -46,7 +46,7 @@ def batch_list(*, employer: Employer, business_code: str | None = None, status: 
 
 def batch_import_get(*, employer: Employer, uuid) -> BatchImport:
     try:
-        return BatchImport.objects.defer("content", "rows_blob").get(employer=employer, uuid=uuid)
+        return BatchImport.objects.defer("file_blob", "rows_blob").get(employer=employer, uuid=uuid)
     except (BatchImport.DoesNotExist, ValueError):
         raise Http404("导入记录不存在") from None
 

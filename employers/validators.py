@@ -29,7 +29,7 @@ def validate_uscc(value: str) -> str:
 
 
 class ContextWordsValidator:
-    """Refuse passwords built from the product's own words or the user's unit code."""
+    """Refuse passwords built from the product's own words or the user's unit code or name."""
 
     def validate(self, password, user=None):
         lowered = password.lower()
@@ -37,14 +37,16 @@ class ContextWordsValidator:
         employer = getattr(user, "employer", None) if user is not None else None
         if employer is not None:
             words.append(employer.account_no)
+            if len(employer.name) >= 2:  # the unit's name (SEC-10)
+                words.append(employer.name)
         login_name = getattr(user, "login_name", "") if user is not None else ""
         if len(login_name) >= 3:
             words.append(login_name)
         if any(word and word.lower() in lowered for word in words):
-            raise ValidationError("密码不能包含单位账号、登录名称、“公积金”等易猜词语。", code="password_context")
+            raise ValidationError("密码不能包含单位账号、单位名称、登录名称、“公积金”等易猜词语。", code="password_context")
 
     def get_help_text(self):
-        return "密码不能包含单位账号、登录名称、“公积金”等易猜词语。"
+        return "密码不能包含单位账号、单位名称、登录名称、“公积金”等易猜词语。"
 
 
 class ComplexityValidator:

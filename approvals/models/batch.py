@@ -153,7 +153,9 @@ class BatchImport(models.Model):
     notices = models.JSONField("已修正", default=list, blank=True)
     # Good rows, cleaned, ready to stage: deflated JSON, encrypted as a whole (SEC-37), see `rows`.
     rows_blob = models.BinaryField("校验通过的行（加密）", blank=True, default=b"", editable=False)
-    content = models.BinaryField("原文件", editable=False)
+    # The uploaded .xlsx, kept for 错误说明 and a re-check: it holds full ID and phone numbers, so it is stored
+    # encrypted and bound to this import (SEC-37), see `file`.
+    file_blob = models.BinaryField("原文件（加密）", editable=False)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     staged_at = models.DateTimeField("录入时间", null=True, blank=True)
 
@@ -179,6 +181,19 @@ class BatchImport(models.Model):
     @property
     def rows_aad(self) -> str:
         return aad_for(self, "rows")
+
+    @property
+    def file_aad(self) -> str:
+        return aad_for(self, "file")
+
+    @property
+    def file(self) -> bytes:
+        """The uploaded file as the agent sent it."""
+        return decrypt_blob(self.file_blob, aad=self.file_aad) if self.file_blob else b""
+
+    @file.setter
+    def file(self, value: bytes) -> None:
+        self.file_blob = encrypt_blob(bytes(value), aad=self.file_aad) if value else b""
 
     @property
     def rows(self) -> list[dict]:

@@ -321,7 +321,7 @@ def batch_import_check(*, employer: Employer, agent: User, business_code: str, f
 
     business = registry.get(business_code)
     digest = hashlib.sha256(content).hexdigest()
-    previous = BatchImport.objects.filter(employer=employer, business_code=business.code, sha256=digest).defer("content", "rows_blob").first()
+    previous = BatchImport.objects.filter(employer=employer, business_code=business.code, sha256=digest).defer("file_blob", "rows_blob").first()
     if previous is not None and not _retry(previous):
         return previous
     _throttle(employer)
@@ -330,7 +330,7 @@ def batch_import_check(*, employer: Employer, agent: User, business_code: str, f
         if previous is not None:
             BatchImport.objects.filter(pk=previous.pk).delete()
         record = BatchImport(employer=employer, agent=agent, batch=batch, business_code=business.code, file_name=file_name[:200],
-                             sha256=digest, size=len(content), status=BatchImport.Status.CHECKING, content=content)
+                             sha256=digest, size=len(content), status=BatchImport.Status.CHECKING, file=content)
         try:
             with transaction.atomic():
                 record.save()
@@ -339,7 +339,7 @@ def batch_import_check(*, employer: Employer, agent: User, business_code: str, f
         audit.record("approvals.import.received", actor=agent, employer=employer, obj=record,
                      data={"business": business.code, "size": len(content)})
         check_import.enqueue(record.pk)  # with the database backend, queued in this transaction
-    return BatchImport.objects.defer("content", "rows_blob").get(pk=record.pk)  # the file stays in the database
+    return BatchImport.objects.defer("file_blob", "rows_blob").get(pk=record.pk)  # the file stays in the database
 
 
 STALLED_AFTER = timedelta(minutes=15)
@@ -396,7 +396,7 @@ def _import_run(record: BatchImport) -> BatchImport:
     time_limit = settings.GJJ_IMPORT_TIME_LIMIT
     deadline = time.monotonic() + time_limit  # from the start of the task: waiting in the queue does not count
     try:
-        table = excel.read_rows(content=bytes(record.content), file_name=record.file_name, columns=business.columns,
+        table = excel.read_rows(content=record.file, file_name=record.file_name, columns=business.columns,
                                 row_limit=business.row_limit, on_progress=progress("rows_read"))
         if time.monotonic() > deadline:
             raise ImportTimedOut(time_limit)

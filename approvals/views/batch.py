@@ -300,7 +300,7 @@ def import_errors(request, uuid):
     """The agent's file back with 错误说明 beside each bad row."""
     record = _import(request, uuid, content=True)
     business = _business(request, record.business_code)
-    content = excel.error_workbook(content=bytes(record.content), file_name=record.file_name, columns=business.columns,
+    content = excel.error_workbook(content=record.file, file_name=record.file_name, columns=business.columns,
                                    errors=record.errors, row_limit=business.row_limit)
     stem = record.file_name.rsplit(".", 1)[0]
     return xlsx_response(content, filename=f"{stem}-错误说明.xlsx")

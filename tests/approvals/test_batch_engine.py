@@ -247,6 +247,28 @@ def test_imports_are_rate_limited_per_employer(agent, settings):
     assert check(other, register_file([register_row()])).status == BatchImport.Status.STAGED
 
 
+def test_the_uploaded_file_is_stored_encrypted_and_bound_to_its_import(agent):
+    """SEC-37: the .xlsx holds full ID and phone numbers; the database keeps it only encrypted, and a file moved
+    to another import does not open."""
+    from django.db import connection
+
+    from gjj_portal.crypto import DecryptionError
+
+    row = register_row()
+    content = register_file([row])
+    record = check(agent, content)
+    other = check(agent, register_file([register_row()]))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT file_blob FROM approvals_batchimport WHERE id = %s", [record.pk])
+        stored = bytes(cursor.fetchone()[0])
+    assert stored.startswith(b"v1:") and content not in stored
+    assert BatchImport.objects.get(pk=record.pk).file == content
+    moved = BatchImport.objects.get(pk=other.pk)
+    moved.file_blob = stored
+    with pytest.raises(DecryptionError):
+        moved.file  # noqa: B018
+
+
 def test_an_import_slot_frees_when_the_oldest_file_leaves_the_window(agent, settings):
     from datetime import timedelta
 
@@ -322,7 +344,7 @@ def test_without_seal_secret_a_hand_entered_line_keeps_its_secret_encrypted(agen
 def test_without_seal_secret_staged_lines_keep_their_secret_encrypted(agent, secret_business):
     batch = make_batch(agent, SECRET_CODE)
     record = BatchImport(employer=agent.employer, agent=agent, business_code=SECRET_CODE, file_name="t.xlsx", sha256="0" * 64,
-                         size=1, row_count=1, good_count=1, content=b"x")
+                         size=1, row_count=1, good_count=1, file=b"x")
     record.rows = [{"row": 2, "key": "李四", "data": {"name": "李四"}, "secret": {"phone": "13904770010"}, "member_id": None, "amount": None}]
     record.save()
     assert batch_import_stage(batch_import=record, batch=batch, agent=agent) == 1

@@ -365,7 +365,7 @@ def test_a_check_that_crashes_ends_rejected_instead_of_checking_forever(agent, s
 def test_an_import_checked_before_lines_were_sealed_at_the_check_still_previews_and_stages(agent_client, agent):
     """Rows kept by the earlier format (dicts, the secret inside the encrypted blob) are shown and sealed at staging."""
     record = BatchImport(employer=agent.employer, agent=agent, business_code="member_register", file_name="旧.xlsx", sha256="1" * 64,
-                         size=1, row_count=2, good_count=1, content=b"x", errors=[{"row": 3, "column": "缴存基数", "message": "缴存基数不能低于"}])
+                         size=1, row_count=2, good_count=1, file=b"x", errors=[{"row": 3, "column": "缴存基数", "message": "缴存基数不能低于"}])
     row = register_row(name="旧格式")
     data = {"name": "旧格式", "id_type": "resident", "id_masked": "110105********0000", "gender": "M", "gender_label": "男",
             "birth_date": "1990-01-01", "phone_masked": "139****0001", "base": "6000.00", "employer_rate": "0.12",

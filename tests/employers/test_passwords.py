@@ -44,8 +44,8 @@ def test_password_validator_cases(agent, password, accepted):
             password_validation.validate_password(password, agent)
 
 
-def test_password_holding_the_unit_code_is_refused(agent):
-    for password in ("Gjj@2024abcd", f"Xq#{agent.employer.account_no}abcd"):
+def test_password_holding_the_unit_code_or_name_is_refused(agent):
+    for password in ("Gjj@2024abcd", f"Xq#{agent.employer.account_no}abcd", f"Xq#7{agent.employer.name}abcd"):
         with pytest.raises(ValidationError):
             password_validation.validate_password(password, agent)
 

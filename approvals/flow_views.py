@@ -19,7 +19,7 @@ from approvals.selectors import PANEL_SIZE, PANELS
 from approvals.services.archive import archive_add, archive_delete, archive_path
 from approvals.services.flow import application_end, application_pass, application_prepare, application_return, application_send
 from approvals.services.message import message_mark_read
-from employers.decorators import agent_required, current_employer, reviewer_required
+from employers.decorators import agent_required, current_employer, not_found, reviewer_required
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
@@ -37,16 +37,11 @@ def _page(request, queryset, size: int = PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
-def _not_found(request, what: str):
-    audit.record("authz.denied", actor=request.user, outcome="denied", data={"path": request.path[:200], "object": what})
-    raise Http404("页面不存在")
-
-
 def _agent_application(request, pk: int) -> Application:
     try:
         return selectors.application_get(pk=pk, employer=current_employer(request))
     except Application.DoesNotExist:
-        _not_found(request, "application")
+        not_found(request, "application")
 
 
 def _panel_items(request, panel: str):
@@ -85,7 +80,7 @@ def message_detail(request, pk: int):
     try:
         message = selectors.message_get(employer=current_employer(request), pk=pk)
     except Message.DoesNotExist:
-        _not_found(request, "message")
+        not_found(request, "message")
     was_unread = message.read_at is None
     message_mark_read(message=message)
     template = "approvals/message_detail.html#message-card" if wants_partial(request) else "approvals/message_detail.html"
@@ -161,7 +156,7 @@ def archive_remove(request, pk: int, archive_pk: int):
     try:
         archive = application.archives.get(pk=archive_pk)
     except Archive.DoesNotExist:
-        _not_found(request, "archive")
+        not_found(request, "archive")
     try:
         archive_delete(archive=archive, agent=request.user)
     except BusinessError as error:
@@ -202,7 +197,7 @@ def batch_application(request, batch_pk: int):
     try:
         batch = Batch.objects.get(pk=batch_pk, employer=current_employer(request))
     except Batch.DoesNotExist:
-        _not_found(request, "batch")
+        not_found(request, "batch")
     try:
         application = application_prepare(business_code=batch.business_code, employer=batch.employer, agent=request.user,
                                           batch=batch, summary=batch.summary or "清册")
@@ -234,7 +229,7 @@ def archive_file(request, pk: int):
         try:
             archive = selectors.archive_get(pk=pk, employer=user.employer)
         except Archive.DoesNotExist:
-            _not_found(request, "archive")
+            not_found(request, "archive")
     elif user.is_reviewer:
         try:
             archive = selectors.archive_get(pk=pk)

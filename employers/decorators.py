@@ -1,8 +1,10 @@
 """Role checks and the tenant helper (STYLE.md §8)."""
 
 from functools import wraps
+from typing import NoReturn
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from gjj_portal import audit
 
@@ -13,6 +15,13 @@ def current_employer(request):
     if not user.is_authenticated or not user.is_agent:
         raise PermissionDenied("仅单位经办人可以办理此业务。")
     return user.employer
+
+
+def not_found(request, what: str) -> NoReturn:
+    """An object id that is not the user's (another employer's, or none at all): 404, audited as an
+    authorization failure with the object asked for (SEC-19, SEC-42)."""
+    audit.record("authz.denied", actor=request.user, outcome="denied", data={"path": request.path[:200], "object": what})
+    raise Http404("页面不存在")
 
 
 def agent_required(view):

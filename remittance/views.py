@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from employers.decorators import agent_required, current_employer, reviewer_required
+from employers.decorators import agent_required, current_employer, not_found, reviewer_required
 from gjj_portal.crypto import mask_id
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
@@ -51,14 +51,14 @@ def _assessment(request, pk: int) -> Assessment:
     try:
         return selectors.assessment_get(employer=current_employer(request), pk=pk)
     except Assessment.DoesNotExist:
-        raise Http404("汇缴核定不存在") from None
+        not_found(request, f"assessment:{pk}")
 
 
 def _entry(request, pk: int) -> Entry:
     try:
         return selectors.entry_get(employer=current_employer(request), pk=pk)
     except Entry.DoesNotExist:
-        raise Http404("业务流水不存在") from None
+        not_found(request, f"entry:{pk}")
 
 
 def _pdf(request, receipt: Receipt):

@@ -3,12 +3,12 @@
 import io
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, QueryDict
+from django.http import FileResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from employers.decorators import agent_required, current_employer
+from employers.decorators import agent_required, current_employer, not_found
 from gjj_portal.errors import BusinessError
 from gjj_portal.models import ListPrint
 from gjj_portal.ratelimit import document
@@ -25,7 +25,7 @@ def list_print_download(request, pk: int):
     try:
         snapshot = list_print_get(employer=current_employer(request), pk=pk)
     except ListPrint.DoesNotExist:
-        raise Http404("打印件不存在") from None
+        not_found(request, f"listprint:{pk}")
     pdf = list_print_pdf(snapshot, base_url=request.build_absolute_uri("/"))
     return FileResponse(io.BytesIO(pdf), content_type="application/pdf", filename=list_print_filename(snapshot))
 

@@ -381,3 +381,25 @@ def test_an_import_checked_before_lines_were_sealed_at_the_check_still_previews_
     line = batch.lines.get()
     assert response.status_code == 302 and line.data["name"] == "旧格式" and line.data["id_number_enc"].startswith("v1:")
     assert row["id_number"] not in str(line.data)
+
+
+def test_an_error_report_of_an_entry_shows_no_id_number_or_phone(agent_client, agent, monkeypatch, caplog):
+    """SEC-39: the 录入清册 views mark the ID number and phone as sensitive, so Django's error report masks them."""
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from approvals.views import batch as views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    batch = make_batch(agent)
+    row = register_row()
+    monkeypatch.setattr(views, "_add_line", broken)
+    agent_client.raise_request_exception = False
+    with caplog.at_level("ERROR", logger="django.request"):
+        response = agent_client.post(reverse("approvals:batch-line-add", args=[batch.pk]), row)
+    assert response.status_code == 500
+    request = next(record.request for record in caplog.records if getattr(record, "request", None) is not None)
+    shown = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert shown["id_number"] == shown["phone"] == SafeExceptionReporterFilter.cleansed_substitute
+    assert shown["name"] == row["name"]

@@ -239,6 +239,7 @@ def test_outsider_gets_404_for_another_employers_print(agent_client, outsider_cl
     make_member(employer, name="保密职工")
     location = post_print(agent_client, "members:query-print")["Location"]
     assert outsider_client.get(location).status_code == 404
+    assert AuditEvent.objects.filter(event="authz.denied", data__path=location).count() == 1  # SEC-19
     assert agent_client.get(location).status_code == 200
     assert outsider_client.get(reverse("printing:list-print", args=[999])).status_code == 404
 

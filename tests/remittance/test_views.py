@@ -229,10 +229,15 @@ def _tenant_urls(assessment, entry):
     ]
 
 
-def test_outsider_gets_404_for_every_object_of_another_employer(outsider_client, allocated, assessed):
-    for method, url in _tenant_urls(assessed, allocated):
+def test_outsider_gets_404_for_every_object_of_another_employer(outsider_client, outsider, allocated, assessed):
+    from gjj_portal.models import AuditEvent
+
+    urls = _tenant_urls(assessed, allocated)
+    for method, url in urls:
         assert getattr(outsider_client, method)(url).status_code == 404, url
     assert Assessment.objects.get(pk=assessed.pk).status == Assessment.Status.ALLOCATED
+    denied = AuditEvent.objects.filter(event="authz.denied", outcome="denied", actor_id=outsider.pk)
+    assert sorted(event.data["path"] for event in denied) == sorted(url for _method, url in urls)  # SEC-19: each one audited
 
 
 def test_outsider_does_not_see_another_employers_flow(outsider_client, allocated):

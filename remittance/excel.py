@@ -1,10 +1,12 @@
 """银行对账单 (.xlsx) import: read every row as text, map by header, validate all rows first (STYLE.md §7)."""
 
+import io
 from datetime import date, datetime
 from decimal import Decimal
 
 from openpyxl import load_workbook
 
+from approvals.excel import ImportRejected, guard_zip
 from employers.models import Employer
 from gjj_portal.money import to_decimal
 
@@ -34,8 +36,16 @@ def _day(value) -> date | None:
 
 
 def statement_read(upload) -> tuple[list[dict], list[dict], list[str]]:
-    """(matched rows, unmatched rows, errors). Matched by the payer account: an employer's 单位账号 or its bank account."""
-    workbook = load_workbook(upload, read_only=True, data_only=True)
+    """(matched rows, unmatched rows, errors). Matched by the payer account: an employer's 单位账号 or its bank account.
+
+    The file passes the import's zip guard (size, parts, compression ratio, macros; SEC-28) before openpyxl
+    (defusedxml, no external links) reads it."""
+    content = upload.read()
+    try:
+        guard_zip(content, file_name=getattr(upload, "name", None) or "statement.xlsx")
+    except ImportRejected as exc:
+        return [], [], [str(exc)]
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True, keep_links=False)
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
     header = [_text(cell) for cell in next(rows, ())]

@@ -76,3 +76,20 @@ def test_statement_errors_name_row_and_column(employer):
     assert "第2行「银行流水号」：不能为空" in errors
     assert any(e.startswith("第2行「金额」") for e in errors)
     assert any(e.startswith("第2行「交易日期」") for e in errors)
+
+
+def test_a_statement_passes_the_zip_guard_before_openpyxl_sees_it(monkeypatch):
+    """SEC-28 for the bank statement too: a 50 MB sheet that zips to ~50 KB is refused unread."""
+    import zipfile
+
+    from remittance import excel
+
+    called = []
+    monkeypatch.setattr(excel, "load_workbook", lambda *args, **kwargs: called.append(1))
+    bomb = BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * (50 * 1024 * 1024))
+    bomb.seek(0)
+    matched, unmatched, errors = statement_read(bomb)
+    assert (matched, unmatched, called) == ([], [], []) and "压缩" in errors[0]

@@ -10,6 +10,8 @@ from django.db import models
 
 from gjj_portal.crypto import EncryptedAttribute
 
+from .validators import validate_uscc
+
 RESERVED_LOGIN_NAMES = {"admin", "administrator", "root", "sa", "test", "guest", "system"}
 
 
@@ -92,7 +94,7 @@ class Employer(models.Model):
 
     account_no = models.CharField("单位账号", max_length=20, unique=True)
     name = models.CharField("单位名称", max_length=100)
-    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True, validators=[validate_uscc])  # SEC-24, in every form and the admin
     address = models.CharField("单位地址", max_length=200, blank=True)
     postal_code = models.CharField("邮政编码", max_length=6, blank=True)
     legal_rep = models.CharField("法定代表人", max_length=50, blank=True)
@@ -153,7 +155,7 @@ class User(AbstractUser):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     role = models.CharField("角色", max_length=10, choices=Role.choices, default=Role.AGENT)
     employer = models.ForeignKey(Employer, verbose_name="所属单位", on_delete=models.PROTECT, null=True, blank=True, related_name="agents")
-    login_name = models.CharField("登录名称", max_length=50)
+    login_name = models.CharField("登录名称", max_length=50, validators=[validate_login_name])  # SEC-11, the admin included
     display_name = models.CharField("姓名", max_length=50, blank=True)
     phone_enc = models.TextField("手机号（加密）", blank=True, editable=False)
     phone = EncryptedAttribute("phone_enc")

@@ -124,6 +124,24 @@ def test_reserved_login_names_are_refused(employer, name):
         User.objects.create_user(name, role=User.Role.REVIEWER)
 
 
+def test_renaming_a_user_to_a_reserved_name_is_refused_by_the_model_and_the_admin_form(agent):
+    """SEC-11: the field carries the check, so every ModelForm built on it (the admin's change form) refuses it too."""
+    agent.login_name = "root"
+    with pytest.raises(ValidationError, match="login_name"):
+        agent.full_clean()
+    from django.forms import modelform_factory
+
+    form = modelform_factory(User, fields=["login_name"])(data={"login_name": "Admin"}, instance=User.objects.get(pk=agent.pk))
+    assert not form.is_valid() and "login_name" in form.errors
+
+
+def test_an_employer_with_a_wrong_credit_code_check_digit_is_refused(employer):
+    """SEC-24: 统一社会信用代码 is checked (python-stdnum) wherever an employer is validated, the admin included."""
+    employer.uscc = employer.uscc[:17] + ("0" if employer.uscc[17] != "0" else "1")
+    with pytest.raises(ValidationError, match="uscc"):
+        employer.full_clean()
+
+
 def _provision(*args) -> str:
     out = io.StringIO()
     call_command("provision_user", *args, stdout=out)

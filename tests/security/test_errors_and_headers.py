@@ -80,3 +80,9 @@ def test_every_response_carries_the_security_headers(client, agent_client, page)
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_https_responses_carry_hsts_for_a_year_with_subdomains(client):
+    """SEC-01: over HTTPS every response tells the browser to keep to HTTPS."""
+    response = client.get(reverse("employers:login"), secure=True)
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"

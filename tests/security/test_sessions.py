@@ -46,26 +46,26 @@ def test_session_key_rotates_at_enrolment_and_again_at_login(client, employer):
     assert len({anonymous, password_step, client.session.session_key}) == 3
 
 
-def test_idle_timeout_is_thirty_minutes_by_default():
-    assert settings.GJJ_SESSION_IDLE_MINUTES == 30
+def test_idle_timeout_is_fifteen_minutes_by_default():
+    assert settings.GJJ_SESSION_IDLE_MINUTES == 15
 
 
-def test_idle_for_29_minutes_keeps_the_session(agent_client):
-    with time_machine.travel(time.time() + 29 * 60, tick=False):
+def test_idle_for_14_minutes_keeps_the_session(agent_client):
+    with time_machine.travel(time.time() + 14 * 60, tick=False):
         assert agent_client.get(HOME).status_code == 200
 
 
-def test_idle_for_31_minutes_redirects_to_login(agent_client):
-    with time_machine.travel(time.time() + 31 * 60, tick=False):
+def test_idle_for_16_minutes_redirects_to_login(agent_client):
+    with time_machine.travel(time.time() + 16 * 60, tick=False):
         response = agent_client.get(HOME)
     assert response.status_code == 302 and response["Location"] == LOGIN
     assert "_auth_user_id" not in agent_client.session
 
 
-def test_activity_every_20_minutes_still_ends_after_8_hours(agent_client):
+def test_activity_every_10_minutes_still_ends_after_8_hours(agent_client):
     start = time.time()
-    for step in range(1, 25):  # 20 min … 8 h
-        with time_machine.travel(start + step * 20 * 60, tick=False):
+    for step in range(1, 49):  # 10 min … 8 h
+        with time_machine.travel(start + step * 10 * 60, tick=False):
             assert agent_client.get(HOME).status_code == 200, step
     with time_machine.travel(start + 8 * 3600 + 60, tick=False):
         response = agent_client.get(HOME)

@@ -230,6 +230,9 @@ GJJ_IMPORT_RATE_WINDOW = int(env("GJJ_IMPORT_RATE_WINDOW", "3600"))
 # Seconds the task worker may spend reading and checking one file; past it the import ends as 文件无法读取
 # with the reason, and nothing of it is entered in the 清册 (SEC-46).
 GJJ_IMPORT_TIME_LIMIT = int(env("GJJ_IMPORT_TIME_LIMIT", "300"))
+# Days an uploaded import file and its checked rows are kept; `manage.py purge_import_files` (daily) removes
+# older ones, keeping the import's record and its errors (SEC-41).
+GJJ_IMPORT_KEEP_DAYS = int(env("GJJ_IMPORT_KEEP_DAYS", "7"))
 # Proxies whose X-Forwarded-For we trust (SEC-39); empty means REMOTE_ADDR only.
 GJJ_TRUSTED_PROXIES = env_list("GJJ_TRUSTED_PROXIES")
 # Public 验真 look-ups per client IP and window (seconds), counted in the default cache (SEC-46).

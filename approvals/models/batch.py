@@ -158,6 +158,9 @@ class BatchImport(models.Model):
     file_blob = models.BinaryField("原文件（加密）", editable=False)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
     staged_at = models.DateTimeField("录入时间", null=True, blank=True)
+    # When purge_import_files removed the file and the checked rows (SEC-41: staging uploads are kept 7 days);
+    # the record, its counts and its errors stay.
+    purged_at = models.DateTimeField("原文件清除时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "批量导入"

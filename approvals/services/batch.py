@@ -343,11 +343,13 @@ def batch_import_check(*, employer: Employer, agent: User, business_code: str, f
 
 
 STALLED_AFTER = timedelta(minutes=15)
+PURGED = "该文件已超过保存期限被清除，请重新上传。"
 
 
 def _retry(previous: BatchImport) -> bool:
-    """An earlier upload of the same file is checked again when it could not be read or its check stalled."""
-    if previous.status == BatchImport.Status.REJECTED:
+    """An earlier upload of the same file is checked again when it could not be read, its check stalled, or
+    its file has been purged (SEC-41)."""
+    if previous.status == BatchImport.Status.REJECTED or previous.purged_at is not None:
         return True
     return previous.status == BatchImport.Status.CHECKING and previous.created_at < timezone.now() - STALLED_AFTER
 
@@ -460,6 +462,8 @@ def batch_import_stage(*, batch_import: BatchImport, batch: Batch, agent: User, 
         raise BusinessError("导入文件与清册的业务类型不一致。")
     if batch_import.status != BatchImport.Status.CHECKED:
         raise BusinessError("该文件已录入清册，不能重复录入。", code="import_staged")
+    if batch_import.purged_at is not None:
+        raise BusinessError(PURGED, code="import_purged")
     if batch_import.errors and not good_only:
         raise BusinessError("文件中有错误行，请修改后重新上传，或选择「仅录入正确行」。", code="import_has_errors")
     with gc_paused():

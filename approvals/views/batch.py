@@ -7,6 +7,7 @@ import is a 404 and is audited as an authorization failure (SEC-19)."""
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +21,7 @@ from approvals import batch_selectors as selectors
 from approvals import excel, registry
 from approvals.models import BatchImport
 from approvals.services import (
+    PURGED,
     ImportThrottled,
     RowsInvalid,
     batch_complete,
@@ -287,7 +289,7 @@ def import_preview(request, uuid):
     context = {
         "business": business, "record": record, "errors": record.errors[:1000], "error_total": len(record.errors),
         "notices": record.notices[:200], "notice_total": len(record.notices), "preview": preview_rows,
-        "display_columns": business.display_columns,
+        "display_columns": business.display_columns, "keep_days": settings.GJJ_IMPORT_KEEP_DAYS,
         "back_url": reverse("approvals:business", args=[business.code]),
     }
     return render(request, "approvals/batch_import_preview.html", context)
@@ -300,6 +302,9 @@ def import_errors(request, uuid):
     """The agent's file back with 错误说明 beside each bad row."""
     record = _import(request, uuid, content=True)
     business = _business(request, record.business_code)
+    if record.purged_at is not None:  # SEC-41: the file is gone; the page says so
+        messages.error(request, PURGED)
+        return redirect("approvals:import-preview", uuid=record.uuid)
     content = excel.error_workbook(content=record.file, file_name=record.file_name, columns=business.columns,
                                    errors=record.errors, row_limit=business.row_limit)
     stem = record.file_name.rsplit(".", 1)[0]

@@ -403,3 +403,51 @@ def test_an_error_report_of_an_entry_shows_no_id_number_or_phone(agent_client, a
     shown = SafeExceptionReporterFilter().get_post_parameters(request)
     assert shown["id_number"] == shown["phone"] == SafeExceptionReporterFilter.cleansed_substitute
     assert shown["name"] == row["name"]
+
+
+# ---- SEC-41: uploaded files are kept GJJ_IMPORT_KEEP_DAYS days -----------------------------------------
+
+
+def _aged(record, days: int):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    BatchImport.objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(days=days))
+
+
+def test_the_purge_removes_files_8_days_old_and_keeps_those_6_days_old(agent, settings):
+    from django.core.management import call_command
+
+    settings.GJJ_IMPORT_KEEP_DAYS = 7
+    old = batch_import_check(employer=agent.employer, agent=agent, business_code="member_register", file_name="旧.xlsx",
+                             content=register_file([register_row(), register_row(base="100")]))
+    recent = batch_import_check(employer=agent.employer, agent=agent, business_code="member_register", file_name="新.xlsx",
+                                content=register_file([register_row(), register_row(base="100")]))
+    _aged(old, 8)
+    _aged(recent, 6)
+    call_command("purge_import_files", verbosity=0)
+    old, recent = BatchImport.objects.get(pk=old.pk), BatchImport.objects.get(pk=recent.pk)
+    assert old.purged_at is not None and bytes(old.file_blob) == b"" and bytes(old.rows_blob) == b""
+    assert old.errors and old.good_count == 1  # the record and what it said stay
+    assert recent.purged_at is None and recent.file and recent.rows
+    assert AuditEvent.objects.filter(event="approvals.import.purged", data__count=1).exists()
+
+
+def test_a_purged_import_says_so_cannot_be_staged_and_the_same_file_can_be_uploaded_again(agent_client, agent):
+    from django.core.management import call_command
+
+    content = register_file([register_row(), register_row(base="100")])
+    upload(agent_client, content)
+    record = BatchImport.objects.get()
+    _aged(record, 8)
+    call_command("purge_import_files", verbosity=0)
+    page = agent_client.get(reverse("approvals:import-preview", args=[record.uuid])).content.decode()
+    assert "原文件及校验结果已超过保存期限（7天）" in page and "仅录入" not in page and "下载错误说明" not in page
+    refused = agent_client.post(reverse("approvals:import-preview", args=[record.uuid]), {"mode": "good"}, follow=True)
+    assert "该文件已超过保存期限被清除，请重新上传。" in refused.content.decode()
+    download = agent_client.get(reverse("approvals:import-errors", args=[record.uuid]), follow=True)
+    assert "该文件已超过保存期限被清除" in download.content.decode()
+    again = upload(agent_client, content)
+    fresh = BatchImport.objects.get()
+    assert fresh.pk != record.pk and fresh.purged_at is None and again.url.endswith(f"{fresh.uuid}/")

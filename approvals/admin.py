@@ -1,11 +1,13 @@
 from django import forms
 from django.contrib import admin
 
-from .models import Application, ApplicationStep, Archive, FlowSetting, Message
+from gjj_portal.admin_mixins import AuditedAdmin, ReadOnlyAdmin, lines_link
+
+from .models import Application, ApplicationStep, Archive, Batch, BatchImport, BatchLine, FlowSetting, Message
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(AuditedAdmin):
     list_display = ("employer", "business_name", "content", "channel", "created_at", "read_at")
     list_filter = ("channel", "business_name")
     search_fields = ("employer__account_no", "employer__name", "content")
@@ -31,7 +33,7 @@ class FlowSettingForm(forms.ModelForm):
 
 
 @admin.register(FlowSetting)
-class FlowSettingAdmin(admin.ModelAdmin):
+class FlowSettingAdmin(AuditedAdmin):
     """The center decides per business type: approval or not, one or two steps, archives required."""
 
     form = FlowSettingForm
@@ -51,7 +53,7 @@ class ApplicationStepInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(AuditedAdmin):
     """Read-only: an application changes only through the flow (SEC-22)."""
 
     list_display = ("pk", "business_name", "employer", "submitter", "status", "current_step", "steps_total", "submitted_at")
@@ -71,7 +73,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Archive)
-class ArchiveAdmin(admin.ModelAdmin):
+class ArchiveAdmin(AuditedAdmin):
     list_display = ("original_name", "application", "employer", "content_type", "size", "uploaded_at")
     list_filter = ("content_type",)
     search_fields = ("original_name", "employer__account_no", "employer__name")
@@ -89,13 +91,10 @@ class ArchiveAdmin(admin.ModelAdmin):
 
 # ---- 清册 engine (issue 3): read-only views for support; batches change only through the services ----
 
-from gjj_portal.admin_mixins import ReadOnlyAdmin, lines_link  # noqa: E402
-
-from .models import Batch, BatchImport, BatchLine  # noqa: E402
 
 
 @admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
+class BatchAdmin(AuditedAdmin):
     list_display = ("pk", "employer", "business_code", "status", "agent", "created_at", "submitted_at", "completed_at")
     list_filter = ("business_code", "status")
     search_fields = ("employer__account_no", "employer__name")
@@ -115,7 +114,7 @@ class BatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(BatchImport)
-class BatchImportAdmin(admin.ModelAdmin):
+class BatchImportAdmin(AuditedAdmin):
     list_display = ("file_name", "employer", "business_code", "status", "rows_checked", "row_count", "good_count", "created_at")
     list_filter = ("business_code", "status")
     search_fields = ("employer__account_no", "file_name", "sha256")

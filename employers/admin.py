@@ -5,20 +5,20 @@ from django.db import transaction
 from django.template.response import TemplateResponse
 
 from gjj_portal import audit
-from gjj_portal.admin_mixins import ReadOnlyAdmin
+from gjj_portal.admin_mixins import AuditedAdmin, ReadOnlyAdmin
 
 from . import auth
 from .models import Agent, Center, CenterPolicy, Employer, LoginThrottle, Reviewer, SmsCode, User
 
 
 @admin.register(Center)
-class CenterAdmin(admin.ModelAdmin):
+class CenterAdmin(AuditedAdmin):
     list_display = ("name", "seal_text", "bank_name", "bank_account", "phone")
     search_fields = ("name",)
 
 
 @admin.register(CenterPolicy)
-class CenterPolicyAdmin(admin.ModelAdmin):
+class CenterPolicyAdmin(AuditedAdmin):
     list_display = ("year", "base_floor", "base_cap", "rate_min", "rate_max", "equal_rates", "rounding", "document")
     list_filter = ("equal_rates", "rounding")
     search_fields = ("document",)
@@ -37,7 +37,7 @@ class AgentInline(admin.TabularInline):
 
 
 @admin.register(Employer)
-class EmployerAdmin(admin.ModelAdmin):
+class EmployerAdmin(AuditedAdmin):
     list_display = ("account_no", "name", "uscc", "status", "employer_rate", "member_rate", "paid_up_to", "opened_on")
     list_filter = ("status",)
     search_fields = ("account_no", "name", "uscc")
@@ -50,7 +50,7 @@ class EmployerAdmin(admin.ModelAdmin):
             audit.record("admin.employer.saved", actor=request.user, employer=obj, obj=obj, data={"changed": form.changed_data})
 
 
-class UserAdminBase(admin.ModelAdmin):
+class UserAdminBase(AuditedAdmin):
     list_display = ("username", "display_name", "role", "employer", "is_active", "has_totp", "last_login")
     list_filter = ("role", "is_active")
     search_fields = ("username", "login_name", "display_name", "employer__account_no", "employer__name")

@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from gjj_portal.admin_mixins import ReadOnlyAdmin
+from gjj_portal.admin_mixins import AuditedAdmin, ReadOnlyAdmin
 
 from .models import Member, MemberChange, ScheduledBaseChange
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(AuditedAdmin):
     list_display = ("account_no", "name", "id_masked", "employer", "status", "base", "monthly_amount", "paid_up_to", "opened_on")
     list_filter = ("status", "employer")
     search_fields = ("account_no", "name", "employer__account_no", "employer__name")
@@ -23,7 +23,7 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(MemberChange)
-class MemberChangeAdmin(admin.ModelAdmin):
+class MemberChangeAdmin(AuditedAdmin):
     """变更记录 are history: read-only, written only by the businesses."""
 
     list_display = ("at", "employer", "member", "kind", "field", "old", "new", "reason", "effective_period", "actor")

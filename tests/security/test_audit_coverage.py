@@ -122,3 +122,31 @@ def test_action_writes_one_complete_audit_event(agent, agent_client, center_admi
     assert entry.ip == "127.0.0.1" and len(entry.request_id) == 32
     assert entry.mac and entry.prev_mac
     assert not FULL_ID.search(str(entry.data)) and PASSWORD not in str(entry.data)
+
+
+def _admin_form_data(response) -> dict:
+    """The change form's own values, as the browser would post them back."""
+    form = response.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is None:
+            continue
+        data[name] = "on" if value is True else "" if value is False else value
+    return {key: value for key, value in data.items() if value != ""}
+
+
+def test_a_configuration_change_in_the_admin_is_an_audit_event(center_admin, center_admin_client):
+    """SEC-42: admin and configuration changes (here the center's bank account on every 汇缴书) join the chain."""
+    from employers.models import Center
+
+    center = Center.objects.get()
+    url = reverse("admin:employers_center_change", args=[center.pk])
+    data = _admin_form_data(center_admin_client.get(url))
+    data["bank_account"] = "6217000099990001"
+    response = center_admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = AuditEvent.objects.get(event="admin.changed")
+    assert (event.actor_id, event.object_id, event.outcome) == (center_admin.pk, str(center.pk), "success")
+    assert event.data["model"] == "employers.center"
+    assert "收款账号" in event.data["message"]  # Django's change message names the changed field

@@ -14,6 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from employers.decorators import agent_required, current_employer, not_found, reviewer_required
+from gjj_portal import audit
 from gjj_portal.crypto import mask_id
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
@@ -41,6 +42,11 @@ def _see_other(url: str):
 def _done(request, url: str):
     """After a POST: htmx gets a client redirect, a plain form a 303 (post/redirect/get)."""
     return HttpResponseClientRedirect(url) if request.htmx else _see_other(url)
+
+
+def _refused(request, event: str, reason: str, **data) -> None:
+    """A money form that was refused (invalid input or a business rule) is an audit event too (SEC-42)."""
+    audit.record(event, actor=request.user, outcome="failure", data={"reason": reason[:200], **data})
 
 
 def _bad_request(request, text: str):
@@ -176,12 +182,14 @@ def allocate(request, pk: int):
         try:
             key = key_check(request.POST.get("key", ""), user=request.user, employer=employer, purpose=ALLOCATE, object_id=assessment.pk)
         except InvalidKey as exc:
+            _refused(request, "remittance.allocation.refused", str(exc), assessment=assessment.pk)
             return _bad_request(request, str(exc))
         try:
             entry = services.allocation_complete(
                 assessment=assessment, agent=request.user, idempotency_key=key, confirm_excess=request.POST.get("confirm_excess") == "1",
             )
         except BusinessError as exc:
+            _refused(request, "remittance.allocation.refused", str(exc), assessment=assessment.pk)
             messages.error(request, str(exc))
             return _done(request, reverse("remittance:allocate", args=[assessment.pk]))
         except OperationalError:
@@ -361,7 +369,9 @@ def receipt_verify(request):
 def payment_list(request):
     """缴款 (seed 001 §8.3): record a receipt from the employer's bank."""
     form = PaymentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        _refused(request, "remittance.payment.refused", "表单校验未通过", fields=sorted(form.errors))
+    elif request.method == "POST":
         data = form.cleaned_data
         try:
             payment = services.payment_record(
@@ -371,6 +381,7 @@ def payment_list(request):
             messages.success(request, f"缴款入账成功：{payment.employer.name} {payment.amount:,.2f} 元，流水号 {payment.entry.serial_no}")
             return _see_other(reverse("remittance:payment-list"))
         except BusinessError as exc:
+            _refused(request, "remittance.payment.refused", str(exc))
             form.add_error(None, str(exc))
         except OperationalError:
             form.add_error(None, BUSY)

@@ -74,6 +74,23 @@ def test_allocation_page_case_3_disables_completion_and_shows_shortfall(agent_cl
     assert "disabled aria-disabled" in body and "40.00" in body and "无法完成办理" in body
 
 
+def test_a_refused_allocation_and_an_invalid_payment_form_are_audited(agent_client, reviewer_client, agent, assessed, employer):
+    """SEC-42: validation failures on money forms are audit events (case ③ posted anyway; a payment without amount)."""
+    from gjj_portal.models import AuditEvent
+
+    pay(employer, "3000.00")
+    url = reverse("remittance:allocate", args=[assessed.pk])
+    agent_client.post(url, {"key": _key(agent_client.get(url))})
+    refused = AuditEvent.objects.get(event="remittance.allocation.refused")
+    assert (refused.actor_id, refused.outcome, refused.data["assessment"]) == (agent.pk, "failure", assessed.pk)
+    assert "未分配金额" in refused.data["reason"]
+    agent_client.post(url, {"key": "forged"})
+    assert AuditEvent.objects.filter(event="remittance.allocation.refused").count() == 2
+    reviewer_client.post(reverse("remittance:payment-list"), {"account_no": employer.account_no, "value_date": "2026-01-05"})
+    invalid = AuditEvent.objects.get(event="remittance.payment.refused")
+    assert invalid.outcome == "failure" and "amount" in invalid.data["fields"]
+
+
 def test_double_click_posts_once_and_both_point_to_the_same_entry(agent_client, assessed, employer):
     pay(employer, "3040.00")
     key = _key(agent_client.get(reverse("remittance:allocate", args=[assessed.pk])))

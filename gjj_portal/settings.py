@@ -133,6 +133,11 @@ def _database_from_url(url: str) -> dict:
     if parsed.scheme not in {"postgres", "postgresql"}:
         raise ImproperlyConfigured("DATABASE_URL 只支持 postgres://（PostgreSQL）。")
     options = dict(parse_qsl(parsed.query))
+    if not DEBUG and not TESTING and parsed.hostname:  # SEC-40: over the network, encrypted and the server verified
+        options.setdefault("sslmode", "verify-full")
+        if options["sslmode"] != "verify-full":
+            raise ImproperlyConfigured("生产环境的 DATABASE_URL 须使用 sslmode=verify-full（加密并校验数据库服务器证书），"
+                                       "或经本机套接字连接（postgres:///库名）。")
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")),

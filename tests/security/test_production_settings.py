@@ -155,3 +155,22 @@ def test_logs_can_be_shipped_to_a_syslog_collector(tmp_path):
     result = run(["-c", probe], production_env(tmp_path, GJJ_SYSLOG_ADDRESS="127.0.0.1:5514"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["['StreamHandler', 'SysLogHandler']"] * 2
+
+
+DATABASE_OPTIONS = """
+import json, django
+django.setup()
+from django.conf import settings as s
+print(json.dumps(s.DATABASES["default"]["OPTIONS"]))
+"""
+
+
+def test_production_reaches_postgresql_over_the_network_only_with_verify_full(tmp_path):
+    """SEC-40: sslmode defaults to verify-full, and a weaker mode stops the start with the reason."""
+    result = run(["-c", DATABASE_OPTIONS], production_env(tmp_path, DATABASE_URL="postgres://gjj:pw@db.example.cn:5432/gjj"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["sslmode"] == "verify-full"
+    weak = run(["-c", DATABASE_OPTIONS], production_env(tmp_path, DATABASE_URL="postgres://gjj:pw@db.example.cn/gjj?sslmode=require"))
+    assert weak.returncode != 0 and "sslmode=verify-full" in weak.stderr
+    socket = run(["-c", DATABASE_OPTIONS], production_env(tmp_path, DATABASE_URL="postgres:///gjj"))
+    assert socket.returncode == 0, socket.stderr  # a local socket carries no network traffic to encrypt

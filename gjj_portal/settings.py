@@ -56,14 +56,15 @@ def _secret(name: str, dev_default: str) -> str:
 SECRET_KEY = _secret("GJJ_SECRET_KEY", _DEV_SECRET_KEY)
 # Master key for field encryption, blind indexes, the audit MAC and TOTP seeds; each purpose
 # gets its own key derived with HKDF-SM3 (gjj_portal/crypto.py). Base64 of at least 32 bytes.
-GJJ_MASTER_KEYS = {"k1": _secret("GJJ_MASTER_KEY", _DEV_MASTER_KEY)}
-# Older keys stay readable during rotation: GJJ_OLD_MASTER_KEYS="k0=base64,k00=base64".
+# GJJ_MASTER_KEY is the key of GJJ_ACTIVE_KEY_ID; older keys stay readable during rotation:
+# GJJ_ACTIVE_KEY_ID=k2 GJJ_MASTER_KEY=<new> GJJ_OLD_MASTER_KEYS="k1=<old>,k0=<older>".
+GJJ_ACTIVE_KEY_ID = env("GJJ_ACTIVE_KEY_ID", "k1")
+GJJ_MASTER_KEYS = {GJJ_ACTIVE_KEY_ID: _secret("GJJ_MASTER_KEY", _DEV_MASTER_KEY)}
 for _pair in env_list("GJJ_OLD_MASTER_KEYS"):
     _kid, _, _key = _pair.partition("=")
+    if _kid == GJJ_ACTIVE_KEY_ID:  # it would silently replace the new key with an old one
+        raise ImproperlyConfigured(f"GJJ_OLD_MASTER_KEYS 中的密钥编号 {_kid} 与 GJJ_ACTIVE_KEY_ID 相同；旧密钥须使用各自原来的编号。")
     GJJ_MASTER_KEYS[_kid] = _key
-GJJ_ACTIVE_KEY_ID = env("GJJ_ACTIVE_KEY_ID", "k1")
-if GJJ_ACTIVE_KEY_ID not in GJJ_MASTER_KEYS:
-    GJJ_MASTER_KEYS[GJJ_ACTIVE_KEY_ID] = GJJ_MASTER_KEYS.pop("k1")
 GJJ_CRYPTO_SUITE = env("GJJ_CRYPTO_SUITE", "sm4-gcm")  # or aes-256-gcm
 
 ALLOWED_HOSTS = env_list("GJJ_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")

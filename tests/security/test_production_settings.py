@@ -174,3 +174,22 @@ def test_production_reaches_postgresql_over_the_network_only_with_verify_full(tm
     assert weak.returncode != 0 and "sslmode=verify-full" in weak.stderr
     socket = run(["-c", DATABASE_OPTIONS], production_env(tmp_path, DATABASE_URL="postgres:///gjj"))
     assert socket.returncode == 0, socket.stderr  # a local socket carries no network traffic to encrypt
+
+
+MASTER_KEYS = """
+import json, django
+django.setup()
+from django.conf import settings as s
+print(json.dumps({"active": s.GJJ_ACTIVE_KEY_ID, "keys": s.GJJ_MASTER_KEYS}))
+"""
+
+
+def test_rotation_keeps_the_new_key_active_and_the_old_one_readable(tmp_path):
+    """SEC-37 rotation: GJJ_MASTER_KEY belongs to GJJ_ACTIVE_KEY_ID; an old key keeps its own id."""
+    new, old = base64.b64encode(secrets.token_bytes(32)).decode(), base64.b64encode(secrets.token_bytes(32)).decode()
+    env = production_env(tmp_path, GJJ_MASTER_KEY=new, GJJ_ACTIVE_KEY_ID="k2", GJJ_OLD_MASTER_KEYS=f"k1={old}")
+    result = run(["-c", MASTER_KEYS], env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"active": "k2", "keys": {"k2": new, "k1": old}}
+    clash = run(["-c", MASTER_KEYS], production_env(tmp_path, GJJ_MASTER_KEY=new, GJJ_OLD_MASTER_KEYS=f"k1={old}"))
+    assert clash.returncode != 0 and "GJJ_ACTIVE_KEY_ID" in clash.stderr

@@ -184,6 +184,16 @@ def _parse(token: str) -> tuple[str, str, bytes]:
     return parts[1], _SUITE_BY_SHORT[parts[2]], raw
 
 
+def key_id_of(token: str | bytes) -> str:
+    """The key id a token (encrypt) or a blob (encrypt_blob) was made with, for rotate_field_keys."""
+    if isinstance(token, (bytes, bytearray, memoryview)):
+        parts = bytes(token).split(b":", 3)
+        if len(parts) != 4 or parts[0] != TOKEN_VERSION.encode():
+            raise DecryptionError("not a v1 encrypted blob")
+        return parts[1].decode("ascii", "replace")
+    return _parse(token)[0]
+
+
 def decrypt(token: str, *, aad: str) -> str:
     """Decrypt with the key id and suite named in the token, so tokens made with old keys still open."""
     key_id, suite, raw = _parse(token)

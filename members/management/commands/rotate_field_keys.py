@@ -75,28 +75,29 @@ class Command(BaseCommand):
                 changed.append(attribute.storage)
         return changed
 
-    def _attributes(self, model, names: list[str]) -> int:
+    def _rewrite(self, queryset, rewrite) -> int:
+        """rewrite(obj) brings one row under the active key and names the fields it changed; those are saved."""
         count = 0
-        for rows in self._rows(model.objects.all()):
+        for rows in self._rows(queryset):
             for obj in rows:
-                if changed := self._reencrypt(obj, names):
+                if changed := rewrite(obj):
                     obj.save(update_fields=changed)
                     count += 1
         return count
 
+    def _attributes(self, model, names: list[str]) -> int:
+        return self._rewrite(model.objects.all(), lambda obj: self._reencrypt(obj, names))
+
     def _members(self) -> int:
-        count = 0
-        for rows in self._rows(Member.objects.only("pk", "uuid", "id_number_enc", "phone_enc", "id_index")):
-            for member in rows:
-                changed = self._reencrypt(member, ["id_number", "phone"])
-                index = crypto.blind_index(member.id_number) if member.id_number_enc else member.id_index
-                if index != member.id_index:
-                    member.id_index = index
-                    changed.append("id_index")
-                if changed:
-                    member.save(update_fields=changed)
-                    count += 1
-        return count
+        def rewrite(member) -> list[str]:
+            changed = self._reencrypt(member, ["id_number", "phone"])
+            index = crypto.blind_index(member.id_number) if member.id_number_enc else member.id_index
+            if index != member.id_index:
+                member.id_index = index
+                changed.append("id_index")
+            return changed
+
+        return self._rewrite(Member.objects.only("pk", "uuid", "id_number_enc", "phone_enc", "id_index"), rewrite)
 
     def _sealed_data(self, data: dict) -> tuple[dict, str | None]:
         """A 缴存人登记 line's data with its sealed ID and phone under the active key, and the ID's blind index."""
@@ -113,37 +114,31 @@ class Command(BaseCommand):
         return data, crypto.blind_index(number)
 
     def _lines(self) -> int:
-        count = 0
-        for rows in self._rows(BatchLine.objects.only("pk", "uuid", "key", "data", "secret_enc")):
-            for line in rows:
-                changed = self._reencrypt(line, ["secret_json"])
-                data, index = self._sealed_data(line.data)
-                if data != line.data:
-                    line.data = data
-                    changed.append("data")
-                if index is not None and index != line.key:
-                    line.key = index
-                    changed.append("key")
-                if changed:
-                    line.save(update_fields=changed)
-                    count += 1
-        return count
+        def rewrite(line) -> list[str]:
+            changed = self._reencrypt(line, ["secret_json"])
+            data, index = self._sealed_data(line.data)
+            if data != line.data:
+                line.data = data
+                changed.append("data")
+            if index is not None and index != line.key:
+                line.key = index
+                changed.append("key")
+            return changed
+
+        return self._rewrite(BatchLine.objects.only("pk", "uuid", "key", "data", "secret_enc"), rewrite)
 
     def _imports(self) -> int:
-        count = 0
-        for rows in self._rows(BatchImport.objects.only("pk", "uuid", "file_blob", "rows_blob")):
-            for record in rows:
-                changed = []
-                if self._stale(record.file_blob):
-                    record.file = record.file
-                    changed.append("file_blob")
-                if self._stale(record.rows_blob) or self._rows_stale(record):
-                    record.rows = [self._ready_line(line) for line in record.rows]
-                    changed.append("rows_blob")
-                if changed:
-                    record.save(update_fields=changed)
-                    count += 1
-        return count
+        def rewrite(record) -> list[str]:
+            changed = []
+            if self._stale(record.file_blob):
+                record.file = record.file
+                changed.append("file_blob")
+            if self._stale(record.rows_blob) or self._rows_stale(record):
+                record.rows = [self._ready_line(line) for line in record.rows]
+                changed.append("rows_blob")
+            return changed
+
+        return self._rewrite(BatchImport.objects.only("pk", "uuid", "file_blob", "rows_blob"), rewrite)
 
     def _rows_stale(self, record: BatchImport) -> bool:
         """Checked rows whose lines still seal under an old key (the blob itself may already be re-encrypted)."""

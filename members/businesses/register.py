@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from approvals import registry, rows
@@ -397,11 +397,15 @@ def apply(*, batch, actor: User) -> int:
         numbers = member_account_numbers(employer=employer, count=count)
         first = int(numbers[0][len(employer.account_no):])
         connection = connections[router.db_for_write(Member)]
-        with connection.cursor() as cursor:
-            rowcounts = []
-            for statement, args in _open_statements(connection, batch_id=batch.pk, employer=employer, first_number=first, actor=actor):
-                cursor.execute(statement, args)
-                rowcounts.append(cursor.rowcount)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                rowcounts = []
+                for statement, args in _open_statements(connection, batch_id=batch.pk, employer=employer, first_number=first, actor=actor):
+                    cursor.execute(statement, args)
+                    rowcounts.append(cursor.rowcount)
+        except IntegrityError:  # members_member_one_open_account: another employer opened one of these IDs meanwhile
+            raise BusinessError("清册中有证件号码刚刚在其他单位开户，未办理任何开户；请稍后重新点击【完成办理】，系统会指出是哪一行。",
+                                code="register_race") from None
         opened = rowcounts[0]  # PostgreSQL: the history rows, one per account the same statement opened
         if opened != count:
             raise BusinessError("开户记录数与清册不一致，请稍后重试。")

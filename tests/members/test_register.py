@@ -8,6 +8,7 @@ import pytest
 from approvals.models import Batch, Message
 from approvals.services import RowsInvalid, batch_complete, batch_line_add
 from employers.models import CenterPolicy
+from gjj_portal.errors import BusinessError
 from members.businesses import register
 from members.models import Member, MemberChange
 from tests.factories import make_employer, make_member, valid_id_number
@@ -259,3 +260,33 @@ def test_complete_across_the_five_digit_boundary_records_every_member(agent):
     assert MemberChange.objects.filter(batch=batch).count() == 2
     assert set(Member.objects.filter(name__in=["甲", "乙"]).values_list("account_no", flat=True)) == {
         f"{agent.employer.account_no}100000", f"{agent.employer.account_no}100001"}
+
+
+def test_the_database_holds_one_open_account_per_person(employer):
+    """members_member_one_open_account: a second open (normal or sealed) account for the same ID is refused by the
+    database itself, whatever the code above it does; a closed one may stay beside a new one."""
+    import uuid
+
+    from django.db import IntegrityError, transaction
+
+    first = make_member(employer, id_number=valid_id_number())
+    twin = Member.objects.get(pk=first.pk)
+    twin.pk, twin.uuid, twin.account_no = None, uuid.uuid4(), first.account_no + "9"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        twin.save()
+    Member.objects.filter(pk=first.pk).update(status=Member.Status.CLOSED)
+    twin.save()  # the earlier account is closed: a new one may open
+
+
+def test_an_id_opened_elsewhere_at_the_same_moment_stops_the_whole_completion(agent, monkeypatch):
+    """Two employers completing at once: the re-check cannot see the other's uncommitted accounts, the database
+    index can; the batch then opens nothing and says why."""
+    number = valid_id_number()
+    batch = make_batch(agent, rows=[register_row(), register_row(id_number=number)])
+    make_member(make_employer(), id_number=number)  # the other employer's account, committed just now
+    monkeypatch.setattr(register, "open_accounts_for", lambda indexes: {})  # as the re-check saw it a moment earlier
+    with pytest.raises(BusinessError, match="刚刚在其他单位开户"):
+        batch_complete(batch=batch, agent=agent)
+    assert not Member.objects.filter(employer=agent.employer).exists()
+    batch.refresh_from_db()
+    assert batch.status == batch.Status.DRAFT

@@ -50,7 +50,7 @@ class Member(models.Model):
     id_type = models.CharField("证件类型", max_length=10, choices=IdType.choices, default=IdType.RESIDENT)
     id_number_enc = models.TextField("证件号码（加密）", editable=False)
     id_number = EncryptedAttribute("id_number_enc")
-    id_index = models.CharField("证件号码索引", max_length=64, editable=False)  # indexed: see Meta
+    id_index = models.CharField("证件号码索引", max_length=64, editable=False)  # indexed for open accounts: see Meta
     id_masked = models.CharField("证件号码", max_length=20, editable=False)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     birth_date = models.DateField("出生日期")
@@ -91,14 +91,15 @@ class Member(models.Model):
                 condition=models.Q(employer_amount__gte=0, member_amount__gte=0, monthly_amount__gte=0),
                 name="members_member_amounts_nonneg",
             ),
-            # One open (not closed) account per person in the center.
+            # One open (not closed) account per person in the center. Its index also serves every look-up by ID
+            # number, which always asks for open accounts (by_id_number(…).exclude(status=CLOSED), the import's
+            # re-checks): id_index has no index of its own.
             models.UniqueConstraint(fields=["id_index"], condition=~models.Q(status="closed"), name="members_member_one_open_account"),
+            # Declared here rather than with unique= on the field, so that PostgreSQL gets no second
+            # varchar_pattern_ops (LIKE) index: nothing searches it with LIKE, and every index is written
+            # again by each monthly 缴至年月 update that is not HOT.
             models.UniqueConstraint(fields=["account_no"], name="members_member_account_no_unique"),
         ]
-        # Declared here rather than with unique=/db_index= on the fields, so that PostgreSQL gets no second
-        # varchar_pattern_ops (LIKE) index for each: nothing searches them with LIKE, and every index is
-        # written again by each monthly 缴至年月 update that is not HOT.
-        indexes = [models.Index(fields=["id_index"], name="members_member_id_index")]
 
     def __str__(self) -> str:
         return f"{self.account_no} {self.name}"

@@ -290,3 +290,22 @@ def test_an_id_opened_elsewhere_at_the_same_moment_stops_the_whole_completion(ag
     assert not Member.objects.filter(employer=agent.employer).exists()
     batch.refresh_from_db()
     assert batch.status == batch.Status.DRAFT
+
+
+def test_a_look_up_of_open_accounts_by_id_number_can_use_the_one_open_account_index(employer):
+    """id_index has no index of its own: the partial unique index serves the look-ups, which always exclude closed
+    accounts. (The planner is told not to scan the table, so a small test table still shows what it can use.)"""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    number = valid_id_number()
+    make_member(employer, id_number=number)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plans = [
+        Member.objects.by_id_number(number).exclude(status=Member.Status.CLOSED).explain(),
+        Member.objects.filter(id_index__in=register.values_in(Member, [Member.objects.get().id_index]))
+        .exclude(status=Member.Status.CLOSED).explain(),
+    ]
+    assert all("members_member_one_open_account" in plan for plan in plans), plans

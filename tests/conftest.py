@@ -7,6 +7,35 @@ from django.test import Client
 from employers.sms import LocmemBackend
 from tests import factories
 
+LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost", "0.0.0.0", "::"}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network():
+    """SEC-40: the suite never leaves this machine. A Python socket may connect to loopback or a Unix socket
+    only (the live server, the browser's devtools pipe); anything else fails the test that tried. The
+    database driver (libpq) and the browser are outside Python and keep to 127.0.0.1 by configuration."""
+    import socket
+
+    original, original_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def allowed(address) -> bool:
+        return isinstance(address, (str, bytes)) or (isinstance(address, tuple) and address[0] in LOCAL_HOSTS)
+
+    def connect(self, address):
+        if not allowed(address):
+            raise RuntimeError(f"tests may not reach the network: {address!r}")
+        return original(self, address)
+
+    def connect_ex(self, address):
+        if not allowed(address):
+            raise RuntimeError(f"tests may not reach the network: {address!r}")
+        return original_ex(self, address)
+
+    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+    yield
+    socket.socket.connect, socket.socket.connect_ex = original, original_ex
+
 
 @pytest.fixture(autouse=True)
 def _clean_outbox():

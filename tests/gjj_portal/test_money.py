@@ -211,3 +211,28 @@ def test_upper_case_refuses_sub_fen_amounts_and_floats():
 def test_period_is_shown_as_year_and_two_digit_month():
     assert format_period(date(2026, 1, 1)) == "2026年01月"
     assert format_period(date(2025, 12, 1)) == "2025年12月"
+
+
+def test_no_code_makes_a_float_or_a_decimal_from_one():
+    """SEC-31: money never passes through a float. float(…) and Decimal(<float literal>) in the apps fail here.
+    (Float literals elsewhere are drawing geometry of the PDFs, and Excel's own cell values, which
+    approvals.excel turns into text before any rule reads them.)"""
+    import ast
+    from pathlib import Path
+
+    from django.conf import settings
+
+    offenders = []
+    for app in ("employers", "members", "approvals", "remittance", "gjj_portal"):
+        for path in (Path(settings.BASE_DIR) / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name == "float":
+                    offenders.append(f"{path.name}:{node.lineno} float(")
+                if name == "Decimal" and node.args and isinstance(node.args[0], ast.Constant) and type(node.args[0].value) is float:
+                    offenders.append(f"{path.name}:{node.lineno} Decimal(float)")
+    assert offenders == []

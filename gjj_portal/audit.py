@@ -26,6 +26,10 @@ def _default(value: Any) -> str:
     return str(value)
 
 
+def _millisecond(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
 def canonical(fields: dict[str, Any]) -> bytes:
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, default=_default).encode("utf-8")
 
@@ -76,7 +80,8 @@ def record(
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
         entry = AuditEvent(
             seq=head.seq + 1,
-            ts=timezone.now().astimezone(UTC),
+            # Milliseconds, the precision JSON keeps (dumpdata): the chain survives a JSON export and reload.
+            ts=_millisecond(timezone.now().astimezone(UTC)),
             actor_id=actor_id,
             actor=actor_label[:150],
             employer_id=getattr(employer, "pk", employer),

@@ -26,8 +26,17 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def _cut(value):
+    """A user-supplied string put into a message (a %s argument) keeps at most MAX_FIELD characters."""
+    return value[:MAX_FIELD] + "…" if isinstance(value, str) and len(value) > MAX_FIELD else value
+
+
 class RedactFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_cut(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _cut(arg) for key, arg in record.args.items()}
         record.msg = redact(record.getMessage())
         record.args = None
         return True

@@ -56,6 +56,12 @@ def test_long_user_strings_are_cut(log_output):
     assert len(record["message"]) <= MAX_FIELD * 4 + 1
 
 
+def test_each_user_string_put_into_a_message_keeps_256_characters(log_output):
+    logging.getLogger("gjj_portal.test").warning("login %s from %s", "y" * 1000, "203.0.113.9")
+    message = json.loads(log_output.getvalue())["message"]
+    assert message == f"login {'y' * MAX_FIELD}… from 203.0.113.9"
+
+
 def test_every_control_character_is_escaped(log_output):
     logging.getLogger("gjj_portal.test").warning("a\x00b\x1bc\u2028d\x85e")
     line = log_output.getvalue()

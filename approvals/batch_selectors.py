@@ -51,7 +51,7 @@ def batch_import_get(*, employer: Employer, uuid) -> BatchImport:
         raise Http404("导入记录不存在") from None
 
 
-def batch_import_with_content(*, employer: Employer, uuid) -> BatchImport:
+def batch_import_with_file(*, employer: Employer, uuid) -> BatchImport:
     try:
         return BatchImport.objects.get(employer=employer, uuid=uuid)
     except (BatchImport.DoesNotExist, ValueError):

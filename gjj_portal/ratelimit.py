@@ -35,6 +35,26 @@ def hit(scope: str, who: str | None, *, limit: int, window: int) -> int:
     return window - now % window if count > limit else 0
 
 
+def per_window(seconds: int) -> str:
+    """A limit's window in words: 每小时, 每2小时, 每10分钟."""
+    if seconds % 3600 == 0:
+        return "每小时" if seconds == 3600 else f"每{seconds // 3600}小时"
+    return f"每{max(seconds // 60, 1)}分钟"
+
+
+def wait_words(seconds: int) -> str:
+    """How long to wait, in words: whole minutes rounded up, or seconds under a minute."""
+    return f"{-(-seconds // 60)}分钟" if seconds >= 60 else f"{seconds}秒"
+
+
+def too_many(request, *, title: str, text: str, wait: int):
+    """The 429 page: the Chinese reason, and Retry-After for clients that read it."""
+    response = render(request, "error.html", {"status": 429, "title": title, "text": text,
+                                              "request_id": getattr(request, "request_id", "")}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
 def rate_limited(scope: str, *, limit_setting: str, window_setting: str, counts: Callable | None = None):
     """Answer 429 with a Chinese page and Retry-After once an IP passes `limit` requests in `window` seconds.
 
@@ -48,11 +68,7 @@ def rate_limited(scope: str, *, limit_setting: str, window_setting: str, counts:
                 limit, window = getattr(settings, limit_setting), getattr(settings, window_setting)
                 if wait := hit(scope, ip, limit=limit, window=window):
                     logger.warning("rate limit reached: %s from %s", scope, ip)
-                    response = render(request, "error.html", {
-                        "status": 429, "title": "查询过于频繁", "text": TOO_MANY, "request_id": getattr(request, "request_id", ""),
-                    }, status=429)
-                    response["Retry-After"] = str(wait)
-                    return response
+                    return too_many(request, title="查询过于频繁", text=TOO_MANY, wait=wait)
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -75,20 +91,13 @@ def document(kind: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            details = {"kind": kind, "path": request.path[:200]}
+            details, unit = {"kind": kind, "path": request.path[:200]}, _unit(request)
             limit, window = settings.GJJ_DOCUMENT_RATE_LIMIT, settings.GJJ_DOCUMENT_RATE_WINDOW
-            if wait := hit("document", _unit(request), limit=limit, window=window):
-                logger.warning("document limit reached: %s by %s", kind, _unit(request))
+            if wait := hit("document", unit, limit=limit, window=window):
+                logger.warning("document limit reached: %s by %s", kind, unit)
                 audit.record("document.throttled", actor=request.user, outcome="denied", data={**details, "retry_after": wait})
-                minutes = -(-wait // 60)
-                response = render(request, "error.html", {
-                    "status": 429, "title": "打印或导出过于频繁",
-                    "text": f"本单位每小时最多生成{limit}份打印件或导出文件，请{minutes}分钟后再试。" if window == 3600
-                    else f"本单位每{max(window // 60, 1)}分钟最多生成{limit}份打印件或导出文件，请{minutes}分钟后再试。",
-                    "request_id": getattr(request, "request_id", ""),
-                }, status=429)
-                response["Retry-After"] = str(wait)
-                return response
+                return too_many(request, title="打印或导出过于频繁", wait=wait,
+                                text=f"本单位{per_window(window)}最多生成{limit}份打印件或导出文件，请{wait_words(wait)}后再试。")
             response = view(request, *args, **kwargs)
             if 200 <= response.status_code < 300:
                 audit.record("document.downloaded", actor=request.user, data=details)

@@ -25,7 +25,7 @@ JOURNAL_COLUMNS = [
 ]
 
 
-def account_summary_print(*, employer: Employer, agent: User, changes: AccountChanges) -> ListPrint:
+def account_changes_print(*, employer: Employer, agent: User, changes: AccountChanges) -> ListPrint:
     """打印单位账户变更记录 (seed 001 §8.2): 期初余额, every posting of the period with what it added to or took
     from the members' accounts and the balances after it, 期末余额, and the period's totals."""
     row_cap_check(len(changes.rows) + 2)

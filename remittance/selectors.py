@@ -289,42 +289,10 @@ def entry_member_lines(*, entry: Entry) -> QuerySet[Line]:
 
 
 @dataclass
-class AccountSummary:
-    """单位账户信息查询 (seed 001 §8.2)."""
-
-    start: date
-    end: date
-    opening: Decimal
-    increase: Decimal
-    decrease: Decimal
-    closing: Decimal
-    unallocated: Decimal
-
-
-def account_summary(*, employer: Employer, start: date, end: date) -> AccountSummary:
-    """期初余额, 本期增加, 本期减少 of the members' accounts at the employer, and 未分配金额 (2 queries).
-
-    Member accounts carry credit balances, so a credit (negative line) is an increase.
-    """
-    member_lines = Line.objects.filter(account__kind=Account.Kind.MEMBER, account__employer=employer)
-    totals = member_lines.aggregate(
-        before=Sum("amount", filter=Q(entry__posted_on__lt=start), default=ZERO),
-        credits=Sum("amount", filter=Q(entry__posted_on__range=(start, end), amount__lt=0), default=ZERO),
-        debits=Sum("amount", filter=Q(entry__posted_on__range=(start, end), amount__gt=0), default=ZERO),
-    )
-    opening, increase, decrease = -totals["before"] + ZERO, -totals["credits"] + ZERO, totals["debits"]
-    return AccountSummary(
-        start=start, end=end, opening=opening, increase=increase, decrease=decrease,
-        closing=opening + increase - decrease, unallocated=employer_unallocated(employer=employer),
-    )
-
-
-@dataclass
 class AccountChange:
     """One posting of 单位账户变更记录 (seed 001 §8.2): what it did to the members' accounts at the employer
     and to the employer's 未分配金额, and both balances after it."""
 
-    entry_id: int
     posted_on: date
     serial_no: str
     kind: str  # the posting's 业务类型, as shown
@@ -390,7 +358,7 @@ def account_changes(*, employer: Employer, start: date, end: date) -> AccountCha
         increase, decrease = -posting["credits"] + ZERO, posting["debits"] + ZERO
         balance, left = balance + increase - decrease, left - posting["unallocated"]
         rows.append(AccountChange(
-            entry_id=posting["entry_id"], posted_on=posting["entry__posted_on"], serial_no=posting["entry__serial_no"],
+            posted_on=posting["entry__posted_on"], serial_no=posting["entry__serial_no"],
             kind=kinds.get(posting["entry__kind"], ""), summary=posting["entry__summary"], increase=increase, decrease=decrease,
             balance=balance, unallocated=left,
         ))

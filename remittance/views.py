@@ -234,14 +234,11 @@ def account_query(request):
     form = DateRangeForm(request.GET or None)
     if not form.is_bound:
         form = DateRangeForm({})  # this year so far
-    summary = changes = None
-    if form.is_valid():
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-        summary = selectors.account_summary(employer=employer, start=start, end=end)
-        changes = selectors.account_changes(employer=employer, start=start, end=end)
+    changes = None
+    if form.is_valid():  # the summary row (期初, 本期增加/减少, 期末, 未分配 at the period's end) comes from the same postings
+        changes = selectors.account_changes(employer=employer, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
     template = "remittance/account_query.html" + ("#account-results" if wants_partial(request) else "")
-    return render(request, template, {"form": form, "summary": summary, "changes": changes, "employer": employer,
-                                      "print_params": request.GET.urlencode()})
+    return render(request, template, {"form": form, "changes": changes, "employer": employer, "print_params": request.GET.urlencode()})
 
 
 @require_GET
@@ -276,7 +273,7 @@ def account_query_print(request):
         form = DateRangeForm(data)
         f = _valid(form)
         changes = selectors.account_changes(employer=employer, start=f["start"], end=f["end"])
-        return prints.account_summary_print(employer=employer, agent=request.user, changes=changes)
+        return prints.account_changes_print(employer=employer, agent=request.user, changes=changes)
 
     return print_and_open(request, "remittance:account-query", issue)
 

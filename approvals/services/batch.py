@@ -26,6 +26,7 @@ from employers.models import Employer, User
 from gjj_portal import audit, crypto, parallel
 from gjj_portal.bulk import RawJson, aad_for, gc_paused, insert_rows
 from gjj_portal.errors import BusinessError
+from gjj_portal.ratelimit import per_window, wait_words
 
 from .message import message_push
 
@@ -281,9 +282,8 @@ class ImportThrottled(BusinessError):
     the seconds until the oldest of them leaves it (the page answers 429 with Retry-After)."""
 
     def __init__(self, *, limit: int, window: int, retry_after: int) -> None:
-        per = "1小时" if window == 3600 else f"{window // 3600}小时" if window % 3600 == 0 else f"{max(window // 60, 1)}分钟"
-        wait = f"{-(-retry_after // 60)}分钟" if retry_after >= 60 else f"{retry_after}秒"
-        super().__init__(f"导入过于频繁：每{per}最多导入{limit}个新文件，请{wait}后再试。", code="import_throttled")
+        super().__init__(f"导入过于频繁：{per_window(window)}最多导入{limit}个新文件，请{wait_words(retry_after)}后再试。",
+                         code="import_throttled")
         self.retry_after = retry_after
 
 

@@ -61,11 +61,11 @@ def _batch(request, pk: int):
         not_found(request, f"batch:{pk}")
 
 
-def _import(request, uuid, *, content: bool = False) -> BatchImport:
+def _import(request, uuid, *, with_file: bool = False) -> BatchImport:
     employer = current_employer(request)
     try:
-        if content:
-            return selectors.batch_import_with_content(employer=employer, uuid=uuid)
+        if with_file:
+            return selectors.batch_import_with_file(employer=employer, uuid=uuid)
         return selectors.batch_import_get(employer=employer, uuid=uuid)
     except Http404:
         not_found(request, f"import:{uuid}")
@@ -300,7 +300,7 @@ def import_preview(request, uuid):
 @document("import_errors")
 def import_errors(request, uuid):
     """The agent's file back with 错误说明 beside each bad row."""
-    record = _import(request, uuid, content=True)
+    record = _import(request, uuid, with_file=True)
     business = _business(request, record.business_code)
     if record.purged_at is not None:  # SEC-41: the file is gone; the page says so
         messages.error(request, PURGED)

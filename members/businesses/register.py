@@ -414,7 +414,6 @@ def apply(*, batch, actor: User) -> int:
     return count
 
 
-CHANGE_FIELDS = ["member", "employer", "kind", "field", "old", "new", "reason", "effective_period", "batch", "actor", "at"]
 
 
 BUSINESS = registry.BusinessType(

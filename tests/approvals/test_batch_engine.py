@@ -240,7 +240,7 @@ def test_imports_are_rate_limited_per_employer(agent, settings):
     check(agent, first)
     check(agent, register_file([register_row()]))
     assert check(agent, first).status != BatchImport.Status.CHECKING  # a known file shows its result, uncounted
-    with pytest.raises(ImportThrottled, match="导入过于频繁：每1小时最多导入2个新文件，请60分钟后再试。") as refused:
+    with pytest.raises(ImportThrottled, match="导入过于频繁：每小时最多导入2个新文件，请60分钟后再试。") as refused:
         check(agent, register_file([register_row()]))
     assert 3500 < refused.value.retry_after <= 3600
     other = make_agent(make_employer(), login_name="jbr09")

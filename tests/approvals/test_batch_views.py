@@ -268,7 +268,7 @@ def test_the_eleventh_new_file_in_an_hour_is_answered_429_with_retry_after(agent
     response = upload(agent_client, register_file([register_row()]))
     body = response.content.decode()
     assert response.status_code == 429 and 3500 < int(response["Retry-After"]) <= 3600
-    assert "导入过于频繁：每1小时最多导入10个新文件" in body and "批量导入" in body
+    assert "导入过于频繁：每小时最多导入10个新文件" in body and "批量导入" in body
     assert BatchImport.objects.count() == 10
     assert AuditEvent.objects.filter(event="approvals.import.throttled", outcome="denied", employer_id=agent.employer.pk).count() == 1
 

@@ -14,9 +14,7 @@ What it rewrites:
 """
 
 import json
-import zlib
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -133,19 +131,15 @@ class Command(BaseCommand):
             if self._stale(record.file_blob):
                 record.file = record.file
                 changed.append("file_blob")
-            if self._stale(record.rows_blob) or self._rows_stale(record):
-                record.rows = [self._ready_line(line) for line in record.rows]
-                changed.append("rows_blob")
+            if record.rows_blob:  # the blob, and the lines it keeps, each of which seals under a key of its own
+                rows = record.rows
+                rewritten = [self._ready_line(line) for line in rows]
+                if rewritten != rows or self._stale(record.rows_blob):
+                    record.rows = rewritten
+                    changed.append("rows_blob")
             return changed
 
         return self._rewrite(BatchImport.objects.only("pk", "uuid", "file_blob", "rows_blob"), rewrite)
-
-    def _rows_stale(self, record: BatchImport) -> bool:
-        """Checked rows whose lines still seal under an old key (the blob itself may already be re-encrypted)."""
-        if not record.rows_blob:
-            return False
-        packed = zlib.decompress(crypto.decrypt_blob(record.rows_blob, aad=record.rows_aad))
-        return any(f"v1:{key_id}:".encode() in packed for key_id in settings.GJJ_MASTER_KEYS if key_id != self.active)
 
     def _ready_line(self, line):
         """A checked row kept for 仅录入正确行: [row, key, member_id, amount, line uuid, secret_enc, data JSON]."""

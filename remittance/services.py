@@ -18,6 +18,7 @@ from employers.models import Center, Employer, User
 from gjj_portal import audit, crypto
 from gjj_portal.errors import BusinessError
 from gjj_portal.money import format_period, to_chinese_upper
+from gjj_portal.templatetags.gjj import yuan
 from members.models import Member
 from members.services import bases_apply_due
 
@@ -120,8 +121,13 @@ def assessment_create(*, employer: Employer, agent: User, period: date) -> Asses
             "remittance.assessment.created", actor=agent, employer=employer, obj=assessment,
             data={"period": str(period), "headcount": draft.headcount, "amount": str(draft.amount)},
         )
-        message_push(employer=employer, business_name="汇缴核定", content=f"尊敬的{agent}，您已完成办理汇缴核定", recipient=agent)
+        message_push(employer=employer, business_name="汇缴核定", content=f"尊敬的{agent}，{assessment_done_text(assessment=assessment)}", recipient=agent)
     return assessment
+
+
+def assessment_done_text(*, assessment: Assessment) -> str:
+    """The outcome of 汇缴核定 named in full (issue 12 item 8): 2026年03月汇缴核定成功：核定人数30人，核定金额79,446.00元."""
+    return f"{format_period(assessment.period)}汇缴核定成功：核定人数{assessment.headcount}人，核定金额{yuan(assessment.amount)}元"
 
 
 def assessment_delete(*, assessment: Assessment, agent: User) -> Assessment:

@@ -97,8 +97,8 @@ def assess(request):
         except ValueError:
             return _bad_request(request, "请选择汇缴年月。")
         try:
-            services.assessment_create(employer=employer, agent=request.user, period=period)
-            messages.success(request, "核定成功")
+            assessment = services.assessment_create(employer=employer, agent=request.user, period=period)
+            messages.success(request, services.assessment_done_text(assessment=assessment))
         except BusinessError as exc:
             messages.error(request, str(exc))
         except OperationalError:

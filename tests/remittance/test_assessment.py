@@ -42,7 +42,17 @@ def test_assessment_moves_on_to_the_next_month_and_pushes_a_message(employer, ag
     assess(employer, agent)
     assert selectors.assessment_next_period(employer=employer) == date(2025, 8, 1)
     message = Message.objects.get(employer=employer, business_name="汇缴核定")
-    assert message.content == f"尊敬的{agent}，您已完成办理汇缴核定"
+    assert message.content == f"尊敬的{agent}，2025年07月汇缴核定成功：核定人数3人，核定金额3,040.00元"
+
+
+def test_assessment_message_names_the_month_headcount_and_amount_with_thousands_separators(employer, agent):
+    """核定成功的消息写明核定年月、人数和金额（金额带千分位）。"""
+    make_members(employer, [Decimal("32592.00")] * 10)
+    assessment = assess(employer, agent)
+    assert assessment.amount == Decimal("78220.00")
+    expected = "2025年07月汇缴核定成功：核定人数10人，核定金额78,220.00元"
+    assert services.assessment_done_text(assessment=assessment) == expected
+    assert Message.objects.get(employer=employer, business_name="汇缴核定").content.endswith(expected)
 
 
 def test_assessment_refuses_a_gap(employer, agent, members):

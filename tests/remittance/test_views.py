@@ -35,7 +35,8 @@ def test_assess_page_shows_headcount_amount_and_change_rows(agent_client, member
 def test_assess_post_says_success_and_moves_to_the_next_month(agent_client, members):
     response = agent_client.post(reverse("remittance:assess"), {"period": "2025-07"}, follow=True)
     body = response.content.decode()
-    assert "核定成功" in body and "2025年08月" in body
+    assert "2025年07月汇缴核定成功：核定人数3人，核定金额3,040.00元" in body
+    assert "2025年08月" in body
     assert Assessment.objects.count() == 1
 
 

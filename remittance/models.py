@@ -15,6 +15,10 @@ from django.db.models import Q
 from employers.models import Employer, User
 from members.models import Member
 
+# Every money column is max_digits=14, decimal_places=2: |amount| < 10^12. The CheckConstraints below
+# hold it at the database too, so that SQLite (which would store 10^18 as a float) refuses as well (SEC-31).
+MONEY_LIMIT = Decimal("1000000000000")
+
 
 class Account(models.Model):
     class Kind(models.TextChoices):
@@ -79,6 +83,7 @@ class Entry(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=["payment", "remittance", "supplementary", "interest", "transfer", "reversal"]), name="remittance_entry_kind_valid"),
             models.CheckConstraint(condition=Q(amount__gte=0, interest__gte=0), name="remittance_entry_amount_nonneg"),
+            models.CheckConstraint(condition=Q(amount__lt=MONEY_LIMIT, interest__lt=MONEY_LIMIT), name="remittance_entry_amount_bounded"),
             models.UniqueConstraint(fields=["employer", "idempotency_key"], condition=~Q(idempotency_key=""), name="remittance_entry_unique_idempotency_key"),
         ]
 
@@ -99,6 +104,12 @@ class Line(models.Model):
         verbose_name = "流水明细"
         verbose_name_plural = "流水明细"
         indexes = [models.Index(fields=["account", "entry"], name="remittance_line_account_entry")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=-MONEY_LIMIT, amount__lt=MONEY_LIMIT, interest__gt=-MONEY_LIMIT, interest__lt=MONEY_LIMIT),
+                name="remittance_line_amount_bounded",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entry.serial_no} {self.account} {self.amount}"
@@ -163,6 +174,13 @@ class Assessment(models.Model):
                 condition=Q(amount__gte=0, employer_total__gte=0, member_total__gte=0, prev_amount__gte=0, added_amount__gte=0, removed_amount__gte=0),
                 name="remittance_assessment_amounts_nonneg",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    amount__lt=MONEY_LIMIT, employer_total__lt=MONEY_LIMIT, member_total__lt=MONEY_LIMIT,
+                    prev_amount__lt=MONEY_LIMIT, added_amount__lt=MONEY_LIMIT, removed_amount__lt=MONEY_LIMIT,
+                ),
+                name="remittance_assessment_amounts_bounded",
+            ),
             models.CheckConstraint(condition=Q(period__day=1), name="remittance_assessment_period_first_day"),
             models.UniqueConstraint(fields=["employer", "period"], condition=~Q(status="deleted"), name="remittance_assessment_one_per_month"),
             models.CheckConstraint(condition=Q(status="allocated", entry__isnull=False) | (~Q(status="allocated") & Q(entry__isnull=True)), name="remittance_assessment_entry_iff_allocated"),
@@ -194,6 +212,10 @@ class AssessmentLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["assessment", "member"], name="remittance_assessmentline_one_per_member"),
             models.CheckConstraint(condition=Q(employer_amount__gte=0, member_amount__gte=0, amount__gte=0), name="remittance_assessmentline_amounts_nonneg"),
+            models.CheckConstraint(
+                condition=Q(base__gt=-MONEY_LIMIT, base__lt=MONEY_LIMIT, employer_amount__lt=MONEY_LIMIT, member_amount__lt=MONEY_LIMIT, amount__lt=MONEY_LIMIT),
+                name="remittance_assessmentline_amounts_bounded",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -223,6 +245,7 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["bank_serial_no"], name="remittance_payment_unique_bank_serial"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="remittance_payment_amount_pos"),
+            models.CheckConstraint(condition=Q(amount__lt=MONEY_LIMIT), name="remittance_payment_amount_bounded"),
             models.CheckConstraint(condition=Q(source__in=["manual", "statement"]), name="remittance_payment_source_valid"),
         ]
 

@@ -119,11 +119,55 @@ def _chain_start() -> tuple[int, str]:
     return 1, GENESIS_MAC
 
 
-def verify_chain() -> list[str]:
-    """Return the problems found in the chain (empty when intact)."""
+def _missing(first: int, last: int, why: str) -> str:
+    return f"seq {first}: 缺失 seq {first}–{last}，共 {last - first + 1} 条（{why}）"
+
+
+def chain_tail() -> tuple[int, str, int]:
+    """(last seq, its mac, row count) of the rows that exist: what an anchor is written from."""
+    last = AuditEvent.objects.order_by("-seq").values("seq", "mac").first()
+    if last is None:
+        return 0, GENESIS_MAC, 0
+    return last["seq"], last["mac"], AuditEvent.objects.count()
+
+
+def digest_text(mac: str) -> str:
+    """A mac as written to the log line that leaves the host: groups of eight, so no run of digits
+    in it can look like an ID or a phone number to the log redaction."""
+    return "-".join(mac[i : i + 8] for i in range(0, len(mac), 8))
+
+
+def _compare_with(label: str, seq: int, mac: str, start: int, last_seq: int, macs: dict[int, str]) -> list[str]:
+    """A digest (the head, an anchor, an off-host digest) names row `seq` with `mac`: that row must be there."""
+    if seq == 0 or seq < start:
+        return []  # nothing recorded yet, or a row purged under an anchor (checked in _chain_start)
+    if seq > last_seq:
+        return [_missing(max(last_seq + 1, start), seq, f"链尾被删除：{label}记录至 seq {seq}，现存最后一条为 seq {last_seq}")]
+    if seq in macs and macs[seq] != mac:
+        return [f"seq {seq}: 校验值与{label}不符（记录被替换）"]
+    return []
+
+
+def verify_chain(*, external: list[tuple[int, str]] | None = None) -> list[str]:
+    """Return the problems found in the chain (empty when intact).
+
+    The rows that exist are walked link by link; then the last one is compared with the head, every
+    anchor and any digest kept off-host (`external`: (seq, mac) pairs from the log collector), so a
+    deleted tail is reported with its range rather than passing as a shorter, intact chain.
+    """
     problems: list[str] = []
-    expected_seq, prev_mac = _chain_start()
+    start, prev_mac = _chain_start()
+    expected_seq = start
+    rows = 0
+    # Only the macs a digest names are kept, not the whole chain.
+    anchors = list(AuditAnchor.objects.order_by("last_seq").values_list("day", "last_seq", "last_mac"))
+    head = AuditHead.objects.filter(pk=1).values("seq", "mac").first()
+    named = {seq for _, seq, _ in anchors} | {seq for seq, _ in external or []}
+    if head is not None:
+        named.add(head["seq"])
+    macs: dict[int, str] = {}
     for entry in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+        rows += 1
         if entry.seq != expected_seq:
             problems.append(f"seq {expected_seq}: 缺失（下一条为 {entry.seq}）")
         if entry.prev_mac != prev_mac:
@@ -135,5 +179,19 @@ def verify_chain() -> list[str]:
             intact = True
         if not intact:
             problems.append(f"seq {entry.seq}: 校验值不符（记录被改动）")
+        if entry.seq in named:
+            macs[entry.seq] = entry.mac
         expected_seq, prev_mac = entry.seq + 1, entry.mac
-    return problems
+    last_seq = expected_seq - 1 if rows else 0
+    if head is None:
+        if rows:
+            problems.append(f"seq {last_seq}: 链头缺失（现存 {rows} 条记录）")
+    else:
+        if head["seq"] < last_seq:
+            problems.append(f"seq {head['seq'] + 1}: 链头记录至 seq {head['seq']}，现存记录却到 seq {last_seq}（链头被改动）")
+        problems += _compare_with("链头", head["seq"], head["mac"], start, last_seq, macs)
+    for day, seq, mac in anchors:
+        problems += _compare_with(f"{day:%Y-%m-%d} 的锚点", seq, mac, start, last_seq, macs)
+    for seq, mac in external or []:
+        problems += _compare_with("外部锚点", seq, mac, start, last_seq, macs)
+    return list(dict.fromkeys(problems))

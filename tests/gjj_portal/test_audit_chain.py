@@ -1,16 +1,21 @@
 """The audit trail is hash-chained, append-only at the database and verifiable (SEC-43, SEC-45)."""
 
 import base64
+import io
+import logging
 import threading
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from gjj_portal import audit
-from gjj_portal.models import AuditAnchor, AuditEvent
+from gjj_portal.models import AuditAnchor, AuditEvent, AuditHead
 
 pytestmark = pytest.mark.django_db
 TABLE = "gjj_portal_auditevent"
@@ -181,3 +186,131 @@ def test_chain_still_verifies_after_master_key_rotation(settings):
     settings.GJJ_MASTER_KEYS = {"k2": new_key}
     problems = audit.verify_chain()
     assert problems[0] == "seq 1: 密钥 k1 不可用，无法校验" and len(problems) == 3
+
+
+# A deleted tail (issue 15 item 1): the rows that exist chain correctly, so only a comparison with the
+# head, the anchors and a digest kept off-host can show that the newest rows are gone.
+
+
+def forge_head(seq: int) -> None:
+    """What a superuser who deleted the tail does next: point the head at the new last row."""
+    row = AuditEvent.objects.get(seq=seq)
+    AuditHead.objects.filter(pk=1).update(seq=row.seq, mac=row.mac)
+
+
+def run_verify() -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("verify_audit_chain", stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_deleted_tail_is_reported_against_the_head():
+    write_events(100)
+    drop_append_only_triggers()
+    execute(f'DELETE FROM "{TABLE}" WHERE seq > 90')
+    problems = audit.verify_chain()
+    assert problems and problems[0].startswith("seq 91:")
+    assert "91–100" in problems[0] and "10 条" in problems[0]
+
+
+def test_every_row_deleted_is_reported_against_the_head():
+    write_events(5)
+    drop_append_only_triggers()
+    execute(f'DELETE FROM "{TABLE}"')
+    problems = audit.verify_chain()
+    assert problems and problems[0].startswith("seq 1:") and "1–5" in problems[0]
+
+
+def test_deleted_tail_with_a_forged_head_is_reported_against_the_anchor():
+    write_events(100)
+    run_verify()
+    drop_append_only_triggers()
+    execute(f'DELETE FROM "{TABLE}" WHERE seq > 90')
+    forge_head(90)
+    problems = audit.verify_chain()
+    assert problems and problems[0].startswith("seq 91:") and "91–100" in problems[0]
+    assert "锚点" in problems[0]
+
+
+def test_an_earlier_anchor_is_checked_as_well_as_the_latest():
+    with time_machine.travel(timezone.now() - timedelta(days=2), tick=False):
+        write_events(50)
+        run_verify()
+    write_events(10)
+    run_verify()
+    drop_append_only_triggers()
+    # The row an older anchor names is replaced by a forged one with the same seq.
+    execute(f'UPDATE "{TABLE}" SET mac = %s WHERE seq = 50', ["f" * 64])
+    problems = audit.verify_chain()
+    assert any(p.startswith("seq 50:") and "锚点" in p for p in problems)
+
+
+def test_verify_command_refuses_a_deleted_tail_and_keeps_the_anchor():
+    write_events(100)
+    run_verify()
+    anchor = AuditAnchor.objects.get()
+    drop_append_only_triggers()
+    execute(f'DELETE FROM "{TABLE}" WHERE seq > 90')
+    forge_head(90)
+    with pytest.raises(CommandError) as failure:
+        run_verify()
+    assert failure.value.returncode == 1
+    assert list(AuditAnchor.objects.values_list("last_seq", "last_mac")) == [(100, anchor.last_mac)]
+
+
+def test_verify_command_reports_the_count_it_verified():
+    write_events(7)
+    out, _ = run_verify()
+    assert "审计日志完好：共 7 条" in out
+
+
+def test_an_anchor_never_moves_backwards(monkeypatch):
+    """Even if verification were fooled, the day's anchor is not rewritten to an older seq."""
+    write_events(10)
+    run_verify()
+    monkeypatch.setattr(audit, "verify_chain", lambda **kw: [])
+    monkeypatch.setattr(audit, "chain_tail", lambda: (6, AuditEvent.objects.get(seq=6).mac, 6))
+    with pytest.raises(CommandError, match="锚点"):
+        run_verify()
+    assert AuditAnchor.objects.get().last_seq == 10
+
+
+def test_verify_command_ships_the_day_digest_in_a_log_line(caplog):
+    write_events(3)
+    with caplog.at_level(logging.INFO, logger="gjj.audit"):
+        run_verify()
+    mac = AuditEvent.objects.get(seq=3).mac
+    lines = [r.getMessage() for r in caplog.records if r.name == "gjj.audit"]
+    assert len(lines) == 1
+    assert "seq=3" in lines[0] and audit.digest_text(mac) in lines[0]
+    assert audit.digest_text(mac).replace("-", "") == mac
+
+
+def test_an_off_host_digest_exposes_a_tail_deleted_with_head_and_anchors_forged():
+    write_events(100)
+    mac = AuditEvent.objects.get(seq=100).mac
+    run_verify()
+    drop_append_only_triggers()
+    execute(f'DELETE FROM "{TABLE}" WHERE seq > 90')
+    forge_head(90)
+    AuditAnchor.objects.all().delete()
+    assert audit.verify_chain() == []  # everything the database holds agrees with itself
+    with pytest.raises(CommandError):
+        call_command("verify_audit_chain", f"--anchor=100:{audit.digest_text(mac)}", stdout=io.StringIO(), stderr=io.StringIO())
+    problems = audit.verify_chain(external=[(100, mac)])
+    assert problems and problems[0].startswith("seq 91:") and "91–100" in problems[0]
+    assert not AuditAnchor.objects.exists()
+
+
+def test_an_off_host_digest_that_matches_passes():
+    write_events(4)
+    mac = AuditEvent.objects.get(seq=3).mac
+    out, _ = run_verify()
+    call_command("verify_audit_chain", f"--anchor=3:{mac}", stdout=io.StringIO())
+    assert audit.verify_chain(external=[(3, "0" * 64)])[0].startswith("seq 3:")
+
+
+def test_a_malformed_off_host_digest_is_a_clear_error():
+    write_events(1)
+    with pytest.raises(CommandError, match="格式"):
+        call_command("verify_audit_chain", "--anchor=abc", stdout=io.StringIO())

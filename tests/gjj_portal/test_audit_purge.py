@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from gjj_portal import audit
-from gjj_portal.models import AuditEvent
+from gjj_portal.models import AuditAnchor, AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +88,41 @@ def test_a_prefix_deleted_by_hand_is_still_reported(settings):
     write_at(0, 1, now)
     problems = audit.verify_chain()
     assert problems and problems[0].startswith("seq 1:")
+
+
+def _drop_delete_trigger() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute('DROP TRIGGER "gjj_portal_auditevent_no_delete"')
+        else:
+            cursor.execute('DROP TRIGGER "gjj_portal_auditevent_append_only" ON "gjj_portal_auditevent"')
+
+
+def test_after_a_purge_the_chain_still_anchors_forward(settings):
+    """The purged head of the chain is covered by an anchor older than the first row left: that anchor
+    no longer names a row, and the next anchor is written after the purge event."""
+    now = timezone.now()
+    write_at(200, 5, now)
+    anchor_at(190, now)
+    purge()
+    assert audit.verify_chain() == []
+    out = io.StringIO()
+    call_command("verify_audit_chain", stdout=out)
+    assert "审计日志完好：共 1 条（序号至 6）" in out.getvalue()
+    assert list(AuditAnchor.objects.order_by("last_seq").values_list("last_seq", flat=True)) == [5, 6]
+
+
+def test_a_tail_deleted_after_a_purge_is_reported_and_blocks_the_next_purge(settings):
+    now = timezone.now()
+    write_at(200, 5, now)
+    anchor_at(190, now)
+    purge()                 # seq 6 = audit.purge
+    write_at(0, 4, now)     # seq 7–10
+    call_command("verify_audit_chain", stdout=io.StringIO())
+    _drop_delete_trigger()
+    with connection.cursor() as cursor:
+        cursor.execute('DELETE FROM "gjj_portal_auditevent" WHERE seq > 8')
+    problems = audit.verify_chain()
+    assert problems and problems[0].startswith("seq 9:") and "9–10" in problems[0]
+    with pytest.raises(CommandError, match="不能清理"):
+        purge()

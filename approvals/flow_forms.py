@@ -5,6 +5,7 @@ from django import forms
 from approvals.models import Application
 from approvals.models.application import PENDING_REVIEW
 from approvals.services.archive import MAX_FILES_PER_REQUEST
+from gjj_portal.forms import DateRangeMixin
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -45,7 +46,7 @@ class DecisionForm(forms.Form):
     )
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(DateRangeMixin, forms.Form):
     business_code = forms.ChoiceField(label="业务类型", required=False)
     employer = forms.CharField(label="单位账号或名称", max_length=50, required=False)
     status = forms.ChoiceField(

@@ -2,19 +2,15 @@
 
 from django import forms
 
+from gjj_portal.forms import DateRangeMixin
+
 from .models import Member
 
 
-class _DateRange(forms.Form):
+class _DateRange(DateRangeMixin, forms.Form):
     date_from = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     query = forms.CharField(label="个人账号或姓名", required=False, max_length=50)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            raise forms.ValidationError("开始日期不能晚于结束日期。")
-        return data
 
 
 class AccountQueryForm(_DateRange):

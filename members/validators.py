@@ -9,8 +9,7 @@ import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from stdnum.cn import ric
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum import numdb
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 _SCIENTIFIC_RE = re.compile(r"^\d+(\.\d+)?[eE][+-]?\d+$")
@@ -33,26 +32,25 @@ _DIGIT_OFFSET = ord("0") * sum(_WEIGHTS)  # the digits' code points carry '0' on
 
 
 def check_digit(body17: str) -> str:
-    """GB 11643 MOD 11-2 (the same result as stdnum's ric.calc_check_digit, without its per-call clean-up)."""
+    """GB 11643 MOD 11-2 (the same result as stdnum's cn.ric.calc_check_digit, without its per-call clean-up)."""
     if len(body17) != 17 or not (body17.isascii() and body17.isdigit()):
         raise ValueError("check_digit needs the first 17 digits")
     return _CHECK[(sum(map(operator.mul, body17.encode(), _WEIGHTS)) - _DIGIT_OFFSET) % 11]
 
 
 @functools.lru_cache(maxsize=8192)
-def known_region(code: str, year: str) -> bool:
-    """Whether the birthplace code existed in the birth year, per stdnum's table (cached: a file repeats the same few codes)."""
-    try:
-        ric.get_birth_place(code + year + "0101001" + "0")
-    except (InvalidComponent, InvalidFormat, InvalidLength, InvalidChecksum):
-        return False
-    return True
+def known_region(code: str) -> bool:
+    """Whether GB/T 2260 ever held the birthplace code, current or historical (stdnum's cn/loc table, cached).
+
+    The code is the place of first registration and a number keeps it for life, so it is not compared with
+    the birth year: someone born in 1985 may carry 150602 东胜区 (a district since 2001)."""
+    return any("county" in props for _part, props in numdb.get("cn/loc").info(code))
 
 
 def validate_id_number(value: str, *, today: date | None = None) -> tuple[str, list[str]]:
     """18位居民身份证号 (GB 11643): length, digits, check digit, birth date. Returns (number, warnings).
 
-    An unknown birthplace code is only a warning: region codes change and old IDs stay valid.
+    A birthplace code that never existed is only a warning: region codes change and old IDs stay valid.
     `today` lets a file check read the clock once instead of once per row."""
     raw = value or ""
     number = normalize_text(raw).upper()
@@ -76,7 +74,7 @@ def validate_id_number(value: str, *, today: date | None = None) -> tuple[str, l
     if birth > (today or date.today()) or birth.year < 1900:
         raise ValidationError("出生日期无效", code="birth_date")
     warnings = []
-    if not known_region(number[:6], number[6:10]):
+    if not known_region(number[:6]):
         warnings.append(f"出生地代码 {number[:6]} 不在行政区划代码表中，请核对")
     return number, warnings
 

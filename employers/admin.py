@@ -8,7 +8,7 @@ from gjj_portal import audit
 from gjj_portal.admin_mixins import AuditedAdmin, ReadOnlyAdmin
 
 from . import auth
-from .models import Agent, Center, CenterPolicy, Employer, LoginThrottle, Reviewer, SmsCode, User
+from .models import Agent, Center, CenterPolicy, Employer, EmployerChange, LoginThrottle, Reviewer, SmsCode, User
 
 
 @admin.register(Center)
@@ -38,8 +38,8 @@ class AgentInline(admin.TabularInline):
 
 @admin.register(Employer)
 class EmployerAdmin(AuditedAdmin):
-    list_display = ("account_no", "name", "uscc", "status", "employer_rate", "member_rate", "paid_up_to", "opened_on")
-    list_filter = ("status",)
+    list_display = ("account_no", "name", "uscc", "status", "employer_rate", "member_rate", "paid_up_to", "opened_on", "industry")
+    list_filter = ("status", "industry", "economic_type")
     search_fields = ("account_no", "name", "uscc")
     readonly_fields = ("paid_up_to",)
     inlines = [AgentInline]
@@ -48,6 +48,18 @@ class EmployerAdmin(AuditedAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             audit.record("admin.employer.saved", actor=request.user, employer=obj, obj=obj, data={"changed": form.changed_data})
+
+
+@admin.register(EmployerChange)
+class EmployerChangeAdmin(ReadOnlyAdmin):
+    """单位信息变更记录 are history: read-only, written only by employers.services.employer_change."""
+
+    list_display = ("at", "employer", "label", "old", "new", "reason", "actor")
+    list_filter = ("label", "at")
+    search_fields = ("employer__account_no", "employer__name", "label")
+    list_select_related = ("employer", "actor")
+    date_hierarchy = "at"
+    readonly_fields = ("employer", "field", "label", "old", "new", "reason", "batch", "actor", "at")
 
 
 class UserAdminBase(AuditedAdmin):

@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib.auth import password_validation
 
+from gjj_portal.forms import DateRangeMixin
+
 
 class AgentLoginForm(forms.Form):
     account_no = forms.CharField(label="缴存单位账号", max_length=20)
@@ -72,3 +74,10 @@ class PasswordChangeForm(PasswordSetForm):
         if not self.user.check_password(value):
             raise forms.ValidationError("原密码不正确。")
         return value
+
+
+class EmployerChangeQueryForm(DateRangeMixin, forms.Form):
+    """客户信息变更查询 (seed 001 §8.1): 查询日期 from–to, both optional; a reversed range is a form error."""
+
+    date_from = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -7,7 +7,9 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
+from gjj_portal import codes
 from gjj_portal.crypto import EncryptedAttribute
 
 from .validators import validate_uscc
@@ -107,6 +109,10 @@ class Employer(models.Model):
     status = models.CharField("单位状态", max_length=10, choices=Status.choices, default=Status.NORMAL)
     paid_up_to = models.DateField("缴至年月", null=True, blank=True, help_text="最近一次汇缴分配的月份（每月1日）")
     opened_on = models.DateField("开户日期", default=date.today)
+    # 单位发薪日 (JGJ/T 320 表4.0.2): the unit remits within 5 days of it (条例 第19条).
+    payday = models.PositiveSmallIntegerField("发薪日", null=True, blank=True, help_text="每月几日发放工资（1–31）")
+    economic_type = models.CharField("单位经济类型", max_length=3, blank=True, choices=codes.ECONOMIC_TYPE, help_text="GB/T 12402")
+    industry = models.CharField("所属行业", max_length=1, blank=True, choices=codes.INDUSTRY, help_text="GB/T 4754 门类")
 
     class Meta:
         verbose_name = "缴存单位"
@@ -118,6 +124,9 @@ class Employer(models.Model):
                 condition=models.Q(employer_rate__gte=Decimal("0.05"), employer_rate__lte=1, member_rate__gte=Decimal("0.05"), member_rate__lte=1),
                 name="employers_employer_rates_range",
             ),
+            models.CheckConstraint(
+                condition=models.Q(payday__isnull=True) | models.Q(payday__gte=1, payday__lte=31), name="employers_employer_payday_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -126,6 +135,36 @@ class Employer(models.Model):
     @property
     def is_normal(self) -> bool:
         return self.status == self.Status.NORMAL
+
+
+class EmployerChange(models.Model):
+    """One item of a 单位信息变更 (seed 001 ch.3), old → new, for 客户信息变更查询 (seed 001 §8.1).
+
+    Append-only history, like members.MemberChange: written only by employers.services.employer_change,
+    never edited or deleted. The 清册 it came from is referenced without a database check (the engine's
+    table, referred to lazily); the employer and 办理人 are held by the service in the same transaction."""
+
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="info_changes",
+                                 db_index=False)  # served by the (employer, at) index
+    field = models.CharField("变更字段", max_length=30)
+    label = models.CharField("变更项目", max_length=30)
+    old = models.CharField("变更前", max_length=200, blank=True)
+    new = models.CharField("变更后", max_length=200, blank=True)
+    reason = models.CharField("变更原因", max_length=100, blank=True)
+    batch = models.ForeignKey("approvals.Batch", verbose_name="业务清册", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", db_constraint=False, db_index=False)
+    actor = models.ForeignKey("employers.User", verbose_name="办理人", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", db_index=False)
+    at = models.DateTimeField("变更时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "单位信息变更记录"
+        verbose_name_plural = "单位信息变更记录"
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["employer", "at"], name="employers_change_emp_at")]
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} {self.label}"
 
 
 class PortalUserManager(UserManager):

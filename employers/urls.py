@@ -13,4 +13,6 @@ urlpatterns = [
     path("password/reset/<str:uidb64>/<str:token>/", views.password_reset, name="password-reset"),
     path("center/login/", views.center_login, name="center-login"),
     path("center/", views.center_home, name="center-home"),
+    path("employer/query/changes/", views.change_query, name="change-query"),
+    path("employer/query/changes/print/", views.change_print, name="change-query-print"),
 ]

@@ -1,6 +1,9 @@
-"""Validators for employers and passwords: 统一社会信用代码 (GB 32100) and the 等保 password profile."""
+"""Validators for employers and passwords: 统一社会信用代码 (GB 32100), the 等保 password profile, and the
+pure per-field checks of 单位信息变更 (seed 001 ch.3), which raise ValueError with a Chinese message."""
 
+import re
 import unicodedata
+from collections.abc import Iterable
 
 from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
@@ -91,3 +94,71 @@ class PasswordHistoryValidator:
 
     def get_help_text(self):
         return f"新密码不能与最近{self.history}次使用过的密码相同。"
+
+
+# ---------------------------------------------------------------- 单位信息变更: one pure check per field
+
+POSTAL_CODE_RE = re.compile(r"^\d{6}$")
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# 固定电话: area code (0 + 2–3 digits), an optional hyphen, 7–8 digits, an optional extension.
+LANDLINE_RE = re.compile(r"^0\d{2,3}-?[1-9]\d{6,7}(-\d{1,6})?$")
+BANK_ACCOUNT_RE = re.compile(r"^\d{8,32}$")
+
+
+def _compact(raw) -> str:
+    """NFKC (full-width digits → half-width) and no whitespace anywhere."""
+    return "".join(unicodedata.normalize("NFKC", str(raw if raw is not None else "")).split())
+
+
+def clean_text(raw, *, label: str, max_length: int) -> str:
+    """A required line of text: trimmed, inner spaces kept, no control characters, within the column's length."""
+    value = unicodedata.normalize("NFKC", str(raw if raw is not None else "")).strip()
+    if not value:
+        raise ValueError(f"请填写{label}。")
+    if any(unicodedata.category(ch).startswith("C") for ch in value):
+        raise ValueError(f"{label}不能包含换行或控制字符。")
+    if len(value) > max_length:
+        raise ValueError(f"{label}不能超过{max_length}个字。")
+    return value
+
+
+def clean_postal_code(raw) -> str:
+    """邮政编码: 6 digits."""
+    value = _compact(raw)
+    if not POSTAL_CODE_RE.match(value):
+        raise ValueError("邮政编码应为6位数字。")
+    return value
+
+
+def clean_phone(raw) -> str:
+    """联系电话: an 11-digit mobile number, or a landline with its area code (0477-8581234, extension allowed)."""
+    value = _compact(raw)
+    if not (MOBILE_RE.match(value) or LANDLINE_RE.match(value)):
+        raise ValueError("联系电话应为11位手机号码，或带区号的固定电话（如0477-8581234）。")
+    return value
+
+
+def clean_bank_account(raw) -> str:
+    """银行账号: 8 to 32 digits (spaces as typed on the bank's card are dropped)."""
+    value = _compact(raw).replace("-", "")
+    if not BANK_ACCOUNT_RE.match(value):
+        raise ValueError("银行账号应为8至32位数字。")
+    return value
+
+
+def clean_payday(raw) -> int:
+    """发薪日: a day of the month, 1 to 31."""
+    value = _compact(raw).removesuffix("日")
+    if not value.isdigit() or not 1 <= int(value) <= 31:
+        raise ValueError("发薪日应为1至31之间的整数。")
+    return int(value)
+
+
+def clean_code(raw, *, codes: Iterable[tuple[str, str]], label: str) -> str:
+    """A code from one of the national lists (gjj_portal.codes)."""
+    value = _compact(raw).upper()
+    if not value:
+        raise ValueError(f"请选择{label}。")
+    if value not in {code for code, _ in codes}:
+        raise ValueError(f"{label}代码不正确，请从列表中选择。")
+    return value

@@ -1,4 +1,5 @@
-"""Login (agents at /, reviewers at /center/), first-login enrolment, password change, logout."""
+"""Login (agents at /, reviewers at /center/), first-login enrolment, password change, logout;
+单位信息查询 · 客户信息变更查询 (seed 001 §8.1)."""
 
 import base64
 import io
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,13 +19,22 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gjj_portal import audit, crypto
+from gjj_portal.printing.views import print_and_open
 
-from . import auth
-from .decorators import reviewer_required
-from .forms import AgentLoginForm, CenterLoginForm, EnrolForm, PasswordChangeForm, PasswordSetForm, SmsRequestForm
+from . import auth, selectors, services
+from .decorators import agent_required, current_employer, reviewer_required
+from .forms import (
+    AgentLoginForm,
+    CenterLoginForm,
+    EmployerChangeQueryForm,
+    EnrolForm,
+    PasswordChangeForm,
+    PasswordSetForm,
+    SmsRequestForm,
+)
 from .middleware import SESSION_AUTH_TIME, SESSION_LAST_SEEN
 from .models import User
 from .selectors import employer_list
@@ -234,3 +245,44 @@ def center_home(request):
     query = (request.GET.get("q") or "").strip()[:50]
     return render(request, "employers/center_home.html", {"employers": employer_list(query=query), "q": query})
 
+
+
+# ---------------------------------------------------------------- 单位信息查询 · 客户信息变更查询 (seed 001 §8.1)
+
+CHANGE_PAGE_SIZE = 20
+
+
+def _change_rows(request, data):
+    """The query form and the records of the agent's own employer it selects (none while the form has an error)."""
+    form = EmployerChangeQueryForm(data or None)
+    employer = current_employer(request)
+    if not form.is_bound:
+        return form, selectors.employer_change_list(employer=employer)
+    if not form.is_valid():
+        return form, selectors.employer_change_list(employer=employer).none()
+    return form, selectors.employer_change_list(employer=employer, date_from=form.cleaned_data.get("date_from"),
+                                                date_to=form.cleaned_data.get("date_to"))
+
+
+@agent_required
+@require_GET
+def change_query(request):
+    """客户信息变更查询: 【查询】 by 查询日期, paginated; 【打印】 every record of the filter."""
+    form, changes = _change_rows(request, request.GET)
+    page = Paginator(changes, CHANGE_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "employers/change_query.html", {
+        "form": form, "page": page, "params": params.urlencode(), "print_url": reverse("employers:change-query-print"),
+    })
+
+
+@agent_required
+@require_POST
+def change_print(request):
+    """打印单位信息变更记录 (seed 001 §8.1): a snapshot of the filter the page showed, then its PDF."""
+    def issue(data):
+        form, changes = _change_rows(request, data)
+        return services.employer_change_list_print(employer=current_employer(request), agent=request.user, form=form, changes=changes)
+
+    return print_and_open(request, "employers:change-query", issue)

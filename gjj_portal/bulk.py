@@ -1,4 +1,7 @@
-"""Bulk inserts of plain rows, for imports of tens of thousands of lines.
+"""Bulk inserts, for imports of tens of thousands of lines: the one bulk-write API of the portal.
+
+`insert_rows` sends rows built in Python (COPY on PostgreSQL, executemany elsewhere);
+`insert_select` copies rows inside the database (INSERT … SELECT). No app sends its own INSERT.
 
 Building a model instance costs ~100 µs and Django's bulk_create compiles every value again;
 for a 50,000-row import that is most of the time. `insert_rows` takes dicts of field names to
@@ -10,7 +13,7 @@ must not come from a query on the same connection (PostgreSQL cannot query while
 import contextlib
 import gc
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.db import connections, router
 from django.db.models.expressions import RawSQL
@@ -20,21 +23,22 @@ class RawJson(str):
     """A JSONField value already serialised as JSON text: insert_rows sends it as it is."""
 
 
-def insert_rows(model, rows: Iterable[dict], *, fields: list[str], chunk: int = 5000) -> int:
-    """Insert rows (dicts keyed by field name) into model's table; returns the number of rows."""
+def insert_rows(model, rows: Iterable[dict | Sequence], *, fields: list[str], chunk: int = 5000) -> int:
+    """Insert rows into model's table; returns the number of rows. A row is a dict keyed by field name,
+    or a tuple of the values of `fields` in that order."""
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     connection = connections[router.db_for_write(model)]
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
+    names = [f.name for f in model_fields]
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            names = [f.name for f in model_fields]
             json_at = [index for index, f in enumerate(model_fields) if f.get_internal_type() == "JSONField"]
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
-                    values = [row[name] for name in names]
+                    values = [row[name] for name in names] if isinstance(row, Mapping) else list(row)
                     for index in json_at:
                         if not isinstance(values[index], RawJson):
                             values[index] = json.dumps(values[index], ensure_ascii=False)
@@ -44,8 +48,9 @@ def insert_rows(model, rows: Iterable[dict], *, fields: list[str], chunk: int = 
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(model_fields))})"
         batch: list[list] = []
         for row in rows:
-            batch.append([row[f.name] if isinstance(row[f.name], RawJson) else f.get_db_prep_save(row[f.name], connection)
-                          for f in model_fields])
+            values = [row[name] for name in names] if isinstance(row, Mapping) else row
+            batch.append([value if isinstance(value, RawJson) else f.get_db_prep_save(value, connection)
+                          for f, value in zip(model_fields, values, strict=True)])
             if len(batch) >= chunk:
                 cursor.executemany(sql, batch)
                 count += len(batch)
@@ -54,6 +59,45 @@ def insert_rows(model, rows: Iterable[dict], *, fields: list[str], chunk: int = 
             cursor.executemany(sql, batch)
             count += len(batch)
     return count
+
+
+def insert_select(model, select_sql: str, params: Sequence = (), *, computed: Mapping[str, str | tuple[str, Sequence]],
+                  values: Mapping[str, object] | None = None, returning: Sequence[str] | None = None) -> int | list[tuple]:
+    """INSERT INTO model (every concrete column but the pk) SELECT … `select_sql`, `params`: rows copied inside the database.
+
+    `select_sql` is what follows the select list (FROM … WHERE …). Each column is, by field name: an SQL expression
+    over select_sql's aliases from `computed` (or (expression, its parameters)); else a parameter from `values`,
+    prepared by the field as the ORM would store it; else the field's default (auto_now and auto_now_add are not
+    applied: pass them in `values`). Only quoted identifiers and the caller's expressions are formatted in; every
+    value is a parameter. Returns the number of rows, or with `returning` (field names) the inserted rows' values."""
+    meta = model._meta
+    values = values or {}
+    unknown = (set(computed) | set(values) | set(returning or ())) - {f.name for f in meta.concrete_fields}
+    if unknown:
+        raise ValueError(f"{meta.label} has no column for {sorted(unknown)}")
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    columns, exprs, args = [], [], []
+    for model_field in meta.concrete_fields:
+        if model_field.primary_key and model_field.name not in computed and model_field.name not in values:
+            continue
+        expression = computed.get(model_field.name)
+        if expression is None and model_field.name not in values and model_field.has_db_default():
+            continue  # the database fills it
+        columns.append(qn(model_field.column))
+        if expression is not None:
+            text, expression_params = (expression, ()) if isinstance(expression, str) else expression
+            exprs.append(text)
+            args.extend(expression_params)
+        else:
+            exprs.append("%s")
+            args.append(model_field.get_db_prep_save(values.get(model_field.name, model_field.get_default()), connection))
+    statement = f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(exprs)} {select_sql}"
+    if returning:
+        statement += " RETURNING " + ", ".join(qn(meta.get_field(name).column) for name in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*args, *params])
+        return cursor.fetchall() if returning else cursor.rowcount
 
 
 def aad_for(model, attribute: str, row_uuid) -> str:

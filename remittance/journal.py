@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from employers.models import Employer, User
+from gjj_portal.bulk import insert_rows
 from gjj_portal.errors import BusinessError
 from members.models import Member
 
@@ -50,23 +51,6 @@ def member_account(member: Member) -> Account:
     return account
 
 
-def bulk_insert(model, fields: list[str], rows: list[tuple]) -> None:
-    """Insert many rows without building model instances (a 50,000-member month): COPY on
-    PostgreSQL, one executemany on SQLite. Callers pass already validated values."""
-    if not rows:
-        return
-    table = model._meta.db_table
-    columns = ", ".join(f'"{model._meta.get_field(name).column}"' for name in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({placeholders})', rows)
-
-
 def next_number(scope: str, day: date) -> int:
     """The next number of a scope on a day, from a counter row held locked until commit.
 
@@ -95,7 +79,7 @@ def member_account_ids(members) -> dict[int, int]:
     missing = Member.objects.filter(pk__in=members, journal_account__isnull=True).values_list("pk", "employer_id", "account_no", "name")
     rows = [(Account.Kind.MEMBER.value, pk, emp, f"{no} {name}"[:120]) for pk, emp, no, name in missing]
     if rows:
-        bulk_insert(Account, ["kind", "member", "employer", "name"], rows)
+        insert_rows(Account, rows, fields=["kind", "member", "employer", "name"])
         found = dict(accounts.values_list("member_id", "pk"))
     return found
 
@@ -135,10 +119,9 @@ def entry_post(
             amount=amount, headcount=headcount, period=period, actor=actor, idempotency_key=idempotency_key,
             interest=sum((leg.interest for leg in legs if leg.interest > 0), ZERO),
         )
-        bulk_insert(
-            Line, ["entry", "account", "member", "amount", "interest"],
-            [(entry.pk, _pk(leg.account), _pk(leg.member), leg.amount, leg.interest) for leg in legs],
-        )
+        # COPY on PostgreSQL, one executemany on SQLite: a 50,000-member month builds no model instance
+        insert_rows(Line, [(entry.pk, _pk(leg.account), _pk(leg.member), leg.amount, leg.interest) for leg in legs],
+                    fields=["entry", "account", "member", "amount", "interest"])
     return entry
 
 

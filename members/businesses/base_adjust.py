@@ -10,19 +10,16 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
-from django.db import transaction
 from django.utils import timezone
 
 from approvals import registry, rows
 from approvals.batch_forms import BatchEntryForm
 from approvals.registry import Column, DisplayColumn, RowResult
 from employers.models import Employer, User
-from gjj_portal import audit
-from gjj_portal.errors import BusinessError
 from gjj_portal.money import format_period, month_add
 
-from ..models import Member, MemberChange, ScheduledBaseChange
-from ..services import employer_next_period
+from ..models import Member, ScheduledBaseChange
+from ..services import RebaseItem, employer_next_period, members_rebase
 from .common import MemberIndex, Policies, check_base, member_label, no_policy
 
 CODE = "base_adjust"
@@ -143,52 +140,14 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
 
 
 def apply(*, batch, actor: User) -> list[Member]:
-    """Approved: lines of the next month to assess take effect now, later months are scheduled (新基数自生效年月起执行).
-
-    Locks the employer row first, as 汇缴核定 does, so no month is assessed in between; then the members by pk.
-    A line whose month has been assessed since it was entered is refused: history is not rewritten."""
-    with transaction.atomic():
-        employer = Employer.objects.select_for_update().get(pk=batch.employer_id)
-        next_period = employer_next_period(employer=employer)
-        lines = list(batch.lines.order_by("row_no"))
-        members = {m.pk: m for m in Member.objects.select_for_update().filter(pk__in=[ln.member_id for ln in lines], employer_id=batch.employer_id).order_by("pk")}
-        pending = set(ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING)
-                      .values_list("member_id", "effective_period"))
-        changed, changes, scheduled = [], [], []
-        for line in lines:
-            member, data = members.get(line.member_id), line.data
-            period = date.fromisoformat(data["effective_period"])
-            where = f"清册第{line.row_no}行（{data['name']}）"
-            if member is None or member.status != Member.Status.NORMAL:
-                raise BusinessError(f"{where}的账户已不是正常状态，不能调整基数。")
-            if next_period is not None and period < next_period:
-                raise BusinessError(f"{where}的生效年月{format_period(period)}已汇缴核定，不能再调整该月基数；"
-                                    f"请退回经办人，按{format_period(next_period)}或之后的月份重新录入。")
-            if (member.pk, period) in pending:
-                raise BusinessError(f"{where}的职工已有自{format_period(period)}起生效、尚未生效的基数调整，同一月份不能重复调整。")
-            pending.add((member.pk, period))
-            amounts = {name: Decimal(data[name]) for name in ("employer_amount", "member_amount", "monthly_amount")}
-            if next_period is not None and period > next_period:
-                scheduled.append(ScheduledBaseChange(
-                    member=member, employer=employer, base=Decimal(data["new_base"]), employer_rate=member.employer_rate,
-                    member_rate=member.member_rate, effective_period=period, batch=batch, actor=actor, **amounts,
-                ))
-                continue
-            old_base, old_monthly = member.base, member.monthly_amount
-            member.base = Decimal(data["new_base"])
-            for name, value in amounts.items():
-                setattr(member, name, value)
-            common = dict(member=member, employer_id=batch.employer_id, kind=MemberChange.Kind.BASE, reason="基数调整",
-                          effective_period=period, batch=batch, actor=actor)
-            changes.append(MemberChange(field="缴存基数", old=f"{old_base:.2f}", new=f"{member.base:.2f}", **common))
-            changes.append(MemberChange(field="月缴存额", old=f"{old_monthly:.2f}", new=f"{member.monthly_amount:.2f}", **common))
-            changed.append(member)
-        Member.objects.bulk_update(changed, ["base", "employer_amount", "member_amount", "monthly_amount"], batch_size=500)
-        MemberChange.objects.bulk_create(changes, batch_size=1000)
-        ScheduledBaseChange.objects.bulk_create(scheduled, batch_size=1000)
-        audit.record("members.member.base_adjusted", actor=actor, employer=batch.employer, obj=batch,
-                     data={"count": len(lines), "now": len(changed), "scheduled": len(scheduled)})
-    return list(members.values())
+    """Approved: lines of the next month to assess take effect now, later months are scheduled (members.services)."""
+    items = [
+        RebaseItem(line.member_id, Decimal(line.data["new_base"]), date.fromisoformat(line.data["effective_period"]),
+                   {name: Decimal(line.data[name]) for name in ("employer_amount", "member_amount", "monthly_amount")},
+                   f"清册第{line.row_no}行（{line.data['name']}）")
+        for line in batch.lines.order_by("row_no")
+    ]
+    return members_rebase(employer=batch.employer, items=items, actor=actor, batch=batch)
 
 
 def _summary(*, batch, count: int, amount: Decimal) -> str:

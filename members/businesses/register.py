@@ -11,21 +11,17 @@ from typing import NamedTuple
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connections, router, transaction
-from django.utils import timezone
 
 from approvals import registry, rows
 from approvals.batch_forms import BatchEntryForm
-from approvals.models import BatchLine
 from approvals.registry import Column, DisplayColumn, RowResult
 from employers.models import Employer, User
-from gjj_portal import audit, crypto
-from gjj_portal.bulk import aad_for, values_in
+from gjj_portal import crypto
+from gjj_portal.bulk import aad_for
 from gjj_portal.crypto import blind_index, blind_indexes, mask_id, mask_phone
-from gjj_portal.errors import BusinessError
 
-from ..models import Member, MemberChange
-from ..services import member_account_numbers, member_amounts
+from ..models import Member
+from ..services import member_amounts, member_open_accounts, members_open_from_batch
 from ..validators import id_gender, normalize_text, validate_id_number, validate_phone
 from .common import Policies, check_base, mask_employer, no_policy
 
@@ -108,26 +104,10 @@ def _normalized_id(value: str) -> str:
     return normalize_text(value).upper()
 
 
-def open_accounts_for(indexes) -> dict[str, tuple[str, str, str]]:
-    """Open (normal or sealed) accounts in the whole center for these blind indexes (a list, or a
-    subquery of them): one query, one parameter."""
-    if isinstance(indexes, (list, set, tuple)):
-        if not indexes:
-            return {}
-        indexes = values_in(Member, set(indexes))
-    return {
-        idx: (account, name, member_account)
-        for idx, account, name, member_account in (
-            Member.objects.filter(id_index__in=indexes).exclude(status=Member.Status.CLOSED)
-            .values_list("id_index", "employer__account_no", "employer__name", "account_no")
-        )
-    }
-
-
 def context(*, employer: Employer, batch=None, rows: list[dict]) -> Context:
     numbers = {number for row in rows if len(number := _normalized_id(row.get("id_number", ""))) == 18}
     index_of = blind_indexes(numbers)
-    return Context(employer=employer, policies=Policies.load(), index_of=index_of, open_accounts=open_accounts_for(list(index_of.values())))
+    return Context(employer=employer, policies=Policies.load(), index_of=index_of, open_accounts=member_open_accounts(list(index_of.values())))
 
 
 def _rate(result: RowResult, row: dict, key: str, label: str, default: Decimal) -> Decimal | None:
@@ -284,136 +264,9 @@ def seal_secret(secret: dict[str, str], *, sealer: crypto.Sealer) -> dict[str, s
     }
 
 
-def _sql(connection) -> dict[str, str]:
-    """The few expressions that differ between PostgreSQL (jsonb) and SQLite (JSON text)."""
-    if connection.vendor == "postgresql":
-        return {
-            "text": "l.data ->> '{key}'", "numeric": "(l.data ->> '{key}')::numeric", "date": "(l.data ->> '{key}')::date",
-            "uuid": "(l.data ->> '{key}')::uuid",
-            # f"{account}{n:05d}": five digits at least, more when the running number outgrows them
-            "account_no": "%s || CASE WHEN o.n < 100000 THEN lpad(o.n::text, 5, '0') ELSE o.n::text END",
-        }
-    return {
-        "text": "json_extract(l.data, '$.{key}')", "numeric": "json_extract(l.data, '$.{key}')",
-        "date": "json_extract(l.data, '$.{key}')", "uuid": "json_extract(l.data, '$.{key}')",
-        "account_no": "%s || printf('%%05d', o.n)",
-    }
-
-
-# Member column ← (kind of expression, key in the line's data); every other column gets its default.
-FROM_LINE = {
-    "uuid": ("uuid", "member_uuid"), "name": ("text", "name"), "id_number_enc": ("text", "id_number_enc"),
-    "id_masked": ("text", "id_masked"), "gender": ("text", "gender"), "birth_date": ("date", "birth_date"),
-    "phone_enc": ("text", "phone_enc"), "base": ("numeric", "base"), "employer_rate": ("numeric", "employer_rate"),
-    "member_rate": ("numeric", "member_rate"), "employer_amount": ("numeric", "employer_amount"),
-    "member_amount": ("numeric", "member_amount"), "monthly_amount": ("numeric", "monthly_amount"),
-    "start_period": ("date", "start_period"),
-}
-
-
-def _select_list(model, connection, *, computed: dict[str, str], params: dict[str, list], values: dict) -> tuple[str, list, list]:
-    """Column list, SELECT list and parameters of an INSERT … SELECT into `model`: an SQL expression for each
-    column in `computed` (with its `params`), otherwise a parameter of `values` or the field's default."""
-    columns, exprs, args = [], [], []
-    for model_field in model._meta.concrete_fields:
-        if model_field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(model_field.column))
-        if model_field.name in computed:
-            exprs.append(computed[model_field.name])
-            args.extend(params.get(model_field.name, []))
-        else:
-            exprs.append("%s")
-            args.append(model_field.get_db_prep_save(values.get(model_field.name, model_field.get_default()), connection))
-    return ", ".join(columns), ", ".join(exprs), args
-
-
-def _open_accounts_sql(connection, *, batch_id: int, employer: Employer, first_number: int, today: date) -> tuple[str, list]:
-    """INSERT … SELECT of every line of the batch into members_member, numbered in 清册 order.
-
-    The lines already carry everything a member row needs, the ID number and phone encrypted for
-    the member they will become (seal_secret), so no row passes through Python here."""
-    sql = _sql(connection)
-    qn = connection.ops.quote_name
-    computed = {name: sql[kind].format(key=key) for name, (kind, key) in FROM_LINE.items()}
-    computed.update(account_no=sql["account_no"], id_index="l.key")
-    columns, exprs, args = _select_list(
-        Member, connection, computed=computed, params={"account_no": [employer.account_no]},
-        values={"employer": employer.pk, "id_type": Member.IdType.RESIDENT, "status": Member.Status.NORMAL, "opened_on": today},
-    )
-    statement = (
-        f"INSERT INTO {qn(Member._meta.db_table)} ({columns}) SELECT {exprs} "
-        # numbered by (id, row_no) alone, so the sort never carries the lines' data
-        f"FROM {qn(BatchLine._meta.db_table)} l JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY row_no) + %s AS n "
-        f"FROM {qn(BatchLine._meta.db_table)} WHERE batch_id = %s) o ON o.id = l.id"
-    )
-    return statement, [*args, first_number - 1, batch_id]
-
-
-def _history_sql(connection, *, batch_id: int, employer: Employer, actor: User | None, opened: str | None = None) -> tuple[str, list]:
-    """INSERT … SELECT of one 开户 history row per member the batch opened: from `opened`, the members
-    returned by the insert (PostgreSQL: one statement, _open_statements), or found again by their uuid (SQLite)."""
-    qn = connection.ops.quote_name
-    columns, exprs, args = _select_list(
-        MemberChange, connection, computed={"member": "m.id", "effective_period": "m.start_period"}, params={},
-        values={"employer": employer.pk, "kind": MemberChange.Kind.OPEN, "field": "账户状态", "old": "",
-                "new": Member.Status.NORMAL.label, "reason": "缴存人登记", "batch": batch_id, "actor": actor.pk if actor else None,
-                "at": timezone.now()},
-    )
-    statement = f"INSERT INTO {qn(MemberChange._meta.db_table)} ({columns}) SELECT {exprs} "
-    if opened is not None:
-        return statement + f"FROM {opened} m", args
-    member_uuid = _sql(connection)["uuid"].format(key="member_uuid")
-    statement += f"FROM {qn(BatchLine._meta.db_table)} l JOIN {qn(Member._meta.db_table)} m ON m.uuid = {member_uuid} WHERE l.batch_id = %s"
-    return statement, [*args, batch_id]
-
-
-def _open_statements(connection, *, batch_id: int, employer: Employer, first_number: int, actor: User | None) -> list[tuple[str, list]]:
-    """The statements that open the batch's accounts and write their history; the first one's row count
-    is the number of accounts opened. PostgreSQL does both in one statement: the history is written from
-    the rows the insert returns, without finding 50,000 members again."""
-    accounts = _open_accounts_sql(connection, batch_id=batch_id, employer=employer, first_number=first_number, today=date.today())
-    if connection.vendor == "postgresql":
-        history, args = _history_sql(connection, batch_id=batch_id, employer=employer, actor=actor, opened="opened")
-        return [(f"WITH opened AS ({accounts[0]} RETURNING id, start_period) {history}", [*accounts[1], *args])]
-    return [accounts, _history_sql(connection, batch_id=batch_id, employer=employer, actor=actor)]
-
-
 def apply(*, batch, actor: User) -> int:
-    """Open every account of the batch in the database: one lock, one duplicate check, the accounts and their
-    history inserted from the lines (one statement on PostgreSQL, two on SQLite)."""
-    with transaction.atomic():
-        employer = Employer.objects.select_for_update().get(pk=batch.employer_id)  # serialises 个人账号 numbering
-        taken = open_accounts_for(batch.lines.values("key"))
-        if taken:
-            row_no, key, name = batch.lines.filter(key__in=list(taken)).order_by("row_no").values_list("row_no", "key", "data__name")[0]
-            holder = taken[key]
-            raise BusinessError(
-                f"清册第{row_no}行（{name}）的证件号码已在单位 {mask_employer(holder[0], holder[1])} 开户，请删除该行后再办理。"
-            )
-        count = batch.lines.count()
-        if not count:
-            return 0
-        numbers = member_account_numbers(employer=employer, count=count)
-        first = int(numbers[0][len(employer.account_no):])
-        connection = connections[router.db_for_write(Member)]
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                rowcounts = []
-                for statement, args in _open_statements(connection, batch_id=batch.pk, employer=employer, first_number=first, actor=actor):
-                    cursor.execute(statement, args)
-                    rowcounts.append(cursor.rowcount)
-        except IntegrityError:  # members_member_one_open_account: another employer opened one of these IDs meanwhile
-            raise BusinessError("清册中有证件号码刚刚在其他单位开户，未办理任何开户；请稍后重新点击【完成办理】，系统会指出是哪一行。",
-                                code="register_race") from None
-        opened = rowcounts[0]  # PostgreSQL: the history rows, one per account the same statement opened
-        if opened != count:
-            raise BusinessError("开户记录数与清册不一致，请稍后重试。")
-        audit.record("members.member.opened", actor=actor, employer=employer, obj=batch,
-                     data={"count": count, "first": numbers[0], "last": numbers[-1]})
-    return count
-
-
+    """【完成办理】: every line of the batch becomes an account (members.services, one way to open an account)."""
+    return members_open_from_batch(batch=batch, actor=actor)
 
 
 BUSINESS = registry.BusinessType(

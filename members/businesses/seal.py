@@ -6,16 +6,14 @@ Member.objects.normal() and so out of the next 汇缴核定."""
 from dataclasses import dataclass
 
 from django import forms
-from django.db import transaction
 
 from approvals import registry, rows
 from approvals.batch_forms import BatchEntryForm
 from approvals.registry import Column, DisplayColumn, RowResult
 from employers.models import Employer, User
-from gjj_portal import audit
-from gjj_portal.errors import BusinessError
 
-from ..models import Member, MemberChange
+from ..models import Member
+from ..services import StatusItem, members_seal, members_unseal
 from .common import MemberIndex, member_label
 
 SEAL_REASONS = ["离退休", "辞职", "调出", "死亡", "其他"]
@@ -96,34 +94,17 @@ def clean_unseal(row: dict[str, str], ctx: Context) -> RowResult:
                   refusal="该职工账户状态为「{status}」，只有封存的职工才能启封")
 
 
-def _apply(*, batch, actor: User, from_status: str, to_status: str, event: str) -> list[Member]:
-    """Lock the members (ordered by pk), re-check their status, change it in bulk, record the history."""
-    with transaction.atomic():
-        lines = list(batch.lines.order_by("row_no"))
-        members = {m.pk: m for m in Member.objects.select_for_update().filter(pk__in=[ln.member_id for ln in lines], employer_id=batch.employer_id).order_by("pk")}
-        changes = []
-        for line in lines:
-            member = members.get(line.member_id)
-            if member is None or member.status != from_status or to_status not in Member.ALLOWED[member.status]:
-                label = member.get_status_display() if member else "不存在"
-                raise BusinessError(f"清册第{line.row_no}行（{line.data['name']}）的账户状态已是「{label}」，请删除该行后再办理。")
-            old = member.get_status_display()
-            member.status = to_status
-            member.seal_reason = line.data["reason"] if to_status == Member.Status.SEALED else ""
-            changes.append(MemberChange(member=member, employer_id=batch.employer_id, kind=MemberChange.Kind.STATUS, field="账户状态",
-                                        old=old, new=member.get_status_display(), reason=line.data["reason"], batch=batch, actor=actor))
-        Member.objects.bulk_update(list(members.values()), ["status", "seal_reason"], batch_size=500)
-        MemberChange.objects.bulk_create(changes, batch_size=1000)
-        audit.record(event, actor=actor, employer=batch.employer, obj=batch, data={"count": len(lines)})
-    return list(members.values())
+def _items(batch) -> list[StatusItem]:
+    return [StatusItem(line.member_id, line.data["reason"], f"清册第{line.row_no}行（{line.data['name']}）")
+            for line in batch.lines.order_by("row_no")]
 
 
 def apply_seal(*, batch, actor: User) -> list[Member]:
-    return _apply(batch=batch, actor=actor, from_status=Member.Status.NORMAL, to_status=Member.Status.SEALED, event="members.member.sealed")
+    return members_seal(employer=batch.employer, items=_items(batch), actor=actor, batch=batch)
 
 
 def apply_unseal(*, batch, actor: User) -> list[Member]:
-    return _apply(batch=batch, actor=actor, from_status=Member.Status.SEALED, to_status=Member.Status.NORMAL, event="members.member.unsealed")
+    return members_unseal(employer=batch.employer, items=_items(batch), actor=actor, batch=batch)
 
 
 SEAL = registry.BusinessType(

@@ -1,73 +1,23 @@
-"""Services of the members app: opening accounts (缴存人登记) and the member businesses."""
+"""基数调整 (seed 001 ch.4): new bases now or from a later 生效年月, and 汇缴核定's 生效年月 bookkeeping."""
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Min, OuterRef, Subquery
-from django.db.models.functions import Length
 from django.utils import timezone
 
 from employers.models import CenterPolicy, Employer, User
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
-from gjj_portal.money import month_add, monthly_parts
+from gjj_portal.money import format_period, month_add
 
-from .models import Member, MemberChange, ScheduledBaseChange
-
-
-def member_amounts(*, base: Decimal, employer_rate: Decimal, member_rate: Decimal, policy: CenterPolicy) -> dict[str, Decimal]:
-    """月缴存额 = 单位部分 + 个人部分, each part rounded on its own by the center's policy (条例 第16条)."""
-    employer_part, member_part = monthly_parts(base=base, employer_rate=employer_rate, member_rate=member_rate, unit=policy.rounding)
-    return {"employer_amount": employer_part, "member_amount": member_part, "monthly_amount": employer_part + member_part}
-
-
-def member_account_numbers(*, employer: Employer, count: int) -> list[str]:
-    """个人账号: the employer's account number followed by a running number, never reused."""
-    # Longest first, then highest: past 99,999 members the running number grows a digit and "100000" < "99999" as text.
-    last = (Member.objects.filter(employer=employer).order_by(Length("account_no").desc(), "-account_no")
-            .values_list("account_no", flat=True).first())
-    start = int(last[len(employer.account_no):]) + 1 if last else 1
-    return [f"{employer.account_no}{n:05d}" for n in range(start, start + count)]
-
-
-def member_open(
-    *,
-    employer: Employer,
-    agent: User | None,
-    name: str,
-    id_number: str,
-    gender: str,
-    birth_date: date,
-    base: Decimal,
-    employer_rate: Decimal,
-    member_rate: Decimal,
-    start_period: date,
-    phone: str = "",
-    opened_on: date | None = None,
-) -> Member:
-    """Open one personal account at the employer (seed 001 ch.9)."""
-    policy = CenterPolicy.for_date(start_period)
-    with transaction.atomic():
-        if Member.objects.by_id_number(id_number).exclude(status=Member.Status.CLOSED).exists():
-            raise BusinessError("该证件号码已有正常或封存的个人账户，不能重复开户。")
-        (account_no,) = member_account_numbers(employer=employer, count=1)
-        member = Member(
-            employer=employer, account_no=account_no, name=name, gender=gender, birth_date=birth_date, base=base,
-            employer_rate=employer_rate, member_rate=member_rate, start_period=start_period,
-            opened_on=opened_on or date.today(),
-            **member_amounts(base=base, employer_rate=employer_rate, member_rate=member_rate, policy=policy),
-        )
-        member.set_id_number(id_number)
-        member.phone = phone
-        member.save()
-        MemberChange.objects.create(member=member, employer=employer, kind=MemberChange.Kind.OPEN, field="账户状态", old="",
-                                    new=Member.Status.NORMAL.label, reason="缴存人登记", effective_period=start_period, actor=agent)
-        audit.record("members.member.opened", actor=agent, employer=employer, obj=member, data={"account_no": account_no})
-    return member
-
+from ..models import Member, MemberChange, ScheduledBaseChange
+from .accounts import member_amounts
+from .history import HistoryItem, _history_write
 
 # ---------------------------------------------------------------- 生效年月 and 汇缴核定
 
@@ -111,17 +61,24 @@ def _recompute_for_current_rates(changes: list[ScheduledBaseChange]) -> None:
             stale, ["employer_rate", "member_rate", "employer_amount", "member_amount", "monthly_amount"], batch_size=500)
 
 
-def _history(changes: list[ScheduledBaseChange]) -> list[MemberChange]:
-    """缴存基数 and 月缴存额 rows as the immediate path writes them, chained when a member has several due changes."""
-    rows, current = [], {}
+def _base_items(member_id: int, *, old: tuple[Decimal, Decimal], new: tuple[Decimal, Decimal], period: date,
+                batch_id: int | None = None, actor_id: int | None = None) -> list[HistoryItem]:
+    """The two history items of a 基数调整: 缴存基数 and 月缴存额, old → new."""
+    return [
+        HistoryItem(member_id, "缴存基数", f"{old[0]:.2f}", f"{new[0]:.2f}", period, batch_id=batch_id, actor_id=actor_id),
+        HistoryItem(member_id, "月缴存额", f"{old[1]:.2f}", f"{new[1]:.2f}", period, batch_id=batch_id, actor_id=actor_id),
+    ]
+
+
+def _history(changes: list[ScheduledBaseChange]) -> list[HistoryItem]:
+    """缴存基数 and 月缴存额 items as the immediate path writes them, chained when a member has several due changes."""
+    items, current = [], {}
     for change in changes:  # ordered by member, then month
-        old_base, old_monthly = current.get(change.member_id, (change.member.base, change.member.monthly_amount))
-        common = dict(member_id=change.member_id, employer_id=change.employer_id, kind=MemberChange.Kind.BASE, reason="基数调整",
-                      effective_period=change.effective_period, batch_id=change.batch_id, actor_id=change.actor_id)
-        rows.append(MemberChange(field="缴存基数", old=f"{old_base:.2f}", new=f"{change.base:.2f}", **common))
-        rows.append(MemberChange(field="月缴存额", old=f"{old_monthly:.2f}", new=f"{change.monthly_amount:.2f}", **common))
+        old = current.get(change.member_id, (change.member.base, change.member.monthly_amount))
+        items += _base_items(change.member_id, old=old, new=(change.base, change.monthly_amount), period=change.effective_period,
+                             batch_id=change.batch_id, actor_id=change.actor_id)
         current[change.member_id] = (change.base, change.monthly_amount)
-    return rows
+    return items
 
 
 def bases_apply_due(*, employer: Employer, period: date, actor: User | None = None) -> int:
@@ -138,9 +95,77 @@ def bases_apply_due(*, employer: Employer, period: date, actor: User | None = No
         Member.objects.filter(pk__in=_due(employer=employer, period=period).values("member_id")).update(
             **{name: Subquery(latest.values(name)[:1]) for name in ("base", "employer_amount", "member_amount", "monthly_amount")}
         )
-        MemberChange.objects.bulk_create(_history(changes), batch_size=1000)
+        _history_write(employer_id=employer.pk, kind=MemberChange.Kind.BASE, reason="基数调整", items=_history(changes))
         assert ScheduledBaseChange.Status.APPLIED in ScheduledBaseChange.ALLOWED[ScheduledBaseChange.Status.PENDING]
         _due(employer=employer, period=period).update(status=ScheduledBaseChange.Status.APPLIED, applied_at=timezone.now())
         audit.record("members.member.base_scheduled_applied", actor=actor, employer=employer,
                      data={"period": period.isoformat(), "count": len(changes), "members": len({c.member_id for c in changes})})
     return len(changes)
+
+
+# ---------------------------------------------------------------- 基数调整
+
+class RebaseItem(NamedTuple):
+    """One member's new base from a 生效年月; `amounts` (employer_amount, member_amount, monthly_amount) as the 清册
+    checked them, or None to compute them here from the member's rates and the year's policy."""
+
+    member_id: int
+    base: Decimal
+    effective_period: date
+    amounts: dict[str, Decimal] | None = None
+    where: str = ""  # how a refusal names the row: 清册第3行（张三）
+
+
+def members_rebase(*, employer: Employer, items: Sequence[RebaseItem], actor: User | None, batch=None) -> list[Member]:
+    """基数调整 (seed 001 ch.4): items of the next month to assess take effect now, later months are scheduled
+    (新基数自生效年月起执行) and put in force by bases_apply_due at 汇缴核定 of their month.
+
+    Locks the employer row first, as 汇缴核定 does, so no month is assessed in between; then the members by pk.
+    An item whose month has been assessed is refused: history is not rewritten."""
+    with transaction.atomic():
+        employer = Employer.objects.select_for_update().get(pk=employer.pk)
+        next_period = employer_next_period(employer=employer)
+        members = {m.pk: m for m in Member.objects.select_for_update()
+                   .filter(pk__in=[item.member_id for item in items], employer_id=employer.pk).order_by("pk")}
+        pending = set(ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING)
+                      .values_list("member_id", "effective_period"))
+        changed, history, scheduled = [], [], []
+        for item in items:
+            member, period = members.get(item.member_id), item.effective_period
+            if member is None or member.status != Member.Status.NORMAL:
+                raise BusinessError(f"{item.where or '该职工'}的账户已不是正常状态，不能调整基数。")
+            if next_period is not None and period < next_period:
+                retry = (f"请退回经办人，按{format_period(next_period)}或之后的月份重新录入。" if item.where
+                         else f"请按{format_period(next_period)}或之后的月份办理。")
+                raise BusinessError(f"{item.where or '该职工'}的生效年月{format_period(period)}已汇缴核定，不能再调整该月基数；{retry}")
+            if (member.pk, period) in pending:
+                raise BusinessError(f"{item.where + '的职工' if item.where else '该职工'}已有自{format_period(period)}起生效、"
+                                    "尚未生效的基数调整，同一月份不能重复调整。")
+            pending.add((member.pk, period))
+            amounts = item.amounts or member_amounts(base=item.base, employer_rate=member.employer_rate, member_rate=member.member_rate,
+                                                     policy=CenterPolicy.for_date(period))
+            if next_period is not None and period > next_period:
+                scheduled.append(ScheduledBaseChange(
+                    member=member, employer=employer, base=item.base, employer_rate=member.employer_rate, member_rate=member.member_rate,
+                    effective_period=period, batch=batch, actor=actor, **amounts,
+                ))
+                continue
+            old = (member.base, member.monthly_amount)
+            member.base = item.base
+            for name, value in amounts.items():
+                setattr(member, name, value)
+            history += _base_items(member.pk, old=old, new=(member.base, member.monthly_amount), period=period)
+            changed.append(member)
+        Member.objects.bulk_update(changed, ["base", "employer_amount", "member_amount", "monthly_amount"], batch_size=500)
+        _history_write(employer_id=employer.pk, kind=MemberChange.Kind.BASE, reason="基数调整", actor_id=actor.pk if actor else None,
+                       batch_id=batch.pk if batch else None, items=history)
+        ScheduledBaseChange.objects.bulk_create(scheduled, batch_size=1000)
+        audit.record("members.member.base_adjusted", actor=actor, employer=employer, obj=batch if batch is not None else next(iter(members.values()), None),
+                     data={"count": len(items), "now": len(changed), "scheduled": len(scheduled)})
+    return list(members.values())
+
+
+def member_rebase(*, member: Member, base: Decimal, effective_period: date, actor: User | None, batch=None) -> Member:
+    """基数调整 of one member (seed 001 ch.4): now when `effective_period` is the next month to assess, else scheduled."""
+    (rebased,) = members_rebase(employer=member.employer, items=[RebaseItem(member.pk, base, effective_period)], actor=actor, batch=batch)
+    return rebased

@@ -8,8 +8,10 @@ import pytest
 from approvals.models import Batch, Message
 from approvals.services import RowsInvalid, batch_complete, batch_line_add
 from employers.models import CenterPolicy
+from gjj_portal.bulk import values_in
 from gjj_portal.errors import BusinessError
 from members.businesses import register
+from members.services import accounts
 from members.models import Member, MemberChange
 from tests.factories import make_employer, make_member, valid_id_number
 from tests.members.factories import make_batch, register_row
@@ -284,7 +286,7 @@ def test_an_id_opened_elsewhere_at_the_same_moment_stops_the_whole_completion(ag
     number = valid_id_number()
     batch = make_batch(agent, rows=[register_row(), register_row(id_number=number)])
     make_member(make_employer(), id_number=number)  # the other employer's account, committed just now
-    monkeypatch.setattr(register, "open_accounts_for", lambda indexes: {})  # as the re-check saw it a moment earlier
+    monkeypatch.setattr(accounts, "member_open_accounts", lambda indexes: {})  # as the re-check saw it a moment earlier
     with pytest.raises(BusinessError, match="刚刚在其他单位开户"):
         batch_complete(batch=batch, agent=agent)
     assert not Member.objects.filter(employer=agent.employer).exists()
@@ -305,7 +307,7 @@ def test_a_look_up_of_open_accounts_by_id_number_can_use_the_one_open_account_in
         cursor.execute("SET LOCAL enable_seqscan = off")
     plans = [
         Member.objects.by_id_number(number).exclude(status=Member.Status.CLOSED).explain(),
-        Member.objects.filter(id_index__in=register.values_in(Member, [Member.objects.get().id_index]))
+        Member.objects.filter(id_index__in=values_in(Member, [Member.objects.get().id_index]))
         .exclude(status=Member.Status.CLOSED).explain(),
     ]
     assert all("members_member_one_open_account" in plan for plan in plans), plans

@@ -19,4 +19,4 @@ def employer_change_list(*, employer: Employer, date_from=None, date_to=None) ->
         changes = changes.filter(at__date__gte=date_from)
     if date_to:
         changes = changes.filter(at__date__lte=date_to)
-    return changes.order_by("-at", "-pk")
+    return changes.order_by("-at", "pk")  # newest application first, its items in the form's order

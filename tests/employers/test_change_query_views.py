@@ -31,6 +31,7 @@ def test_page_lists_the_agents_own_changes_with_the_seed_columns(agent_client, e
         assert f"<th>{header}</th>" in body
     assert "康巴什区新地址" in body and "每月10日" in body and "发薪日" in body
     assert ">查询</button>" in body and ">打印</button>" in body
+    assert body.index("<td>单位地址</td>") < body.index("<td>发薪日</td>")  # one application's items in the form's order
 
 
 def test_another_employers_changes_never_appear(agent_client, employer, agent, other_employer, outsider):

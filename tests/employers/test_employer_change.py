@@ -1,12 +1,14 @@
 """单位信息变更 (seed 001 ch.3): the pure checks of each item, and employer_change on the database."""
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.contrib import admin
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from employers import validators
+from employers import services, validators
 from employers.models import Employer, EmployerChange
 from employers.services import (
     EMPLOYER_GREYED_FIELDS,
@@ -18,6 +20,7 @@ from employers.services import (
 from gjj_portal import codes
 from gjj_portal.errors import BusinessError
 from gjj_portal.models import AuditEvent
+from tests import factories
 
 # ---------------------------------------------------------------- the field spec
 
@@ -332,3 +335,43 @@ def test_new_employer_fields_are_editable_in_the_admin(rf):
     form = model_admin.get_form(request)
     assert {"payday", "economic_type", "industry"} <= set(form.base_fields)
     assert not {"payday", "economic_type", "industry"} & set(model_admin.get_readonly_fields(request))
+
+
+# SQLite's in-memory test database cannot hold two writers; the sequential stale-item test above covers it.
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers are proven on PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_changing_the_same_item_at_once_end_with_one_change(monkeypatch):
+    """行锁：两名经办人同时按同一“变更前”变更单位地址，只有一人成功，另一人被告知已被他人变更。"""
+    employer = factories.make_employer(address="旧地址")
+    agents = [factories.make_agent(employer, login_name=f"jbr0{n}") for n in (1, 2)]
+    record = services.audit.record
+
+    def slow_record(*args, **kwargs):  # hold the row lock a while, so the other agent must wait for it
+        time.sleep(0.3)
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(services.audit, "record", slow_record)
+    barrier, results = threading.Barrier(2), []
+
+    def worker(agent, address):
+        try:
+            barrier.wait()
+            employer_change(employer=Employer.objects.get(pk=employer.pk), actor=agent,
+                            changes=[EmployerChangeItem("address", address, "旧地址", address)])
+            results.append("ok")
+        except BusinessError as exc:
+            results.append(exc.code)
+        except Exception as exc:  # recorded so the assertion shows what escaped
+            results.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(agent, f"{agent.login_name}的新地址")) for agent in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == ["ok", "stale"], results
+    assert EmployerChange.objects.filter(employer=employer).count() == 1
+    assert Employer.objects.get(pk=employer.pk).address == EmployerChange.objects.get(employer=employer).new

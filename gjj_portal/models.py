@@ -1,7 +1,9 @@
-"""Cross-cutting rows: the audit trail (SEC-42 … SEC-45, one append-only hash-chained table) and the frozen list prints."""
+"""Cross-cutting rows: the audit trail (SEC-42 … SEC-45, one append-only hash-chained table) and the frozen prints."""
 
 from django.conf import settings
 from django.db import models
+
+from gjj_portal.printing import registry
 
 
 class AuditEvent(models.Model):
@@ -76,22 +78,22 @@ class AuditAnchor(models.Model):
         return f"{self.day} #{self.last_seq}"
 
 
-class ListPrint(models.Model):
-    """A printed query list frozen as printed (STYLE.md §7): the rows as shown, masked as the page masks them.
+def list_print_kinds() -> list[tuple[str, str]]:
+    """The kinds a ListPrint may have: those registered with the document registry (no list to keep here)."""
+    return registry.choices("gjj_portal.ListPrint")
 
-    打印 of 账户信息, 客户信息变更, 账户状态变更 (seed 001 ch.7), 单位账户信息 and 业务流水 (ch.8).
+
+class ListPrint(models.Model):
+    """A printed snapshot frozen as printed (STYLE.md §7): a query list or a business's 确认单.
+
+    打印 of 账户信息, 客户信息变更, 账户状态变更 (seed 001 ch.7), 单位账户信息 and 业务流水 (ch.8) keep the
+    rows as shown, masked as the page masks them; a 确认单 keeps its facts and table. The kind is any
+    kind registered with gjj_portal.printing.registry, which the issuing service checks.
     Never edited or deleted (the table is append-only); a reprint draws from this row alone.
     """
 
-    class Kind(models.TextChoices):
-        MEMBER_ACCOUNTS = "member_accounts", "缴存人账户信息"
-        MEMBER_CHANGES = "member_changes", "缴存人客户信息变更记录"
-        MEMBER_STATUS = "member_status", "缴存人账户状态变更记录"
-        EMPLOYER_ACCOUNT = "employer_account", "单位账户变更记录"
-        JOURNAL = "journal", "单位业务流水"
-
     number = models.CharField("凭证编号", max_length=24, unique=True)
-    kind = models.CharField("打印类型", max_length=20, choices=Kind.choices)
+    kind = models.CharField("打印类型", max_length=20, choices=list_print_kinds)
     title = models.CharField("标题", max_length=60)
     # String references: the model points at the tenant and the user without importing their app.
     employer = models.ForeignKey("employers.Employer", verbose_name="缴存单位", on_delete=models.PROTECT, related_name="list_prints")
@@ -104,16 +106,10 @@ class ListPrint(models.Model):
     key_id = models.CharField("密钥编号", max_length=16, blank=True)
 
     class Meta:
-        verbose_name = "查询打印件"
-        verbose_name_plural = "查询打印件"
+        verbose_name = "打印件"
+        verbose_name_plural = "打印件"
         ordering = ["-printed_at", "-pk"]
         indexes = [models.Index(fields=["employer", "printed_at"], name="gjj_listprint_emp_printed")]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(kind__in=["member_accounts", "member_changes", "member_status", "employer_account", "journal"]),
-                name="gjj_portal_listprint_kind_valid",
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"

@@ -8,6 +8,7 @@ class MembersConfig(AppConfig):
     def ready(self) -> None:
         from approvals import registry
 
+        from . import prints  # noqa: F401  (registers the 打印 list kinds with the document registry)
         from .businesses import base_adjust, register, seal
 
         for business in (register.BUSINESS, base_adjust.BUSINESS, seal.UNSEAL, seal.SEAL):

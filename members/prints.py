@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from employers.models import Center, Employer, User
 from gjj_portal.models import ListPrint
-from gjj_portal.printing.services import form_filters, list_print_issue, row_cap_check
+from gjj_portal.printing import registry
+from gjj_portal.printing.services import form_filters, list_kind, list_print_issue, row_cap_check
 from gjj_portal.printing.table import Column
 from gjj_portal.templatetags.gjj import percent, period, yuan
 
@@ -27,11 +28,10 @@ CHANGE_COLUMNS = [
     Column("变更时间", 28), Column("个人账号", 24), Column("姓名", 18), Column("变更类型", 16, "c"), Column("变更项目", 18),
     Column("变更前", 30), Column("变更后", 30), Column("变更原因", 20), Column("生效年月", 18, "c"), Column("办理人", 18),
 ]
-TITLES = {
-    ListPrint.Kind.MEMBER_ACCOUNTS: "缴存人账户信息",
-    ListPrint.Kind.MEMBER_CHANGES: "缴存人客户信息变更记录",
-    ListPrint.Kind.MEMBER_STATUS: "缴存人账户状态变更记录",
-}
+# Registered with the document registry when members' AppConfig.ready() imports this module.
+MEMBER_ACCOUNTS = registry.register(list_kind("member_accounts", "缴存人账户信息")).code
+MEMBER_CHANGES = registry.register(list_kind("member_changes", "缴存人客户信息变更记录")).code
+MEMBER_STATUS = registry.register(list_kind("member_status", "缴存人账户状态变更记录")).code
 
 
 def _account_row(member: Member) -> list[str]:
@@ -67,7 +67,7 @@ def account_list_print(*, employer: Employer, agent: User, form, members: QueryS
     members = list(members)
     total = sum((member.monthly_amount for member in members), Decimal("0.00"))
     return list_print_issue(
-        kind=ListPrint.Kind.MEMBER_ACCOUNTS, title=TITLES[ListPrint.Kind.MEMBER_ACCOUNTS], employer=employer, agent=agent,
+        kind=MEMBER_ACCOUNTS, employer=employer, agent=agent,
         center=Center.current(), columns=ACCOUNT_COLUMNS, rows=[_account_row(member) for member in members],
         filters=form_filters(form), totals=[("月缴存额", yuan(total))],
     )
@@ -80,6 +80,6 @@ def change_list_print(*, kind: str, employer: Employer, agent: User, form, chang
     row_cap_check(changes.count() + len(scheduled))
     rows = [_scheduled_row(item) for item in scheduled] + [_change_row(change) for change in changes]
     return list_print_issue(
-        kind=kind, title=TITLES[kind], employer=employer, agent=agent, center=Center.current(), columns=CHANGE_COLUMNS,
+        kind=kind, employer=employer, agent=agent, center=Center.current(), columns=CHANGE_COLUMNS,
         rows=rows, filters=form_filters(form),
     )

@@ -8,7 +8,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from employers.decorators import agent_required, current_employer
 from gjj_portal.excel import Col, Sheet, write_workbook, xlsx_response
-from gjj_portal.models import ListPrint
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document
 
@@ -161,7 +160,7 @@ def change_print(request):
     """打印缴存人客户信息变更记录 (seed 001 §7.2)."""
     def issue(data):
         form, qs, scheduled = _change_rows(request, data)
-        return prints.change_list_print(kind=ListPrint.Kind.MEMBER_CHANGES, employer=current_employer(request), agent=request.user,
+        return prints.change_list_print(kind=prints.MEMBER_CHANGES, employer=current_employer(request), agent=request.user,
                                         form=form, changes=qs, scheduled=scheduled)
 
     return print_and_open(request, "members:change-query", issue)
@@ -173,7 +172,7 @@ def status_print(request):
     """打印缴存人账户状态变更记录 (seed 001 §7.3)."""
     def issue(data):
         form, qs = _status_rows(request, data)
-        return prints.change_list_print(kind=ListPrint.Kind.MEMBER_STATUS, employer=current_employer(request), agent=request.user,
+        return prints.change_list_print(kind=prints.MEMBER_STATUS, employer=current_employer(request), agent=request.user,
                                         form=form, changes=qs)
 
     return print_and_open(request, "members:status-query", issue)

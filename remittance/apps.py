@@ -9,6 +9,14 @@ class RemittanceConfig(AppConfig):
         # members checks 基数调整's 生效年月 against the next month to assess, which only remittance knows.
         from members.services import next_period_source_register
 
+        from . import (
+            prints,  # noqa: F401  (registers 单位账户变更记录 and 单位业务流水 with the document registry)
+            receipts,  # noqa: F401  (registers 汇缴书, 补缴书, 缴费凭条 and 业务明细)
+        )
         from .selectors import assessment_next_period
 
         next_period_source_register(assessment_next_period)
+        from approvals import registry
+
+        registry.register_page(registry.Page(module="汇缴", url_name="remittance:index"))
+        registry.register_page(registry.Page(module="单位信息查询", url_name="remittance:query"))

@@ -8,12 +8,16 @@ from datetime import date
 
 from employers.models import Center, Employer, User
 from gjj_portal.models import ListPrint
-from gjj_portal.printing.services import form_filters, list_print_issue, row_cap_check
+from gjj_portal.printing import registry
+from gjj_portal.printing.services import form_filters, list_kind, list_print_issue, row_cap_check
 from gjj_portal.printing.table import Column
 from gjj_portal.templatetags.gjj import yuan
 
 from . import selectors
 from .selectors import AccountChanges
+
+EMPLOYER_ACCOUNT = registry.register(list_kind("employer_account", "单位账户变更记录")).code
+JOURNAL = registry.register(list_kind("journal", "单位业务流水")).code
 
 ACCOUNT_COLUMNS = [
     Column("记账日期", 22, "c"), Column("业务流水号", 34), Column("业务类型", 16, "c"), Column("摘要", 52), Column("增加额", 26, "r"),
@@ -34,7 +38,7 @@ def account_changes_print(*, employer: Employer, agent: User, changes: AccountCh
               yuan(row.decrease) if row.decrease else "", yuan(row.balance), yuan(row.unallocated)] for row in changes.rows]
     rows.append([f"{changes.end:%Y-%m-%d}", "", "", "期末余额", "", "", yuan(changes.closing), yuan(changes.closing_unallocated)])
     return list_print_issue(
-        kind=ListPrint.Kind.EMPLOYER_ACCOUNT, title="单位账户变更记录", employer=employer, agent=agent, center=Center.current(),
+        kind=EMPLOYER_ACCOUNT, employer=employer, agent=agent, center=Center.current(),
         columns=ACCOUNT_COLUMNS, rows=rows, filters=[("查询期间", f"{changes.start:%Y-%m-%d} 至 {changes.end:%Y-%m-%d}")],
         totals=[("增加额", yuan(changes.increase)), ("减少额", yuan(changes.decrease))],
     )
@@ -46,7 +50,7 @@ def journal_print(*, employer: Employer, agent: User, form, kind: str, start: da
     rows = selectors.journal_list(employer=employer, kind=kind, start=start, end=end)
     totals = selectors.journal_totals(rows)
     return list_print_issue(
-        kind=ListPrint.Kind.JOURNAL, title="单位业务流水", employer=employer, agent=agent, center=Center.current(), columns=JOURNAL_COLUMNS,
+        kind=JOURNAL, employer=employer, agent=agent, center=Center.current(), columns=JOURNAL_COLUMNS,
         rows=[[row.serial_no, f"{row.posted_on:%Y-%m-%d}", row.summary, yuan(row.amount), yuan(row.interest), str(row.headcount)] for row in rows],
         filters=form_filters(form),
         totals=[("发生额（元）", yuan(totals.amount)), ("利息额（元）", yuan(totals.interest)), ("人数", str(totals.headcount))],

@@ -1,13 +1,14 @@
-"""PDF rendering of the frozen documents (Receipt): 汇（补）缴书, 缴费凭条 and 业务明细.
+"""The documents remittance prints (Receipt): 汇缴书, 补缴书, 缴费凭条 and 业务明细, registered with the document registry.
 
-The renderer draws only from receipt.fields (STYLE.md §7), in the embedded CJK font, with
-every user string escaped for Paragraph (SEC-30), the center's red seal drawn in vector and a
-QR code to the public 验真 page; receipt_pdf() signs the result (PAdES). The seal, the QR code and
-the signature are the shared ones of gjj_portal.printing.
+Each renderer draws only from receipt.fields (STYLE.md §7), in the embedded CJK font, with every
+user string escaped for Paragraph (SEC-30), the center's red seal drawn in vector and a QR code to
+the public 验真 page. Signing, the 验真 look-up and the file name go through gjj_portal.printing
+(documents.py) like every other printable; this module declares the Receipt store ("PZ…") and the
+four kinds, and remittance's AppConfig.ready() imports it.
 """
 
 import io
-from decimal import Decimal
+from collections.abc import Callable
 
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -17,11 +18,14 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
 
+from gjj_portal.crypto import mask_id
 from gjj_portal.pdf import CharWidths, cjk_font, harden_reportlab, para_text
-from gjj_portal.printing import marks
+from gjj_portal.printing import marks, registry
+from gjj_portal.printing.documents import document_filename, document_pdf, document_render
 from gjj_portal.printing.marks import draw_qr, draw_seal
-from gjj_portal.printing.signing import pdf_sign
+from gjj_portal.templatetags.gjj import yuan
 
+from . import selectors, services
 from .models import Receipt
 
 PAGE_W, PAGE_H = A4
@@ -39,8 +43,8 @@ def _p(value, size: float = 10, align: int = 0) -> Paragraph:
 
 
 def _money(value: str) -> str:
-    """Frozen amounts are strings of Decimals; shown with thousands separators."""
-    return f"{Decimal(value):,.2f}"
+    """Frozen amounts are strings of Decimals; shown as every page shows money (the yuan filter: 79,446.00)."""
+    return yuan(value)
 
 
 def verify_url(receipt: Receipt, base_url: str) -> str:
@@ -227,37 +231,80 @@ def _detail(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
     c.showPage()
 
 
-RENDERERS = {
-    Receipt.Kind.REMITTANCE: _remittance,
-    Receipt.Kind.SUPPLEMENTARY: _remittance,
-    Receipt.Kind.PAYMENT: _payment,
-    Receipt.Kind.DETAIL: _detail,
-}
+def _document(draw: Callable[[canvas.Canvas, Receipt, str], None], *, paged: bool = False) -> Callable[..., bytes]:
+    """A renderer(receipt, *, base_url) -> the unsigned PDF (deterministic: invariant mode).
+
+    `draw` fills the canvas; a `paged` one turns its own pages (业务明细)."""
+
+    def render(receipt: Receipt, *, base_url: str) -> bytes:
+        harden_reportlab()
+        rl_config.useA85 = 0  # binary streams: ASCII85 only makes files bigger and slower to write
+        buffer = io.BytesIO()
+        c = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+        c.setTitle(f"{registry.get(receipt.kind).title} {receipt.number}")
+        c.setAuthor(receipt.fields.get("center_name", ""))
+        c.setCreator("住房公积金单位网上服务大厅")
+        draw(c, receipt, base_url)
+        if not paged:
+            c.showPage()
+        c.save()
+        return buffer.getvalue()
+
+    return render
+
+
+def _filename(receipt: Receipt) -> str:
+    return f"{registry.get(receipt.kind).title}-{receipt.number}.pdf"
+
+
+def _remittance_filename(receipt: Receipt) -> str:
+    return f"住房公积金汇缴书-{receipt.fields.get('period', '')}-{receipt.number}.pdf"
+
+
+def receipt_facts(receipt: Receipt) -> list[tuple[str, str]]:
+    """What 验真 shows of a receipt: its key fields, the 单位账号 masked, money as printed; never a member."""
+    f = receipt.fields
+    return [
+        ("凭证类型", registry.get(receipt.kind).title),
+        ("凭证编号", receipt.number),
+        ("单位名称", f.get("employer_name", "")),
+        ("单位账号", mask_id(f.get("employer_account_no", ""))),
+        ("汇缴年月", f.get("period", "")),
+        ("金额（元）", yuan(f.get("amount", ""))),
+        ("流水号", f.get("serial_no", "")),
+        ("生成日期", f.get("print_date", "")),
+        ("出具单位", f.get("center_name", "")),
+    ]
+
+
+RECEIPTS = registry.SnapshotStore(
+    model="remittance.Receipt", prefix="PZ", find=lambda number: selectors.receipt_get(number=number),
+    expected_code=lambda receipt: services.receipt_code(number=receipt.number, kind=receipt.kind, fields=receipt.fields),
+    content=lambda receipt: receipt.fields, max_code_length=Receipt._meta.get_field("kind").max_length,
+)
+
+
+def _kind(kind: Receipt.Kind, render: Callable[..., bytes], filename: Callable[[Receipt], str] = _filename) -> registry.DocumentType:
+    return registry.register(registry.DocumentType(
+        code=kind.value, title=kind.label, store=RECEIPTS, render=render, filename=filename, facts=receipt_facts,
+    ))
+
+
+REMITTANCE = _kind(Receipt.Kind.REMITTANCE, _document(_remittance), _remittance_filename)
+SUPPLEMENTARY = _kind(Receipt.Kind.SUPPLEMENTARY, _document(_remittance))
+PAYMENT = _kind(Receipt.Kind.PAYMENT, _document(_payment))
+DETAIL = _kind(Receipt.Kind.DETAIL, _document(_detail, paged=True))
 
 
 def render_receipt(receipt: Receipt, *, base_url: str) -> bytes:
-    """The unsigned PDF of a frozen document (deterministic: invariant mode)."""
-    harden_reportlab()
-    rl_config.useA85 = 0  # binary streams: ASCII85 only makes files bigger and slower to write
-    buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
-    c.setTitle(f"{receipt.get_kind_display()} {receipt.number}")
-    c.setAuthor(receipt.fields.get("center_name", ""))
-    c.setCreator("住房公积金单位网上服务大厅")
-    RENDERERS[receipt.kind](c, receipt, base_url)
-    if receipt.kind != Receipt.Kind.DETAIL:
-        c.showPage()
-    c.save()
-    return buffer.getvalue()
+    """The unsigned PDF of a frozen document, drawn by its registered renderer."""
+    return document_render(receipt, base_url=base_url)
 
 
 def receipt_pdf(receipt: Receipt, *, base_url: str) -> bytes:
-    """The signed PDF handed to the user."""
-    return pdf_sign(render_receipt(receipt, base_url=base_url))
+    """The signed PDF handed to the user (the one signing path of gjj_portal.printing)."""
+    return document_pdf(receipt, base_url=base_url)
 
 
 def receipt_filename(receipt: Receipt) -> str:
-    f = receipt.fields
-    if receipt.kind == Receipt.Kind.REMITTANCE:
-        return f"住房公积金汇缴书-{f.get('period', '')}-{receipt.number}.pdf"
-    return f"{receipt.get_kind_display()}-{receipt.number}.pdf"
+    return document_filename(receipt)

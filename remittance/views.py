@@ -15,10 +15,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from employers.decorators import agent_required, current_employer, not_found, reviewer_required
 from gjj_portal import audit
-from gjj_portal.crypto import mask_id
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
-from gjj_portal.printing.services import list_print_facts, list_print_verify
+from gjj_portal.printing.documents import document_verify
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document, rate_limited
 
@@ -323,39 +322,17 @@ def entry_slip(request, pk: int):
 # ---------------------------------------------------------------- 验真 (public)
 
 
-def _mask_account(value: str) -> str:
-    return mask_id(value)
-
-
 @login_not_required
 @require_GET
 @rate_limited("receipt_verify", limit_setting="GJJ_VERIFY_RATE_LIMIT", window_setting="GJJ_VERIFY_RATE_WINDOW",
               counts=lambda request: bool(request.GET.get("no")))  # the empty form is free; every look-up counts
 def receipt_verify(request):
-    """验真: a public page showing a genuine document's key fields, masked; anything else → 验证失败."""
+    """验真: a public page showing a genuine document's key fields, masked; anything else → 验证失败.
+
+    Any registered printable (a receipt "PZ…", a list print or 确认单 "DY…") is looked up the same way."""
     number, code = request.GET.get("no", ""), request.GET.get("code", "")
-    receipt = services.receipt_verify(number=number, code=code) if number else None
-    context = {"number": number[:24], "checked": bool(number), "receipt": receipt}
-    printed = list_print_verify(number=number, code=code) if number and receipt is None else None
-    if printed is not None:
-        # A query list print (打印 of a query page): key fields and totals, never a row (nothing personal).
-        context.update(facts=list_print_facts(printed), issuer=printed.content.get("center_name", ""), document="打印件")
-    if receipt is not None:
-        context.update(issuer=receipt.fields.get("center_name", ""), document="凭证")
-        f = receipt.fields
-        context["facts"] = [
-            ("凭证类型", receipt.get_kind_display()),
-            ("凭证编号", receipt.number),
-            ("单位名称", f.get("employer_name", "")),
-            ("单位账号", _mask_account(f.get("employer_account_no", ""))),
-            ("汇缴年月", f.get("period", "")),
-            ("金额（元）", f.get("amount", "")),
-            ("流水号", f.get("serial_no", "")),
-            ("生成日期", f.get("print_date", "")),
-            ("出具单位", f.get("center_name", "")),
-        ]
-        context["facts"] = [(label, value) for label, value in context["facts"] if value]
-    return render(request, "remittance/receipt_verify.html", context)
+    verified = document_verify(number=number, code=code) if number else None
+    return render(request, "remittance/receipt_verify.html", {"number": number[:24], "checked": bool(number), "verified": verified})
 
 
 # ---------------------------------------------------------------- back-office 缴款

@@ -7,7 +7,6 @@ document registry (registry.py), declared with list_kind() or confirmation_kind(
 from the snapshot alone, so a reprint gives the same document; documents.py signs and verifies it.
 """
 
-import hmac
 from collections.abc import Sequence
 from datetime import date
 

@@ -58,54 +58,128 @@ class _Item:
     height: float
 
 
+class Grid:
+    """Columns stretched across `room` from `left`: cells wrapped into items, drawn as one ruled table.
+
+    The sealed table of a list and the facts and table of a 确认单 (confirmation.py) are both Grids.
+    """
+
+    def __init__(self, columns: list[Column], *, left: float, room: float, empty_text: str = EMPTY_TEXT):
+        self.columns = columns
+        scale = room / sum(column.width for column in columns)
+        self.widths = [column.width * scale for column in columns]
+        self.left, self.right = left, left + room
+        self.lefts = [left + sum(self.widths[:index]) for index in range(len(self.widths))]
+        self.chars = CharWidths(SIZE)
+        self.empty_text = empty_text
+        self.head = self.item("row", [column.label for column in columns])
+
+    def item(self, kind: str, cells: list[str]) -> _Item:
+        lines = [self.chars.wrap(str(cell), width - 2 * PAD_X) for cell, width in zip(cells, self.widths, strict=True)]
+        return _Item(kind, lines, max(len(cell) for cell in lines) * LEADING + 2 * PAD_Y)
+
+    def empty(self) -> _Item:
+        return _Item("empty", [[self.empty_text]], LEADING + 2 * PAD_Y)
+
+    def draw(self, c: canvas.Canvas, top: float, items: list[_Item], *, head: bool = True, shade_columns: tuple[int, ...] = ()) -> float:
+        """The header row (when `head`) and the items; one text object and one path of rules. Returns the bottom.
+
+        The header row and a 合计 row are shaded, and so are the cells of `shade_columns` (a form's labels)."""
+        left, right = self.left, self.right
+        every = [self.head, *items] if head else list(items)
+        bottom = top - sum(item.height for item in every)
+        c.saveState()
+        c.setFillColor(SHADE)
+        y = top
+        for index, item in enumerate(every):
+            if (head and index == 0) or item.kind == "totals":
+                c.rect(left, y - item.height, right - left, item.height, stroke=0, fill=1)
+            y -= item.height
+        for column in shade_columns:
+            c.rect(self.lefts[column], bottom, self.widths[column], top - bottom, stroke=0, fill=1)
+        c.restoreState()
+        c.setLineWidth(0.5)
+        rules, y = [(left, top, right, top)], top
+        for item in every:
+            y -= item.height
+            rules.append((left, y, right, y))
+        for index, x in enumerate([*self.lefts, right]):
+            if index == 0 or index == len(self.lefts) or not any(item.kind == "empty" for item in items):
+                rules.append((x, top, x, bottom))
+            else:  # the empty row spans the table: its column rules stop above it
+                rules.append((x, top, x, top - (self.head.height if head else 0)))
+        c.lines(rules)
+        text = c.beginText()
+        text.setFont(cjk_font(), SIZE)
+        y = top
+        for index, item in enumerate(every):
+            if item.kind == "empty":
+                text.setTextOrigin(left + PAD_X, y - PAD_Y - SIZE)
+                text.textOut(self.empty_text)
+            else:
+                header = head and index == 0
+                aligns = ["c"] * len(self.columns) if header else [column.align for column in self.columns]
+                for lines, cell_left, width, align in zip(item.lines, self.lefts, self.widths, aligns, strict=True):
+                    for number, line in enumerate(lines):
+                        if not line:
+                            continue
+                        if align == "r":
+                            x = cell_left + width - PAD_X - self.chars.of(line)
+                        elif align == "c":
+                            x = cell_left + (width - self.chars.of(line)) / 2
+                        else:
+                            x = cell_left + PAD_X
+                        text.setTextOrigin(x, y - PAD_Y - SIZE - number * LEADING)
+                        text.textOut(line)
+            y -= item.height
+        c.drawText(text)
+        return bottom
+
+
+def paginate(items: list[_Item], rooms: list[float]) -> tuple[list[list[_Item]], float]:
+    """Items cut into pages: page n has rooms[n] of height (the last room for every later page).
+
+    Returns the pages and the room left under the last item."""
+    pages: list[list[_Item]] = [[]]
+    used = 0.0
+    for item in items:
+        room = rooms[min(len(pages) - 1, len(rooms) - 1)]
+        if pages[-1] and used + item.height > room:
+            pages.append([])
+            used = 0.0
+        pages[-1].append(item)
+        used += item.height
+    return pages, rooms[min(len(pages) - 1, len(rooms) - 1)] - used
+
+
 class _Layout:
-    """Geometry of one document: page size, column positions, header height, rows per page."""
+    """Geometry of one list: page size, the grid, header height, rows per page."""
 
     def __init__(self, content: dict, number: str):
         self.content = content
         self.number = number
-        self.columns = [Column(*column) for column in content["columns"]]
-        self.page_w, self.page_h = page_size([column.width for column in self.columns])
+        columns = [Column(*column) for column in content["columns"]]
+        self.page_w, self.page_h = page_size([column.width for column in columns])
         room = self.page_w - 2 * MARGIN
-        scale = room / sum(column.width for column in self.columns)
-        self.widths = [column.width * scale for column in self.columns]
-        self.lefts = [MARGIN + sum(self.widths[:index]) for index in range(len(self.widths))]
-        self.chars = CharWidths(SIZE)
-        gap = "&nbsp;" * 6  # Paragraph collapses plain spaces
-        self.info = _para(f"单位名称：{para_text(content['employer_name'])}{gap}单位账号：{para_text(content['employer_account_no'])}", 9)
-        self.filters = _para(f"查询条件：{para_text(filters_text(content.get('filters') or []))}", 9)
-        _, info_h = self.info.wrap(room, self.page_h)
-        _, filters_h = self.filters.wrap(room, self.page_h)
-        self.info_h, self.filters_h = info_h, filters_h
-        self.table_top = self.page_h - MARGIN - 46 - info_h - filters_h - 6
+        self.grid = Grid(columns, left=MARGIN, room=room)
+        self.header = [
+            header_para(f"单位名称：{para_text(content['employer_name'])}{GAP}单位账号：{para_text(content['employer_account_no'])}", room, self.page_h),
+            header_para(f"查询条件：{para_text(filters_text(content.get('filters') or []))}", room, self.page_h),
+        ]
+        self.table_top = self.page_h - MARGIN - 46 - sum(height for _, height in self.header) - 6
         self.table_bottom = MARGIN + 4
-        self.head = self._item("row", [column.label for column in self.columns])
-
-    def _item(self, kind: str, cells: list[str]) -> _Item:
-        lines = [self.chars.wrap(str(cell), width - 2 * PAD_X) for cell, width in zip(cells, self.widths, strict=True)]
-        return _Item(kind, lines, max(len(cell) for cell in lines) * LEADING + 2 * PAD_Y)
 
     def items(self) -> list[_Item]:
-        rows = self.content["rows"]
-        items = [self._item("row", row) for row in rows] or [_Item("empty", [[EMPTY_TEXT]], LEADING + 2 * PAD_Y)]
-        totals = totals_row(self.columns, self.content.get("totals") or [])
+        items = [self.grid.item("row", row) for row in self.content["rows"]] or [self.grid.empty()]
+        totals = totals_row(self.grid.columns, self.content.get("totals") or [])
         if totals:
-            items.append(self._item("totals", totals))
+            items.append(self.grid.item("totals", totals))
         return items
 
     def pages(self) -> tuple[list[list[_Item]], bool]:
         """The items of each page, and whether the closing block needs a page of its own."""
-        room = self.table_top - self.table_bottom - self.head.height
-        pages: list[list[_Item]] = [[]]
-        used = 0.0
-        for item in self.items():
-            if pages[-1] and used + item.height > room:
-                pages.append([])
-                used = 0.0
-            pages[-1].append(item)
-            used += item.height
-        closing_alone = room - used < CLOSING_H
-        return pages, closing_alone
+        pages, left = paginate(self.items(), [self.table_top - self.table_bottom - self.grid.head.height])
+        return pages, left < CLOSING_H
 
 
 def filters_text(filters: list) -> str:
@@ -122,16 +196,27 @@ def totals_row(columns: list[Column], totals: list) -> list[str] | None:
     return cells
 
 
+GAP = "&nbsp;" * 6  # Paragraph collapses plain spaces
+
+
 def _para(markup: str, size: float) -> Paragraph:
     """A header line; every user string in `markup` has been through para_text already (SEC-30)."""
     style = ParagraphStyle(f"table{size}", fontName=cjk_font(), fontSize=size, leading=size * 1.35, wordWrap="CJK")
     return Paragraph(markup, style)
 
 
+def header_para(markup: str, room: float, page_h: float) -> tuple[Paragraph, float]:
+    """A header line under the title, wrapped to the page: (paragraph, height)."""
+    para = _para(markup, 9)
+    _, height = para.wrap(room, page_h)
+    return para, height
+
+
 # ------------------------------------------------------------------ blocks
 
 
-def _page_header(c: canvas.Canvas, layout: _Layout) -> None:
+def page_header(c: canvas.Canvas, layout) -> None:
+    """On every page: the center's name, 凭证编号, the title, then the layout's header lines (layout.header)."""
     content, top, font = layout.content, layout.page_h - MARGIN, cjk_font()
     c.setFont(font, 10)
     c.drawCentredString(layout.page_w / 2, top - 10, content["center_name"])
@@ -141,80 +226,31 @@ def _page_header(c: canvas.Canvas, layout: _Layout) -> None:
     c.drawCentredString(layout.page_w / 2, top - 32, content["title"])
     c.setLineWidth(0.8)
     c.line(layout.page_w / 2 - 90, top - 37, layout.page_w / 2 + 90, top - 37)
-    layout.info.drawOn(c, MARGIN, top - 46 - layout.info_h)
-    layout.filters.drawOn(c, MARGIN, top - 46 - layout.info_h - layout.filters_h)
+    y = top - 46
+    for para, height in layout.header:
+        y -= height
+        para.drawOn(c, MARGIN, y)
 
 
-def _footer(c: canvas.Canvas, layout: _Layout, code: str, page: int, pages: int) -> None:
+def footer(c: canvas.Canvas, layout, code: str, page: int, pages: int) -> None:
     c.setFont(cjk_font(), 7.5)
     c.drawString(MARGIN, FOOTER_Y, f"凭证编号：{layout.number}　查验码：{code[:16].upper()}")
     c.drawCentredString(layout.page_w / 2, FOOTER_Y, f"第 {page} 页 / 共 {pages} 页")
     c.drawRightString(layout.page_w - MARGIN, FOOTER_Y, f"打印时间：{layout.content['printed_at']}")
 
 
-def _table(c: canvas.Canvas, layout: _Layout, items: list[_Item]) -> float:
-    """The header row and this page's items; one text object and one path of rules per page. Returns the bottom."""
-    right = layout.page_w - MARGIN
-    top = layout.table_top
-    every = [layout.head, *items]
-    bottom = top - sum(item.height for item in every)
-    c.saveState()
-    c.setFillColor(SHADE)
-    y = top
-    for index, item in enumerate(every):
-        if index == 0 or item.kind == "totals":
-            c.rect(MARGIN, y - item.height, right - MARGIN, item.height, stroke=0, fill=1)
-        y -= item.height
-    c.restoreState()
-    c.setLineWidth(0.5)
-    rules, y = [(MARGIN, top, right, top)], top
-    for item in every:
-        y -= item.height
-        rules.append((MARGIN, y, right, y))
-    for index, left in enumerate([*layout.lefts, right]):
-        if index == 0 or index == len(layout.lefts) or not any(item.kind == "empty" for item in items):
-            rules.append((left, top, left, bottom))
-        else:  # the 没有符合条件的记录 row spans the table: its column rules stop above it
-            rules.append((left, top, left, top - layout.head.height))
-    c.lines(rules)
-    text = c.beginText()
-    text.setFont(cjk_font(), SIZE)
-    y = top
-    for index, item in enumerate(every):
-        if item.kind == "empty":
-            text.setTextOrigin(MARGIN + PAD_X, y - PAD_Y - SIZE)
-            text.textOut(EMPTY_TEXT)
-        else:
-            aligns = ["c"] * len(layout.columns) if index == 0 else [column.align for column in layout.columns]
-            for lines, left, width, align in zip(item.lines, layout.lefts, layout.widths, aligns, strict=True):
-                for number, line in enumerate(lines):
-                    if not line:
-                        continue
-                    if align == "r":
-                        x = left + width - PAD_X - layout.chars.of(line)
-                    elif align == "c":
-                        x = left + (width - layout.chars.of(line)) / 2
-                    else:
-                        x = left + PAD_X
-                    text.setTextOrigin(x, y - PAD_Y - SIZE - number * LEADING)
-                    text.textOut(line)
-        y -= item.height
-    c.drawText(text)
-    return bottom
-
-
-def _closing(c: canvas.Canvas, layout: _Layout, code: str, base_url: str, top: float) -> None:
-    """After the last row: the record count, how to verify, the QR code and the seal."""
+def closing(c: canvas.Canvas, layout, code: str, base_url: str, top: float, *, lead: list[str], noun: str) -> None:
+    """After the last row: `lead` (e.g. the record count), how to verify, the QR code and the seal (CLOSING_H high)."""
     content, font = layout.content, cjk_font()
     right = layout.page_w - MARGIN
     c.setFont(font, 9)
     lines = [
-        f"共 {len(content['rows'])} 条记录。",
+        *lead,
         f"打印时间：{content['printed_at']}",
         f"凭证编号：{layout.number}",
         f"查验码：{code[:16].upper()}",
         "扫描二维码或登录中心网站「验真」，",
-        "输入凭证编号与查验码核验本打印件。",
+        f"输入凭证编号与查验码核验本{noun}。",
     ]
     for index, line in enumerate(lines):
         c.drawString(MARGIN, top - 16 - index * 14, line)
@@ -225,30 +261,36 @@ def _closing(c: canvas.Canvas, layout: _Layout, code: str, base_url: str, top: f
     draw_seal(c, right - 62, top - 62, 48, content.get("seal_text", ""))
 
 
-def render_table(content: dict, *, number: str, code: str, base_url: str) -> bytes:
-    """The unsigned PDF of a frozen list (deterministic: invariant mode)."""
+def document_canvas(buffer: io.BytesIO, layout, title: str) -> canvas.Canvas:
+    """A deterministic canvas (invariant mode): identical content gives identical bytes."""
     harden_reportlab()
     rl_config.useA85 = 0  # binary streams: ASCII85 only makes files bigger and slower to write
+    c = canvas.Canvas(buffer, pagesize=(layout.page_w, layout.page_h), invariant=1, pageCompression=1)
+    c.setTitle(title)
+    c.setAuthor(layout.content.get("center_name", ""))
+    c.setCreator("住房公积金单位网上服务大厅")
+    return c
+
+
+def render_table(content: dict, *, number: str, code: str, base_url: str) -> bytes:
+    """The unsigned PDF of a frozen list (deterministic: invariant mode)."""
     layout = _Layout(content, number)
     pages, closing_alone = layout.pages()
     total = len(pages) + (1 if closing_alone else 0)
     buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=(layout.page_w, layout.page_h), invariant=1, pageCompression=1)
-    c.setTitle(f"{content['title']} {number}")
-    c.setAuthor(content.get("center_name", ""))
-    c.setCreator("住房公积金单位网上服务大厅")
+    c = document_canvas(buffer, layout, f"{content['title']} {number}")
     bottom = layout.table_top
     for index, items in enumerate(pages, start=1):
-        _page_header(c, layout)
-        bottom = _table(c, layout, items)
-        _footer(c, layout, code, index, total)
+        page_header(c, layout)
+        bottom = layout.grid.draw(c, layout.table_top, items)
+        footer(c, layout, code, index, total)
         if index < len(pages) or closing_alone:
             c.showPage()
     if closing_alone:
-        _page_header(c, layout)
-        _footer(c, layout, code, total, total)
+        page_header(c, layout)
+        footer(c, layout, code, total, total)
         bottom = layout.table_top
-    _closing(c, layout, code, base_url, bottom)
+    closing(c, layout, code, base_url, bottom, lead=[f"共 {len(content['rows'])} 条记录。"], noun="打印件")
     c.showPage()
     c.save()
     return buffer.getvalue()

@@ -13,21 +13,21 @@ from gjj_portal.errors import BusinessError
 from gjj_portal.models import ListPrint
 from gjj_portal.ratelimit import document
 
+from .documents import document_filename, document_pdf
 from .selectors import list_print_get
-from .services import list_print_filename, list_print_pdf
 
 
 @require_GET
 @agent_required
 @document("list_print")
 def list_print_download(request, pk: int):
-    """打印 opens here (and a reprint later): the same snapshot gives the same document; another employer's is 404."""
+    """打印 opens here (and a reprint later): a list or a 确认单, the same snapshot gives the same document; another employer's is 404."""
     try:
         snapshot = list_print_get(employer=current_employer(request), pk=pk)
     except ListPrint.DoesNotExist:
         not_found(request, f"listprint:{pk}")
-    pdf = list_print_pdf(snapshot, base_url=request.build_absolute_uri("/"))
-    return FileResponse(io.BytesIO(pdf), content_type="application/pdf", filename=list_print_filename(snapshot))
+    pdf = document_pdf(snapshot, base_url=request.build_absolute_uri("/"))
+    return FileResponse(io.BytesIO(pdf), content_type="application/pdf", filename=document_filename(snapshot))
 
 
 def print_and_open(request, page: str, issue):

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from employers.models import Center
 from gjj_portal.errors import BusinessError
 from gjj_portal.models import AuditEvent, ListPrint
-from gjj_portal.printing import services
+from gjj_portal.printing import documents, services
 from gjj_portal.printing.signing import pdf_verify
 from gjj_portal.printing.table import Column, page_size
 from gjj_portal.templatetags.gjj import yuan
@@ -28,7 +28,7 @@ def issue(employer, agent, rows, **kw) -> ListPrint:
     kw.setdefault("totals", [("金额", yuan(sum((Decimal(r[2]) for r in rows), Decimal("0.00"))))])
     kw.setdefault("filters", [("开户日期自", "2026-01-01")])
     return services.list_print_issue(
-        kind=ListPrint.Kind.MEMBER_ACCOUNTS, title="缴存人账户信息", employer=employer, agent=agent, center=Center.current(),
+        kind="member_accounts", employer=employer, agent=agent, center=Center.current(),
         columns=COLUMNS, rows=rows, **kw,
     )
 
@@ -74,7 +74,7 @@ def test_reprint_of_the_same_snapshot_gives_the_same_document(employer, agent):
 
 
 def test_signed_pdf_validates_and_a_one_byte_change_does_not(employer, agent):
-    signed = services.list_print_pdf(issue(employer, agent, rows(3)), base_url=BASE)
+    signed = documents.document_pdf(issue(employer, agent, rows(3)), base_url=BASE)
     assert signed.startswith(b"%PDF") and pdf_verify(signed)
     position = signed.index(b"/Producer") + 12
     tampered = bytearray(signed)
@@ -108,7 +108,7 @@ def test_markup_in_user_text_prints_literally_and_fetches_nothing(employer, agen
     monkeypatch.setattr(socket, "create_connection", lambda *a, **k: calls.append(a))
     snapshot = issue(employer, agent, [["1", '<font color="[[[1]]]">x</font>', "1.00"]],
                      filters=[("个人账号或姓名", "<b>张</b>")])
-    text = pdf_text(services.list_print_pdf(snapshot, base_url=BASE))
+    text = pdf_text(documents.document_pdf(snapshot, base_url=BASE))
     assert '<img src="http://127.0.0.1:9/x.png"/>&amp;' in text
     assert '<font color="[[[1]]]">x</font>' in text and "<b>张</b>" in text
     assert calls == []
@@ -137,12 +137,17 @@ def test_the_default_cap_is_twenty_thousand_rows():
 
 def test_verify_accepts_the_whole_code_or_the_printed_sixteen_characters(employer, agent):
     snapshot = issue(employer, agent, rows(2))
-    assert services.list_print_verify(number=snapshot.number, code=snapshot.code) == snapshot
-    assert services.list_print_verify(number=snapshot.number, code=snapshot.code[:16].upper()) == snapshot
-    assert services.list_print_verify(number=snapshot.number, code=snapshot.code[:15]) is None
+
+    def found(number, code):
+        verified = documents.document_verify(number=number, code=code)
+        return verified.snapshot if verified else None
+
+    assert found(snapshot.number, snapshot.code) == snapshot
+    assert found(snapshot.number, snapshot.code[:16].upper()) == snapshot
+    assert found(snapshot.number, snapshot.code[:15]) is None
     wrong = ("0" if snapshot.code[0] != "0" else "1") + snapshot.code[1:]
-    assert services.list_print_verify(number=snapshot.number, code=wrong) is None
-    assert services.list_print_verify(number="PZ" + snapshot.number[2:], code=snapshot.code) is None
+    assert found(snapshot.number, wrong) is None
+    assert found("PZ" + snapshot.number[2:], snapshot.code) is None
 
 
 def test_snapshot_rows_cannot_be_changed_in_the_database(employer, agent):

@@ -11,7 +11,7 @@ from gjj_portal.money import to_chinese_upper
 from gjj_portal.printing.signing import pdf_verify
 from remittance import services
 from remittance.models import Receipt
-from remittance.receipts import receipt_pdf, render_receipt
+from remittance.receipts import receipt_filename, receipt_pdf, render_receipt
 from tests import factories
 from tests.remittance.conftest import pay
 
@@ -98,8 +98,38 @@ def test_verify_page_shows_masked_key_fields(client, slip, employer):
     response = client.get("/receipt/verify/", {"no": slip.number, "code": slip.code})
     body = response.content.decode()
     assert response.status_code == 200
-    assert "验证通过" in body and "3040.00" in body and slip.fields["serial_no"] in body
+    assert "验证通过" in body and "3,040.00" in body and slip.fields["serial_no"] in body
     assert employer.account_no not in body.replace(slip.number, "")
+
+
+def test_verify_page_shows_money_as_the_pdf_prints_it(client, employer):
+    """验真页面的金额与打印件一致，用千分位格式：79,446.00，而不是 79446.00。"""
+    pay(employer, "79446.00")
+    entry = employer.journal_entries.get(kind="payment")
+    receipt = services.receipt_issue(kind=Receipt.Kind.PAYMENT, employer=employer, entry=entry)
+    assert receipt.fields["amount"] == "79446.00"
+    assert "79,446.00" in _text(render_receipt(receipt, base_url=BASE))
+    body = client.get("/receipt/verify/", {"no": receipt.number, "code": receipt.code[:16]}).content.decode()
+    assert "验证通过" in body and "缴费凭条" in body
+    assert "79,446.00" in body and "79446.00" not in body
+
+
+def test_every_receipt_kind_is_registered_with_the_document_registry():
+    from gjj_portal.printing import registry
+
+    for kind in Receipt.Kind:
+        document = registry.get(kind.value)
+        assert (document.title, document.store.model, document.store.prefix) == (kind.label, "remittance.Receipt", "PZ")
+    assert sorted(Receipt._meta.get_field("kind").choices) == sorted(Receipt.Kind.choices)
+
+
+def test_receipt_pdf_and_file_name_come_from_the_registry(slip, allocated):
+    from gjj_portal.printing import documents
+
+    assert receipt_filename(slip) == documents.document_filename(slip) == f"住房公积金汇缴书-2025年07月-{slip.number}.pdf"
+    payment = services.receipt_issue(kind=Receipt.Kind.PAYMENT, employer=slip.employer, entry=slip.employer.journal_entries.get(kind="payment"))
+    assert receipt_filename(payment) == f"缴费凭条-{payment.number}.pdf"
+    assert pdf_verify(documents.document_pdf(payment, base_url=BASE))
 
 
 def test_verify_page_rejects_a_code_changed_by_one_character(client, slip):

@@ -23,7 +23,7 @@ class FlowSettingForm(forms.ModelForm):
 
     class Meta:
         model = FlowSetting
-        fields = ["business_code", "needs_approval", "steps", "second_step_above", "archives_required", "archives_hint"]
+        fields = ["business_code", "needs_approval", "step_names", "second_step_above", "archives_required", "archives_hint"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,11 +34,11 @@ class FlowSettingForm(forms.ModelForm):
 
 @admin.register(FlowSetting)
 class FlowSettingAdmin(AuditedAdmin):
-    """The center decides per business type: approval or not, one or two steps, archives required."""
+    """The center decides per business type: approval or not, the named review steps, archives required."""
 
     form = FlowSettingForm
-    list_display = ("business_code", "needs_approval", "steps", "second_step_above", "archives_required", "archives_hint")
-    list_editable = ("needs_approval", "steps", "second_step_above", "archives_required")
+    list_display = ("business_code", "needs_approval", "step_names", "second_step_above", "archives_required", "archives_hint")
+    list_editable = ("needs_approval", "step_names", "second_step_above", "archives_required")
 
 
 class ApplicationStepInline(admin.TabularInline):

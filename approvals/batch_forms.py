@@ -23,3 +23,12 @@ class BatchEntryForm(forms.Form):
         for name, value in self.cleaned_data.items():
             row[name] = "" if value is None else str(value)
         return row
+
+
+def picked_field(label: str = "个人账号") -> forms.CharField:
+    """The entry form's field for the subject chosen in the picker above it (read-only; the picker fills it).
+    Typing the 个人账号 in the search works without JavaScript: the search lists it, a click chooses it."""
+    return forms.CharField(
+        label=label, max_length=40, error_messages={"required": "请先在上方查找并选择职工"},
+        widget=forms.TextInput(attrs={"readonly": True, "placeholder": "请先在上方查找并选择职工"}),
+    )

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from approvals.models import Batch, BatchImport, BatchLine
-from employers.models import Employer
+from gjj_portal.tenancy import Employer
 
 LINES_PER_PAGE = 50
 
@@ -33,15 +33,6 @@ def batch_lines_page(*, batch: Batch | None, page: str | int | None = 1):
     """One page of the 清册 (the table shows 50 lines at a time; 50,000-line batches stay fast)."""
     qs: QuerySet = batch.lines.only("pk", "row_no", "source_row", "data", "amount", "batch_id").order_by("row_no", "pk") if batch else BatchLine.objects.none()
     return Paginator(qs, LINES_PER_PAGE).get_page(page)
-
-
-def batch_list(*, employer: Employer, business_code: str | None = None, status: str | None = None) -> QuerySet[Batch]:
-    qs = Batch.objects.filter(employer=employer)
-    if business_code:
-        qs = qs.filter(business_code=business_code)
-    if status:
-        qs = qs.filter(status=status)
-    return qs.order_by("-created_at", "-pk")
 
 
 def batch_import_get(*, employer: Employer, uuid) -> BatchImport:

@@ -17,9 +17,9 @@ from approvals.flow_forms import ArchiveUploadForm, DecisionForm, QueueFilterFor
 from approvals.models import Application, Archive, Batch, Message
 from approvals.selectors import PANEL_SIZE, PANELS
 from approvals.services.archive import archive_add, archive_delete, archive_path
-from approvals.services.flow import application_end, application_pass, application_prepare, application_return, application_send
+from approvals.services import application_end, application_pass, application_prepare, application_return, application_send
 from approvals.services.message import message_mark_read
-from employers.decorators import agent_required, current_employer, not_found, reviewer_required
+from gjj_portal.tenancy import agent_required, current_employer, not_found, reviewer_required
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial

@@ -1,21 +1,27 @@
-"""The registry of business types that run through the 清册 engine (ARCHITECTURE.md).
+"""The registry of businesses (ARCHITECTURE.md「A business is one module」).
 
 A business declares itself once, in one module of its own app, and registers in its
-AppConfig.ready(); the engine and the approval flow call it without knowing the app.
+AppConfig.ready(); the home page, the 清册 pages, the flow, the imports and the documents read
+the declaration and call it without knowing the app. A new business is its module, its detail
+partial and its test file: everything else here is the engine's.
 
 Row rules are pure: `clean_row(row, ctx)` takes the row as strings (from the entry form or
 a file) and the context the business loaded once for the whole batch (`context()`), and
 returns a RowResult. No database access happens per row.
 """
 
-from collections.abc import Callable, Iterable
+import builtins
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
-KINDS = ("text", "money", "rate", "date", "period", "id", "account")
+# The modules of the employer home page, in the order of seed 001 §1.2.
+MODULES = ("单位信息变更", "基数调整", "汇缴", "补缴", "缴存人信息变更", "单位信息查询", "缴存人登记", "缴存人信息查询",
+           "缴存人状态变更", "缴存人单位调整")
 
 
 @dataclass(frozen=True)
@@ -24,7 +30,7 @@ class Column:
 
     header: str
     key: str
-    kind: str = "text"
+    kind: str = "text"  # text, money, rate, date, period, id, account
     required: bool = True
     example: str = ""
     note: str = ""
@@ -64,46 +70,112 @@ class DisplayColumn:
     kind: str = "text"
 
 
+@dataclass(frozen=True)
+class Picker:
+    """How the entry form chooses its member (seed 001: 通过个人账号下拉框选择职工, 反显): a search box with
+    suggestions, served by the member app. The engine passes the members already in the 清册 to leave out.
+
+    search(*, employer, query, exclude_ids, after, limit) -> objects; get(*, employer, key) -> object or None;
+    key(obj) -> the value of the form's `field`; label(obj) -> a suggestion's text; echo(obj) -> [(label, value)]."""
+
+    search: Callable[..., list]
+    get: Callable[..., Any]
+    key: Callable[[Any], str]
+    label: Callable[[Any], str]
+    echo: Callable[[Any], list[tuple[str, str]]]
+    field: str = "account_no"
+    placeholder: str = "输入姓名、个人账号或证件号码后四位"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What follows 【完成办理】/【提交审批】: the question (“完成办理,是否打印？”) and the document it prints.
+
+    document(*, batch, actor) -> the URL of the printed PDF (issued through gjj_portal.printing)."""
+
+    question: str
+    document: Callable[..., str]
+    label: str = "打印"
+
+
 @dataclass
 class BusinessType:
     code: str
     name: str
-    app: str
     form_class: type[forms.Form]
     columns: list[Column]
     display_columns: list[DisplayColumn]
     context: Callable[..., Any]  # context(*, employer, batch, rows: list[dict]) -> ctx, a few queries for all rows
     clean_row: Callable[[dict[str, str], Any], RowResult]
-    apply: Callable[..., Any]  # apply(*, batch, actor) inside the caller's transaction
+    apply: Callable[..., Any]  # apply(*, batch, actor) inside the caller's transaction; calls its app's services
+    # Home tile: the module of seed 001 §1.2 it belongs to (several businesses of one module are tabs of one page,
+    # 启封/封存) and its order there; tab_label names its tab.
+    module: str = ""
+    order: int = 0
+    tab_label: str = ""
+    # Labels: 【完成办理】 (or 【确定封存】…) when the center completes it directly, submit_label when the center's
+    # setting sends it for approval (seed 001 ch.6 keeps 【完成办理】 for 补缴 even then).
     confirm_label: str = "【完成办理】"
-    needs_approval_default: bool = False
-    detail_template: str = ""
+    submit_label: str = "【提交审批】"
+    needs_approval_default: bool = False  # without a center setting (审批设置)
+    detail_template: str = ""  # the business's partial: help text and anything of its own above the entry form
+    importable: bool = True
     row_limit: int = 5000
     template_notes: list[str] = field(default_factory=list)
+    picker: Picker | None = None
+    # The entry form's initial values for the chosen subject (a member from the picker, or the employer itself
+    # for an employer-level business): prefill(*, employer, subject) -> dict. Greyed fields are the form's own.
+    prefill: Callable[..., dict] | None = None
+    employer_level: bool = False
+    # One entry may stage several lines (信息变更: one per changed item): split_row(row, ctx) -> rows, each
+    # checked by clean_row; no row means nothing was changed.
+    split_row: Callable[[dict[str, str], Any], list[dict[str, str]]] | None = None
+    max_lines: int | None = None  # 缴存人调动: 一次只可添加一个职工
+    entry_label: str = "录入清册"  # the entry form's button (单位信息变更: 确定)
+    list_title: str = "清册"  # the staged list's heading (待变更清册)
+    added_message: str = ""  # after 【录入清册】; default「<module>清册录入成功」
+    done_message: str = ""  # after completion; default「<name>办理完成」
+    prompt: Prompt | None = None  # after completion
+    submitted_prompt: Prompt | None = None  # after 【提交审批】 (“提交审批完成，是否打印凭条？”)
+    documents: tuple[str, ...] = ()  # kinds registered with gjj_portal.printing that this business issues
     summary: Callable[..., str] | None = None  # summary(*, batch, count, amount) -> str
-    done_message: str = "办理完成"
-    # seal_secret(secret, *, sealer) -> dict merged into the line's data: the business encrypts the row's
-    # secret itself with the sealer (gjj_portal.crypto.Sealer), in the form its apply needs (e.g. bound to
-    # the member row it will create). Without it the engine encrypts the secret into the line's secret_enc.
+    # seal_secret(secret, *, sealer) -> dict merged into the line's data: the business encrypts the row's secret
+    # itself (gjj_portal.crypto.Sealer), in the form its apply needs (e.g. bound to the member row it will create).
+    # Without it the engine encrypts the secret into the line's secret_enc.
     seal_secret: Callable[..., dict[str, str]] | None = None
-    group: str = ""  # businesses shown as tabs of one page share a group (启封/封存)
-    tab_label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.module and self.module not in MODULES:
+            raise ValueError(f"business {self.code!r}: unknown home module {self.module!r}")
 
     @property
-    def confirm_text(self) -> str:
-        return self.confirm_label.strip("【】")
+    def title(self) -> str:
+        """The page's title and breadcrumb: the module (缴存人状态变更) when tabs share it, else the name."""
+        return self.module if self.module and len(in_module(self.module)) > 1 else self.name
+
+    @property
+    def entry_url(self) -> str:
+        return reverse("approvals:business", args=[self.code])
 
     @property
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
 
-    def totals(self, lines: Iterable) -> dict[str, Any]:
-        """合计人数 and 合计金额 of some lines (for a queryset the selector aggregates in SQL instead)."""
-        count, amount = 0, Decimal("0.00")
-        for line in lines:
-            count += 1
-            amount += line.amount or Decimal("0.00")
-        return {"count": count, "amount": amount}
+    def action_label(self, *, approval: bool) -> str:
+        return (self.submit_label if approval else self.confirm_label).strip("【】")
+
+    def confirm_question(self, *, approval: bool) -> str:
+        """The confirmation before the action: 确定封存吗？, 确定完成办理吗？"""
+        label = self.action_label(approval=approval)
+        return f"{label}吗？" if label.startswith("确定") else f"确定{label}吗？"
+
+    def line_added(self) -> str:
+        return self.added_message or f"{self.module or self.name}清册录入成功"
+
+    def done(self, *, approval: bool) -> str:
+        if approval:
+            return f"{self.name}已提交审批，请在「我发起的」中查看审批进度。"
+        return self.done_message or f"{self.name}办理完成。"
 
     def describe(self, *, batch, count: int, amount: Decimal) -> str:
         if self.summary is not None:
@@ -111,7 +183,16 @@ class BusinessType:
         return f"{self.name}，共{count}人"
 
 
+@dataclass(frozen=True)
+class Page:
+    """A home tile that opens a page of its own rather than a 清册 (汇缴, the queries)."""
+
+    module: str
+    url_name: str
+
+
 _REGISTRY: dict[str, BusinessType] = {}
+_PAGES: dict[str, Page] = {}
 
 
 def register(business: BusinessType) -> BusinessType:
@@ -121,22 +202,47 @@ def register(business: BusinessType) -> BusinessType:
     return business
 
 
+def register_page(page: Page) -> Page:
+    if page.module not in MODULES:
+        raise ValueError(f"unknown home module {page.module!r}")
+    _PAGES[page.module] = page
+    return page
+
+
 def unregister(code: str) -> None:
     """Remove a business type (for tests that register one of their own)."""
     _REGISTRY.pop(code, None)
 
 
 def get(code: str) -> BusinessType:
-    """The business type with this code; LookupError (KeyError) when unknown."""
+    """The business type with this code; KeyError when unknown."""
     try:
         return _REGISTRY[code]
     except KeyError:
         raise KeyError(f"unknown business type {code!r}") from None
 
 
-def all() -> list[BusinessType]:  # noqa: A001 - the registry's public API, as the issue names it
-    return list(_REGISTRY.values())
+def all() -> builtins.list[BusinessType]:  # noqa: A001 - the registry's public API, as the issue names it
+    return builtins.list(_REGISTRY.values())
 
 
-def group(name: str) -> list[BusinessType]:
-    return [b for b in _REGISTRY.values() if b.group == name]
+def in_module(module: str) -> builtins.list[BusinessType]:
+    """The businesses of one home module, in their order (the tabs of its page)."""
+    return sorted((b for b in _REGISTRY.values() if b.module == module), key=lambda b: (b.order, b.code))
+
+
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    url: str | None  # None: the module is not open yet
+
+
+def tiles() -> builtins.list[Tile]:
+    """The home page's modules in the manual's order, each opening its page or its first business."""
+    result = []
+    for module in MODULES:
+        page = _PAGES.get(module)
+        businesses = in_module(module)
+        url = reverse(page.url_name) if page else (businesses[0].entry_url if businesses else None)
+        result.append(Tile(label=module, url=url))
+    return result

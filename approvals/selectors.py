@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from approvals.models import Application, ApplicationStep, Archive, BatchLine, FlowSetting, Message
 from approvals.models.application import AWAITING_AGENT, FINISHED, PENDING_REVIEW
-from employers.models import Employer, User
+from gjj_portal.tenancy import Employer, User
 
 
 def message_list(*, employer: Employer) -> QuerySet[Message]:
@@ -129,6 +129,18 @@ def application_steps(*, application: Application) -> list[ApplicationStep]:
     return list(application.steps.select_related("actor").order_by("acted_at", "pk"))
 
 
+def application_return_opinion(*, application: Application | None) -> ApplicationStep | None:
+    """The reviewer's 退回 of a returned application (who, which step, the opinion), shown on its 清册 page."""
+    if application is None or application.status != Application.Status.RETURNED:
+        return None
+    return (application.steps.filter(action=ApplicationStep.Action.RETURN, round=application.round)
+            .order_by("-acted_at", "-pk").first())
+
+
+def application_of_batch(*, batch) -> Application | None:
+    return Application.objects.filter(batch=batch).first() if batch is not None else None
+
+
 def archive_list(*, application: Application) -> QuerySet[Archive]:
     return application.archives.order_by("uploaded_at", "pk")
 
@@ -161,14 +173,17 @@ def flow_chart(*, application: Application, steps: list[ApplicationStep] | None 
     elif status == S.RETURNED:
         nodes.append({"name": "经办人修改", "state": "current", "decision": "待经办人修改后重新提交"})
     if status in PENDING_REVIEW:
+        names = application.step_names or []
         for no in range(application.current_step, application.steps_total + 1):
             state = "current" if no == application.current_step else "todo"
-            nodes.append({"name": Application.STEP_NAMES.get(no, f"第{no}步"), "state": state,
-                          "decision": "待审核" if state == "current" else ""})
+            name = names[no - 1] if no <= len(names) else f"第{no}步审批"
+            nodes.append({"name": name, "state": state, "decision": "待审核" if state == "current" else ""})
     if status in (S.DRAFT, S.RETURNED, *PENDING_REVIEW):
         nodes.append({"name": "办结", "state": "todo", "decision": ""})
     elif status == S.APPROVED:
         nodes.append({"name": "办结", "state": "done", "decision": "审批通过，业务已办理", "time": application.finished_at})
+    elif status == S.COMPLETED:
+        nodes.append({"name": "办结", "state": "done", "decision": "业务已办理", "time": application.finished_at})
     return nodes
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("batches/<int:pk>/lines/add/", views.batch_line_add_view, name="batch-line-add"),
     path("batches/<int:pk>/lines/<int:line_pk>/delete/", views.batch_line_delete_view, name="batch-line-delete"),
     path("batches/<int:pk>/complete/", views.batch_complete_view, name="batch-complete"),
+    path("batches/<int:pk>/print/", views.batch_print, name="batch-print"),
     path("imports/<uuid:uuid>/", views.import_preview, name="import-preview"),
     path("imports/<uuid:uuid>/errors/", views.import_errors, name="import-errors"),
 ]

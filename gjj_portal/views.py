@@ -6,28 +6,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from approvals import registry
 from approvals.selectors import task_panels
-from employers.decorators import current_employer
+from gjj_portal.tenancy import current_employer
 from members.selectors import member_counts
 from remittance.selectors import employer_unallocated
 
 logger = logging.getLogger("gjj_portal.errors")
-
-# The modules of seed 001 §1.2, in the manual's order. A module links only once its business
-# is built (url name given); the others are listed without a link.
-MODULES = [
-    ("单位信息变更", None),
-    ("基数调整", "members:base-adjust"),
-    ("汇缴", "remittance:index"),
-    ("补缴", None),
-    ("缴存人信息变更", None),
-    ("单位信息查询", "remittance:query"),
-    ("缴存人登记", "members:register"),
-    ("缴存人信息查询", "members:query"),
-    ("缴存人状态变更", "members:status-change"),
-    ("缴存人单位调整", None),
-]
-
 
 @require_GET
 def home(request):
@@ -39,7 +24,7 @@ def home(request):
         "employer": employer,
         "counts": member_counts(employer=employer),
         "unallocated": employer_unallocated(employer=employer),
-        "modules": MODULES,
+        "modules": registry.tiles(),
         "panels": task_panels(employer=employer, agent=request.user),
     }
     return render(request, "home.html", context)

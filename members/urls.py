@@ -1,4 +1,4 @@
-"""URLs of the members app (namespace "members"): module entries and 缴存人信息查询."""
+"""URLs of the members app (namespace "members"): 缴存人信息查询 (the businesses are the engine's pages)."""
 
 from django.urls import path
 
@@ -7,9 +7,6 @@ from . import views
 app_name = "members"
 
 urlpatterns = [
-    path("members/register/", views.register, name="register"),
-    path("members/base/", views.base_adjust, name="base-adjust"),
-    path("members/status/", views.status_change, name="status-change"),
     path("members/query/", views.account_query, name="query"),
     path("members/query/export/", views.account_export, name="query-export"),
     path("members/query/print/", views.account_print, name="query-print"),

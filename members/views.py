@@ -1,8 +1,8 @@
-"""缴存人信息查询 (seed 001 ch.7) and the module entries of the member businesses."""
+"""缴存人信息查询 (seed 001 ch.7)."""
 
 from django.core.paginator import Paginator
 from django.http import QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,27 +19,6 @@ PAGE_SIZE = 20
 SCHEDULED_LIMIT = 500
 EXPORT_LIMIT = 100_000
 STATUS_CHANGE_NEW = {"封存": "封存", "启封": "正常", "开户": "正常"}
-
-
-@agent_required
-@require_GET
-def register(request):
-    """【缴存人登记】 module."""
-    return redirect("approvals:business", code="member_register")
-
-
-@agent_required
-@require_GET
-def base_adjust(request):
-    """【基数调整】 module."""
-    return redirect("approvals:business", code="base_adjust")
-
-
-@agent_required
-@require_GET
-def status_change(request):
-    """【缴存人状态变更】 module: opens on the 封存 tab (启封 is the other tab)."""
-    return redirect("approvals:business", code="member_seal")
 
 
 def _filters(form) -> dict:

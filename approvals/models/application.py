@@ -3,25 +3,23 @@ and FlowSetting (the center's choice per business type)."""
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
-
-from employers.models import Employer, User
 
 
 class FlowSetting(models.Model):
     """审批设置 per business type, edited by the center in the admin. Without a row the registry's default applies."""
 
-    class Steps(models.IntegerChoices):
-        ONE = 1, "一级审批（初审）"
-        TWO = 2, "两级审批（初审、复核）"
-
     business_code = models.CharField("业务类型代码", max_length=40, unique=True)
     needs_approval = models.BooleanField("需要中心审批", default=True)
-    steps = models.PositiveSmallIntegerField("审批步骤", choices=Steps.choices, default=Steps.ONE)
+    step_names = models.CharField(
+        "审批环节", max_length=100, default="初审",
+        help_text="按顺序填写各审批环节的名称，以顿号或逗号分隔，例如：初审、复核、审批（最多9个环节）。",
+    )
     second_step_above = models.DecimalField(
         "金额超过此数须复核", max_digits=14, decimal_places=2, null=True, blank=True,
-        help_text="一级审批时，申请金额超过此数则增加「复核」一步；留空表示不按金额增加。",
+        help_text="只有一个审批环节时，申请金额超过此数则增加「复核」一步；留空表示不按金额增加。",
     )
     archives_required = models.BooleanField("须上传电子档案", default=False)
     archives_hint = models.CharField("须提供的档案", max_length=200, blank=True, help_text="例如：劳动合同、工资表、调动证明")
@@ -31,7 +29,7 @@ class FlowSetting(models.Model):
         verbose_name_plural = "审批设置"
         ordering = ["business_code"]
         constraints = [
-            models.CheckConstraint(condition=Q(steps__in=[1, 2]), name="approvals_flowsetting_steps_valid"),
+            models.CheckConstraint(condition=~Q(step_names=""), name="approvals_flowsetting_steps_named"),
             models.CheckConstraint(
                 condition=Q(second_step_above__isnull=True) | Q(second_step_above__gte=0), name="approvals_flowsetting_above_nonneg",
             ),
@@ -40,12 +38,31 @@ class FlowSetting(models.Model):
     def __str__(self) -> str:
         return self.business_code
 
-    def steps_for(self, amount: Decimal | None) -> int:
-        if self.steps == 2:
-            return 2
-        if self.second_step_above is not None and amount is not None and amount > self.second_step_above:
-            return 2
-        return 1
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        names = self.names
+        if not names:
+            raise ValidationError({"step_names": "请至少填写一个审批环节。"})
+        if len(names) > MAX_STEPS:
+            raise ValidationError({"step_names": f"审批环节最多{MAX_STEPS}个。"})
+        if any(len(name) > 20 for name in names):
+            raise ValidationError({"step_names": "每个审批环节的名称不超过20个字。"})
+
+    @property
+    def names(self) -> list[str]:
+        text = (self.step_names or "").replace("，", ",").replace("、", ",")
+        return [name.strip() for name in text.split(",") if name.strip()]
+
+    def steps_for(self, amount: Decimal | None) -> list[str]:
+        """The review steps of one application, in order: the center's, plus 复核 above the amount."""
+        names = self.names[:MAX_STEPS] or ["初审"]
+        if len(names) == 1 and self.second_step_above is not None and amount is not None and amount > self.second_step_above:
+            names.append("复核")
+        return names
+
+
+MAX_STEPS = 9
 
 
 class Application(models.Model):
@@ -58,22 +75,23 @@ class Application(models.Model):
         RETURNED = "returned", "已退回"
         RESUBMITTED = "resubmitted", "重新提交"
         APPROVED = "approved", "审批通过"
+        COMPLETED = "completed", "已办结"
         ENDED = "ended", "已结束"
-
-    STEP_NAMES = {1: "初审", 2: "复核"}
 
     business_code = models.CharField("业务类型代码", max_length=40)
     business_name = models.CharField("业务名称", max_length=50)
-    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="applications")
-    submitter = models.ForeignKey(User, verbose_name="经办人", on_delete=models.PROTECT, related_name="applications_started")
+    employer = models.ForeignKey("employers.Employer", verbose_name="缴存单位", on_delete=models.PROTECT, related_name="applications")
+    submitter = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, related_name="applications_started")
     batch = models.OneToOneField(
         "approvals.Batch", verbose_name="清册", on_delete=models.PROTECT, null=True, blank=True, related_name="application",
     )
     summary = models.CharField("摘要", max_length=200)
+    # A single-form application (shape "form": 缓缴, 单位注销) carries its checked row here; a 清册's rows are its lines.
     payload = models.JSONField("业务数据", default=dict, blank=True)
     amount = models.DecimalField("申请金额", max_digits=14, decimal_places=2, null=True, blank=True)
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.DRAFT)
     steps_total = models.PositiveSmallIntegerField("审批步骤数", default=1)
+    step_names = models.JSONField("审批环节", default=list, blank=True)
     current_step = models.PositiveSmallIntegerField("当前步骤", default=1)
     round = models.PositiveSmallIntegerField("提交次数", default=0)
     version = models.PositiveIntegerField("版本", default=1)
@@ -88,10 +106,10 @@ class Application(models.Model):
         ordering = ["-submitted_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "submitted", "under_review", "returned", "resubmitted", "approved", "ended"]),
+                condition=Q(status__in=["draft", "submitted", "under_review", "returned", "resubmitted", "approved", "completed", "ended"]),
                 name="approvals_application_status_valid",
             ),
-            models.CheckConstraint(condition=Q(steps_total__in=[1, 2]), name="approvals_application_steps_valid"),
+            models.CheckConstraint(condition=Q(steps_total__gte=1, steps_total__lte=MAX_STEPS), name="approvals_application_steps_valid"),
             models.CheckConstraint(
                 condition=Q(current_step__gte=1, current_step__lte=models.F("steps_total")), name="approvals_application_step_in_range",
             ),
@@ -107,7 +125,8 @@ class Application(models.Model):
 
     @property
     def step_name(self) -> str:
-        return self.STEP_NAMES.get(self.current_step, f"第{self.current_step}步")
+        names = self.step_names or []
+        return names[self.current_step - 1] if 0 < self.current_step <= len(names) else f"第{self.current_step}步审批"
 
     @property
     def is_pending_review(self) -> bool:
@@ -124,19 +143,32 @@ class Application(models.Model):
 
 
 S = Application.Status
-# Allowed status changes (STYLE.md §3). 【结束流程】 is open while the center has not begun deciding.
-ALLOWED: dict[str, set[str]] = {
-    S.DRAFT: {S.SUBMITTED, S.ENDED},
-    S.SUBMITTED: {S.UNDER_REVIEW, S.APPROVED, S.RETURNED, S.ENDED},
-    S.RESUBMITTED: {S.UNDER_REVIEW, S.APPROVED, S.RETURNED, S.ENDED},
-    S.UNDER_REVIEW: {S.APPROVED, S.RETURNED},
-    S.RETURNED: {S.RESUBMITTED, S.ENDED},
-    S.APPROVED: set(),
-    S.ENDED: set(),
+# The one state machine of an application (ARCHITECTURE.md「The flow」): (source, target) → the status its 清册
+# takes with it. The 清册 follows its application; nothing else moves it. 【结束流程】 is open while the center has
+# not begun deciding; a draft or returned application completes directly once the center needs no approval.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (S.DRAFT, S.SUBMITTED): "submitted",
+    (S.DRAFT, S.COMPLETED): "completed",
+    (S.DRAFT, S.ENDED): "cancelled",
+    (S.SUBMITTED, S.UNDER_REVIEW): "submitted",
+    (S.SUBMITTED, S.APPROVED): "completed",
+    (S.SUBMITTED, S.RETURNED): "returned",
+    (S.SUBMITTED, S.ENDED): "cancelled",
+    (S.RESUBMITTED, S.UNDER_REVIEW): "submitted",
+    (S.RESUBMITTED, S.APPROVED): "completed",
+    (S.RESUBMITTED, S.RETURNED): "returned",
+    (S.RESUBMITTED, S.ENDED): "cancelled",
+    (S.UNDER_REVIEW, S.UNDER_REVIEW): "submitted",  # one more review step
+    (S.UNDER_REVIEW, S.APPROVED): "completed",
+    (S.UNDER_REVIEW, S.RETURNED): "returned",
+    (S.RETURNED, S.RESUBMITTED): "submitted",
+    (S.RETURNED, S.COMPLETED): "completed",
+    (S.RETURNED, S.ENDED): "cancelled",
 }
+ALLOWED: dict[str, set[str]] = {status: {to for (source, to) in TRANSITIONS if source == status} for status in S.values}
 Application.ALLOWED = ALLOWED
 PENDING_REVIEW = (S.SUBMITTED, S.RESUBMITTED, S.UNDER_REVIEW)
-FINISHED = (S.APPROVED, S.ENDED)
+FINISHED = (S.APPROVED, S.COMPLETED, S.ENDED)
 AWAITING_AGENT = (S.DRAFT, S.RETURNED)
 
 
@@ -149,13 +181,14 @@ class ApplicationStep(models.Model):
         PASS = "pass", "通过"
         RETURN = "return", "退回"
         END = "end", "结束流程"
+        COMPLETE = "complete", "完成办理"
 
     application = models.ForeignKey(Application, verbose_name="业务申请", on_delete=models.CASCADE, related_name="steps")
     round = models.PositiveSmallIntegerField("提交次数")
     step_no = models.PositiveSmallIntegerField("审批步骤", default=0, help_text="0 表示经办人的操作")
     step_name = models.CharField("环节", max_length=20)
     action = models.CharField("处理结果", max_length=10, choices=Action.choices)
-    actor = models.ForeignKey(User, verbose_name="办理人", on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="办理人", on_delete=models.PROTECT, related_name="+")
     actor_name = models.CharField("办理人姓名", max_length=50)
     opinion = models.CharField("审批意见", max_length=500, blank=True)
     acted_at = models.DateTimeField("办理时间", auto_now_add=True)
@@ -166,7 +199,7 @@ class ApplicationStep(models.Model):
         ordering = ["acted_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(action__in=["submit", "resubmit", "pass", "return", "end"]), name="approvals_appstep_action_valid",
+                condition=Q(action__in=["submit", "resubmit", "pass", "return", "end", "complete"]), name="approvals_appstep_action_valid",
             ),
             models.CheckConstraint(condition=~Q(action="return") | ~Q(opinion=""), name="approvals_appstep_return_has_opinion"),
         ]
@@ -179,14 +212,14 @@ class Archive(models.Model):
     """电子档案: one re-encoded image attached to an application (SEC-27). Stored under MEDIA_ROOT by a uuid name."""
 
     application = models.ForeignKey(Application, verbose_name="业务申请", on_delete=models.PROTECT, related_name="archives")
-    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="+")
+    employer = models.ForeignKey("employers.Employer", verbose_name="缴存单位", on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField("存储文件名", max_length=64, unique=True, editable=False)
     original_name = models.CharField("原文件名", max_length=100)
     content_type = models.CharField("文件类型", max_length=20)
     size = models.PositiveIntegerField("大小（字节）")
     width = models.PositiveIntegerField("宽度")
     height = models.PositiveIntegerField("高度")
-    uploaded_by = models.ForeignKey(User, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:

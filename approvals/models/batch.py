@@ -4,15 +4,17 @@ import json
 import uuid
 import zlib
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from employers.models import Employer, User
 from gjj_portal.crypto import EncryptedAttribute, decrypt_blob, encrypt_blob
 
 
 class Batch(models.Model):
-    """清册: the staged rows of one business at one employer, completed directly or sent for approval."""
+    """清册: the staged rows of one business at one employer, completed directly or sent for approval.
+
+    Its status follows its application (approvals.models.application.TRANSITIONS); the flow moves both."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "录入中"
@@ -25,8 +27,8 @@ class Batch(models.Model):
     OPEN = (Status.DRAFT, Status.SUBMITTED, Status.RETURNED)
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="batches")
-    agent = models.ForeignKey(User, verbose_name="经办人", on_delete=models.PROTECT, related_name="batches")
+    employer = models.ForeignKey("employers.Employer", verbose_name="缴存单位", on_delete=models.PROTECT, related_name="batches")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, related_name="batches")
     business_code = models.CharField("业务类型代码", max_length=40)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
     summary = models.CharField("摘要", max_length=200, blank=True)
@@ -57,18 +59,6 @@ class Batch(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
-
-
-S = Batch.Status
-# Allowed status changes (STYLE.md §3). A returned batch is editable again and can be completed or resubmitted.
-BATCH_ALLOWED: dict[str, set[str]] = {
-    S.DRAFT: {S.SUBMITTED, S.COMPLETED, S.CANCELLED},
-    S.SUBMITTED: {S.COMPLETED, S.RETURNED, S.CANCELLED},
-    S.RETURNED: {S.DRAFT, S.SUBMITTED, S.COMPLETED, S.CANCELLED},
-    S.COMPLETED: set(),
-    S.CANCELLED: set(),
-}
-Batch.ALLOWED = BATCH_ALLOWED
 
 
 class BatchLine(models.Model):
@@ -135,8 +125,8 @@ class BatchImport(models.Model):
         REJECTED = "rejected", "文件无法读取"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="batch_imports")
-    agent = models.ForeignKey(User, verbose_name="经办人", on_delete=models.PROTECT, related_name="+")
+    employer = models.ForeignKey("employers.Employer", verbose_name="缴存单位", on_delete=models.PROTECT, related_name="batch_imports")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, related_name="+")
     batch = models.ForeignKey(Batch, verbose_name="清册", on_delete=models.SET_NULL, null=True, blank=True, related_name="imports")
     business_code = models.CharField("业务类型代码", max_length=40)
     file_name = models.CharField("文件名", max_length=200)

@@ -1,8 +1,7 @@
 """Applications, their flows, and the messages pushed to employers (seed 001 ch.2)."""
 
+from django.conf import settings
 from django.db import models
-
-from employers.models import Employer, User
 
 
 class Message(models.Model):
@@ -12,8 +11,8 @@ class Message(models.Model):
         PORTAL = "portal", "网厅"
         SMS = "sms", "短信"
 
-    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.CASCADE, related_name="messages")
-    recipient = models.ForeignKey(User, verbose_name="接收人", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    employer = models.ForeignKey("employers.Employer", verbose_name="缴存单位", on_delete=models.CASCADE, related_name="messages")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     business_name = models.CharField("业务名称", max_length=50)
     content = models.CharField("消息内容", max_length=500)
     channel = models.CharField("推送渠道", max_length=10, choices=Channel.choices, default=Channel.PORTAL)

@@ -14,7 +14,7 @@ from django.db.models import Sum
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from approvals.models import Application, Archive
-from employers.models import User
+from gjj_portal.tenancy import User
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 

@@ -1,7 +1,10 @@
-"""The approval flow (DOMAIN.md「Approvals and tasks」, SEC-22): submit, pass, return, resubmit, end.
+"""The approval flow (DOMAIN.md「Approvals and tasks」, SEC-22): submit, pass, return, resubmit, end, and the
+direct completion of a business the center does not review.
 
-Every change goes through `_move()`: the ALLOWED table, a version check (a stale page loses with
-a Chinese message), an audit event and a message to the employer, all in one transaction.
+Every change goes through `_move()`: the one transition table (approvals.models.application.TRANSITIONS),
+a version check (a stale page loses with a Chinese message), the application's 清册 following it, an
+audit event and a message to the employer, all in one transaction. The 清册 engine calls this module;
+this module never calls the engine back.
 """
 
 from decimal import Decimal
@@ -10,12 +13,12 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from approvals.models import ALLOWED, Application, ApplicationStep, BatchLine
+from approvals.models import ALLOWED, TRANSITIONS, Application, ApplicationStep, Batch, BatchLine
 from approvals.selectors import flow_setting_get
 from approvals.services.message import message_push
-from employers.models import Employer, User
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
+from gjj_portal.tenancy import Employer, User
 
 OPINION_MAX = 500
 
@@ -68,11 +71,30 @@ def _move(application: Application, *, to: str, version: int | None, fields: dic
     query = Application.objects.filter(pk=application.pk, status=application.status)
     if version is not None:
         query = query.filter(version=version)
+    source = application.status
     values = {"status": to, "version": F("version") + 1, "updated_at": timezone.now(), **(fields or {})}
     if query.update(**values) != 1:
         raise FlowConflict("该申请已被他人处理或已更新，请刷新页面后查看最新状态。")
     application.refresh_from_db()
+    if application.batch_id is not None:
+        _batch_follows(application, status=TRANSITIONS[(source, to)])
     return application
+
+
+_BATCH_TIMES = {Batch.Status.SUBMITTED: "submitted_at", Batch.Status.COMPLETED: "completed_at"}
+
+
+def _batch_follows(application: Application, *, status: str) -> None:
+    """The 清册 takes the status the transition table gives it (its only way to change status)."""
+    batch = Batch.objects.select_for_update().get(pk=application.batch_id)
+    if batch.status == status:
+        return
+    fields = {"status": status, "updated_at": timezone.now(), "summary": application.summary[:200]}
+    if status in _BATCH_TIMES:
+        fields[_BATCH_TIMES[status]] = timezone.now()
+    Batch.objects.filter(pk=batch.pk).update(**fields)
+    audit.record(f"approvals.batch.{status}", actor=None, employer=application.employer, obj=batch,
+                 data={"business": application.business_code, "application": application.pk})
 
 
 def _record(application: Application, *, action: str, actor: User, step_no: int = 0, step_name: str, opinion: str = "") -> ApplicationStep:
@@ -167,19 +189,6 @@ def application_resubmit(*, application: Application, agent: User, payload: dict
         return _submit(application, agent=agent)
 
 
-def application_send(*, application: Application, agent: User) -> Application:
-    """【提交审批】 from the application page: a 清册 goes through the engine (which moves the batch and
-    calls application_submit); a single change is submitted directly."""
-    _require_agent_of(agent, application.employer)
-    if application.batch_id is None:
-        return application_resubmit(application=application, agent=agent)
-    from approvals.services.batch import batch_complete
-
-    batch_complete(batch=application.batch, agent=agent)
-    application.refresh_from_db()
-    return application
-
-
 def _submit(application: Application, *, agent: User) -> Application:
     _check_archives(application)
     setting = flow_setting_get(business_code=application.business_code)
@@ -188,8 +197,9 @@ def _submit(application: Application, *, agent: User) -> Application:
         amount = BatchLine.objects.filter(batch_id=application.batch_id).aggregate(total=Sum("amount"))["total"]
     again = application.status == Application.Status.RETURNED
     to = Application.Status.RESUBMITTED if again else Application.Status.SUBMITTED
+    steps = setting.steps_for(amount)
     application = _move(application, to=to, version=None, fields={
-        "amount": amount, "steps_total": setting.steps_for(amount), "current_step": 1, "round": F("round") + 1,
+        "amount": amount, "steps_total": len(steps), "step_names": steps, "current_step": 1, "round": F("round") + 1,
         "submitted_at": timezone.now(), "finished_at": None,
     })
     action = ApplicationStep.Action.RESUBMIT if again else ApplicationStep.Action.SUBMIT
@@ -240,14 +250,10 @@ def application_pass(*, application: Application, reviewer: User, version: int, 
 def _apply(application: Application, *, reviewer: User) -> None:
     """Apply the business through its registered service, inside the approval's transaction."""
     business = _business_type(application.business_code)
-    batch = application.batch
-    if batch is None:
-        business.apply(batch=None, actor=reviewer, application=application)  # a single change: its data is the payload
+    if application.batch_id is None:
+        business.apply(batch=None, actor=reviewer, application=application)  # a single form: its data is the payload
         return
-    business.apply(batch=batch, actor=reviewer)
-    from approvals.services.batch import batch_mark_applied
-
-    batch_mark_applied(batch)
+    business.apply(batch=application.batch, actor=reviewer)
 
 
 def application_return(*, application: Application, reviewer: User, version: int, opinion: str) -> Application:
@@ -264,10 +270,6 @@ def application_return(*, application: Application, reviewer: User, version: int
         step_no, step_name = fresh.current_step, fresh.step_name
         fresh = _move(fresh, to=Application.Status.RETURNED, version=version, fields={"current_step": 1})
         _record(fresh, action=ApplicationStep.Action.RETURN, actor=reviewer, step_no=step_no, step_name=step_name, opinion=opinion)
-        if fresh.batch is not None:
-            from approvals.services.batch import batch_reopen
-
-            batch_reopen(fresh.batch)
         _announce(fresh, event="returned", actor=reviewer, data={"step": step_no},
                   content=f"您提交的{fresh.business_name}申请（编号{fresh.pk}）在{step_name}环节被退回。审批意见：{opinion}。请修改后重新提交，或【结束流程】。")
         return fresh
@@ -280,9 +282,27 @@ def application_end(*, application: Application, agent: User, version: int | Non
         fresh = Application.objects.select_for_update().select_related("employer", "submitter").get(pk=application.pk)
         fresh = _move(fresh, to=Application.Status.ENDED, version=version, fields={"finished_at": timezone.now()})
         _record(fresh, action=ApplicationStep.Action.END, actor=agent, step_name="经办人结束流程")
-        if fresh.batch is not None:
-            from approvals.services.batch import batch_cancel
-
-            batch_cancel(fresh.batch, agent=agent)
         _announce(fresh, event="ended", actor=agent, content=f"{fresh.business_name}申请（编号{fresh.pk}）的流程已由经办人结束。")
         return fresh
+
+
+def application_complete(*, business_code: str, employer: Employer, agent: User, batch=None, summary: str,
+                         payload: dict | None = None, amount: Decimal | None = None) -> Application:
+    """【完成办理】 of a business the center does not review: the business applies now and the application is 已办结,
+    so it stands in 已办 and 我发起的 like any other. A draft or returned application of the 清册 (the center
+    switched approval off meanwhile) completes the same way instead of being left in 待办."""
+    _require_agent_of(agent, employer)
+    with transaction.atomic():
+        application = _open_for_batch(batch)
+        if application is None:
+            application = _draft(business_code=business_code, employer=employer, agent=agent, batch=batch, summary=summary,
+                                 payload=payload, amount=amount)
+        elif not application.is_editable:
+            raise FlowConflict("该清册已提交审批，请等待中心审核结果。")
+        application = _move(application, to=Application.Status.COMPLETED, version=None, fields={
+            "summary": summary[:200], "amount": amount, "finished_at": timezone.now(), "round": F("round") + 1})
+        _record(application, action=ApplicationStep.Action.COMPLETE, actor=agent, step_name="经办人完成办理")
+        _apply(application, reviewer=agent)
+        _announce(application, event="completed", actor=agent,
+                  content=f"尊敬的{_actor_name(agent)}，您已完成办理{summary}。")
+    return application

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.models import Message
-from employers.models import Employer, User
+from gjj_portal.tenancy import Employer, User
 
 
 def message_push(*, employer: Employer, business_name: str, content: str, recipient: User | None = None,

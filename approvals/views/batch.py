@@ -19,7 +19,8 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from approvals import batch_selectors as selectors
 from approvals import excel, registry
-from approvals.models import BatchImport
+from approvals.models import Batch, BatchImport, BatchLine
+from approvals.selectors import application_of_batch, application_return_opinion, flow_needs_approval, flow_setting_get
 from approvals.services import (
     PURGED,
     ImportThrottled,
@@ -30,20 +31,20 @@ from approvals.services import (
     batch_import_stage,
     batch_line_add,
     batch_line_delete,
-    batch_open,
     batch_totals,
 )
-from employers.decorators import agent_required, current_employer, not_found
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.excel import xlsx_response
 from gjj_portal.htmx import wants_partial
 from gjj_portal.ratelimit import document
+from gjj_portal.tenancy import agent_required, current_employer, not_found
 
 LINES_CHANGED = "batch-lines-changed"
 # Fields of an entry form that carry personal data: an error report shows them as ******** (SEC-39).
 SECRET_FIELDS = ("id_number", "phone")
-PARTS = ("line-form", "lines-table", "batch-totals")
+PARTS = ("entry", "picker-results", "lines-table", "batch-totals")
+PICKER_LIMIT = 10  # suggestions shown at a time; 【更多】 pages on by 个人账号
 TEMPLATE = "approvals/batch_detail.html"
 
 
@@ -86,23 +87,80 @@ def _rows(page, business) -> list[dict]:
     return [{"line": line, "cells": [(_cell(line.data.get(c.key), c.kind), c.kind) for c in business.display_columns]} for line in page]
 
 
-def _context(request, business, batch, *, form=None, page=None) -> dict:
+def _subject(request, business, batch):
+    """The member chosen in the picker (?pick=个人账号, or the value posted in the picker's field), or the employer
+    itself for an employer-level business; None when nothing is chosen yet."""
     employer = current_employer(request)
+    if business.employer_level:
+        return employer
+    if business.picker is None:
+        return None
+    key = (request.POST.get(business.picker.field) if request.method == "POST" else request.GET.get("pick")) or ""
+    key = key.strip()[:40]
+    return business.picker.get(employer=employer, key=key) if key else None
+
+
+def _form(request, business, subject, *, data=None):
+    employer = current_employer(request)
+    initial = business.prefill(employer=employer, subject=subject) if business.prefill and subject is not None else {}
+    if business.picker is not None and subject is not None:
+        initial[business.picker.field] = business.picker.key(subject)
+    return business.form_class(data, employer=employer, initial=initial)
+
+
+def _picked(business, batch):
+    """Members already in the 清册 are not offered again (a business that stages items per member may add more)."""
+    if batch is None or business.split_row is not None:
+        return BatchLine.objects.none().values("member_id")
+    return BatchLine.objects.filter(batch=batch, member__isnull=False).values("member_id")
+
+
+def _suggestions(request, business, batch) -> list:
+    query = (request.GET.get("q") or "").strip()[:40]
+    if business.picker is None or not query:
+        return []
+    found = business.picker.search(employer=current_employer(request), query=query, exclude_ids=_picked(business, batch),
+                                   after=(request.GET.get("after") or "")[:40], limit=PICKER_LIMIT + 1)
+    return [{"key": business.picker.key(m), "label": business.picker.label(m)} for m in found]
+
+
+def _context(request, business, batch, *, form=None, page=None, subject=None, added: str = "") -> dict:
+    approval = flow_needs_approval(business_code=business.code)
     editable = batch is None or batch.is_editable
+    if subject is None and form is None:
+        subject = _subject(request, business, batch)
     if form is None and editable:
-        form = business.form_class(employer=employer)
-    tabs = [(b, reverse("approvals:business", args=[b.code])) for b in registry.group(business.group)] if business.group else []
+        form = _form(request, business, subject)
+    application = application_of_batch(batch=batch)
+    lines_page = selectors.batch_lines_page(batch=batch, page=page or request.GET.get("page"))
+    suggestions = _suggestions(request, business, batch)
+    tabs = registry.in_module(business.module) if business.module else []
+    page_url = reverse("approvals:batch-detail", args=[batch.pk]) if batch else business.entry_url
+    prompt = business.submitted_prompt if batch is not None and batch.status == Batch.Status.SUBMITTED else business.prompt
     return {
         "business": business,
         "batch": batch,
+        "application": application,
+        "returned": application_return_opinion(application=application),
+        "approval": approval,
+        "setting": flow_setting_get(business_code=business.code),
+        "action_label": business.action_label(approval=approval),
+        "confirm_question": business.confirm_question(approval=approval),
         "editable": editable,
         "form": form,
-        "page": (lines_page := selectors.batch_lines_page(batch=batch, page=page or request.GET.get("page"))),
+        "subject": subject,
+        "echo": business.picker.echo(subject) if business.picker is not None and subject is not None else [],
+        "query": (request.GET.get("q") or "")[:40],
+        "suggestions": suggestions[:PICKER_LIMIT],
+        "more": suggestions[PICKER_LIMIT]["key"] if len(suggestions) > PICKER_LIMIT else "",
+        "added": added,
+        "page": lines_page,
         "rows": _rows(lines_page, business),
         "totals": batch_totals(batch=batch) if batch else {"count": 0, "amount": 0},
-        "tabs": tabs,
-        "add_url": reverse("approvals:batch-line-add", args=[batch.pk]) if batch else reverse("approvals:business", args=[business.code]),
-        "detail_url": reverse("approvals:batch-detail", args=[batch.pk]) if batch else reverse("approvals:business", args=[business.code]),
+        "tabs": tabs if len(tabs) > 1 else [],
+        "page_url": page_url,
+        "add_url": reverse("approvals:batch-line-add", args=[batch.pk]) if batch else business.entry_url,
+        "prompt": prompt if batch is not None and batch.status in (Batch.Status.COMPLETED, Batch.Status.SUBMITTED) else None,
     }
 
 
@@ -116,19 +174,25 @@ def _render(request, context: dict, *, part: str | None = None, status: int = 20
 @require_http_methods(["GET", "POST"])
 @sensitive_post_parameters(*SECRET_FIELDS)
 def business_page(request, code: str):
-    """The business's page: its open 清册 if there is one; otherwise an empty list whose first 【录入清册】 opens it."""
+    """The business's entry page (its home tile): its open 清册 if there is one; otherwise an empty list whose
+    first good 【录入清册】 opens it."""
     business = _business(request, code)
     employer = current_employer(request)
     batch = selectors.batch_open_get(employer=employer, business_code=business.code)
     if batch is not None:
-        return redirect("approvals:batch-detail", pk=batch.pk)
+        url = reverse("approvals:batch-detail", args=[batch.pk])
+        query = request.GET.urlencode()
+        return redirect(f"{url}?{query}" if query else url)
     if request.method == "POST":
-        form = business.form_class(request.POST, employer=employer)
-        if form.is_valid():
-            batch = batch_open(employer=employer, agent=request.user, business_code=business.code)
-            return _add_line(request, business, batch, form)
-        return _render(request, _context(request, business, None, form=form), part="line-form" if wants_partial(request) else None)
-    return _render(request, _context(request, business, None))
+        return _add_line(request, business, None)
+    return _page(request, business, None)
+
+
+def _page(request, business, batch):
+    part = request.GET.get("part")
+    if wants_partial(request) and part in PARTS:
+        return _render(request, _context(request, business, batch), part=part)
+    return _render(request, _context(request, business, batch))
 
 
 @agent_required
@@ -136,32 +200,34 @@ def business_page(request, code: str):
 @require_GET
 def batch_detail(request, pk: int):
     batch = _batch(request, pk)
-    business = _business(request, batch.business_code)
-    part = request.GET.get("part")
-    if wants_partial(request) and part in PARTS:
-        return _render(request, _context(request, business, batch), part=part)
-    return _render(request, _context(request, business, batch))
+    return _page(request, _business(request, batch.business_code), batch)
 
 
-def _add_line(request, business, batch, form):
+def _add_line(request, business, batch):
+    """【录入清册】 from the business page (no 清册 yet) or the 清册 page."""
+    subject = _subject(request, business, batch)
+    form = _form(request, business, subject, data=request.POST)
+    partial = "entry" if wants_partial(request) else None
+    if not form.is_valid():  # an invalid row re-renders the form with status 200 (htmx 2 does not swap 4xx)
+        return _render(request, _context(request, business, batch, form=form, subject=subject), part=partial)
     try:
-        batch_line_add(batch=batch, agent=request.user, row=form.as_row())
+        lines = batch_line_add(employer=current_employer(request), agent=request.user, business_code=business.code,
+                               row=form.as_row(), batch=batch)
     except RowsInvalid as exc:
         for key, message in exc.errors:
             form.add_error(key if key in form.fields else None, message)
     except BusinessError as exc:
         form.add_error(None, str(exc))
     else:
-        if wants_partial(request):
-            if request.path != reverse("approvals:batch-line-add", args=[batch.pk]):
-                return HttpResponseClientRedirect(reverse("approvals:batch-detail", args=[batch.pk]))
-            fresh = business.form_class(employer=current_employer(request))
-            response = _render(request, _context(request, business, batch, form=fresh), part="line-form")
-            return trigger_client_event(response, LINES_CHANGED)
-        messages.success(request, "清册录入成功。")
-        return redirect("approvals:batch-detail", pk=batch.pk)
-    # An invalid row re-renders the form with status 200 (htmx 2 does not swap 4xx).
-    return _render(request, _context(request, business, batch, form=form), part="line-form" if wants_partial(request) else None)
+        added = business.line_added()
+        if batch is None or not wants_partial(request):  # the first line opened the 清册: show its page
+            messages.success(request, added)
+            url = reverse("approvals:batch-detail", args=[lines[0].batch_id])
+            return HttpResponseClientRedirect(url) if wants_partial(request) else redirect(url)
+        fresh = _form(request, business, subject if business.employer_level else None)  # the next member is chosen anew
+        response = _render(request, _context(request, business, batch, form=fresh, subject=None, added=added), part="entry")
+        return trigger_client_event(response, LINES_CHANGED)
+    return _render(request, _context(request, business, batch, form=form, subject=subject), part=partial)
 
 
 @agent_required
@@ -170,17 +236,13 @@ def _add_line(request, business, batch, form):
 def batch_line_add_view(request, pk: int):
     """【录入清册】."""
     batch = _batch(request, pk)
-    business = _business(request, batch.business_code)
-    form = business.form_class(request.POST, employer=current_employer(request))
-    if not form.is_valid():
-        return _render(request, _context(request, business, batch, form=form), part="line-form" if wants_partial(request) else None)
-    return _add_line(request, business, batch, form)
+    return _add_line(request, _business(request, batch.business_code), batch)
 
 
 @agent_required
 @require_POST
 def batch_line_delete_view(request, pk: int, line_pk: int):
-    """【删除】 one line (after 确定/取消)."""
+    """【删除】 one line (after 确定/取消); the 序号 close up, so the table reloads."""
     batch = _batch(request, pk)
     try:
         line = selectors.batch_line_get(batch=batch, pk=line_pk)
@@ -202,7 +264,7 @@ def batch_line_delete_view(request, pk: int, line_pk: int):
 @agent_required
 @require_POST
 def batch_complete_view(request, pk: int):
-    """【完成办理】/【确定封存】/【确定启封】/【提交审批】."""
+    """【完成办理】/【确定封存】/【确定启封】/【提交审批】; then the business's prompt (“完成办理,是否打印？”)."""
     batch = _batch(request, pk)
     business = _business(request, batch.business_code)
     try:
@@ -210,27 +272,61 @@ def batch_complete_view(request, pk: int):
     except BusinessError as exc:
         messages.error(request, str(exc))
     else:
-        if batch.status == batch.Status.SUBMITTED:
-            messages.success(request, f"{business.name}已提交审批，请在「我发起的」中查看审批进度。")
-        else:
-            messages.success(request, f"{business.name}办理完成。")
+        messages.success(request, business.done(approval=batch.status == Batch.Status.SUBMITTED))
     url = reverse("approvals:batch-detail", args=[batch.pk])
     return HttpResponseClientRedirect(url) if wants_partial(request) else redirect(url)
+
+
+@agent_required
+@require_POST
+@document("batch_print")
+def batch_print(request, pk: int):
+    """【打印】 after completion or submission: the business's document of this 清册 (issued once, reprinted the same)."""
+    batch = _batch(request, pk)
+    business = _business(request, batch.business_code)
+    prompt = business.submitted_prompt if batch.status == Batch.Status.SUBMITTED else business.prompt
+    if prompt is None or batch.status not in (Batch.Status.COMPLETED, Batch.Status.SUBMITTED):
+        messages.error(request, "该清册没有可打印的凭证。")
+        return redirect("approvals:batch-detail", pk=batch.pk)
+    try:
+        url = prompt.document(batch=batch, actor=request.user)
+    except BusinessError as exc:
+        messages.error(request, str(exc))
+        return redirect("approvals:batch-detail", pk=batch.pk)
+    response = redirect(url)
+    response.status_code = 303
+    return response
+
+
+def _importable(request, code: str) -> registry.BusinessType:
+    business = _business(request, code)
+    if not business.importable:
+        raise Http404("该业务不提供批量导入")
+    return business
+
+
+def _variants(business: registry.BusinessType) -> list[registry.BusinessType]:
+    """The 变更类别 of the import page: the importable businesses of the same home module (封存 / 启封)."""
+    variants = [b for b in registry.in_module(business.module) if b.importable] if business.module else []
+    return variants or [business]
 
 
 @agent_required
 @require_GET
 def template_download(request, code: str):
     """【下载模板】."""
-    business = _business(request, code)
+    business = _importable(request, code)
     return xlsx_response(excel.template_workbook(business), filename=f"{business.name}导入模板.xlsx")
 
 
 @agent_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request, code: str):
-    """【批量导入】: choose a file, read and check every row, then show the preview."""
-    business = _business(request, code)
+    """【批量导入】: choose the 变更类别 where the module has several templates (seed 001 ch.4: 通过单选按钮选择变更类别，
+    下载对应的模板), choose a file, then every row is checked and the preview shown."""
+    variants = _variants(_importable(request, code))
+    chosen = (request.POST.get("variant") if request.method == "POST" else request.GET.get("variant")) or code
+    business = next((b for b in variants if b.code == chosen), variants[0] if chosen != code else _business(request, code))
     employer = current_employer(request)
     batch = selectors.batch_open_get(employer=employer, business_code=business.code)
     error, retry_after = "", None
@@ -253,6 +349,7 @@ def import_upload(request, code: str):
             else:
                 return redirect("approvals:import-preview", uuid=record.uuid)
     context = {"business": business, "batch": batch, "error": error, "columns": business.columns,
+               "variants": variants if len(variants) > 1 else [],
                "back_url": reverse("approvals:batch-detail", args=[batch.pk]) if batch else reverse("approvals:business", args=[business.code])}
     response = render(request, "approvals/batch_import.html", context, status=429 if retry_after else 200)
     if retry_after:
@@ -266,17 +363,15 @@ def import_preview(request, uuid):
     """The check result: good rows, every bad row (第5行「证件号码」：校验位错误) and every repair; then stage."""
     record = _import(request, uuid)
     business = _business(request, record.business_code)
-    employer = current_employer(request)
     if request.method == "POST":
         good_only = request.POST.get("mode") == "good"
         try:
-            batch = batch_open(employer=employer, agent=request.user, business_code=business.code)
-            staged = batch_import_stage(batch_import=record, batch=batch, agent=request.user, good_only=good_only)
+            staged = batch_import_stage(batch_import=record, agent=request.user, good_only=good_only)
         except BusinessError as exc:
             messages.error(request, str(exc))
             return redirect("approvals:import-preview", uuid=record.uuid)
         messages.success(request, f"已将{staged}条记录录入清册。")
-        return redirect("approvals:batch-detail", pk=batch.pk)
+        return redirect("approvals:batch-detail", pk=record.batch_id)
     if record.status == BatchImport.Status.CHECKING:
         if wants_partial(request):  # the progress block polls itself until the check is done
             return render(request, "approvals/batch_import_checking.html#progress", {"record": record})

@@ -8,10 +8,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from employers.decorators import agent_required, current_employer, not_found
 from gjj_portal.errors import BusinessError
 from gjj_portal.models import ListPrint
 from gjj_portal.ratelimit import document
+from gjj_portal.tenancy import agent_required, current_employer, not_found
 
 from .documents import document_filename, document_pdf
 from .selectors import list_print_get

@@ -13,14 +13,14 @@ from django import forms
 from django.utils import timezone
 
 from approvals import registry, rows
-from approvals.batch_forms import BatchEntryForm
+from approvals.batch_forms import BatchEntryForm, picked_field
 from approvals.registry import Column, DisplayColumn, RowResult
 from employers.models import Employer, User
 from gjj_portal.money import format_period, month_add
 
 from ..models import Member, ScheduledBaseChange
 from ..services import RebaseItem, employer_next_period, members_rebase
-from .common import MemberIndex, Policies, check_base, member_label, no_policy
+from .common import MemberIndex, Policies, check_base, member_picker, no_policy
 
 CODE = "base_adjust"
 MONTHS_AHEAD = 12  # a 生效年月 further ahead than this is a typing error, not a plan
@@ -42,18 +42,12 @@ DISPLAY = [
 
 
 class BaseAdjustForm(BatchEntryForm):
-    account_no = forms.ChoiceField(label="个人账号", help_text="选择职工后，姓名、证件号码、当前基数和月缴存额随之显示")
+    account_no = picked_field()
     new_base = forms.CharField(label="调整后缴存基数（元）", max_length=20)
     effective_period = forms.CharField(label="生效年月", max_length=10, widget=forms.TextInput(attrs={"type": "month"}),
                                        help_text="默认为本单位下一个汇缴核定月份；之后的月份在该月汇缴核定时生效")
 
     def setup(self, employer) -> None:
-        from ..selectors import member_choices
-
-        choices = [("", "请选择职工")]
-        if employer is not None:
-            choices += [(m.account_no, member_label(m)) for m in member_choices(employer=employer, status=Member.Status.NORMAL)]
-        self.fields["account_no"].choices = choices
         next_period = employer_next_period(employer=employer) if employer is not None else None
         self.fields["effective_period"].initial = f"{next_period or timezone.localdate():%Y-%m}"
 
@@ -157,9 +151,9 @@ def _summary(*, batch, count: int, amount: Decimal) -> str:
 
 
 BUSINESS = registry.BusinessType(
-    code=CODE, name="基数调整", app="members", form_class=BaseAdjustForm, columns=COLUMNS, display_columns=DISPLAY,
+    code=CODE, name="基数调整", module="基数调整", form_class=BaseAdjustForm, columns=COLUMNS, display_columns=DISPLAY,
     context=context, clean_row=clean_row, apply=apply, confirm_label="【提交审批】", needs_approval_default=True,
-    detail_template="members/businesses/base_adjust_detail.html", row_limit=5000,
+    detail_template="members/businesses/base_adjust_detail.html", row_limit=5000, picker=member_picker(status=Member.Status.NORMAL),
     template_notes=["只有状态正常的职工才可基数调整。", "提交审批后，中心审批通过，新基数自生效年月起执行。",
                     "生效年月不能早于本单位下一个汇缴核定月份，最多提前12个月；晚于该月的调整在生效年月汇缴核定时生效。"],
     summary=_summary,

@@ -5,6 +5,7 @@ from datetime import date
 
 from django.db.models import Q
 
+from approvals import registry
 from employers.models import CenterPolicy, Employer
 from gjj_portal.bulk import values_in
 from gjj_portal.money import format_period
@@ -93,3 +94,24 @@ class MemberIndex:
 def member_label(member: Member) -> str:
     return (f"{member.name}（{member.account_no}）{member.id_masked} 基数 {member.base:,.2f} "
             f"月缴存额 {member.monthly_amount:,.2f}")
+
+
+def member_picker(*, status: str | None) -> registry.Picker:
+    """The 个人账号 下拉框 of the member businesses as a search (seed 001: 通过个人账号下拉框选择职工，姓名、证件号码、
+    当前的缴存基数和月缴存额会反显): by name, 个人账号 or the ID's last digits, this employer's members only."""
+    from ..selectors import member_search
+
+    def search(*, employer: Employer, query: str, exclude_ids, after: str, limit: int) -> list[Member]:
+        return list(member_search(employer=employer, query=query, status=status, exclude_ids=exclude_ids, after=after, limit=limit))
+
+    def get(*, employer: Employer, key: str) -> Member | None:
+        qs = Member.objects.filter(employer=employer, account_no=key)
+        return (qs.filter(status=status) if status else qs).first()
+
+    return registry.Picker(search=search, get=get, key=lambda m: m.account_no, label=member_label, echo=member_echo)
+
+
+def member_echo(member: Member) -> list[tuple[str, str]]:
+    """反显 of the chosen member: name, masked ID, current base and 月缴存额."""
+    return [("姓名", member.name), ("个人账号", member.account_no), ("证件号码", member.id_masked),
+            ("账户状态", member.get_status_display()), ("当前缴存基数", f"{member.base:,.2f}"), ("月缴存额", f"{member.monthly_amount:,.2f}")]

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from django import forms
 
 from approvals import registry, rows
-from approvals.batch_forms import BatchEntryForm
+from approvals.batch_forms import BatchEntryForm, picked_field
 from approvals.registry import Column, DisplayColumn, RowResult
 from employers.models import Employer, User
 
 from ..models import Member
 from ..services import StatusItem, members_seal, members_unseal
-from .common import MemberIndex, member_label
+from .common import MemberIndex, member_picker
 
 SEAL_REASONS = ["离退休", "辞职", "调出", "死亡", "其他"]
 UNSEAL_REASONS = ["调入", "重新入职", "其他"]
@@ -33,18 +33,10 @@ def _columns(reasons: list[str]) -> list[Column]:
     ]
 
 
-def _form(reasons: list[str], status: str) -> type[BatchEntryForm]:
+def _form(reasons: list[str]) -> type[BatchEntryForm]:
     class StatusChangeForm(BatchEntryForm):
         reason = forms.ChoiceField(label="变更原因", choices=[("", "请选择变更原因")] + [(r, r) for r in reasons])
-        account_no = forms.ChoiceField(label="个人账号", help_text="选择职工后，姓名和证件号码随之显示")
-
-        def setup(self, employer) -> None:
-            from ..selectors import member_choices
-
-            choices = [("", "请选择职工")]
-            if employer is not None:
-                choices += [(m.account_no, member_label(m)) for m in member_choices(employer=employer, status=status)]
-            self.fields["account_no"].choices = choices
+        account_no = picked_field()
 
     return StatusChangeForm
 
@@ -108,16 +100,18 @@ def apply_unseal(*, batch, actor: User) -> list[Member]:
 
 
 SEAL = registry.BusinessType(
-    code="member_seal", name="缴存人封存", app="members", form_class=_form(SEAL_REASONS, Member.Status.NORMAL),
+    code="member_seal", name="缴存人封存", module="缴存人状态变更", order=1, form_class=_form(SEAL_REASONS),
     columns=_columns(SEAL_REASONS), display_columns=DISPLAY, context=context, clean_row=clean_seal, apply=apply_seal,
     confirm_label="【确定封存】", needs_approval_default=False, detail_template="members/businesses/status_detail.html",
-    group="member_status", tab_label="封存", template_notes=["只有状态正常的职工才能封存。"],
+    tab_label="封存", template_notes=["只有状态正常的职工才能封存；封存后不再参加汇缴核定。"], picker=member_picker(status=Member.Status.NORMAL),
+    added_message="缴存人状态变更清册录入成功",
     summary=lambda *, batch, count, amount: f"缴存人封存，共{count}人",
 )
 UNSEAL = registry.BusinessType(
-    code="member_unseal", name="缴存人启封", app="members", form_class=_form(UNSEAL_REASONS, Member.Status.SEALED),
+    code="member_unseal", name="缴存人启封", module="缴存人状态变更", order=2, form_class=_form(UNSEAL_REASONS),
     columns=_columns(UNSEAL_REASONS), display_columns=DISPLAY, context=context, clean_row=clean_unseal, apply=apply_unseal,
     confirm_label="【确定启封】", needs_approval_default=False, detail_template="members/businesses/status_detail.html",
-    group="member_status", tab_label="启封", template_notes=["只有封存的职工才能启封。"],
+    tab_label="启封", template_notes=["只有封存的职工才能启封。"], picker=member_picker(status=Member.Status.SEALED),
+    added_message="缴存人状态变更清册录入成功",
     summary=lambda *, batch, count, amount: f"缴存人启封，共{count}人",
 )

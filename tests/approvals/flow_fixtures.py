@@ -36,7 +36,7 @@ def business(db):
     from approvals import registry
 
     business_type = registry.BusinessType(
-        code=CODE, name=NAME, app="tests", form_class=forms.Form, columns=[],
+        code=CODE, name=NAME, form_class=forms.Form, columns=[],
         display_columns=[registry.DisplayColumn("联系人", "contact_name")],
         context=lambda **kw: None, clean_row=lambda row, ctx: registry.RowResult(cleaned=row), apply=fake_apply,
         needs_approval_default=True,
@@ -48,7 +48,7 @@ def business(db):
 
 @pytest.fixture
 def two_steps(business):
-    return FlowSetting.objects.create(business_code=CODE, steps=2)
+    return FlowSetting.objects.create(business_code=CODE, step_names="初审、复核")
 
 
 @pytest.fixture

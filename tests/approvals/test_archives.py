@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from approvals.models import Application, Archive
+from approvals.models import Application, Archive, FlowSetting
 from approvals.services.archive import MAX_FILE_BYTES, archive_add, archive_path, image_clean
 from approvals.services.flow import application_prepare
 from gjj_portal.errors import BusinessError
@@ -98,7 +98,7 @@ def test_decompression_bomb_is_refused_without_decoding():
 
 def test_eleven_files_at_once_are_refused(draft, agent):
     files = [upload(f"{i}.jpg", image_bytes()) for i in range(11)]
-    with pytest.raises(BusinessError, match="一次最多只能添加10张"):
+    with pytest.raises(BusinessError, match="一次最多上传10张"):
         archive_add(application=draft, agent=agent, files=files)
     assert not Archive.objects.exists()
 
@@ -168,12 +168,110 @@ def test_upload_view_shows_chinese_error_for_bad_file(draft, agent_client):
     assert "内容与扩展名不符" in response.content.decode()
 
 
-def test_eleven_files_in_one_request_are_refused_by_the_server(draft, agent_client):
-    """DATA_UPLOAD_MAX_NUMBER_FILES = 10: the 11th file makes the request a 400, nothing is stored."""
+HTMX = {"HX-Request": "true"}
+LONG_NAME = "a" * 1000 + ".jpg"
+
+
+def long_named() -> io.BytesIO:
+    """A file as a browser sends it: the whole name (SimpleUploadedFile would cut it to 255 characters)."""
+    data = io.BytesIO(image_bytes())
+    data.name = LONG_NAME
+    return data
+
+
+@pytest.mark.parametrize("count", [11, 25])
+def test_too_many_files_in_one_request_get_the_chinese_form_error_not_a_400(draft, agent_client, count):
+    """Django refuses the 11th file before the view runs (DATA_UPLOAD_MAX_NUMBER_FILES = 10); the page explains it."""
     url = reverse("flow:archive-upload", args=[draft.pk])
-    response = agent_client.post(url, {"files": [upload(f"{i}.jpg", image_bytes()) for i in range(11)]})
-    assert response.status_code == 400
+    response = agent_client.post(url, {"files": [upload(f"{i}.jpg", image_bytes()) for i in range(count)]}, headers=HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert "一次最多上传10张图片" in body and 'id="application-body"' in body
     assert not Archive.objects.exists()
+
+
+def test_the_site_wide_file_count_limit_stays_ten(settings):
+    assert settings.DATA_UPLOAD_MAX_NUMBER_FILES == 10
+
+
+def test_a_1000_character_file_name_gets_the_chinese_form_error_not_a_400(draft, agent_client):
+    """A part header over 1 KiB is refused by Django's parser (MultiPartParserError → 400); the page explains it."""
+    url = reverse("flow:archive-upload", args=[draft.pk])
+    response = agent_client.post(url, {"files": [long_named()]}, headers=HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert "文件名过长" in body
+    assert not Archive.objects.exists()
+
+
+def test_a_plain_form_refused_by_the_parser_goes_back_with_the_reason(draft, agent_client):
+    """Without htmx the CSRF token was in the refused body: nothing is done, the agent is sent back with the reason."""
+    page = reverse("flow:application-detail", args=[draft.pk])
+    url = reverse("flow:archive-upload", args=[draft.pk])
+    files = {"files": [upload(f"{i}.jpg", image_bytes()) for i in range(11)]}
+    response = agent_client.post(url, files, headers={"Referer": f"http://testserver{page}"})
+    assert response.status_code == 303 and response["Location"] == f"http://testserver{page}"
+    assert "一次最多上传10张图片" in agent_client.get(page).content.decode()
+    bare = agent_client.post(url, {"files": [long_named()]})
+    assert bare.status_code == 400 and "文件名过长" in bare.content.decode()
+    assert not Archive.objects.exists()
+
+
+def test_a_refused_upload_still_needs_the_csrf_token(draft, agent):
+    from django.test import Client
+
+    from tests import factories
+
+    client = Client(enforce_csrf_checks=True)
+    factories.login_as(client, agent)
+    url = reverse("flow:archive-upload", args=[draft.pk])
+    response = client.post(url, {"files": [upload(f"{i}.jpg", image_bytes()) for i in range(11)]}, headers=HTMX)
+    assert response.status_code == 403
+    assert not Archive.objects.exists()
+
+
+def test_a_300_character_file_name_is_stored_shortened(draft, agent_client):
+    url = reverse("flow:archive-upload", args=[draft.pk])
+    response = agent_client.post(url, {"files": [upload("a" * 300 + ".jpg", image_bytes())]})
+    assert response.status_code == 302
+    assert len(Archive.objects.get().original_name) <= 100
+
+
+# ---- the archive block: required items in red, thumbnails --------------------------------------
+
+def test_required_archive_items_show_in_red_before_any_upload(draft, agent_client):
+    """The center's 须提供的档案 (seed 000 §4, 红字标注) are on the page before the first upload."""
+    FlowSetting.objects.create(business_code=CODE, archives_required=True, archives_hint="离职证明或调动证明")
+    body = agent_client.get(reverse("flow:application-detail", args=[draft.pk])).content.decode()
+    assert re.search(r'<p class="archive-required"[^>]*>须上传的电子档案：<strong>离职证明或调动证明</strong></p>', body)
+
+
+def test_required_archives_without_a_hint_still_show_in_red(draft, agent_client):
+    FlowSetting.objects.create(business_code=CODE, archives_required=True)
+    body = agent_client.get(reverse("flow:application-detail", args=[draft.pk])).content.decode()
+    assert 'class="archive-required"' in body and "相关证明材料" in body
+
+
+def test_no_red_line_when_the_center_requires_no_archives(draft, agent_client):
+    FlowSetting.objects.create(business_code=CODE, archives_required=False, archives_hint="离职证明")
+    body = agent_client.get(reverse("flow:application-detail", args=[draft.pk])).content.decode()
+    assert "archive-required" not in body
+
+
+def test_the_red_line_stays_after_an_htmx_upload_error(draft, agent_client):
+    FlowSetting.objects.create(business_code=CODE, archives_required=True, archives_hint="离职证明或调动证明")
+    url = reverse("flow:archive-upload", args=[draft.pk])
+    body = agent_client.post(url, {"files": [upload("合同.jpg", b"%PDF-1.7")]}, headers=HTMX).content.decode()
+    assert 'class="archive-required"' in body and "离职证明或调动证明" in body
+
+
+def test_uploaded_images_show_as_thumbnails_served_by_the_guarded_view(draft, agent, agent_client, outsider_client):
+    (archive,) = archive_add(application=draft, agent=agent, files=[upload("a.jpg", image_bytes())])
+    body = agent_client.get(reverse("flow:application-detail", args=[draft.pk])).content.decode()
+    src = reverse("flow:archive-file", args=[archive.pk])
+    assert re.search(rf'<img class="archive-thumb" src="{re.escape(src)}"', body)
+    assert agent_client.get(src).status_code == 200
+    assert outsider_client.get(src).status_code == 404
 
 
 def test_archive_is_served_with_nosniff_and_sandbox(draft, agent, agent_client):

@@ -7,14 +7,14 @@ import pytest
 
 from approvals.models import Batch, BatchImport, BatchLine
 from approvals.services import (
-    batch_cancel,
+    application_end,
+    application_prepare,
     batch_complete,
     batch_import_check,
     batch_import_stage,
+    batch_line_add,
     batch_line_delete,
-    batch_mark_applied,
     batch_open,
-    batch_reopen,
 )
 from gjj_portal.bulk import aad_for
 from gjj_portal.crypto import decrypt
@@ -82,30 +82,57 @@ def test_every_change_is_audited(agent):
     assert {"approvals.batch.opened", "approvals.batch.line_added", "approvals.batch.completed", "members.member.opened"} <= events
 
 
-def test_draft_to_cancelled(agent):
+def test_ending_the_flow_cancels_the_batch(agent):
+    """【结束流程】: the 清册 follows its application to 已作废."""
     batch = make_batch(agent, rows=[register_row()])
-    assert batch_cancel(batch).status == Batch.Status.CANCELLED
+    application = application_prepare(business_code="member_register", employer=agent.employer, agent=agent, batch=batch, summary="x")
+    application_end(application=application, agent=agent)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.CANCELLED
 
 
-def test_completed_batch_cannot_be_reopened(agent):
+def test_a_completed_business_cannot_be_ended(agent):
     batch = batch_complete(batch=make_batch(agent, rows=[register_row()]), agent=agent)
     with pytest.raises(BusinessError):
-        batch_reopen(batch)
+        application_end(application=batch.application, agent=agent)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.COMPLETED
 
 
-def test_draft_cannot_be_marked_applied_without_submission_path(agent):
-    """draft → completed is allowed only through batch_complete (it applies); mark_applied is for submitted batches."""
-    batch = make_batch(agent, rows=[register_row()])
-    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.CANCELLED)
+def test_every_transition_names_the_status_its_batch_takes():
+    """One state machine: each (source, target) of an application gives its 清册's status; nothing else moves a 清册."""
+    from approvals.models import TRANSITIONS, Application
+
+    assert set(TRANSITIONS.values()) <= set(Batch.Status.values)
+    assert {source for source, _ in TRANSITIONS} <= set(Application.Status.values)
+    assert TRANSITIONS[(Application.Status.SUBMITTED, Application.Status.RETURNED)] == Batch.Status.RETURNED
+    assert TRANSITIONS[(Application.Status.UNDER_REVIEW, Application.Status.APPROVED)] == Batch.Status.COMPLETED
+
+
+def test_a_direct_completion_stands_in_done_and_initiated(agent):
+    """登记 completed without approval is an application of its own: 已办 and 我发起的 list it (seed 001 ch.2)."""
+    from approvals.selectors import application_list
+
+    batch = batch_complete(batch=make_batch(agent, rows=[register_row()]), agent=agent)
+    assert batch.application.status == "completed"
+    assert list(application_list(employer=agent.employer, panel="done")) == [batch.application]
+    assert list(application_list(employer=agent.employer, panel="mine", agent=agent)) == [batch.application]
+
+
+def test_delete_closes_up_the_numbers(agent):
+    """After 【删除】 the 序号 run 1, 2, 3 without a gap."""
+    batch = make_batch(agent, rows=[register_row(), register_row(name="李四"), register_row(name="王五")])
+    batch_line_delete(batch=batch, line=batch.lines.get(row_no=2), agent=agent)
+    assert list(batch.lines.order_by("row_no").values_list("row_no", "data__name")) == [(1, "张三"), (2, "王五")]
+
+
+def test_a_refused_first_entry_opens_no_batch(agent):
+    """A 录入清册 that fails its rules leaves no empty 清册 behind."""
     with pytest.raises(BusinessError):
-        batch_mark_applied(batch)
-
-
-def test_mark_applied_twice_is_harmless(agent):
-    batch = make_batch(agent, rows=[register_row()])
-    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.SUBMITTED)
-    batch_mark_applied(batch)
-    assert batch_mark_applied(batch).status == Batch.Status.COMPLETED
+        batch_line_add(employer=agent.employer, agent=agent, business_code="member_register", row=register_row(id_number="123"))
+    assert not Batch.objects.filter(employer=agent.employer).exists()
+    lines = batch_line_add(employer=agent.employer, agent=agent, business_code="member_register", row=register_row())
+    assert Batch.objects.get(employer=agent.employer).lines.get() == lines[0]
 
 
 def test_line_data_holds_no_plain_id_number(agent):
@@ -299,7 +326,7 @@ def test_the_time_budget_stops_the_check_in_forked_processes_too(agent, settings
 
     from approvals import registry
     from approvals.services import ImportTimedOut
-    from approvals.services.batch import check_file
+    from approvals.services.imports import check_file
     from gjj_portal import parallel
 
     settings.GJJ_IMPORT_PROCESSES, settings.GJJ_IMPORT_TIME_LIMIT = 2, 7
@@ -324,7 +351,7 @@ def secret_business(db):
     from approvals import registry
 
     business = registry.BusinessType(
-        code=SECRET_CODE, name="测试密文", app="tests", form_class=forms.Form, columns=[],
+        code=SECRET_CODE, name="测试密文", form_class=forms.Form, columns=[],
         display_columns=[registry.DisplayColumn("姓名", "name")], context=lambda **kw: None,
         clean_row=lambda row, ctx: registry.RowResult(cleaned={"name": row["name"]}, key=row["name"], secret={"phone": row["phone"]}),
         apply=lambda **kw: None,
@@ -345,7 +372,12 @@ def test_without_seal_secret_staged_lines_keep_their_secret_encrypted(agent, sec
     batch = make_batch(agent, SECRET_CODE)
     record = BatchImport(employer=agent.employer, agent=agent, business_code=SECRET_CODE, file_name="t.xlsx", sha256="0" * 64,
                          size=1, row_count=1, good_count=1, file=b"x")
-    record.rows = [{"row": 2, "key": "李四", "data": {"name": "李四"}, "secret": {"phone": "13904770010"}, "member_id": None, "amount": None}]
+    from approvals import registry
+    from approvals.services.imports import _ready_line
+    from gjj_portal.crypto import Sealer
+
+    result = registry.RowResult(cleaned={"name": "李四"}, secret={"phone": "13904770010"}, key="李四")
+    record.rows = [list(_ready_line(registry.get(SECRET_CODE), 2, result, Sealer()))]
     record.save()
     assert batch_import_stage(batch_import=record, batch=batch, agent=agent) == 1
     line = BatchLine.objects.get(batch=batch)
@@ -361,7 +393,7 @@ def test_a_file_checked_by_several_processes_gives_the_same_result_and_never_rep
     import base64
 
     from approvals import excel, registry
-    from approvals.services.batch import check_file
+    from approvals.services.imports import check_file
     from gjj_portal import parallel
 
     rows = [register_row(name=f"职工{i}") for i in range(40)]

@@ -98,7 +98,7 @@ def test_two_step_flow_goes_under_review_then_approved(two_steps, agent, reviewe
 
 
 def test_second_step_added_above_the_amount(business, agent):
-    FlowSetting.objects.create(business_code=CODE, steps=1, second_step_above=Decimal("10000.00"))
+    FlowSetting.objects.create(business_code=CODE, second_step_above=Decimal("10000.00"))
     assert submit(agent, amount=Decimal("10000.00")).steps_total == 1
     assert submit(agent, amount=Decimal("10000.01")).steps_total == 2
 
@@ -306,6 +306,20 @@ def test_prepare_for_other_employer_is_refused(business, agent, outsider):
 def test_admin_flow_setting_offers_only_registered_business_types(business):
     from approvals.admin import FlowSettingForm
 
-    good = FlowSettingForm(data={"business_code": CODE, "needs_approval": "on", "steps": "2", "archives_hint": ""})
+    good = FlowSettingForm(data={"business_code": CODE, "needs_approval": "on", "step_names": "初审、复核", "archives_hint": ""})
     assert good.is_valid(), good.errors
-    assert not FlowSettingForm(data={"business_code": "made_up", "steps": "1"}).is_valid()
+    assert not FlowSettingForm(data={"business_code": "made_up", "step_names": "初审"}).is_valid()
+
+
+def test_the_center_names_any_number_of_review_steps(business, agent, reviewer, second_reviewer):
+    """审批设置: the steps and their names are the center's (not capped at two); each step is passed in turn."""
+    from approvals.admin import FlowSettingForm
+
+    assert not FlowSettingForm(data={"business_code": CODE, "step_names": "、".join(f"第{n}审" for n in range(10))}).is_valid()
+    FlowSetting.objects.create(business_code=CODE, step_names="初审，复核、审批")
+    application = submit(agent)
+    assert application.steps_total == 3 and application.step_names == ["初审", "复核", "审批"]
+    for reviewer_user, name in ((reviewer, "初审"), (second_reviewer, "复核")):
+        assert application.step_name == name
+        application = application_pass(application=application, reviewer=reviewer_user, version=application.version)
+    assert application.step_name == "审批" and application.status == Application.Status.UNDER_REVIEW

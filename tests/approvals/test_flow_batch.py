@@ -125,7 +125,7 @@ def test_batch_amount_above_the_threshold_adds_the_second_step(business, agent):
 
     from approvals.models import FlowSetting
 
-    FlowSetting.objects.create(business_code=CODE, steps=1, second_step_above=Decimal("1000.00"))
+    FlowSetting.objects.create(business_code=CODE, second_step_above=Decimal("1000.00"))
     small = staged_batch(agent)
     BatchLine.objects.filter(batch=small).update(amount=Decimal("1000.00"))
     batch_complete(batch=small, agent=agent)

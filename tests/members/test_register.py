@@ -224,7 +224,7 @@ def test_complete_opens_accounts_with_numbers_amounts_history_and_a_message(agen
     assert Member.objects.by_id_number(rows[1]["id_number"]).get() == members[1]
     assert MemberChange.objects.filter(kind="open", batch=batch).count() == 2
     message = Message.objects.get(employer=agent.employer)
-    assert message.content == f"尊敬的{agent.display_name}，您已完成办理缴存人登记，共2人。"
+    assert message.content == f"尊敬的{agent.display_name}，您已完成办理缴存人登记，共2人，月缴存额合计2,640.00元。"
 
 
 def test_complete_rechecks_ids_opened_elsewhere_meanwhile(agent):

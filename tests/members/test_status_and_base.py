@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from approvals.models import Batch
-from approvals.services import RowsInvalid, batch_complete, batch_line_add, batch_mark_applied, batch_reopen
+from approvals.services import RowsInvalid, batch_complete, batch_line_add
 from gjj_portal.errors import BusinessError
 from members.businesses import base_adjust, seal
 from members.models import Member, MemberChange
@@ -95,16 +95,15 @@ def test_seal_apply_rechecks_the_locked_member(agent):
     assert batch.status == Batch.Status.DRAFT
 
 
-def test_seal_needs_approval_when_the_center_says_so(agent, monkeypatch):
-    from approvals.models import FlowSetting
+def test_seal_needs_approval_when_the_center_says_so(agent):
+    from approvals.models import Application, FlowSetting
 
     FlowSetting.objects.create(business_code="member_seal", needs_approval=True)
-    calls = []
-    monkeypatch.setattr("approvals.services.flow.application_submit", lambda **kw: calls.append(kw))
     member = make_member(agent.employer)
     batch = batch_complete(batch=make_batch(agent, "member_seal", rows=[{"account_no": member.account_no, "reason": "辞职"}]), agent=agent)
     member.refresh_from_db()
-    assert batch.status == Batch.Status.SUBMITTED and len(calls) == 1 and member.status == Member.Status.NORMAL
+    assert batch.status == Batch.Status.SUBMITTED and member.status == Member.Status.NORMAL
+    assert Application.objects.get(batch=batch).status == Application.Status.SUBMITTED
 
 
 # ---- 基数调整 ---------------------------------------------------------------------------------------
@@ -153,39 +152,24 @@ def test_base_adjust_same_member_twice_in_a_batch_is_refused(agent):
         batch_line_add(batch=batch, agent=agent, row=adjust_row(member, new_base="8000"))
 
 
-def test_base_adjust_submission_goes_through_the_approval_hook(agent, monkeypatch):
+def test_base_adjust_submission_goes_through_the_approval_flow(agent):
     """seed 001 §4.2(4)：【提交审批】，流程提交到中心审批；审批通过前基数不变。"""
-    calls = []
-    monkeypatch.setattr("approvals.services.flow.application_submit", lambda **kw: calls.append(kw))
+    from approvals.models import Application
+
     member = make_member(agent.employer)
     batch = batch_complete(batch=make_batch(agent, "base_adjust", rows=[adjust_row(member)]), agent=agent)
     batch.refresh_from_db()
     member.refresh_from_db()
     assert batch.status == Batch.Status.SUBMITTED and member.base == Decimal("6000.00")
-    assert calls == [{"business_code": "base_adjust", "employer": agent.employer, "agent": agent, "batch": batch,
-                      "summary": "基数调整，共1人，自2026年01月起，调整后月缴存额合计1,680.00元"}]
-
-
-def test_base_adjust_without_the_flow_module_refuses_politely(agent, monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "approvals.services.flow", None)
-    member = make_member(agent.employer)
-    batch = make_batch(agent, "base_adjust", rows=[adjust_row(member)])
-    with pytest.raises(BusinessError, match="审批流程尚未开通"):
-        batch_complete(batch=batch, agent=agent)
-    batch.refresh_from_db()
-    assert batch.status == Batch.Status.DRAFT
+    application = Application.objects.get(batch=batch)
+    assert application.status == Application.Status.SUBMITTED and application.submitter == agent
+    assert application.summary == "基数调整，共1人，自2026年01月起，调整后月缴存额合计1,680.00元"
 
 
 def test_base_adjust_apply_on_approval_sets_base_amounts_and_history(agent, reviewer):
     member = make_member(agent.employer)
     batch = make_batch(agent, "base_adjust", rows=[adjust_row(member, new_base="6004.17", effective_period=NEXT_PERIOD)])
-    Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.SUBMITTED)
-    from approvals import registry
-
-    registry.get("base_adjust").apply(batch=batch, actor=reviewer)
-    batch_mark_applied(batch)
+    approve(batch_complete(batch=batch, agent=agent), reviewer)
     member.refresh_from_db()
     batch.refresh_from_db()
     assert member.base == Decimal("6004.17") and member.monthly_amount == Decimal("1442.00") and batch.status == Batch.Status.COMPLETED
@@ -210,11 +194,22 @@ def test_full_flow_submit_approve_applies_the_new_base(agent, reviewer):
 # ---- batch status transitions ---------------------------------------------------------------------
 
 
-def test_returned_batch_is_editable_again(agent, monkeypatch):
-    monkeypatch.setattr("approvals.services.flow.application_submit", lambda **kw: None)
+def approve(batch, reviewer):
+    from approvals.models import Application
+    from approvals.services.flow import application_pass
+
+    application = Application.objects.get(batch=batch)
+    return application_pass(application=application, reviewer=reviewer, version=application.version)
+
+
+def test_returned_batch_is_editable_again(agent, reviewer):
+    from approvals.models import Application
+    from approvals.services.flow import application_return
+
     member = make_member(agent.employer)
     batch = batch_complete(batch=make_batch(agent, "base_adjust", rows=[adjust_row(member)]), agent=agent)
-    batch_reopen(batch)
+    application = Application.objects.get(batch=batch)
+    application_return(application=application, reviewer=reviewer, version=application.version, opinion="请核对基数")
     batch.refresh_from_db()
     assert batch.status == Batch.Status.RETURNED and batch.is_editable
     other = make_member(agent.employer)
@@ -222,8 +217,7 @@ def test_returned_batch_is_editable_again(agent, monkeypatch):
     assert batch.lines.count() == 2
 
 
-def test_submitted_batch_refuses_new_lines(agent, monkeypatch):
-    monkeypatch.setattr("approvals.services.flow.application_submit", lambda **kw: None)
+def test_submitted_batch_refuses_new_lines(agent):
     member = make_member(agent.employer)
     batch = batch_complete(batch=make_batch(agent, "base_adjust", rows=[adjust_row(member)]), agent=agent)
     with pytest.raises(BusinessError, match="不能再录入或删除"):

@@ -31,8 +31,8 @@ def test_markup_in_names_is_text_on_every_page_that_shows_them(agent, agent_clie
         "账户信息 (htmx)": (reverse("members:query"), HX),
         "清册": (reverse("approvals:batch-detail", args=[batch.pk]), {}),
         "清册 (htmx)": (reverse("approvals:batch-detail", args=[batch.pk]), HX),
-        "基数调整": (reverse("members:base-adjust"), {}),
-        "状态变更": (reverse("members:status-change"), {}),
+        "基数调整": (reverse("approvals:business", args=["base_adjust"]), {}),
+        "状态变更": (reverse("approvals:business", args=["member_seal"]), {}),
         "状态变更查询": (reverse("members:status-query"), {}),
     }
     for where, (url, headers) in pages.items():

@@ -26,7 +26,7 @@ def test_no_page_export_admin_or_print_shows_a_full_id_or_phone(agent, agent_cli
     bodies = {}
     for name, args, headers in [
         ("home", [], {}), ("members:query", [], {}), ("members:query", [], HX), ("members:change-query", [], {}),
-        ("members:status-query", [], {}), ("members:base-adjust", [], {}), ("members:status-change", [], {}),
+        ("members:status-query", [], {}), ("approvals:business", ["base_adjust"], {}), ("approvals:business", ["member_seal"], {}),
         ("approvals:batch-detail", [batch.pk], {}), ("approvals:batch-detail", [batch.pk], HX),
     ]:
         response = agent_client.get(reverse(name, args=args), headers=headers, follow=True)

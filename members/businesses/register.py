@@ -270,7 +270,7 @@ def apply(*, batch, actor: User) -> int:
 
 
 BUSINESS = registry.BusinessType(
-    code=CODE, name="缴存人登记", app="members", form_class=RegisterForm, columns=COLUMNS, display_columns=DISPLAY,
+    code=CODE, name="缴存人登记", module="缴存人登记", form_class=RegisterForm, columns=COLUMNS, display_columns=DISPLAY,
     context=context, clean_row=clean_row, apply=apply, seal_secret=seal_secret, confirm_label="【完成办理】", needs_approval_default=False,
     detail_template="members/businesses/register_detail.html", row_limit=ROW_LIMIT,
     template_notes=["性别和出生日期由证件号码自动得出，无需填写。", "同一证件号码在本中心已有正常或封存账户的，不能重复开户。"],

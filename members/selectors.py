@@ -18,14 +18,6 @@ def member_counts(*, employer: Employer) -> dict[str, int]:
     )
 
 
-def member_choices(*, employer: Employer, status: str | None = None, limit: int = 2000):
-    """Members for an entry form's 个人账号 drop-down (seed: 通过个人账号下拉框选择)."""
-    qs = Member.objects.filter(employer=employer)
-    if status:
-        qs = qs.filter(status=status)
-    return qs.only("pk", "account_no", "name", "id_masked", "base", "monthly_amount").order_by("account_no")[:limit]
-
-
 PICKER_FIELDS = ("pk", "account_no", "name", "id_masked", "status", "base", "monthly_amount")
 _ID_TAIL = 4  # id_masked keeps the last four characters of the 身份证号 (110105********002X)
 _VERIFY_LIMIT = 200  # members whose last four match, checked against five or six typed characters
@@ -59,8 +51,8 @@ def member_search(*, employer: Employer, query: str, status: str | None = None, 
     qs = qs.filter(match)
     if after:
         qs = qs.filter(account_no__gt=after)
-    if exclude_ids:
-        qs = qs.exclude(pk__in=list(exclude_ids))
+    if exclude_ids is not None:  # a list, or a subquery (the 清册's members): never read into Python
+        qs = qs.exclude(pk__in=exclude_ids)
     return qs.only(*PICKER_FIELDS).order_by("account_no")[: max(1, min(limit, 100))]
 
 
@@ -109,3 +101,4 @@ def member_change_list(*, employer: Employer, kinds: list[str], date_from=None, 
     if reason:
         qs = qs.filter(reason=reason)
     return qs.order_by("-at", "-pk")
+

@@ -228,7 +228,7 @@ def confirmation_kind(code: str, title: str) -> registry.DocumentType:
 CONFIRMATION = registry.register(confirmation_kind("confirmation", "业务确认单"))
 # 单位客户信息变更查询 (seed 001 §8.1) is printed by employers; employers registers no printable of its
 # own, so its list kind is declared here and list_print_issue(kind="employer_changes", …) accepts it.
-registry.register(list_kind("employer_changes", "单位客户信息变更查询"))
+registry.register(list_kind("employer_changes", "单位信息变更记录"))
 
 
 def form_filters(form) -> list[tuple[str, str]]:

@@ -50,11 +50,11 @@ def test_every_kind_in_use_is_registered_with_its_store():
     assert {code for code, _ in ListPrint._meta.get_field("kind").choices} == list_kinds
     assert {code for code, _ in Receipt._meta.get_field("kind").choices} == {"remittance", "supplementary", "payment", "detail"}
     assert {store.prefix for store in registry.stores()} == {"DY", "PZ"}
-    assert registry.get("employer_changes").title == "单位客户信息变更查询"
+    assert registry.get("employer_changes").title == "单位信息变更记录"
 
 
 def test_registering_the_same_declaration_twice_is_harmless_but_another_under_a_taken_code_is_refused():
-    registry.register(services.list_kind("employer_changes", "单位客户信息变更查询"))
+    registry.register(services.list_kind("employer_changes", "单位信息变更记录"))
     with pytest.raises(ValueError, match="already registered"):
         registry.register(services.list_kind("employer_changes", "另一个标题"))
     with pytest.raises(ValueError, match="already registered"):
@@ -106,8 +106,8 @@ def test_employer_changes_is_accepted_as_a_list_print(employer, agent):
     snapshot = services.list_print_issue(kind="employer_changes", employer=employer, agent=agent, center=Center.current(),
                                          columns=[Column("变更项目", 30), Column("变更前", 40), Column("变更后", 40)],
                                          rows=[["联系电话", "0477-1", "0477-2"]])
-    assert (snapshot.kind, snapshot.title) == ("employer_changes", "单位客户信息变更查询")
-    assert snapshot.get_kind_display() == "单位客户信息变更查询"
+    assert (snapshot.kind, snapshot.title) == ("employer_changes", "单位信息变更记录")
+    assert snapshot.get_kind_display() == "单位信息变更记录"
     assert documents.document_verify(number=snapshot.number, code=snapshot.code).document.noun == "打印件"
 
 

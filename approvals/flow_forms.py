@@ -4,7 +4,7 @@ from django import forms
 
 from approvals.models import Application
 from approvals.models.application import PENDING_REVIEW
-from approvals.services.archive import MAX_FILES_PER_REQUEST
+from approvals.services.archive import MAX_FILES_PER_REQUEST, TOO_MANY_FILES
 from gjj_portal.forms import DateRangeMixin
 
 
@@ -22,7 +22,7 @@ class MultipleImageField(forms.FileField):
         if not files:
             raise forms.ValidationError("请选择要上传的图片。", code="required")
         if len(files) > MAX_FILES_PER_REQUEST:
-            raise forms.ValidationError(f"一次最多只能添加{MAX_FILES_PER_REQUEST}张图片，请分批上传。", code="too_many")
+            raise forms.ValidationError(TOO_MANY_FILES, code="too_many")
         return [super(MultipleImageField, self).clean(f, initial) for f in files]
 
 

@@ -16,13 +16,14 @@ from approvals import selectors
 from approvals.flow_forms import ArchiveUploadForm, DecisionForm, QueueFilterForm
 from approvals.models import Application, Archive, Batch, Message
 from approvals.selectors import PANEL_SIZE, PANELS
-from approvals.services.archive import archive_add, archive_delete, archive_path
 from approvals.services import application_end, application_pass, application_prepare, application_return, application_send
+from approvals.services.archive import archive_add, archive_delete, archive_path
 from approvals.services.message import message_mark_read
-from gjj_portal.tenancy import agent_required, current_employer, not_found, reviewer_required
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
+from gjj_portal.tenancy import agent_required, current_employer, not_found, reviewer_required
+from gjj_portal.uploads import explains_upload_refusals
 
 PAGE_SIZE = 20
 LINES_PAGE_SIZE = 50
@@ -104,6 +105,7 @@ def _application_context(application: Application) -> dict:
         "steps": steps,
         "chart": selectors.flow_chart(application=application, steps=steps),
         "archives": list(selectors.archive_list(application=application)),
+        "archive_rule": selectors.flow_setting_get(business_code=application.business_code),  # the center's 红字 required items
         "batch_url": _batch_url(application),
     }
 
@@ -127,13 +129,17 @@ def _after_agent_action(request, application: Application, event: str = CHANGED)
     return redirect("flow:application-detail", pk=application.pk)
 
 
+@explains_upload_refusals
 @agent_required
 @require_POST
 def archive_upload(request, pk: int):
     """【添加档案】 (and, after 【编辑】, 【添加档案】 again)."""
     application = _agent_application(request, pk)
     form = ArchiveUploadForm(request.POST, request.FILES)
-    if form.is_valid():
+    if getattr(request, "upload_error", None):  # a body Django would not parse: more than 10 files, a huge file name
+        form.is_valid()
+        form.errors["files"] = form.error_class([request.upload_error])
+    elif form.is_valid():
         try:
             added = archive_add(application=application, agent=request.user, files=form.cleaned_data["files"])
         except BusinessError as error:

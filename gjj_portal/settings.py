@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF: a marked upload view explains a body Django refuses to parse (too many files, a huge file name).
+    "gjj_portal.uploads.UploadRefusalMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before the session guard: it tells a signed-out user why (SEC-14, SEC-16).
@@ -295,7 +297,7 @@ if not DEBUG:
 # Request size bounds (SEC-46).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
-DATA_UPLOAD_MAX_NUMBER_FILES = 10
+DATA_UPLOAD_MAX_NUMBER_FILES = 10  # = the 电子档案 limit per 【添加档案】; gjj_portal.uploads explains an 11th in Chinese
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 LOGGING = {

@@ -14,11 +14,12 @@ from django.db.models import Sum
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from approvals.models import Application, Archive
-from gjj_portal.tenancy import User
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
+from gjj_portal.tenancy import User
 
 MAX_FILES_PER_REQUEST = 10
+TOO_MANY_FILES = f"一次最多上传{MAX_FILES_PER_REQUEST}张图片，请分批上传。"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_REQUEST_BYTES = 30 * 1024 * 1024
 MAX_PER_APPLICATION = 100
@@ -109,7 +110,7 @@ def archive_add(*, application: Application, agent: User, files: list) -> list[A
     if not files:
         raise BusinessError("请选择要上传的图片。")
     if len(files) > MAX_FILES_PER_REQUEST:
-        raise BusinessError(f"一次最多只能添加{MAX_FILES_PER_REQUEST}张图片，请分批上传。")
+        raise BusinessError(TOO_MANY_FILES)
     if sum(f.size for f in files) > MAX_REQUEST_BYTES:
         raise BusinessError("本次上传的图片合计超过30MB，请分批上传。")
     if application.archives.count() + len(files) > MAX_PER_APPLICATION:

@@ -4,12 +4,15 @@ from datetime import date
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 
 from employers.models import Employer
+from gjj_portal.forms import DateRangeMixin
 
 from .selectors import ENTRY_TYPES
 
 MAX_STATEMENT_BYTES = 5 * 1024 * 1024
+EARLIEST_VALUE_DATE = date(2000, 1, 1)  # the center's accounts start here: an earlier 到账日期 is a typo (issue 15 item 6)
 
 
 class PaymentForm(forms.Form):
@@ -18,6 +21,19 @@ class PaymentForm(forms.Form):
                                 error_messages={"required": "请输入缴款金额", "min_value": "缴款金额必须大于零"})
     value_date = forms.DateField(label="到账日期", widget=forms.DateInput(attrs={"type": "date"}), error_messages={"required": "请选择到账日期"})
     bank_serial_no = forms.CharField(label="银行流水号", max_length=40, error_messages={"required": "请输入银行流水号"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["value_date"].widget.attrs.update(min=EARLIEST_VALUE_DATE.isoformat(), max=timezone.localdate().isoformat())
+
+    def clean_value_date(self) -> date:
+        """A money arrival date lies between the center's first day and today (issue 15 item 6)."""
+        value = self.cleaned_data["value_date"]
+        if value < EARLIEST_VALUE_DATE:
+            raise forms.ValidationError(f"到账日期不能早于{EARLIEST_VALUE_DATE:%Y-%m-%d}，请核对银行回单后重新输入。")
+        if value > timezone.localdate():
+            raise forms.ValidationError("到账日期不能晚于今天，请核对银行回单后重新输入。")
+        return value
 
     def clean_account_no(self) -> Employer:
         value = self.cleaned_data["account_no"].strip()
@@ -42,18 +58,16 @@ class StatementForm(forms.Form):
         return upload
 
 
-class DateRangeForm(forms.Form):
+class DateRangeForm(DateRangeMixin, forms.Form):
     start = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}), required=False)
     end = forms.DateField(label="结束日期", widget=forms.DateInput(attrs={"type": "date"}), required=False)
+    date_range = ("start", "end")
 
-    def clean(self):
-        data = super().clean()
-        today = date.today()
+    def date_range_defaults(self, data: dict) -> None:
+        """An empty range is this year so far."""
+        today = timezone.localdate()
         data["start"] = data.get("start") or today.replace(month=1, day=1)
         data["end"] = data.get("end") or today
-        if data["start"] > data["end"]:
-            raise forms.ValidationError("开始日期不能晚于结束日期。")
-        return data
 
 
 class JournalQueryForm(DateRangeForm):

@@ -5,11 +5,14 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+import time_machine
+from django.urls import reverse
 from openpyxl import Workbook
 
 from gjj_portal.errors import BusinessError
 from remittance import services
 from remittance.excel import statement_read
+from remittance.forms import PaymentForm
 from remittance.journal import account_balance, bank_account
 from remittance.models import Entry, Payment
 from remittance.selectors import employer_unallocated
@@ -93,3 +96,28 @@ def test_a_statement_passes_the_zip_guard_before_openpyxl_sees_it(monkeypatch):
     bomb.seek(0)
     matched, unmatched, errors = statement_read(bomb)
     assert (matched, unmatched, called) == ([], [], []) and "压缩" in errors[0]
+
+
+@pytest.mark.parametrize("value_date", ["1900-01-01", "1999-12-31", "9999-12-31"])
+def test_payment_form_refuses_a_value_date_before_2000_or_after_today(employer, value_date):
+    """缴款 到账日期：不早于 2000-01-01，不晚于今天 (issue 15 item 6)."""
+    form = PaymentForm({"account_no": employer.account_no, "amount": "100.00", "value_date": value_date, "bank_serial_no": "B1"})
+    assert not form.is_valid()
+    assert form.errors["value_date"][0].startswith("到账日期不能")
+
+
+@time_machine.travel("2026-03-10 09:00 +0800", tick=False)
+def test_payment_form_accepts_today_and_the_first_day_but_not_tomorrow(employer):
+    def valid(value_date: str) -> bool:
+        return PaymentForm({"account_no": employer.account_no, "amount": "100.00", "value_date": value_date, "bank_serial_no": "B1"}).is_valid()
+
+    assert valid("2026-03-10") and valid("2000-01-01")
+    assert not valid("2026-03-11")
+
+
+def test_payment_page_shows_the_value_date_error_in_chinese_and_posts_nothing(reviewer_client, employer):
+    data = {"account_no": employer.account_no, "amount": "100.00", "value_date": "9999-12-31", "bank_serial_no": "CCB9999"}
+    response = reviewer_client.post(reverse("remittance:payment-list"), data)
+    assert response.status_code == 200
+    assert "到账日期不能晚于今天" in response.content.decode()
+    assert not Payment.objects.exists()

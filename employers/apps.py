@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class EmployersConfig(AppConfig):
     name = "employers"
     verbose_name = "中心与单位"
+
+    def ready(self) -> None:
+        from approvals import registry
+        from gjj_portal.printing import registry as documents
+        from gjj_portal.printing import services as printing
+
+        from .businesses import employer_change
+
+        registry.register(employer_change.BUSINESS)
+        documents.register(printing.confirmation_kind(employer_change.DOCUMENT, "单位信息变更确认单"))

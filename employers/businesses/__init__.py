@@ -1,0 +1,1 @@
+"""The employer-level businesses on the 清册 engine, one module each, registered in EmployersConfig.ready()."""

@@ -67,4 +67,5 @@ def test_verify_page_shows_a_printed_receipt_in_two_columns(page, employer):
 
     # on a phone the labels still stay on one line and nothing spills out
     page.set_viewport_size({"width": 375, "height": 800})
+    page.screenshot(path=SCREENSHOT.replace(".png", "_phone.png"), full_page=True)
     _look(page)

@@ -165,3 +165,12 @@ def test_detail_pdf_keeps_every_line_across_pages(employer, agent):
     assert all(m.account_no in text for m in members)
     assert '<font color="[[[1]]]">x</font>' in text
     assert "第 3 页 / 共 3 页" in text
+
+
+def test_a_kind_nobody_registered_is_refused_in_chinese(employer, allocated):
+    """凭证类型由登记决定（数据库不再列举）：未登记的类型不能出具。"""
+    from gjj_portal.errors import BusinessError
+
+    with pytest.raises(BusinessError, match="该凭证类型暂不支持打印"):
+        services.receipt_issue(kind="no_such_slip", employer=employer, entry=allocated)
+    assert not Receipt.objects.filter(kind="no_such_slip").exists()

@@ -9,7 +9,7 @@ class MembersConfig(AppConfig):
         from approvals import registry
 
         from . import prints  # noqa: F401  (registers the 打印 list kinds with the document registry)
-        from .businesses import base_adjust, register, seal
+        from .businesses import base_adjust, member_change, register, seal
 
-        for business in (register.BUSINESS, base_adjust.BUSINESS, seal.UNSEAL, seal.SEAL):
+        for business in (register.BUSINESS, base_adjust.BUSINESS, seal.UNSEAL, seal.SEAL, member_change.BUSINESS):
             registry.register(business)

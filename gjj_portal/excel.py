@@ -4,10 +4,14 @@
 - every text value is written as an inline string (data_type "s"), so "=…", "+…", "-…", "@…" are
   never formulas;
 - money is written as a number with the format #,##0.00; rates as numbers with 0.00%;
-- ID and phone columns are masked unless the caller is returning the agent's own file to them.
+- ID and phone columns are masked unless the caller is returning the agent's own file to them;
+- a stored string is never a reason to fail: characters a worksheet cannot hold (C0 controls but tab
+  and line breaks, which openpyxl refuses with IllegalCharacterError) are dropped, lone surrogates
+  (which UTF-8 cannot encode) become U+FFFD, and text is cut at Excel's 32,767 characters.
 """
 
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,6 +32,15 @@ RATE_FORMAT = "0.00%"
 TEXT_FORMAT = "@"
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="F0F2F5")
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl's ILLEGAL_CHARACTERS_RE
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+CELL_TEXT_MAX = 32767
+
+
+def writable(value: str) -> str:
+    """`value` as a worksheet can hold it (see the module docstring)."""
+    value = _SURROGATE.sub("\ufffd", _UNWRITABLE.sub("", value))
+    return value[:CELL_TEXT_MAX]
 
 
 @dataclass(frozen=True)
@@ -48,7 +61,7 @@ class Sheet:
 
 def _text_cell(ws, value: Any, *, fmt: str | None = TEXT_FORMAT) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=None)
-    cell.value = "" if value is None else str(value)
+    cell.value = "" if value is None else writable(str(value))
     cell.data_type = "s"  # never a formula, whatever the first character is
     if fmt:
         cell.number_format = fmt
@@ -83,7 +96,7 @@ def write_workbook(sheets: list[Sheet]) -> bytes:
     """Write sheets of rows (values in column order) and return the .xlsx bytes."""
     wb = Workbook(write_only=True)
     for sheet in sheets:
-        ws = wb.create_sheet(title=sheet.title[:31])
+        ws = wb.create_sheet(title=writable(sheet.title)[:31])
         for index, col in enumerate(sheet.columns):
             ws.column_dimensions[_letter(index)].width = col.width
         header = []

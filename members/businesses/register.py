@@ -194,7 +194,7 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
     """One registration row; pure (everything from the database is in ctx)."""
     result = RowResult()
     try:
-        name = rows.text(row.get("name", ""), max_length=50, label="姓名")
+        name = rows.person_name(row.get("name", ""), max_length=50, label="姓名")
     except ValueError as exc:
         result.error("name", str(exc))
         name = ""
@@ -249,18 +249,18 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
     return result
 
 
-def seal_secret(secret: dict[str, str], *, sealer: crypto.Sealer) -> dict[str, str]:
+def encrypt_secret(secret: dict[str, str], *, cipher: crypto.FieldCipher) -> dict[str, str]:
     """The ID number and phone encrypted for the member this line will become (SEC-37), when the row is checked.
 
     The 清册 line carries these ciphertexts in its data, and 【完成办理】 copies them into the new
     account inside the database, so opening 50,000 accounts decrypts and encrypts nothing."""
-    member_uuid = sealer.uuid4_hex()
+    member_uuid = cipher.uuid4_hex()
     row = crypto.dashed(member_uuid)
     phone = secret.get("phone", "")
     return {
         "member_uuid": member_uuid,
-        "id_number_enc": sealer.encrypt(secret["id_number"], aad=aad_for(Member, "id_number", row)),
-        "phone_enc": sealer.encrypt(phone, aad=aad_for(Member, "phone", row)) if phone else "",
+        "id_number_enc": cipher.encrypt(secret["id_number"], aad=aad_for(Member, "id_number", row)),
+        "phone_enc": cipher.encrypt(phone, aad=aad_for(Member, "phone", row)) if phone else "",
     }
 
 
@@ -271,7 +271,7 @@ def apply(*, batch, actor: User) -> int:
 
 BUSINESS = registry.BusinessType(
     code=CODE, name="缴存人登记", module="缴存人登记", form_class=RegisterForm, columns=COLUMNS, display_columns=DISPLAY,
-    context=context, clean_row=clean_row, apply=apply, seal_secret=seal_secret, confirm_label="【完成办理】", needs_approval_default=False,
+    context=context, clean_row=clean_row, apply=apply, encrypt_secret=encrypt_secret, confirm_label="【完成办理】", needs_approval_default=False,
     detail_template="members/businesses/register_detail.html", row_limit=ROW_LIMIT,
     template_notes=["性别和出生日期由证件号码自动得出，无需填写。", "同一证件号码在本中心已有正常或封存账户的，不能重复开户。"],
     summary=lambda *, batch, count, amount: f"缴存人登记，共{count}人，月缴存额合计{amount:,.2f}元",

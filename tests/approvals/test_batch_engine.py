@@ -22,7 +22,7 @@ from gjj_portal.errors import BusinessError
 from gjj_portal.models import AuditEvent
 from members.models import Member
 from tests.factories import make_agent, make_employer
-from tests.members.factories import make_batch, register_file, register_row, xlsx
+from tests.members.factories import cjk_name, make_batch, register_file, register_row, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -140,7 +140,7 @@ def test_line_data_holds_no_plain_id_number(agent):
     batch = make_batch(agent, rows=[row])
     line = BatchLine.objects.get(batch=batch)
     assert row["id_number"] not in str(line.data) and row["id_number"] not in line.secret_enc
-    # 缴存人登记 seals the ID and phone for the member the line will become (its seal_secret)
+    # 缴存人登记 encrypts the ID and phone for the member the line will become (its encrypt_secret)
     member_uuid = uuid.UUID(line.data["member_uuid"])
     assert decrypt(line.data["id_number_enc"], aad=aad_for(Member, "id_number", member_uuid)) == row["id_number"]
     assert decrypt(line.data["phone_enc"], aad=aad_for(Member, "phone", member_uuid)) == row["phone"]
@@ -227,7 +227,7 @@ def test_import_check_makes_no_per_row_queries(agent, django_assert_max_num_quer
     check(agent, register_file([register_row(name="预热")]))  # first-use caches (content types, policies)
     counts = []
     for rows in (20, 400):
-        content = register_file([register_row(name=f"职工{rows}-{i}") for i in range(rows)])
+        content = register_file([register_row(name=cjk_name("职工", rows * 1000 + i)) for i in range(rows)])
         with CaptureQueriesContext(connection) as queries:
             record = check(agent, content)
         assert record.row_count == rows and record.good_count
@@ -236,7 +236,7 @@ def test_import_check_makes_no_per_row_queries(agent, django_assert_max_num_quer
 
 
 def test_import_stage_makes_no_per_row_queries(agent, django_assert_max_num_queries):
-    record = check(agent, register_file([register_row(name=f"职工{i}") for i in range(200)] + [register_row(base="100")]))
+    record = check(agent, register_file([register_row(name=cjk_name("职工", i)) for i in range(200)] + [register_row(base="100")]))
     batch = batch_open(employer=agent.employer, agent=agent, business_code="member_register")
     with django_assert_max_num_queries(20):
         batch_import_stage(batch_import=record, batch=batch, agent=agent, good_only=True)
@@ -333,13 +333,13 @@ def test_the_time_budget_stops_the_check_in_forked_processes_too(agent, settings
     monkeypatch.setattr(parallel, "MIN_CHUNK", 10)
     monkeypatch.setattr(parallel, "can_fork", lambda: True)
     business = registry.get("member_register")
-    rows = [(n, register_row(name=f"职工{n}")) for n in range(2, 42)]
+    rows = [(n, register_row(name=cjk_name("职工", n))) for n in range(2, 42)]
     with pytest.raises(ImportTimedOut, match="超过7秒"):
         check_file(business=business, employer=agent.employer, batch=None, rows=rows, deadline=time.monotonic() - 1)
     assert str(pickle.loads(pickle.dumps(ImportTimedOut(7)))) == str(ImportTimedOut(7))  # as a forked chunk sends it
 
 
-# ---- a business without seal_secret: the engine encrypts the row's secret with the line ----------
+# ---- a business without encrypt_secret: the engine encrypts the row's secret with the line ----------
 
 SECRET_CODE = "enginetest_secret"
 
@@ -374,10 +374,10 @@ def test_without_seal_secret_staged_lines_keep_their_secret_encrypted(agent, sec
                          size=1, row_count=1, good_count=1, file=b"x")
     from approvals import registry
     from approvals.services.imports import _ready_line
-    from gjj_portal.crypto import Sealer
+    from gjj_portal.crypto import FieldCipher
 
     result = registry.RowResult(cleaned={"name": "李四"}, secret={"phone": "13904770010"}, key="李四")
-    record.rows = [list(_ready_line(registry.get(SECRET_CODE), 2, result, Sealer()))]
+    record.rows = [list(_ready_line(registry.get(SECRET_CODE), 2, result, FieldCipher()))]
     record.save()
     assert batch_import_stage(batch_import=record, batch=batch, agent=agent) == 1
     line = BatchLine.objects.get(batch=batch)
@@ -396,7 +396,7 @@ def test_a_file_checked_by_several_processes_gives_the_same_result_and_never_rep
     from approvals.services.imports import check_file
     from gjj_portal import parallel
 
-    rows = [register_row(name=f"职工{i}") for i in range(40)]
+    rows = [register_row(name=cjk_name("职工", i)) for i in range(40)]
     rows[3]["base"] = "100"
     rows[25]["id_number"] = rows[2]["id_number"]  # a duplicate across the chunks
     rows[33]["phone"] = "１３９０４７７００１２"  # full-width: repaired and reported

@@ -8,7 +8,7 @@ from approvals.services import batch_import_check
 from gjj_portal.models import AuditEvent
 from members.models import Member
 from tests.factories import make_member
-from tests.members.factories import make_batch, register_file, register_row
+from tests.members.factories import cjk_name, make_batch, register_file, register_row
 
 pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
@@ -305,7 +305,7 @@ def test_the_database_task_worker_checks_a_large_file_on_several_processes(agent
     settings.GJJ_IMPORT_PROCESSES = 2
     monkeypatch.setattr(parallel, "MIN_CHUNK", 10)
     monkeypatch.setattr(parallel, "can_fork", lambda: True)  # beside the browser tests' idle live-server thread
-    rows = [register_row(name=f"职工{i}") for i in range(40)]
+    rows = [register_row(name=cjk_name("职工", i)) for i in range(40)]
     rows[30]["id_number"] = rows[5]["id_number"]  # a duplicate across the two chunks
     upload(agent_client, register_file(rows))
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)

@@ -10,7 +10,7 @@ from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from members.models import Member
 from tests.browser.helpers import agent_login
 from tests.factories import valid_id_number
-from tests.members.factories import register_file, register_row
+from tests.members.factories import cjk_name, register_file, register_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,7 +53,7 @@ def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_pat
     assert Member.objects.filter(name="浏览器张三", employer=agent.employer).exists()
 
     # 【批量导入】 a 20-row file with 3 faulty rows: each fault is named with its row and column
-    rows = [register_row(name=f"导入职工{i}", id_number=new_id(10 + i), start_period="2026-01") for i in range(20)]
+    rows = [register_row(name=cjk_name("导入职工", i), id_number=new_id(10 + i), start_period="2026-01") for i in range(20)]
     good_ids = {4: rows[4]["id_number"], 9: rows[9]["id_number"], 15: rows[15]["id_number"]}
     rows[4]["id_number"] = rows[4]["id_number"][:17] + ("1" if rows[4]["id_number"][17] != "1" else "2")
     rows[9]["base"] = "100"
@@ -80,13 +80,13 @@ def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_pat
     assert Member.objects.filter(name__startswith="导入职工", employer=agent.employer).count() == 20
 
     # 封存 one member, then 启封 them
-    member = Member.objects.get(name="导入职工0")
+    member = Member.objects.get(name="导入职工〇")
     page.goto("/")
     page.get_by_role("link", name="缴存人状态变更").click()
     page.get_by_label("变更原因").select_option("辞职")
     page.get_by_label("个人账号").select_option(member.account_no)
     page.get_by_role("button", name="录入清册").click()
-    page.get_by_role("cell", name="导入职工0").wait_for()
+    page.get_by_role("cell", name="导入职工〇").wait_for()
     confirm_next(page)
     page.get_by_role("button", name="确定封存").click()
     page.get_by_text("缴存人封存办理完成").wait_for()
@@ -97,7 +97,7 @@ def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_pat
     page.get_by_label("变更原因").select_option("重新入职")
     page.get_by_label("个人账号").select_option(member.account_no)
     page.get_by_role("button", name="录入清册").click()
-    page.get_by_role("cell", name="导入职工0").wait_for()
+    page.get_by_role("cell", name="导入职工〇").wait_for()
     confirm_next(page)
     page.get_by_role("button", name="确定启封").click()
     page.get_by_text("缴存人启封办理完成").wait_for()
@@ -138,7 +138,7 @@ def test_the_task_worker_checks_an_import_while_the_page_shows_progress(page, de
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     agent = User.objects.get(username="100001:jbr01")
     agent_login(page, agent, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
-    rows = [register_row(name=f"后台职工{i}", id_number=new_id(40 + i), start_period="2026-01") for i in range(30)]
+    rows = [register_row(name=cjk_name("后台职工", i), id_number=new_id(40 + i), start_period="2026-01") for i in range(30)]
     rows[7]["base"] = "100"
     upload_register_file(page, tmp_path, rows)
     page.get_by_text("正在校验：登记.xlsx").wait_for()

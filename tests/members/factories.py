@@ -13,6 +13,11 @@ from tests.factories import valid_id_number
 REGISTER_HEADERS = ["姓名", "证件类型", "证件号码", "手机号码", "缴存基数", "单位缴存比例", "个人缴存比例", "起缴年月"]
 
 
+def cjk_name(prefix: str, n: int) -> str:
+    """A name the name rule accepts (a name holds no digits): the number in Chinese numerals, 职工一二."""
+    return prefix + str(n).translate(str.maketrans("0123456789", "〇一二三四五六七八九"))
+
+
 def register_row(**kw) -> dict[str, str]:
     row = {"name": "张三", "id_type": "居民身份证", "id_number": valid_id_number(), "phone": "13904770001", "base": "6000.00",
            "employer_rate": "12%", "member_rate": "12%", "start_period": "2026-01"}

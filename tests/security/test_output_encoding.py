@@ -25,7 +25,10 @@ def _assert_escaped(body: str, where: str) -> None:
 
 def test_markup_in_names_is_text_on_every_page_that_shows_them(agent, agent_client, employer):
     members = [make_member(employer, name=payload, id_number=valid_id_number()) for payload in PAYLOADS]
-    batch = make_batch(agent, rows=[register_row(name=PAYLOADS[0])])
+    batch = make_batch(agent, rows=[register_row()])
+    line = batch.lines.get()  # the name rule refuses markup now; a string stored by any other path is still shown as text
+    line.data["name"] = PAYLOADS[0]
+    line.save(update_fields=["data"])
     pages = {
         "账户信息": (reverse("members:query"), {}),
         "账户信息 (htmx)": (reverse("members:query"), HX),

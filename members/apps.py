@@ -13,3 +13,4 @@ class MembersConfig(AppConfig):
 
         for business in (register.BUSINESS, base_adjust.BUSINESS, seal.UNSEAL, seal.SEAL, member_change.BUSINESS):
             registry.register(business)
+        registry.register_page(registry.Page(module="缴存人信息查询", url_name="members:query"))

@@ -85,7 +85,7 @@ def _columns(columns) -> list[list]:
             column = Column(column, 30)
         elif not isinstance(column, Column):
             column = Column(*column)
-        frozen.append([str(column.label), float(column.width), column.align])
+        frozen.append([str(column.label), column.width, column.align])  # millimetres, as given (never a float of money)
     return frozen
 
 

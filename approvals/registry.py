@@ -139,10 +139,10 @@ class BusinessType:
     submitted_prompt: Prompt | None = None  # after 【提交审批】 (“提交审批完成，是否打印凭条？”)
     documents: tuple[str, ...] = ()  # kinds registered with gjj_portal.printing that this business issues
     summary: Callable[..., str] | None = None  # summary(*, batch, count, amount) -> str
-    # seal_secret(secret, *, sealer) -> dict merged into the line's data: the business encrypts the row's secret
-    # itself (gjj_portal.crypto.Sealer), in the form its apply needs (e.g. bound to the member row it will create).
+    # encrypt_secret(secret, *, cipher) -> dict merged into the line's data: the business encrypts the row's secret
+    # itself (gjj_portal.crypto.FieldCipher), in the form its apply needs (e.g. bound to the member row it will create).
     # Without it the engine encrypts the secret into the line's secret_enc.
-    seal_secret: Callable[..., dict[str, str]] | None = None
+    encrypt_secret: Callable[..., dict[str, str]] | None = None
 
     def __post_init__(self) -> None:
         if self.module and self.module not in MODULES:

@@ -211,7 +211,7 @@ def application_lines(*, application: Application) -> dict:
     return {"rows": rows, "payload": [], "columns": columns, "totals": totals}
 
 
-def _typed(value, kind: str):
+def typed_cell(value, kind: str):
     """A line's data holds strings; money and rates become Decimal, periods dates, so the filters format them."""
     if value in (None, ""):
         return ""
@@ -227,4 +227,5 @@ def _typed(value, kind: str):
 
 def line_cells(*, lines, columns: list[tuple[str, str, str]]) -> list[dict]:
     """A page of lines as table cells in column order, each with its kind (text/money/rate/period) for formatting."""
-    return [{"no": line.row_no, "cells": [(_typed(line.data.get(key), kind), kind) for key, _, kind in columns]} for line in lines]
+    return [{"no": line.row_no, "line": line, "cells": [(typed_cell(line.data.get(key), kind), kind) for key, _, kind in columns]}
+            for line in lines]

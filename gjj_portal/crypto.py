@@ -101,7 +101,7 @@ def _aesgcm(key: bytes) -> AESGCM:
     return AESGCM(key)
 
 
-def _seal(suite: str, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
+def _encrypt_bytes(suite: str, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
     """AEAD encrypt, returning ct‖tag."""
     if suite == "aes-256-gcm":
         return _aesgcm(key).encrypt(nonce, plaintext, aad)
@@ -110,11 +110,11 @@ def _seal(suite: str, key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) ->
     return encryptor.update(plaintext) + encryptor.finalize() + encryptor.tag
 
 
-def _open(suite: str, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> bytes:
+def _open(suite: str, key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
     """AEAD decrypt ct‖tag; raises InvalidTag on any tampering or a wrong AAD."""
     if suite == "aes-256-gcm":
-        return _aesgcm(key).decrypt(nonce, sealed, aad)
-    ciphertext, tag = sealed[:-TAG_BYTES], sealed[-TAG_BYTES:]
+        return _aesgcm(key).decrypt(nonce, ciphertext, aad)
+    ciphertext, tag = ciphertext[:-TAG_BYTES], ciphertext[-TAG_BYTES:]
     decryptor = Cipher(_sm4(key), modes.GCM(nonce, tag)).decryptor()
     decryptor.authenticate_additional_data(aad)
     return decryptor.update(ciphertext) + decryptor.finalize()
@@ -122,14 +122,14 @@ def _open(suite: str, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> by
 
 def encrypt(plaintext: str, *, aad: str) -> str:
     """Encrypt with the active key and suite; token = v1:<key_id>:<suite>:<urlsafe b64(nonce‖ct‖tag)>."""
-    return Sealer(nonces=1).encrypt(plaintext, aad=aad)
+    return FieldCipher(nonces=1).encrypt(plaintext, aad=aad)
 
 
-class Sealer:
+class FieldCipher:
     """Encrypts values with the active key and suite, both resolved once: for a bulk step that
-    encrypts tens of thousands of values (an import seals two per person). Tokens are exactly
+    encrypts tens of thousands of values (an import encrypts two per person). Tokens are exactly
     those of encrypt(); each value gets its own random nonce, drawn from os.urandom in blocks.
-    The random UUIDs of the rows it seals come from the same blocks (uuid4_hex)."""
+    The random UUIDs of the rows it encrypts for come from the same blocks (uuid4_hex)."""
 
     def __init__(self, *, nonces: int = 4096) -> None:
         key_id, suite = active_key_id(), _suite()
@@ -155,8 +155,8 @@ class Sealer:
         if not isinstance(plaintext, str):
             raise TypeError("encrypt takes a str")
         nonce = self._random(NONCE_BYTES)
-        sealed = _seal(self._suite, self._key, nonce, plaintext.encode(), aad.encode())
-        return self._prefix + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        ciphertext = _encrypt_bytes(self._suite, self._key, nonce, plaintext.encode(), aad.encode())
+        return self._prefix + base64.urlsafe_b64encode(nonce + ciphertext).decode("ascii")
 
 
 # RFC 9562 version 4: the version nibble is 4, the variant bits are 10.
@@ -211,8 +211,8 @@ def encrypt_blob(data: bytes, *, aad: str) -> bytes:
     such as an import's checked rows are stored and read a third smaller and without encoding)."""
     key_id, suite = active_key_id(), _suite()
     nonce = os.urandom(NONCE_BYTES)
-    sealed = _seal(suite, _field_key(suite, key_id), nonce, bytes(data), aad.encode())
-    return f"{TOKEN_VERSION}:{key_id}:{SUITES[suite][0]}:".encode("ascii") + nonce + sealed
+    ciphertext = _encrypt_bytes(suite, _field_key(suite, key_id), nonce, bytes(data), aad.encode())
+    return f"{TOKEN_VERSION}:{key_id}:{SUITES[suite][0]}:".encode("ascii") + nonce + ciphertext
 
 
 def decrypt_blob(blob: bytes, *, aad: str) -> bytes:

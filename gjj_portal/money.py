@@ -53,6 +53,19 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
         raise ValueError("金额格式不正确") from None
 
 
+def check_amount(value: Decimal, *, label: str = "金额", positive: bool = True) -> None:
+    """An amount as money moves it (SEC-31): a Decimal (TypeError otherwise: a programming error), finite, with
+    exactly two places, and above zero unless `positive` is False (a journal leg may be negative)."""
+    from gjj_portal.errors import BusinessError
+
+    if not isinstance(value, Decimal):
+        raise TypeError("金额必须是 Decimal")
+    if not value.is_finite() or value.as_tuple().exponent != -2:
+        raise BusinessError(f"{label}须保留两位小数。")
+    if positive and value <= 0:
+        raise BusinessError(f"{label}必须大于零。")
+
+
 def round_money(value: Decimal, unit: str = "fen") -> Decimal:
     """Round half up (四舍五入) to 分 or to whole 元; the result always has two places."""
     if type(value) is not Decimal:  # the usual case skips these checks (an import rounds 100,000 parts)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from employers.models import Employer, User
 from gjj_portal.bulk import insert_rows
 from gjj_portal.errors import BusinessError
+from gjj_portal.money import check_amount
 from members.models import Member
 
 from .models import Account, Entry, Line, SerialCounter
@@ -84,13 +85,6 @@ def member_account_ids(members) -> dict[int, int]:
     return found
 
 
-def _check_money(value: Decimal) -> None:
-    if not isinstance(value, Decimal):
-        raise TypeError("金额必须是 Decimal")
-    if value.as_tuple().exponent != -2:
-        raise ValueError("金额必须保留两位小数")
-
-
 def entry_post(
     *,
     kind: str,
@@ -108,10 +102,10 @@ def entry_post(
     if len(legs) < 2:
         raise BusinessError("一笔流水至少需要两条明细。")
     for leg in legs:
-        _check_money(leg.amount)
+        check_amount(leg.amount, positive=False)
     if sum((leg.amount for leg in legs), ZERO) != ZERO:
         raise BusinessError("借贷不平衡，流水未入账。")
-    _check_money(amount)
+    check_amount(amount, positive=False)
     with transaction.atomic():
         day = posted_on or timezone.localdate()
         entry = Entry.objects.create(

@@ -22,7 +22,7 @@ from gjj_portal.crypto import mask_id
 from gjj_portal.pdf import CharWidths, cjk_font, harden_reportlab, para_text
 from gjj_portal.printing import marks, registry
 from gjj_portal.printing.documents import document_filename, document_pdf, document_render
-from gjj_portal.printing.marks import draw_qr, draw_seal
+from gjj_portal.printing.marks import draw_qr, draw_stamp
 from gjj_portal.templatetags.gjj import yuan
 
 from . import selectors, services
@@ -115,7 +115,7 @@ def _authenticity(c: canvas.Canvas, receipt: Receipt, base_url: str, y: float) -
     c.drawString(MARGIN, y - 28, f"打印日期：{f.get('print_date', '')}")
     c.drawString(MARGIN, y - 42, "扫描右侧二维码或登录中心网站「验真」核验本凭证")
     draw_qr(c, MARGIN + 300, y - 55, 62, verify_url(receipt, base_url))
-    draw_seal(c, PAGE_W - MARGIN - 62, y - 18, 52, f.get("seal_text", ""))
+    draw_stamp(c, PAGE_W - MARGIN - 62, y - 18, 52, f.get("seal_text", ""))
 
 
 # ------------------------------------------------------------------ documents

@@ -188,14 +188,17 @@ def assessment_line_list(*, assessment: Assessment) -> QuerySet[AssessmentLine]:
 class AllocationState:
     """汇缴分配 page: 应汇缴金额 against 未分配金额 and which of the seed's three cases applies."""
 
+    EQUAL, EXCESS, SHORT = "equal", "excess", "short"  # ①, ②, ③ of seed 000 steps 9–12
+
     due: Decimal
     unallocated: Decimal
 
     @property
     def case(self) -> str:
+        """The one place the three cases are decided: the page shows it and the service enforces it."""
         if self.unallocated == self.due:
-            return "equal"
-        return "excess" if self.unallocated > self.due else "short"
+            return self.EQUAL
+        return self.EXCESS if self.unallocated > self.due else self.SHORT
 
     @property
     def shortfall(self) -> Decimal:

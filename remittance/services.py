@@ -4,7 +4,6 @@ Every money service follows STYLE.md §4: atomic, lock in a fixed order (employe
 then the assessment), re-check state on the locked rows, post the entry, write the audit event.
 """
 
-import hmac
 import time
 from datetime import date
 from decimal import Decimal
@@ -18,7 +17,7 @@ from employers.models import Center, Employer, User
 from gjj_portal import audit, crypto
 from gjj_portal.bulk import insert_select
 from gjj_portal.errors import BusinessError
-from gjj_portal.money import format_period, to_chinese_upper
+from gjj_portal.money import check_amount, format_period, to_chinese_upper
 from gjj_portal.templatetags.gjj import yuan
 from members.models import Member
 from members.services import bases_apply_due
@@ -27,6 +26,7 @@ from .journal import Leg, bank_account, entry_post, member_account_ids, next_num
 from .models import Assessment, AssessmentLine, Entry, Payment, Receipt
 from .selectors import (
     ZERO,
+    AllocationState,
     assessment_next_period,
     assessment_summary,
     change_rows,
@@ -40,16 +40,6 @@ from .selectors import (
 BUSY_MESSAGE = "系统繁忙，其他人正在办理本单位的业务，请稍后重试。"
 LOCK_RETRIES = 5
 LOCK_TIMEOUT = "5s"
-
-
-def _check_money(value: Decimal, *, label: str = "金额") -> None:
-    """Decimal only, two places, positive (SEC-31, SEC-35)."""
-    if not isinstance(value, Decimal):
-        raise TypeError("金额必须是 Decimal")
-    if value.as_tuple().exponent != -2 or not value.is_finite():
-        raise BusinessError(f"{label}须保留两位小数。")
-    if value <= ZERO:
-        raise BusinessError(f"{label}必须大于零。")
 
 
 def _lock_timeout() -> None:
@@ -174,7 +164,7 @@ def _payment_post(*, employer: Employer, amount: Decimal, value_date: date, bank
 def payment_record(*, employer: Employer, amount: Decimal, value_date: date, bank_serial_no: str, reviewer: User,
                    source: str = Payment.Source.MANUAL) -> Payment:
     """缴款 (seed 001 §8.3): the bank's money lands in the employer's 未分配金额; one bank serial posts once."""
-    _check_money(amount, label="缴款金额")
+    check_amount(amount, label="缴款金额")
     serial = bank_serial_no.strip()
     if not serial:
         raise BusinessError("请填写银行流水号。")
@@ -195,7 +185,7 @@ def payment_import(*, rows: list[dict], reviewer: User) -> list[Payment]:
     if len(set(serials)) != len(serials):
         raise BusinessError("对账单中有重复的银行流水号，请核对后重新导入。")
     for row in rows:
-        _check_money(row["amount"], label="缴款金额")
+        check_amount(row["amount"], label="缴款金额")
     with transaction.atomic():
         _lock_timeout()
         existing = list(Payment.objects.filter(bank_serial_no__in=serials).values_list("bank_serial_no", flat=True))
@@ -229,10 +219,11 @@ def _allocation_post(*, employer_id: int, assessment_id: int, agent: User, idemp
     earlier = Assessment.objects.filter(employer=employer, status=Assessment.Status.ASSESSED, period__lt=assessment.period)
     if earlier.exists():
         raise BusinessError("请按月份顺序分配，先分配更早月份的汇缴核定。")
-    due, unallocated = assessment.amount, employer_unallocated(employer=employer)
-    if unallocated < due:
-        raise BusinessError(f"未分配金额小于应汇缴金额，还差 {due - unallocated:,.2f} 元，无法完成办理。", code="short")
-    if unallocated > due and not confirm_excess:
+    state = AllocationState(due=assessment.amount, unallocated=employer_unallocated(employer=employer))
+    due, unallocated = state.due, state.unallocated
+    if state.case == AllocationState.SHORT:
+        raise BusinessError(f"未分配金额小于应汇缴金额，还差 {state.shortfall:,.2f} 元，无法完成办理。", code="short")
+    if state.case == AllocationState.EXCESS and not confirm_excess:
         raise BusinessError("未分配金额大于应汇缴金额，是否确认汇缴", code="confirm")
     snapshot = AssessmentLine.objects.filter(assessment=assessment)
     lines = list(snapshot.values_list("member_id", "amount"))
@@ -367,23 +358,4 @@ def receipt_issue(*, kind: str, employer: Employer, entry: Entry | None = None, 
     except IntegrityError:
         # Printed twice at the same moment: the first snapshot wins.
         return Receipt.objects.get(employer=employer, **lookup)
-    return receipt
-
-
-def receipt_verify(*, number: str, code: str) -> Receipt | None:
-    """验真: the receipt when its frozen fields still match their 查验码 and the code given matches it.
-
-    The QR code carries the whole code; a person may type the 16 characters printed as 查验码.
-    """
-    from .selectors import receipt_get
-
-    given = (code or "").strip().lower()
-    receipt = receipt_get(number=(number or "").strip()[:24])
-    if receipt is None or len(given) < 16:
-        return None
-    expected = receipt_code(number=receipt.number, kind=receipt.kind, fields=receipt.fields)
-    if not hmac.compare_digest(expected, receipt.code):
-        return None
-    if not hmac.compare_digest(expected[: len(given)], given):
-        return None
     return receipt

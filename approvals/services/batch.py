@@ -94,20 +94,20 @@ def _dedupe_column(business: registry.BusinessType) -> str:
     return next((c.key for c in business.columns if c.kind in ("id", "account")), business.columns[0].key)
 
 
-def _sealed(business: registry.BusinessType, result: registry.RowResult, sealer: crypto.Sealer, line_uuid: uuid.UUID | str) -> tuple[dict, str]:
-    """The line's data and secret_enc (SEC-37): the business seals the row's secret into the data itself
-    (registry seal_secret), or the engine encrypts it into the line's secret_enc, bound to the line."""
+def _encrypted(business: registry.BusinessType, result: registry.RowResult, cipher: crypto.FieldCipher, line_uuid: uuid.UUID | str) -> tuple[dict, str]:
+    """The line's data and secret_enc (SEC-37): the business encrypts the row's secret into the data itself
+    (registry encrypt_secret), or the engine encrypts it into the line's secret_enc, bound to the line."""
     if not result.secret:
         return result.cleaned, ""
-    if business.seal_secret is not None:
-        return {**result.cleaned, **business.seal_secret(result.secret, sealer=sealer)}, ""
+    if business.encrypt_secret is not None:
+        return {**result.cleaned, **business.encrypt_secret(result.secret, cipher=cipher)}, ""
     plain = json.dumps(result.secret, ensure_ascii=False, sort_keys=True)
-    return result.cleaned, sealer.encrypt(plain, aad=aad_for(BatchLine, "secret_json", line_uuid))
+    return result.cleaned, cipher.encrypt(plain, aad=aad_for(BatchLine, "secret_json", line_uuid))
 
 
 def _line(batch: Batch, *, row_no: int, source_row: int | None, result: registry.RowResult) -> BatchLine:
     line_uuid = uuid.uuid4()
-    data, token = _sealed(registry.get(batch.business_code), result, crypto.Sealer(nonces=2), line_uuid)
+    data, token = _encrypted(registry.get(batch.business_code), result, crypto.FieldCipher(nonces=2), line_uuid)
     return BatchLine(uuid=line_uuid, batch=batch, row_no=row_no, source_row=source_row, key=result.key or f"row-{row_no}",
                      member_id=result.member_id, data=data, secret_enc=token, amount=result.amount)
 

@@ -24,7 +24,7 @@ from gjj_portal.errors import BusinessError
 from gjj_portal.ratelimit import per_window, wait_words
 from gjj_portal.tenancy import Employer, User
 
-from .batch import _batch_keys, _locked, _mark_duplicates, _require_editable, _sealed, batch_open
+from .batch import _batch_keys, _encrypted, _locked, _mark_duplicates, _require_editable, batch_open
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +77,14 @@ def check_file(*, business: registry.BusinessType, employer: Employer, batch: Ba
 
 
 def _check_chunk(business: registry.BusinessType, ctx, deadline: float | None, rows: list[tuple[int, dict]], done) -> list[FileRow]:
-    """Pure: may run in a forked process. Its sealer is made here, so no two processes share nonces."""
-    sealer = crypto.Sealer()
+    """Pure: may run in a forked process. Its cipher is made here, so no two processes share nonces."""
+    cipher = crypto.FieldCipher()
     checked = []
     for count, (row_no, row) in enumerate(rows, start=1):
         if deadline is not None and count % REPORT_EVERY == 1 and time.monotonic() > deadline:
             raise ImportTimedOut(settings.GJJ_IMPORT_TIME_LIMIT)
         result = business.clean_row(row, ctx)
-        line = _ready_line(business, row_no, result, sealer) if result.ok else None
+        line = _ready_line(business, row_no, result, cipher) if result.ok else None
         checked.append(FileRow(row_no, result.errors, result.notices, result.key, line))
         if count % REPORT_EVERY == 0:
             done(count)
@@ -288,9 +288,9 @@ def batch_import_stage(*, batch_import: BatchImport, agent: User, good_only: boo
 _LINE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _ready_line(business: registry.BusinessType, row_no: int, result: registry.RowResult, sealer: crypto.Sealer) -> ReadyLine:
-    line_uuid = sealer.uuid4_hex()
-    data, token = _sealed(business, result, sealer, crypto.dashed(line_uuid))
+def _ready_line(business: registry.BusinessType, row_no: int, result: registry.RowResult, cipher: crypto.FieldCipher) -> ReadyLine:
+    line_uuid = cipher.uuid4_hex()
+    data, token = _encrypted(business, result, cipher, crypto.dashed(line_uuid))
     amount = None if result.amount is None else str(result.amount)
     return ReadyLine(row_no, result.key, result.member_id, amount, line_uuid, token, _LINE_JSON.encode(data))
 

@@ -4,8 +4,6 @@
 Every object is fetched through the agent's own employer; another employer's batch, line or
 import is a 404 and is audited as an authorization failure (SEC-19)."""
 
-from datetime import date
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +18,14 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from approvals import batch_selectors as selectors
 from approvals import excel, registry
 from approvals.models import Batch, BatchImport, BatchLine
-from approvals.selectors import application_of_batch, application_return_opinion, flow_needs_approval, flow_setting_get
+from approvals.selectors import (
+    application_of_batch,
+    application_return_opinion,
+    flow_needs_approval,
+    flow_setting_get,
+    line_cells,
+    typed_cell,
+)
 from approvals.services import (
     PURGED,
     ImportThrottled,
@@ -72,19 +77,8 @@ def _import(request, uuid, *, with_file: bool = False) -> BatchImport:
         not_found(request, f"import:{uuid}")
 
 
-def _cell(value, kind: str):
-    """Values in a line's data are strings; the table formats them by kind."""
-    if value in (None, ""):
-        return ""
-    if kind in ("money", "rate"):
-        return Decimal(value)
-    if kind == "period":
-        return date.fromisoformat(value)
-    return value
-
-
-def _rows(page, business) -> list[dict]:
-    return [{"line": line, "cells": [(_cell(line.data.get(c.key), c.kind), c.kind) for c in business.display_columns]} for line in page]
+def _columns(business) -> list[tuple[str, str, str]]:
+    return [(c.key, c.header, c.kind) for c in business.display_columns]
 
 
 def _subject(request, business, batch):
@@ -155,7 +149,7 @@ def _context(request, business, batch, *, form=None, page=None, subject=None, ad
         "more": suggestions[PICKER_LIMIT]["key"] if len(suggestions) > PICKER_LIMIT else "",
         "added": added,
         "page": lines_page,
-        "rows": _rows(lines_page, business),
+        "rows": line_cells(lines=lines_page, columns=_columns(business)),
         "totals": batch_totals(batch=batch) if batch else {"count": 0, "amount": 0},
         "tabs": tabs if len(tabs) > 1 else [],
         "page_url": page_url,
@@ -379,7 +373,7 @@ def import_preview(request, uuid):
             "business": business, "record": record, "back_url": reverse("approvals:business", args=[business.code])})
     if wants_partial(request):
         return HttpResponseClientRedirect(reverse("approvals:import-preview", args=[record.uuid]))
-    preview_rows = [{"row": row_no, "cells": [(_cell(data.get(c.key), c.kind), c.kind) for c in business.display_columns]}
+    preview_rows = [{"row": row_no, "cells": [(typed_cell(data.get(key), kind), kind) for key, _, kind in _columns(business)]}
                     for row_no, data in batch_import_preview(record)]  # loads the deferred rows only, not the file
     context = {
         "business": business, "record": record, "errors": record.errors[:1000], "error_total": len(record.errors),

@@ -9,7 +9,7 @@ from reportlab.pdfgen import canvas
 
 from gjj_portal.pdf import cjk_font
 
-SEAL_RED = colors.Color(0.86, 0.08, 0.12)
+STAMP_RED = colors.Color(0.86, 0.08, 0.12)
 # The public 验真 page (remittance:receipt-verify); a constant so helpers need not import the app.
 VERIFY_PATH = "/receipt/verify/"
 
@@ -19,12 +19,12 @@ def verify_url(base_url: str, number: str, code: str) -> str:
     return f"{base_url.rstrip('/')}{VERIFY_PATH}?{urlencode({'no': number, 'code': code})}"
 
 
-def draw_seal(c: canvas.Canvas, cx: float, cy: float, radius: float, text: str) -> None:
+def draw_stamp(c: canvas.Canvas, cx: float, cy: float, radius: float, text: str) -> None:
     """The center's round red seal: double ring, the name along the upper arc, a star, the use below."""
     name, _, use = text.partition(" ")
     c.saveState()
-    c.setStrokeColor(SEAL_RED)
-    c.setFillColor(SEAL_RED)
+    c.setStrokeColor(STAMP_RED)
+    c.setFillColor(STAMP_RED)
     c.setLineWidth(2.4)
     c.circle(cx, cy, radius, stroke=1, fill=0)
     c.setLineWidth(0.6)

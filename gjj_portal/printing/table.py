@@ -24,7 +24,7 @@ from reportlab.platypus import Paragraph
 
 from gjj_portal.pdf import CharWidths, cjk_font, harden_reportlab, para_text
 
-from .marks import draw_qr, draw_seal, verify_url
+from .marks import draw_qr, draw_stamp, verify_url
 
 MARGIN = 15 * mm
 SIZE = 8.5
@@ -258,7 +258,7 @@ def closing(c: canvas.Canvas, layout, code: str, base_url: str, top: float, *, l
     para = _para(f"出具单位：{para_text(content['center_name'])}", 9)
     para.wrapOn(c, 170, 30)
     para.drawOn(c, right - 170, top - 22)
-    draw_seal(c, right - 62, top - 62, 48, content.get("seal_text", ""))
+    draw_stamp(c, right - 62, top - 62, 48, content.get("seal_text", ""))
 
 
 def document_canvas(buffer: io.BytesIO, layout, title: str) -> canvas.Canvas:

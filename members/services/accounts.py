@@ -145,7 +145,7 @@ def _insert_from_lines(*, batch_id: int, employer: Employer, first_number: int) 
     """INSERT … SELECT of every line of the 清册 into members_member, numbered in 清册 order.
 
     The lines already carry everything a member row needs, the ID number and phone encrypted for the member
-    they will become (the business's seal_secret), so no row passes through Python here."""
+    they will become (the business's encrypt_secret), so no row passes through Python here."""
     connection = connections[router.db_for_write(Member)]
     sql, lines = _line_sql(connection), connection.ops.quote_name(BatchLine._meta.db_table)
     computed = {name: sql[kind].format(key=key) for name, (kind, key) in FROM_LINE.items()}

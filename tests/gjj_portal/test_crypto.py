@@ -268,13 +268,13 @@ def test_blob_bound_to_another_row_or_changed_by_one_byte_fails():
         decrypt_blob(b"not a blob", aad="x")
 
 
-def test_sealer_uuids_are_random_version_4_uuids_and_never_repeat_its_nonces():
-    sealer = crypto.Sealer(nonces=3)  # a small block, so the pool is drawn again several times
-    made = [sealer.uuid4_hex() for _ in range(200)]
+def test_cipher_uuids_are_random_version_4_uuids_and_never_repeat_its_nonces():
+    cipher = crypto.FieldCipher(nonces=3)  # a small block, so the pool is drawn again several times
+    made = [cipher.uuid4_hex() for _ in range(200)]
     parsed = [uuid.UUID(hex=value) for value in made]
     assert all(value.version == 4 and value.variant == uuid.RFC_4122 for value in parsed)
     assert all(value.hex == text for value, text in zip(parsed, made, strict=True)) and len(set(made)) == 200
     assert str(parsed[0]) == crypto.dashed(made[0])
-    tokens = [sealer.encrypt("x", aad="a") for _ in range(50)]
+    tokens = [cipher.encrypt("x", aad="a") for _ in range(50)]
     nonces = {base64.urlsafe_b64decode(token.split(":")[3])[:12] for token in tokens}
     assert len(nonces) == 50 and not nonces & {bytes.fromhex(value)[:12] for value in made}

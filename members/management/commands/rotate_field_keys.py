@@ -25,7 +25,7 @@ from gjj_portal.bulk import aad_for
 
 from ...models import Member
 
-SEALED = ("id_number", "phone")  # the fields a 缴存人登记 line seals for its member (register.seal_secret)
+SEALED = ("id_number", "phone")  # the fields a 缴存人登记 line encrypts for its member (register.encrypt_secret)
 
 
 class Command(BaseCommand):
@@ -97,7 +97,7 @@ class Command(BaseCommand):
 
         return self._rewrite(Member.objects.only("pk", "uuid", "id_number_enc", "phone_enc", "id_index"), rewrite)
 
-    def _sealed_data(self, data: dict) -> tuple[dict, str | None]:
+    def _encrypted_data(self, data: dict) -> tuple[dict, str | None]:
         """A 缴存人登记 line's data with its sealed ID and phone under the active key, and the ID's blind index."""
         member_uuid = data.get("member_uuid")
         if not member_uuid or not data.get("id_number_enc"):
@@ -114,7 +114,7 @@ class Command(BaseCommand):
     def _lines(self) -> int:
         def rewrite(line) -> list[str]:
             changed = self._reencrypt(line, ["secret_json"])
-            data, index = self._sealed_data(line.data)
+            data, index = self._encrypted_data(line.data)
             if data != line.data:
                 line.data = data
                 changed.append("data")
@@ -148,6 +148,6 @@ class Command(BaseCommand):
         row_no, key, member_id, amount, line_uuid, token, data_json = line
         if self._stale(token):
             token = crypto.reencrypt(token, aad=aad_for(BatchLine, "secret_json", crypto.dashed(line_uuid)))
-        data, index = self._sealed_data(json.loads(data_json))
+        data, index = self._encrypted_data(json.loads(data_json))
         return [row_no, index or key, member_id, amount, line_uuid, token, json.dumps(data, ensure_ascii=False, separators=(",", ":"))]
 

@@ -14,7 +14,7 @@ from members.businesses import register
 from members.services import accounts
 from members.models import Member, MemberChange
 from tests.factories import make_employer, make_member, valid_id_number
-from tests.members.factories import make_batch, register_row
+from tests.members.factories import cjk_name, make_batch, register_row
 
 pytestmark = pytest.mark.django_db
 
@@ -238,7 +238,7 @@ def test_complete_rechecks_ids_opened_elsewhere_meanwhile(agent):
 
 
 def test_complete_makes_no_per_row_queries(agent, django_assert_max_num_queries):
-    batch = make_batch(agent, rows=[register_row(name=f"职工{i}") for i in range(30)])
+    batch = make_batch(agent, rows=[register_row(name=cjk_name("职工", i)) for i in range(30)])
     with django_assert_max_num_queries(30):
         batch_complete(batch=batch, agent=agent)
     assert Member.objects.filter(employer=agent.employer).count() == 30

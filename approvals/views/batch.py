@@ -94,12 +94,20 @@ def _subject(request, business, batch):
     return business.picker.get(employer=employer, key=key) if key else None
 
 
-def _form(request, business, subject, *, data=None):
+def _form(request, business, subject, *, data=None, carry: bool = False):
+    """The entry form for the subject: its prefill, the picked 个人账号, and (`carry`, when a member is picked) what
+    the agent had already chosen in the form's lists, e.g. the 变更原因 (the picker's link sends the selects along,
+    never a typed value: a URL is logged)."""
     employer = current_employer(request)
     initial = business.prefill(employer=employer, subject=subject) if business.prefill and subject is not None else {}
     if business.picker is not None and subject is not None:
         initial[business.picker.field] = business.picker.key(subject)
-    return business.form_class(data, employer=employer, initial=initial)
+    form = business.form_class(data, employer=employer, initial=initial)
+    if carry and data is None:
+        for name, field in form.fields.items():
+            if name not in initial and not field.disabled and name in request.GET:
+                form.initial[name] = request.GET[name][:200]
+    return form
 
 
 def _picked(business, batch):
@@ -124,7 +132,7 @@ def _context(request, business, batch, *, form=None, page=None, subject=None, ad
     if subject is None and form is None:
         subject = _subject(request, business, batch)
     if form is None and editable:
-        form = _form(request, business, subject)
+        form = _form(request, business, subject, carry=request.method == "GET" and "pick" in request.GET)
     application = application_of_batch(batch=batch)
     lines_page = selectors.batch_lines_page(batch=batch, page=page or request.GET.get("page"))
     suggestions = _suggestions(request, business, batch)

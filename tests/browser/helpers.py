@@ -31,3 +31,10 @@ def center_login(page, user: User, *, password: str, secret: str) -> None:
     page.get_by_label("密码").fill(password)
     page.get_by_label("动态口令").fill(fresh_code(user, secret))
     page.get_by_role("button", name="登录", exact=True).click()
+
+
+def pick_member(page, member) -> None:
+    """The member picker: type the 个人账号 (or a name) in 选择职工, then choose the suggestion; the member is echoed."""
+    page.get_by_label("选择职工").fill(member.account_no)
+    page.get_by_role("link", name=member.account_no).click()
+    page.locator(".echo").get_by_text(member.id_masked).wait_for()

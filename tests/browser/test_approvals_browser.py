@@ -12,7 +12,7 @@ from approvals.models import Application
 from employers.models import User
 from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from members.models import Member
-from tests.browser.helpers import agent_login, center_login
+from tests.browser.helpers import agent_login, center_login, pick_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +39,7 @@ def scan_jpeg(path) -> str:
 
 
 def enter_base(page, member: Member, new_base: str) -> None:
-    page.get_by_label("个人账号").select_option(member.account_no)
+    pick_member(page, member)
     page.get_by_label("调整后缴存基数（元）").fill(new_base)
     page.get_by_role("button", name="录入清册").click()
     page.locator("#batch-lines").get_by_text(member.name).wait_for()

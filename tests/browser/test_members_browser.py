@@ -8,7 +8,7 @@ import pytest
 from employers.models import User
 from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from members.models import Member
-from tests.browser.helpers import agent_login
+from tests.browser.helpers import agent_login, pick_member
 from tests.factories import valid_id_number
 from tests.members.factories import cjk_name, register_file, register_row
 
@@ -23,7 +23,7 @@ def upload_register_file(page, folder, rows, name="登记.xlsx"):
     """缴存人登记 → 【批量导入】 → choose the file → 【确定】."""
     path = folder / name
     path.write_bytes(register_file(rows))
-    page.goto("/members/register/")
+    page.goto("/business/member_register/")
     page.get_by_role("link", name="批量导入").click()
     page.get_by_label("导入文件").set_input_files(str(path))
     page.get_by_role("button", name="确定").click()
@@ -84,7 +84,7 @@ def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_pat
     page.goto("/")
     page.get_by_role("link", name="缴存人状态变更").click()
     page.get_by_label("变更原因").select_option("辞职")
-    page.get_by_label("个人账号").select_option(member.account_no)
+    pick_member(page, member)
     page.get_by_role("button", name="录入清册").click()
     page.get_by_role("cell", name="导入职工〇").wait_for()
     confirm_next(page)
@@ -95,7 +95,7 @@ def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_pat
 
     page.get_by_role("link", name="启封", exact=True).click()
     page.get_by_label("变更原因").select_option("重新入职")
-    page.get_by_label("个人账号").select_option(member.account_no)
+    pick_member(page, member)
     page.get_by_role("button", name="录入清册").click()
     page.get_by_role("cell", name="导入职工〇").wait_for()
     confirm_next(page)
@@ -108,7 +108,7 @@ def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_pat
 def test_delete_asks_and_removes_the_row_without_reload(page, demo):
     agent = User.objects.get(username="100001:jbr01")
     agent_login(page, agent, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
-    page.goto("/members/register/")
+    page.goto("/business/member_register/")
     for n, name in ((31, "待删除甲"), (32, "保留乙")):
         page.get_by_label("姓名").fill(name)
         page.get_by_label("证件号码").fill(new_id(n))

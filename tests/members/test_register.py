@@ -11,8 +11,8 @@ from employers.models import CenterPolicy
 from gjj_portal.bulk import values_in
 from gjj_portal.errors import BusinessError
 from members.businesses import register
-from members.services import accounts
 from members.models import Member, MemberChange
+from members.services import accounts
 from tests.factories import make_employer, make_member, valid_id_number
 from tests.members.factories import cjk_name, make_batch, register_row
 

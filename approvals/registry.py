@@ -131,6 +131,9 @@ class BusinessType:
     # checked by clean_row; no row means nothing was changed.
     split_row: Callable[[dict[str, str], Any], list[dict[str, str]]] | None = None
     max_lines: int | None = None  # 缴存人调动: 一次只可添加一个职工
+    # "batch": a 清册 of lines, completed as a whole; "form": a single-form application (缓缴, 单位注销) whose one
+    # checked row is the application's payload, applied by apply(batch=None, actor, application).
+    shape: str = "batch"
     entry_label: str = "录入清册"  # the entry form's button (单位信息变更: 确定)
     list_title: str = "清册"  # the staged list's heading (待变更清册)
     added_message: str = ""  # after 【录入清册】; default「<module>清册录入成功」
@@ -147,11 +150,20 @@ class BusinessType:
     def __post_init__(self) -> None:
         if self.module and self.module not in MODULES:
             raise ValueError(f"business {self.code!r}: unknown home module {self.module!r}")
+        if self.shape not in ("batch", "form"):
+            raise ValueError(f"business {self.code!r}: shape is 'batch' or 'form', not {self.shape!r}")
+        if self.shape == "form" and (self.importable or self.split_row is not None):
+            raise ValueError(f"business {self.code!r}: a single-form application is neither imported nor split into lines")
 
     @property
     def title(self) -> str:
         """The page's title and breadcrumb: the module (缴存人状态变更) when tabs share it, else the name."""
         return self.module if self.module and len(in_module(self.module)) > 1 else self.name
+
+    @property
+    def itemised(self) -> bool:
+        """Its lines are the items of a change (信息变更): × at 序号 cancels one and the list counts items."""
+        return self.split_row is not None
 
     @property
     def entry_url(self) -> str:

@@ -15,13 +15,13 @@ from django.db.models import Count, F, Max, Sum
 
 from approvals import registry
 from approvals.models import Application, Batch, BatchLine
-from approvals.selectors import flow_needs_approval
+from approvals.selectors import flow_needs_approval, flow_setting_get
 from gjj_portal import audit, crypto
 from gjj_portal.bulk import aad_for
 from gjj_portal.errors import BusinessError
 from gjj_portal.tenancy import Employer, User
 
-from .flow import application_complete, application_resubmit, application_submit
+from .flow import application_complete, application_prepare, application_resubmit, application_submit
 
 logger = logging.getLogger(__name__)
 
@@ -191,3 +191,22 @@ def application_send(*, application: Application, agent: User) -> Application:
     batch_complete(batch=application.batch, agent=agent)
     application.refresh_from_db()
     return application
+
+
+def form_submit(*, employer: Employer, agent: User, business_code: str, row: dict[str, str]) -> Application:
+    """A single-form application (shape "form": 缓缴, 单位注销): its one row is checked by the business's rules and
+    becomes the application's payload; then it applies at once, or goes to the center. When the center wants
+    电子档案 first, it waits as a draft (待提交) on its application page for 【添加档案】 and 【提交审批】."""
+    business = registry.get(business_code)
+    (checked,) = check_rows(business=business, employer=employer, batch=None, rows=[(1, row)])
+    if not checked.result.ok:
+        raise RowsInvalid(checked.result.errors)
+    result = checked.result
+    summary = business.describe(batch=None, count=1, amount=result.amount or Decimal("0.00"))
+    fields = dict(business_code=business.code, employer=employer, agent=agent, summary=summary, payload=result.cleaned,
+                  amount=result.amount)
+    if not flow_needs_approval(business_code=business.code):
+        return application_complete(**fields)
+    if flow_setting_get(business_code=business.code).archives_required:
+        return application_prepare(**fields)
+    return application_submit(**fields)

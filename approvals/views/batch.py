@@ -37,6 +37,7 @@ from approvals.services import (
     batch_line_add,
     batch_line_delete,
     batch_totals,
+    form_submit,
 )
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
@@ -179,6 +180,8 @@ def business_page(request, code: str):
     """The business's entry page (its home tile): its open 清册 if there is one; otherwise an empty list whose
     first good 【录入清册】 opens it."""
     business = _business(request, code)
+    if business.shape == "form":
+        return _submit_form(request, business) if request.method == "POST" else _page(request, business, None)
     employer = current_employer(request)
     batch = selectors.batch_open_get(employer=employer, business_code=business.code)
     if batch is not None:
@@ -230,6 +233,30 @@ def _add_line(request, business, batch):
         response = _render(request, _context(request, business, batch, form=fresh, subject=None, added=added), part="entry")
         return trigger_client_event(response, LINES_CHANGED)
     return _render(request, _context(request, business, batch, form=form, subject=subject), part=partial)
+
+
+def _submit_form(request, business):
+    """A single-form application: 【完成办理】/【提交审批】 straight from the form; then its application page (流程图)."""
+    subject = _subject(request, business, None)
+    form = _form(request, business, subject, data=request.POST)
+    if form.is_valid():
+        try:
+            application = form_submit(employer=current_employer(request), agent=request.user, business_code=business.code,
+                                      row=form.as_row())
+        except RowsInvalid as exc:
+            for key, message in exc.errors:
+                form.add_error(key if key in form.fields else None, message)
+        except BusinessError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if application.status == application.Status.DRAFT:
+                messages.success(request, "申请已保存，请点击【添加档案】上传电子档案后【提交审批】。")
+            else:
+                messages.success(request, business.done(approval=application.status != application.Status.COMPLETED))
+            url = reverse("flow:application-detail", args=[application.pk])
+            return HttpResponseClientRedirect(url) if wants_partial(request) else redirect(url)
+    return _render(request, _context(request, business, None, form=form, subject=subject),
+                   part="entry" if wants_partial(request) else None)
 
 
 @agent_required

@@ -116,7 +116,7 @@ def test_line_cells_type_money_and_periods_for_the_filters():
     line = BatchLine(row_no=3, data={"new_base": "8500.00", "effective_period": "2026-11-01", "name": "王芳"})
     columns = [("name", "姓名", "text"), ("new_base", "调整后缴存基数", "money"), ("effective_period", "生效年月", "period")]
     assert line_cells(lines=[line], columns=columns) == [
-        {"no": 3, "cells": [("王芳", "text"), (Decimal("8500.00"), "money"), (date(2026, 11, 1), "period")]},
+        {"no": 3, "line": line, "cells": [("王芳", "text"), (Decimal("8500.00"), "money"), (date(2026, 11, 1), "period")]},
     ]
 
 

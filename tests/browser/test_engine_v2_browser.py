@@ -41,7 +41,8 @@ def print_pdf(page, button: str = "打印") -> str:
     return "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)  # cells may wrap
 
 
-def accept_next(page, expected: str | None = None) -> list[str]:
+def accept_next(page) -> list[str]:
+    """Accept the next confirm dialog (【确定】) and keep its question."""
     seen = []
 
     def handle(dialog):
@@ -92,7 +93,7 @@ def test_member_change_pick_greyed_change_two_cancel_one_save_query_print(page, 
 
 
 def test_employer_change_confirm_print_verify_and_8_1(page, demo):
-    agent = login(page)
+    login(page)
     page.get_by_role("link", name="单位信息变更").click()
     assert page.get_by_label("单位账号").is_disabled() and page.get_by_label("单位账号").input_value() == "100001"
     assert page.get_by_label("统一社会信用代码").is_disabled()
@@ -187,8 +188,6 @@ def test_seal_with_the_centers_approval_and_a_returned_list_shows_the_opinion(pa
 
     # the center returns an application: its 清册 page says so, with the opinion
     batch = Batch.objects.get(employer=agent.employer, business_code="member_seal")
-    from approvals.services import application_prepare, application_submit  # noqa: F401
-
     FlowSetting.objects.filter(business_code="member_seal").update(archives_required=False)
     seen = accept_next(page)
     page.reload()

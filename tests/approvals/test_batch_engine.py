@@ -423,3 +423,37 @@ def test_a_file_checked_by_several_processes_gives_the_same_result_and_never_rep
     tokens = [json.loads(line[6])[field] for line in lines for field in ("id_number_enc", "phone_enc")]
     nonces = [base64.urlsafe_b64decode(token.split(":")[3])[:12] for token in tokens]
     assert len(set(nonces)) == len(nonces) == 78
+
+
+def test_a_returned_batch_completes_when_the_center_switches_approval_off(agent, reviewer):
+    """The stuck flow: returned, then the center needs no approval any more — 完成办理 applies it and nothing stays in 待办."""
+    from approvals.models import Application, FlowSetting
+    from approvals.selectors import application_list
+    from approvals.services import application_return
+    from tests.factories import make_member
+
+    FlowSetting.objects.create(business_code="member_seal", needs_approval=True)
+    member = make_member(agent.employer)
+    batch = batch_complete(batch=make_batch(agent, "member_seal", rows=[{"account_no": member.account_no, "reason": "辞职"}]), agent=agent)
+    application = Application.objects.get(batch=batch)
+    application_return(application=application, reviewer=reviewer, version=application.version, opinion="请核对")
+    assert list(application_list(employer=agent.employer, panel="todo")) == [application]
+    FlowSetting.objects.filter(business_code="member_seal").update(needs_approval=False)
+    batch.refresh_from_db()
+    batch_complete(batch=batch, agent=agent)
+    application.refresh_from_db()
+    member.refresh_from_db()
+    assert application.status == Application.Status.COMPLETED and member.status == Member.Status.SEALED
+    assert list(application_list(employer=agent.employer, panel="todo")) == []
+
+
+def test_a_draft_opened_for_archives_can_be_ended(agent):
+    """【结束流程】 ends a draft made by 【添加档案】 as well; its 清册 is cancelled, so no item waits in 待办."""
+    from approvals.models import Application
+    from approvals.selectors import application_list
+
+    batch = make_batch(agent, rows=[register_row()])
+    draft = application_prepare(business_code="member_register", employer=agent.employer, agent=agent, batch=batch, summary="x")
+    application_end(application=draft, agent=agent)
+    assert Application.objects.get(pk=draft.pk).status == Application.Status.ENDED
+    assert list(application_list(employer=agent.employer, panel="todo")) == []

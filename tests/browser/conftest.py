@@ -86,10 +86,21 @@ def demo(settings):
     settings.DEBUG = False
 
 
+def watch_csp(page) -> list[str]:
+    """Collect what the browser refused under the page's Content-Security-Policy (an inline style, a script)."""
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+    return refused
+
+
 @pytest.fixture
 def page(browser, live_server):
+    """A fresh browser window; every page it visits must keep to the CSP (no violation in the console)."""
     context = browser.new_context(locale="zh-CN", base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
+    refused = watch_csp(page)
     yield page
     context.close()
+    assert refused == [], "CSP violations: " + "; ".join(refused[:5])

@@ -52,6 +52,11 @@ def id_number(n: int, region: str = "110105") -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+def _name(n: int) -> str:
+    """A name the 姓名 rule accepts (no digits in a name): the running number in Chinese numerals."""
+    return "职工" + str(n).translate(str.maketrans("0123456789", "〇一二三四五六七八九"))
+
+
 def build_file(rows: int, *, region: str = "110105", bad_row: int | None = None) -> bytes:
     """The registration template filled with `rows` distinct people, as an agent would upload it."""
     from openpyxl import Workbook
@@ -68,7 +73,7 @@ def build_file(rows: int, *, region: str = "110105", bad_row: int | None = None)
             continue
         seen.add(number)
         base = "100.00" if len(seen) == bad_row else f"{2000 + (n * 37) % 30000}.00"  # 100 元: below the floor
-        ws.append([f"职工{n}", "居民身份证", number, f"139{n % 100_000_000:08d}", base, "12%", "12%", "2026-01"])
+        ws.append([_name(n), "居民身份证", number, f"139{n % 100_000_000:08d}", base, "12%", "12%", "2026-01"])
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -168,7 +173,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     from approvals import excel, registry
     from approvals.services import batch_complete, batch_import_check, batch_import_stage, batch_open
-    from approvals.services.batch import check_file
+    from approvals.services.imports import check_file
     from members.businesses import register
     from members.models import Member
     from tests import factories

@@ -105,12 +105,6 @@ def aad_for(model, attribute: str, row_uuid) -> str:
     return f"{model._meta.label_lower}.{attribute}:{row_uuid}"
 
 
-def field_defaults(model, *, exclude: Iterable[str] = ()) -> dict:
-    """Each concrete field's default (blank strings, None, the model's defaults) for rows built as dicts."""
-    skip = set(exclude)
-    return {f.name: f.get_default() for f in model._meta.concrete_fields if not f.primary_key and f.name not in skip}
-
-
 def values_in(model, values: Iterable, *, db_type: str = "text") -> RawSQL:
     """A subquery of the given values for `field__in=`, sent as ONE parameter.
 

@@ -21,9 +21,13 @@ EXPORT_LIMIT = 100_000
 STATUS_CHANGE_NEW = {"封存": "封存", "启封": "正常", "开户": "正常"}
 
 
-def _filters(form) -> dict:
-    if not form.is_valid():
+def _filters(form) -> dict | None:
+    """The filter the form gives; None for a refused one (a reversed date range): the page then lists nothing
+    under its message rather than everything."""
+    if not form.is_bound:
         return {}
+    if not form.is_valid():
+        return None
     return {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
 
 
@@ -37,6 +41,8 @@ def _params(request) -> str:
 def _account_rows(request, data: QueryDict):
     form = AccountQueryForm(data or None)
     f = _filters(form)
+    if f is None:
+        return form, selectors.member_account_list(employer=current_employer(request)).none()
     qs = selectors.member_account_list(employer=current_employer(request), opened_from=f.get("date_from"), opened_to=f.get("date_to"),
                                        query=f.get("query", ""), status=f.get("status", ""))
     return form, qs
@@ -79,8 +85,11 @@ def _change_rows(request, data: QueryDict):
     form = ChangeQueryForm(data or None)
     f = _filters(form)
     employer = current_employer(request)
-    qs = selectors.member_change_list(employer=employer, kinds=[MemberChange.Kind.BASE, MemberChange.Kind.INFO],
-                                      date_from=f.get("date_from"), date_to=f.get("date_to"), query=f.get("query", ""))
+    kinds = [MemberChange.Kind.BASE, MemberChange.Kind.INFO]
+    if f is None:
+        return form, selectors.member_change_list(employer=employer, kinds=kinds).none(), []
+    qs = selectors.member_change_list(employer=employer, kinds=kinds, date_from=f.get("date_from"), date_to=f.get("date_to"),
+                                      query=f.get("query", ""))
     scheduled = selectors.scheduled_base_list(employer=employer, query=f.get("query", ""))[:SCHEDULED_LIMIT]
     return form, qs, scheduled
 
@@ -88,7 +97,10 @@ def _change_rows(request, data: QueryDict):
 def _status_rows(request, data: QueryDict):
     form = StatusChangeQueryForm(data or None)
     f = _filters(form)
-    qs = selectors.member_change_list(employer=current_employer(request), kinds=[MemberChange.Kind.STATUS, MemberChange.Kind.OPEN],
+    kinds = [MemberChange.Kind.STATUS, MemberChange.Kind.OPEN]
+    if f is None:
+        return form, selectors.member_change_list(employer=current_employer(request), kinds=kinds).none()
+    qs = selectors.member_change_list(employer=current_employer(request), kinds=kinds,
                                       date_from=f.get("date_from"), date_to=f.get("date_to"), query=f.get("query", ""))
     change_type = f.get("change_type")
     if change_type == "开户":

@@ -95,3 +95,14 @@ def test_home_page_links_the_member_modules(agent_client):
     for url in (reverse("approvals:business", args=["member_register"]), reverse("approvals:business", args=["base_adjust"]),
                 reverse("members:query"), reverse("approvals:business", args=["member_seal"])):
         assert f'href="{url}"' in body
+
+
+def test_a_reversed_range_lists_nothing_under_its_message(agent_client, agent):
+    """The member queries list no record under 「开始日期不能晚于结束日期」 (they used to list every one)."""
+    from tests.factories import make_member
+
+    member = make_member(agent.employer, name="区间甲")
+    reversed_range = {"date_from": "2026-02-01", "date_to": "2026-01-01"}
+    for name in ("members:query", "members:change-query", "members:status-query"):
+        body = agent_client.get(reverse(name), reversed_range).content.decode()
+        assert "开始日期不能晚于结束日期" in body and member.account_no not in body, name

@@ -120,7 +120,7 @@ class BusinessType:
     needs_approval_default: bool = False  # without a center setting (审批设置)
     detail_template: str = ""  # the business's partial: help text and anything of its own above the entry form
     importable: bool = True
-    row_limit: int = 5000
+    row_limit: int = 5000  # SEC-28; a larger cap is a documented exception (README「安全」)
     template_notes: list[str] = field(default_factory=list)
     picker: Picker | None = None
     # The entry form's initial values for the chosen subject (a member from the picker, or the employer itself

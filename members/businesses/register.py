@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from approvals import registry, rows
 from approvals.batch_forms import BatchEntryForm
@@ -19,13 +20,18 @@ from employers.models import Employer, User
 from gjj_portal import crypto
 from gjj_portal.bulk import aad_for
 from gjj_portal.crypto import blind_index, blind_indexes, mask_id, mask_phone
+from gjj_portal.errors import BusinessError
+from gjj_portal.money import format_period
 
 from ..models import Member
-from ..services import member_amounts, member_open_accounts, members_open_from_batch
+from ..services import employer_next_period, member_amounts, member_open_accounts, members_open_from_batch
 from ..validators import id_gender, normalize_text, validate_id_number, validate_phone
 from .common import Policies, check_base, mask_employer, no_policy
 
 CODE = "member_register"
+# SEC-28 caps an import at 5,000 rows (the registry's default); 缴存人登记 alone takes 50,000: a large employer
+# registers its whole staff in one file. The other bounds hold for it as for every import: 5 MB, the zip
+# guard, GJJ_IMPORT_TIME_LIMIT on the check, GJJ_IMPORT_RATE_LIMIT per employer (README「安全」).
 ROW_LIMIT = 50_000
 
 COLUMNS = [
@@ -72,6 +78,8 @@ class Context:
     index_of: dict[str, str]  # normalised ID → blind index
     open_accounts: dict[str, tuple[str, str, str]]  # blind index → (employer account no, employer name, member account no)
     today: date = field(default_factory=date.today)
+    # The employer's next month to assess: a 起缴年月 before it is a month already assessed (汇缴核定逐月办理).
+    next_period: date | None = None
     # (base, employer rate, member rate, start month) as written → their check, done once: a file repeats them.
     terms: dict[tuple[str, str, str, str], "Terms"] = field(default_factory=dict)
     rate_terms: dict[tuple[str, str, str], "RateTerms"] = field(default_factory=dict)
@@ -107,7 +115,18 @@ def _normalized_id(value: str) -> str:
 def context(*, employer: Employer, batch=None, rows: list[dict]) -> Context:
     numbers = {number for row in rows if len(number := _normalized_id(row.get("id_number", ""))) == 18}
     index_of = blind_indexes(numbers)
-    return Context(employer=employer, policies=Policies.load(), index_of=index_of, open_accounts=member_open_accounts(list(index_of.values())))
+    return Context(employer=employer, policies=Policies.load(), index_of=index_of, open_accounts=member_open_accounts(list(index_of.values())),
+                   next_period=employer_next_period(employer=employer))
+
+
+def assessed_start(start: date, next_period: date | None) -> str:
+    """A 起缴年月 in a month already assessed: the member would be missing from that month's 汇缴 (and every one up to
+    the next month to assess) with nothing to say so; registration starts from the next month to assess and the
+    months before are paid by 补缴. Returns the refusal, or ''."""
+    if next_period is None or start >= next_period:
+        return ""
+    return (f"起缴年月不能早于{format_period(next_period)}：本单位{format_period(start)}已汇缴核定，"
+            f"请填写{format_period(next_period)}或之后的月份，之前应缴的月份通过补缴办理")
 
 
 def _rate(result: RowResult, row: dict, key: str, label: str, default: Decimal) -> Decimal | None:
@@ -136,6 +155,8 @@ def _check_rate_terms(row: dict[str, str], ctx: Context) -> RateTerms:
     policy = ctx.policies.for_period(start) if start else None
     if start and policy is None:
         result.error("start_period", no_policy(start))
+    if start and (why := assessed_start(start, ctx.next_period)):
+        result.error("start_period", why)
     parse_errors, result.errors = tuple(result.errors), []
     if policy is not None:
         for key, value, label in (("employer_rate", employer_rate, "单位缴存比例"), ("member_rate", member_rate, "个人缴存比例")):
@@ -265,8 +286,17 @@ def encrypt_secret(secret: dict[str, str], *, cipher: crypto.FieldCipher) -> dic
 
 
 def apply(*, batch, actor: User) -> int:
-    """【完成办理】: every line of the batch becomes an account (members.services, one way to open an account)."""
-    return members_open_from_batch(batch=batch, actor=actor)
+    """【完成办理】: every line of the batch becomes an account (members.services, one way to open an account).
+    A month assessed since the lines were entered refuses its lines: 汇缴核定 holds the same employer lock."""
+    with transaction.atomic():
+        employer = Employer.objects.select_for_update().get(pk=batch.employer_id)
+        next_period = employer_next_period(employer=employer)
+        if next_period is not None:
+            early = batch.lines.filter(data__start_period__lt=next_period.isoformat()).order_by("row_no").first()
+            if early is not None:
+                why = assessed_start(date.fromisoformat(early.data["start_period"]), next_period)
+                raise BusinessError(f"清册第{early.row_no}行（{early.data['name']}）：{why}。请删除该行后重新录入。")
+        return members_open_from_batch(batch=batch, actor=actor)
 
 
 BUSINESS = registry.BusinessType(

@@ -38,3 +38,10 @@ def pick_member(page, member) -> None:
     page.get_by_label("选择职工").fill(member.account_no)
     page.get_by_role("link", name=member.account_no).click()
     page.locator(".echo").get_by_text(member.id_masked).wait_for()
+
+
+def start_month(employer) -> str:
+    """A 起缴年月 registration accepts for this employer: its next month to assess (earlier months are assessed)."""
+    from members.services import employer_next_period
+
+    return f"{employer_next_period(employer=employer):%Y-%m}"

@@ -15,7 +15,7 @@ from employers.models import Employer, EmployerChange, User
 from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from gjj_portal.printing.signing import pdf_verify
 from members.models import Member, MemberChange
-from tests.browser.helpers import agent_login
+from tests.browser.helpers import agent_login, start_month
 from tests.factories import valid_id_number
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -138,7 +138,7 @@ def test_register_defects_a_refused_first_entry_then_a_good_one_numbers_and_pane
     page.get_by_label("证件号码").fill("150602199001011234")  # a wrong check digit
     page.get_by_label("手机号码").fill("13904771234")
     page.get_by_label("缴存基数").fill("6000")
-    page.get_by_label("起缴年月").fill("2026-01")
+    page.get_by_label("起缴年月").fill(start_month(agent.employer))
     page.get_by_role("button", name="录入清册").click()
     page.get_by_text("校验位错误").wait_for()
     assert not Batch.objects.filter(employer=agent.employer, business_code="member_register").exists()  # nothing left behind
@@ -148,7 +148,7 @@ def test_register_defects_a_refused_first_entry_then_a_good_one_numbers_and_pane
         page.get_by_label("证件号码").fill(valid_id_number())
         page.get_by_label("手机号码").fill("13904771234")
         page.get_by_label("缴存基数").fill("6000")
-        page.get_by_label("起缴年月").fill("2026-01")
+        page.get_by_label("起缴年月").fill(start_month(agent.employer))
         page.get_by_role("button", name="录入清册").click()
         page.get_by_role("cell", name=name).wait_for()  # the first good entry shows at once, without a reload
     page.get_by_text("缴存人登记清册录入成功").first.wait_for()

@@ -8,7 +8,7 @@ import pytest
 from employers.models import User
 from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from members.models import Member
-from tests.browser.helpers import agent_login, pick_member
+from tests.browser.helpers import agent_login, pick_member, start_month
 from tests.factories import valid_id_number
 from tests.members.factories import cjk_name, register_file, register_row
 
@@ -43,7 +43,7 @@ def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_pat
     page.get_by_label("证件号码").fill(new_id(1))
     page.get_by_label("手机号码").fill("13904771234")
     page.get_by_label("缴存基数").fill("6000")
-    page.get_by_label("起缴年月").fill("2026-01")
+    page.get_by_label("起缴年月").fill(start_month(agent.employer))
     page.get_by_role("button", name="录入清册").click()
     page.get_by_role("cell", name="浏览器张三").wait_for()
     page.get_by_text("合计人数 1 人").wait_for()
@@ -53,7 +53,7 @@ def test_register_by_hand_and_by_import_then_seal_and_unseal(page, demo, tmp_pat
     assert Member.objects.filter(name="浏览器张三", employer=agent.employer).exists()
 
     # 【批量导入】 a 20-row file with 3 faulty rows: each fault is named with its row and column
-    rows = [register_row(name=cjk_name("导入职工", i), id_number=new_id(10 + i), start_period="2026-01") for i in range(20)]
+    rows = [register_row(name=cjk_name("导入职工", i), id_number=new_id(10 + i), start_period=start_month(agent.employer)) for i in range(20)]
     good_ids = {4: rows[4]["id_number"], 9: rows[9]["id_number"], 15: rows[15]["id_number"]}
     rows[4]["id_number"] = rows[4]["id_number"][:17] + ("1" if rows[4]["id_number"][17] != "1" else "2")
     rows[9]["base"] = "100"
@@ -114,7 +114,7 @@ def test_delete_asks_and_removes_the_row_without_reload(page, demo):
         page.get_by_label("证件号码").fill(new_id(n))
         page.get_by_label("手机号码").fill("13904771234")
         page.get_by_label("缴存基数").fill("6000")
-        page.get_by_label("起缴年月").fill("2026-01")
+        page.get_by_label("起缴年月").fill(start_month(agent.employer))
         page.get_by_role("button", name="录入清册").click()
         page.get_by_role("cell", name=name).wait_for()
     page.get_by_text("合计人数 2 人").wait_for()
@@ -138,7 +138,7 @@ def test_the_task_worker_checks_an_import_while_the_page_shows_progress(page, de
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     agent = User.objects.get(username="100001:jbr01")
     agent_login(page, agent, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
-    rows = [register_row(name=cjk_name("后台职工", i), id_number=new_id(40 + i), start_period="2026-01") for i in range(30)]
+    rows = [register_row(name=cjk_name("后台职工", i), id_number=new_id(40 + i), start_period=start_month(agent.employer)) for i in range(30)]
     rows[7]["base"] = "100"
     upload_register_file(page, tmp_path, rows)
     page.get_by_text("正在校验：登记.xlsx").wait_for()

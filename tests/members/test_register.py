@@ -243,12 +243,12 @@ def test_complete_makes_no_per_row_queries(agent):
     from django.test.utils import CaptureQueriesContext
 
     counts = []
-    for start, size in ((0, 3), (3, 30)):
+    for start, size in ((0, 1), (1, 3), (4, 30)):  # the first one finds the employer without members
         batch = make_batch(agent, rows=[register_row(name=cjk_name("职工", i)) for i in range(start, start + size)])
         with CaptureQueriesContext(connection) as queries:
             batch_complete(batch=batch, agent=agent)
         counts.append(len(queries))
-    assert counts[0] == counts[1] and Member.objects.filter(employer=agent.employer).count() == 33
+    assert counts[1] == counts[2] and Member.objects.filter(employer=agent.employer).count() == 34
 
 
 def test_account_numbers_keep_growing_past_five_digits(employer):
@@ -318,3 +318,25 @@ def test_a_look_up_of_open_accounts_by_id_number_can_use_the_one_open_account_in
         .exclude(status=Member.Status.CLOSED).explain(),
     ]
     assert all("members_member_one_open_account" in plan for plan in plans), plans
+
+
+def test_a_start_month_already_assessed_is_refused_with_what_to_do(agent):
+    """起缴年月 2026-1 for a month the employer has assessed would leave the member out of every month up to the next
+    one to assess with nothing to say so: refused, naming the next month and 补缴 (issue 15 item 6)."""
+    from datetime import date
+
+    ctx = register.context(employer=agent.employer, batch=None, rows=[])
+    ctx.next_period = date(2026, 3, 1)
+    refused = register.clean_row(register_row(start_period="2026-1"), ctx)
+    assert refused.errors[0][0] == "start_period" and "2026年03月" in refused.errors[0][1] and "补缴" in refused.errors[0][1]
+    assert register.clean_row(register_row(start_period="2026-03"), ctx).ok
+
+
+def test_completion_refuses_a_line_whose_month_was_assessed_meanwhile(agent, monkeypatch):
+    from datetime import date
+
+    batch = make_batch(agent, rows=[register_row(name="先录甲", start_period="2026-01")])
+    monkeypatch.setattr(register, "employer_next_period", lambda *, employer: date(2026, 2, 1))
+    with pytest.raises(BusinessError, match="清册第1行（先录甲）：起缴年月不能早于2026年02月"):
+        batch_complete(batch=batch, agent=agent)
+    assert not Member.objects.filter(employer=agent.employer).exists()

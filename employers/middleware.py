@@ -17,6 +17,7 @@ from .models import Employer
 
 SESSION_AUTH_TIME = "gjj_auth_time"
 SESSION_LAST_SEEN = "gjj_last_seen"
+LAST_SEEN_EVERY = 60  # seconds: the idle clock moves at most this often, so reading a page writes no session
 PASSWORD_CHANGE_EXEMPT = {"employers:password-change", "employers:logout"}
 
 
@@ -59,7 +60,9 @@ class SessionGuardMiddleware:
                 logout(request)
                 messages.warning(request, reason)
                 return redirect_to_login(request)
-            request.session[SESSION_LAST_SEEN] = int(time.time())
+            now = int(time.time())
+            if now - request.session.get(SESSION_LAST_SEEN, 0) >= LAST_SEEN_EVERY:
+                request.session[SESSION_LAST_SEEN] = now
             if self._must_change_password(user) and self._url_name(request) not in PASSWORD_CHANGE_EXEMPT:
                 if getattr(request, "htmx", False):
                     return HttpResponseClientRedirect(reverse("employers:password-change"))

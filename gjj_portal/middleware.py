@@ -42,6 +42,33 @@ class RequestIdMiddleware:
         return response
 
 
+QUERY_CANCELED = "57014"  # PostgreSQL: canceling statement due to statement timeout
+
+
+class QueryTimeoutMiddleware:
+    """A request whose query ran past the web statement timeout (GJJ_WEB_STATEMENT_TIMEOUT_MS) answers at once with a
+    Chinese 503 page, instead of holding a worker while every other request queues behind it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import OperationalError
+        from django.shortcuts import render
+
+        cause = exception.__cause__
+        if not isinstance(exception, OperationalError) or getattr(cause, "sqlstate", None) != QUERY_CANCELED:
+            return None
+        context_data = {"status": 503, "title": "查询超时", "request_id": getattr(request, "request_id", ""),
+                        "text": "本次查询用时过长，已停止。请缩小查询范围（如缩短查询日期）后重试。"}
+        response = render(request, "error.html", context_data, status=503)
+        response["Retry-After"] = "30"
+        return response
+
+
 class NoStoreMiddleware:
     """Authenticated pages are never cached by the browser or a proxy (SEC-15)."""
 

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "employers.middleware.HtmxLoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "gjj_portal.middleware.NoStoreMiddleware",
+    "gjj_portal.middleware.QueryTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "gjj_portal.urls"
@@ -141,6 +142,11 @@ def _database_from_url(url: str) -> dict:
         if options["sslmode"] != "verify-full":
             raise ImproperlyConfigured("生产环境的 DATABASE_URL 须使用 sslmode=verify-full（加密并校验数据库服务器证书），"
                                        "或经本机套接字连接（postgres:///库名）。")
+    timeout = int(env("GJJ_WEB_STATEMENT_TIMEOUT_MS", "15000"))
+    if os.environ.get("GJJ_WEB_PROCESS") == "1" and timeout > 0:
+        # The web workers only (gjj_portal/wsgi.py sets GJJ_WEB_PROCESS): a pathological query fails fast instead of
+        # holding a worker; the task worker and management commands run unbounded.
+        options["options"] = f"{options.get('options', '')} -c statement_timeout={timeout}".strip()
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")),
@@ -211,7 +217,9 @@ MEDIA_ROOT = Path(env("GJJ_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # Sessions (SEC-14, SEC-15): idle and absolute timeouts are enforced by SessionGuardMiddleware.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_SAVE_EVERY_REQUEST = True
+# The session is written when it changes; the idle clock (SESSION_LAST_SEEN) moves at most once a minute, so a
+# request is no database write of its own (employers.middleware.SessionGuardMiddleware).
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -130,6 +130,15 @@ def test_employer_change_confirm_print_verify_and_8_1(page, demo):
     page.get_by_role("cell", name="单位地址").wait_for()
     page.screenshot(path=f"{SHOTS}/engine_employer_changes_8_1.png", full_page=True)
 
+    # a reversed date range says so instead of a blank list (业务流水查询)
+    page.goto("/")
+    page.get_by_role("link", name="单位信息查询", exact=True).click()
+    page.get_by_role("link", name="业务流水查询").click()
+    page.get_by_label("开始日期").fill("2026-06-01")
+    page.get_by_label("结束日期").fill("2026-01-01")
+    page.get_by_role("button", name="查询").click()
+    page.get_by_text("开始日期不能晚于结束日期").first.wait_for()
+
 
 def test_register_defects_a_refused_first_entry_then_a_good_one_numbers_and_panels(page, demo):
     agent = login(page)

@@ -26,8 +26,10 @@ def _pdf_text(page, href: str) -> str:
 
 
 def _assess(page) -> None:
+    """汇缴核定 names what it assessed: the month, 核定人数 and 核定金额 (issue 12 item 8)."""
+    month = page.get_by_role("combobox", name="汇缴年月").input_value()
     page.get_by_role("button", name="汇缴核定", exact=True).click()
-    page.get_by_text("核定成功").wait_for()
+    page.get_by_text(re.compile(f"{month[:4]}年{month[5:7]}月汇缴核定成功：核定人数\\d+人，核定金额[\\d,]+\\.\\d{{2}}元")).first.wait_for()
 
 
 def test_monthly_cycle_end_to_end(page, browser, live_server, demo):

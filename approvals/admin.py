@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from gjj_portal.admin_mixins import AuditedAdmin, ReadOnlyAdmin, lines_link
+from gjj_portal.admin_mixins import AuditedAdmin, ReadOnlyAdmin, RoleAccess, lines_link
 
 from .models import Application, ApplicationStep, Archive, Batch, BatchImport, BatchLine, FlowSetting, Message
 
@@ -41,7 +41,7 @@ class FlowSettingAdmin(AuditedAdmin):
     list_editable = ("needs_approval", "step_names", "second_step_above", "archives_required")
 
 
-class ApplicationStepInline(admin.TabularInline):
+class ApplicationStepInline(RoleAccess, admin.TabularInline):
     model = ApplicationStep
     extra = 0
     can_delete = False

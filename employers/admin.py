@@ -1,11 +1,10 @@
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.options import ActionLocation
 from django.db import transaction
 from django.template.response import TemplateResponse
 
 from gjj_portal import audit
-from gjj_portal.admin_mixins import AuditedAdmin, ReadOnlyAdmin
+from gjj_portal.admin_mixins import SECURITY, AuditedAdmin, ReadOnlyAdmin, RoleAccess, admin_role
 
 from . import auth
 from .models import Agent, Center, CenterPolicy, Employer, EmployerChange, LoginThrottle, Reviewer, SmsCode, User
@@ -24,7 +23,7 @@ class CenterPolicyAdmin(AuditedAdmin):
     search_fields = ("document",)
 
 
-class AgentInline(admin.TabularInline):
+class AgentInline(RoleAccess, admin.TabularInline):
     model = Agent
     fields = ("login_name", "display_name", "is_active", "last_login")
     readonly_fields = fields
@@ -69,7 +68,14 @@ class UserAdminBase(AuditedAdmin):
     fields = ("username", "login_name", "display_name", "role", "employer", "is_active", "is_staff",
               "must_change_password", "password_expires", "totp_confirmed_at", "last_login", "date_joined")
     readonly_fields = ("username", "totp_confirmed_at", "last_login", "date_joined")
-    actions = ["revoke_totp", "terminate_sessions", "password_reset_link"]
+    actions = ["revoke_totp", "terminate_sessions", "password_reset_link", "disable_accounts", "enable_accounts"]
+
+    def get_readonly_fields(self, request, obj=None):
+        """Roles and the staff flag come only from provision_user (SEC-11, SEC-20): nobody raises an account here.
+        The 安全管理员 changes 是否有效 and nothing else; the 系统管理员 everything but that."""
+        if admin_role(request.user) == SECURITY:
+            return tuple(name for name in self.fields if name != "is_active")
+        return (*self.readonly_fields, "role", "is_staff", "is_active")
 
     @admin.display(boolean=True, description="已绑定动态口令")
     def has_totp(self, obj):
@@ -110,6 +116,25 @@ class UserAdminBase(AuditedAdmin):
             link = request.build_absolute_uri(auth.password_reset_link(user, by=request.user))
             messages.info(request, f"{user} 的密码重置链接（一次有效，{settings.PASSWORD_RESET_TIMEOUT // 3600}小时内）：{link}")
 
+    @admin.action(description="停用账号（立即结束会话）")
+    def disable_accounts(self, request, queryset):
+        """安全管理员: a disabled account cannot log in, and its open session ends at once."""
+        users = list(queryset.exclude(pk=request.user.pk).filter(is_active=True))
+        with transaction.atomic():
+            for user in users:
+                User.objects.filter(pk=user.pk).update(is_active=False, current_session_key="")
+                audit.record("auth.account.disabled", actor=request.user, obj=user, employer=user.employer)
+        messages.success(request, f"已停用 {len(users)} 个账号。" + ("本人账号不能停用。" if queryset.filter(pk=request.user.pk).exists() else ""))
+
+    @admin.action(description="启用账号")
+    def enable_accounts(self, request, queryset):
+        users = list(queryset.filter(is_active=False))
+        with transaction.atomic():
+            for user in users:
+                User.objects.filter(pk=user.pk).update(is_active=True)
+                audit.record("auth.account.enabled", actor=request.user, obj=user, employer=user.employer)
+        messages.success(request, f"已启用 {len(users)} 个账号。")
+
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
@@ -147,11 +172,6 @@ class LoginThrottleAdmin(ReadOnlyAdmin):
         for row in queryset:
             auth.unlock(row.key, by=request.user)
         messages.success(request, "已解除锁定。")
-
-    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
-        actions = admin.ModelAdmin.get_actions(self, request, action_location)
-        actions.pop("delete_selected", None)
-        return actions
 
 
 @admin.register(SmsCode)

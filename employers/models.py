@@ -190,6 +190,11 @@ class User(AbstractUser):
         AGENT = "agent", "经办人"
         REVIEWER = "reviewer", "中心审核员"
         ADMIN = "admin", "系统管理员"
+        AUDITOR = "auditor", "安全审计员"
+        SECURITY = "security", "安全管理员"
+
+    # 三权分立 (SEC-20): the three administrator roles, the only staff accounts; none of them is a superuser.
+    STAFF_ROLES = ("admin", "auditor", "security")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     role = models.CharField("角色", max_length=10, choices=Role.choices, default=Role.AGENT)
@@ -220,7 +225,9 @@ class User(AbstractUser):
                 condition=models.Q(role="agent"),
                 name="employers_user_unique_agent_login",
             ),
-            models.CheckConstraint(condition=models.Q(role__in=["agent", "reviewer", "admin"]), name="employers_user_role_valid"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["agent", "reviewer", "admin", "auditor", "security"]), name="employers_user_role_valid",
+            ),
             models.CheckConstraint(
                 condition=(models.Q(role="agent", employer__isnull=False) | (~models.Q(role="agent") & models.Q(employer__isnull=True))),
                 name="employers_user_agent_has_employer",

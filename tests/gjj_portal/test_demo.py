@@ -39,12 +39,21 @@ def test_demo_builds_the_documented_center(settings):
     assert (energy.employer_rate, energy.member_rate) == (Decimal("0.1200"), Decimal("0.1200"))
     counts = {e: {s: Member.objects.filter(employer=e, status=s).count() for s in ("normal", "sealed")} for e in (energy, building)}
     assert counts == {energy: {"normal": 30, "sealed": 2}, building: {"normal": 9, "sealed": 1}}
-    for username, role in (("100001:jbr01", "agent"), ("100002:jbr02", "agent"), ("shenhe01", "reviewer"), ("gly01", "admin")):
+    logins = (("100001:jbr01", "agent"), ("100002:jbr02", "agent"), ("shenhe01", "reviewer"), ("gly01", "admin"),
+              ("sjy01", "auditor"), ("aqy01", "security"))
+    for username, role in logins:
         user = User.objects.get(username=username)
         assert user.role == role and user.check_password(DEMO_PASSWORD) and user.totp_secret == DEMO_TOTP_SECRET
         assert not user.must_change_password and not user.password_expires
         assert pyotp.TOTP(user.totp_secret).now().isdigit()
-    assert User.objects.get(username="gly01").is_superuser
+        assert user.is_staff == (role in ("admin", "auditor", "security")), username
+
+
+def test_no_demo_login_is_a_superuser(settings):
+    """三权分立 (SEC-20): 系统管理员 gly01, 安全审计员 sjy01 and 安全管理员 aqy01 are plain staff accounts."""
+    run_demo(settings)
+    assert not User.objects.filter(is_superuser=True).exists()
+    assert {u.username: u.display_name for u in User.objects.filter(is_staff=True)} == {"gly01": "张管理", "sjy01": "孙审计", "aqy01": "钱安全"}
 
 
 def test_demo_members_have_their_history(settings):
@@ -68,3 +77,13 @@ def test_running_demo_again_changes_nothing(settings):
     before = (Employer.objects.count(), Member.objects.count(), User.objects.count(), MemberChange.objects.count())
     assert "已存在" in run_demo(settings)
     assert (Employer.objects.count(), Member.objects.count(), User.objects.count(), MemberChange.objects.count()) == before
+
+
+def test_running_demo_again_opens_the_administrator_logins_an_older_demo_lacks(settings):
+    """The demo never drops or renames a login; a database made before 三权分立 gets sjy01 and aqy01 on the next run."""
+    run_demo(settings)
+    User.objects.filter(username__in=["sjy01", "aqy01"]).delete()
+    gly01 = User.objects.get(username="gly01")
+    assert "sjy01、aqy01" in run_demo(settings)
+    assert {u.username for u in User.objects.filter(role__in=["auditor", "security"])} == {"sjy01", "aqy01"}
+    assert User.objects.get(username="gly01").password == gly01.password

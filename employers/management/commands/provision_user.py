@@ -1,5 +1,8 @@
 """Create an agent, reviewer or administrator with a one-time temporary password (SEC-11).
 
+The three administrator roles of 三权分立 (SEC-20) are 系统管理员 (`admin`), 安全审计员 (`auditor`) and 安全管理员
+(`security`): staff accounts that open the admin pages their role is given, none of them a superuser.
+
 The password comes from the CSPRNG, is printed once and never stored in clear; it must be
 changed at first login and stops working after 72 hours. The authenticator is bound at first
 login too (SEC-06), so this command never sees a second factor.
@@ -31,7 +34,7 @@ def temporary_password(length: int = 20) -> str:
 
 
 class Command(BaseCommand):
-    help = "开通用户（经办人、中心审核员或系统管理员），生成一次性临时密码（72小时内有效，首次登录须修改）。"
+    help = "开通用户（经办人、中心审核员、系统管理员、安全审计员或安全管理员），生成一次性临时密码（72小时内有效，首次登录须修改）。"
 
     def add_arguments(self, parser):
         parser.add_argument("--role", choices=[r.value for r in User.Role], required=True)
@@ -58,7 +61,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 user = User.objects.create_user(
                     username, password=password, role=role, employer=employer_obj, login_name=login, display_name=name,
-                    is_staff=role == User.Role.ADMIN, is_superuser=role == User.Role.ADMIN,
+                    is_staff=role in User.STAFF_ROLES, is_superuser=False,
                     must_change_password=True, password_changed_at=timezone.now(),
                     temp_password_expires_at=timezone.now() + timedelta(hours=TEMP_PASSWORD_HOURS),
                 )

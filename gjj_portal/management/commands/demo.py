@@ -35,6 +35,14 @@ EMPLOYERS = [
 ]
 
 
+# 三权分立 (SEC-20): 系统管理员, 安全审计员, 安全管理员; staff accounts, none of them a superuser.
+STAFF = [
+    ("gly01", "张管理", User.Role.ADMIN),
+    ("sjy01", "孙审计", User.Role.AUDITOR),
+    ("aqy01", "钱安全", User.Role.SECURITY),
+]
+
+
 def uscc_with_check(code17: str) -> str:
     from stdnum.cn import uscc
 
@@ -42,13 +50,17 @@ def uscc_with_check(code17: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "创建演示数据：鄂尔多斯市住房公积金中心、两个示例单位、经办人、审核员和管理员。"
+    help = "创建演示数据：鄂尔多斯市住房公积金中心、两个示例单位、经办人、审核员、系统管理员、安全审计员和安全管理员。"
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("演示数据只能在开发模式（GJJ_DEBUG=1）下创建。")
         if Employer.objects.filter(account_no="100001").exists():
-            self.stdout.write("演示数据已存在，未做改动。如需重建，请删除数据库文件后重新运行。")
+            added = self._missing_staff()
+            if added:
+                self.stdout.write(f"演示数据已存在，只补开了新增的演示账号：{'、'.join(added)}。")
+            else:
+                self.stdout.write("演示数据已存在，未做改动。如需重建，请删除数据库文件后重新运行。")
             return
         self.rng = random.Random(20260101)
         with transaction.atomic():
@@ -56,7 +68,8 @@ class Command(BaseCommand):
             for spec in EMPLOYERS:
                 self._employer(spec)
             self._user("shenhe01", "李审核", User.Role.REVIEWER)
-            self._user("gly01", "张管理", User.Role.ADMIN, staff=True)
+            for username, name, role in STAFF:
+                self._user(username, name, role, staff=True)
             from remittance.demo import demo_cycle
 
             demo_cycle()
@@ -75,10 +88,20 @@ class Command(BaseCommand):
                 rounding=CenterPolicy.Rounding.YUAN, document="鄂公中发〔2023〕16号",
             )
 
+    def _missing_staff(self) -> list[str]:
+        """An older demo database gets the administrator logins added since (the demo never drops or renames one)."""
+        added = []
+        with transaction.atomic():
+            for username, name, role in STAFF:
+                if not User.objects.filter(username=username).exists():
+                    self._user(username, name, role, staff=True)
+                    added.append(username)
+        return added
+
     def _user(self, username: str, name: str, role: str, *, employer=None, login_name: str = "", staff: bool = False, phone: str = "") -> User:
         user = User(
             username=username, login_name=login_name or username, display_name=name, role=role, employer=employer,
-            is_staff=staff, is_superuser=staff, password_expires=False, must_change_password=False,
+            is_staff=staff, is_superuser=False, password_expires=False, must_change_password=False,
             password_changed_at=timezone.now(), totp_confirmed_at=timezone.now(),
         )
         user.set_password(DEMO_PASSWORD)

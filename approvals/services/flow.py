@@ -135,6 +135,17 @@ def _draft(*, business_code: str, employer: Employer, agent: User, batch, summar
     return application
 
 
+def _editable_for(batch, **draft) -> tuple[Application, bool]:
+    """The 清册's draft or returned application (locked), or a new draft; True when it existed. One that is with
+    the center already is refused: the 清册 waits for its result."""
+    application = _open_for_batch(batch)
+    if application is None:
+        return _draft(batch=batch, **draft), False
+    if not application.is_editable:
+        raise FlowConflict("该清册已提交审批，请等待中心审核结果。")
+    return application, True
+
+
 def application_prepare(*, business_code: str, employer: Employer, agent: User, batch=None, summary: str,
                         payload: dict | None = None, amount: Decimal | None = None) -> Application:
     """A draft application (待提交) to attach 电子档案 to before 【提交审批】 (seed 000 steps 3–4).
@@ -161,13 +172,9 @@ def application_submit(*, business_code: str, employer: Employer, agent: User, b
     A batch's amount (for「金额超过此数须复核」) is the sum of its lines."""
     _require_agent_of(agent, employer)
     with transaction.atomic():
-        application = _open_for_batch(batch)
-        if application is None:
-            application = _draft(business_code=business_code, employer=employer, agent=agent, batch=batch, summary=summary,
-                                 payload=payload, amount=amount)
-        elif not application.is_editable:
-            raise FlowConflict("该清册已提交审批，请等待中心审核结果。")
-        else:
+        application, existing = _editable_for(batch, business_code=business_code, employer=employer, agent=agent, summary=summary,
+                                              payload=payload, amount=amount)
+        if existing:
             application.summary = summary[:200]
             application.amount = amount if amount is not None else application.amount
             if payload is not None:
@@ -293,12 +300,8 @@ def application_complete(*, business_code: str, employer: Employer, agent: User,
     switched approval off meanwhile) completes the same way instead of being left in 待办."""
     _require_agent_of(agent, employer)
     with transaction.atomic():
-        application = _open_for_batch(batch)
-        if application is None:
-            application = _draft(business_code=business_code, employer=employer, agent=agent, batch=batch, summary=summary,
-                                 payload=payload, amount=amount)
-        elif not application.is_editable:
-            raise FlowConflict("该清册已提交审批，请等待中心审核结果。")
+        application, _existing = _editable_for(batch, business_code=business_code, employer=employer, agent=agent, summary=summary,
+                                               payload=payload, amount=amount)
         application = _move(application, to=Application.Status.COMPLETED, version=None, fields={
             "summary": summary[:200], "amount": amount, "finished_at": timezone.now(), "round": F("round") + 1})
         _record(application, action=ApplicationStep.Action.COMPLETE, actor=agent, step_name="经办人完成办理")

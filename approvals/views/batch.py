@@ -29,7 +29,6 @@ from approvals.selectors import (
 from approvals.services import (
     PURGED,
     ImportThrottled,
-    RowsInvalid,
     batch_complete,
     batch_import_check,
     batch_import_preview,
@@ -208,6 +207,12 @@ def batch_detail(request, pk: int):
     return _page(request, _business(request, batch.business_code), batch)
 
 
+def _refused(form, error: BusinessError) -> None:
+    """A service's refusal into the form: each row error beside its field (or above the form), else the sentence."""
+    for key, message in getattr(error, "errors", None) or [(None, str(error))]:
+        form.add_error(key if key in form.fields else None, message)
+
+
 def _add_line(request, business, batch):
     """【录入清册】 from the business page (no 清册 yet) or the 清册 page."""
     subject = _subject(request, business, batch)
@@ -218,11 +223,8 @@ def _add_line(request, business, batch):
     try:
         lines = batch_line_add(employer=current_employer(request), agent=request.user, business_code=business.code,
                                row=form.as_row(), batch=batch)
-    except RowsInvalid as exc:
-        for key, message in exc.errors:
-            form.add_error(key if key in form.fields else None, message)
-    except BusinessError as exc:
-        form.add_error(None, str(exc))
+    except BusinessError as exc:  # RowsInvalid included
+        _refused(form, exc)
     else:
         added = business.line_added()
         if batch is None or not wants_partial(request):  # the first line opened the 清册: show its page
@@ -243,11 +245,8 @@ def _submit_form(request, business):
         try:
             application = form_submit(employer=current_employer(request), agent=request.user, business_code=business.code,
                                       row=form.as_row())
-        except RowsInvalid as exc:
-            for key, message in exc.errors:
-                form.add_error(key if key in form.fields else None, message)
-        except BusinessError as exc:
-            form.add_error(None, str(exc))
+        except BusinessError as exc:  # RowsInvalid included
+            _refused(form, exc)
         else:
             if application.status == application.Status.DRAFT:
                 messages.success(request, "申请已保存，请点击【添加档案】上传电子档案后【提交审批】。")

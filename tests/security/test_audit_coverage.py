@@ -76,8 +76,11 @@ def authz_denied(ctx):
 def unlock(ctx):
     lockout(ctx)
     row = LoginThrottle.objects.get(key=auth.key_for(ctx["agent"]))
-    ctx["admin_client"].post(reverse("admin:employers_loginthrottle_changelist"), {"action": "unlock", "_selected_action": [row.pk]})
-    ctx["actor"] = ctx["admin"]
+    security = factories.make_user(role="security", login_name="aqy01", is_staff=True)  # 安全管理员 unlocks (SEC-20)
+    security_client = Client()
+    factories.login_as(security_client, security)
+    security_client.post(reverse("admin:employers_loginthrottle_changelist"), {"action": "unlock", "_selected_action": [row.pk]})
+    ctx["actor"] = security
 
 
 def otp_revoked(ctx):

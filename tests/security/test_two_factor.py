@@ -118,17 +118,20 @@ def test_many_failures_from_one_ip_across_identities_throttle_that_ip(client, ag
 
 
 @pytest.mark.django_db
-def test_admin_unlock_lifts_the_lock_and_is_audited(client, agent, center_admin, center_admin_client):
+def test_admin_unlock_lifts_the_lock_and_is_audited(client, agent):
     for _ in range(5):
         client.post(LOGIN, login_form(agent, password="Wrong@Password1"))
     assert auth.throttle_locked(auth.key_for(agent))
     row = LoginThrottle.objects.get(key=auth.key_for(agent))
-    response = center_admin_client.post(reverse("admin:employers_loginthrottle_changelist"),
-                                 {"action": "unlock", "_selected_action": [row.pk]})
+    security = factories.make_user(role=User.Role.SECURITY, login_name="aqy01", is_staff=True)  # 安全管理员 unlocks (SEC-20)
+    security_client = Client()
+    factories.login_as(security_client, security)
+    response = security_client.post(reverse("admin:employers_loginthrottle_changelist"),
+                                     {"action": "unlock", "_selected_action": [row.pk]})
     assert response.status_code == 302
     assert not auth.throttle_locked(auth.key_for(agent))
     unlock = AuditEvent.objects.get(event="auth.unlock")
-    assert unlock.actor_id == center_admin.pk and unlock.data["key"] == auth.key_for(agent)
+    assert unlock.actor_id == security.pk and unlock.data["key"] == auth.key_for(agent)
     assert client.post(LOGIN, login_form(agent))["Location"] == HOME
 
 

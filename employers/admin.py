@@ -72,9 +72,10 @@ class UserAdminBase(AuditedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         """Roles and the staff flag come only from provision_user (SEC-11, SEC-20): nobody raises an account here.
-        The 安全管理员 changes 是否有效 and nothing else; the 系统管理员 everything but that."""
+        The 安全管理员 changes 是否有效 (not on their own account) and nothing else; the 系统管理员 everything but that."""
         if admin_role(request.user) == SECURITY:
-            return tuple(name for name in self.fields if name != "is_active")
+            own = obj is not None and obj.pk == request.user.pk
+            return tuple(name for name in self.fields if own or name != "is_active")
         return (*self.readonly_fields, "role", "is_staff", "is_active")
 
     @admin.display(boolean=True, description="已绑定动态口令")

@@ -308,6 +308,15 @@ def test_security_admin_disables_an_account_on_its_change_form(agent):
     assert not agent.is_active
 
 
+def test_security_admin_cannot_disable_their_own_account():
+    security = staff("security", "aqy05")
+    client = client_for(security)
+    assert "is_active" not in client.get(url(User, "change", security.pk)).context["adminform"].form.fields
+    client.post(url(User, "changelist"), {"action": "disable_accounts", ACTION_CHECKBOX_NAME: [security.pk]})
+    security.refresh_from_db()
+    assert security.is_active
+
+
 def test_security_admin_sees_the_login_events_only():
     login_failed = audit.record("auth.login.failed", outcome="failure", data={"key": "center:x", "factor": "password"})
     config = audit.record("admin.employer.saved", data={"changed": ["name"]})

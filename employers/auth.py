@@ -105,7 +105,7 @@ def register_failure(key: str, *, factor: str, user: User | None) -> bool:
     now = timezone.now()
     ip = context.current().ip
     with transaction.atomic():
-        row, _ = LoginThrottle.objects.select_for_update().get_or_create(key=key, defaults={"window_start": now})
+        row, _ = LoginThrottle.objects.select_for_update(no_key=True).get_or_create(key=key, defaults={"window_start": now})
         if row.locked_until and row.locked_until <= now:
             row.failures, row.locked_until = 0, None
         row.failures += 1
@@ -114,7 +114,7 @@ def register_failure(key: str, *, factor: str, user: User | None) -> bool:
             row.locked_until = now + _lock_window()
         row.save()
         if ip:
-            ip_row, _ = LoginThrottle.objects.select_for_update().get_or_create(key=f"ip:{ip}", defaults={"window_start": now})
+            ip_row, _ = LoginThrottle.objects.select_for_update(no_key=True).get_or_create(key=f"ip:{ip}", defaults={"window_start": now})
             if ip_row.window_start <= now - timedelta(hours=1):
                 ip_row.failures, ip_row.window_start = 0, now
             ip_row.failures += 1
@@ -162,7 +162,7 @@ def totp_check(user: User, code: str, *, secret: str | None = None) -> bool:
     if not code.isdigit() or len(code) != 6:
         return False
     with transaction.atomic():
-        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         seed = secret or locked.totp_secret
         if not seed:
             return False
@@ -235,7 +235,7 @@ def sms_check(user: User, code: str) -> bool:
         return False
     with transaction.atomic():
         match = (
-            SmsCode.objects.select_for_update()
+            SmsCode.objects.select_for_update(no_key=True)
             .filter(user=user, used_at__isnull=True, expires_at__gt=timezone.now(), code_hash=_code_hash(user, code))
             .first()
         )

@@ -133,7 +133,7 @@ def employer_change(*, employer: Employer, actor: User | None, changes: Iterable
         raise BusinessError("经办人只能变更本单位的信息。", code="other_employer")
     now = timezone.now()
     with transaction.atomic():
-        locked = Employer.objects.select_for_update().get(pk=employer.pk)
+        locked = Employer.objects.select_for_update(no_key=True).get(pk=employer.pk)
         if locked.status == Employer.Status.CLOSED:
             raise BusinessError("单位已销户，不能办理单位信息变更。", code="closed")
         rows = [_apply(locked, item, actor=actor, batch=batch, reason=reason, at=now) for item in items]

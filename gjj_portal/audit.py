@@ -77,7 +77,7 @@ def record(
     if employer is None and actor is not None:
         employer = getattr(actor, "employer", None)
     with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        head, _ = AuditHead.objects.select_for_update(no_key=True).get_or_create(pk=1)
         entry = AuditEvent(
             seq=head.seq + 1,
             # Milliseconds, the precision JSON keeps (dumpdata): the chain survives a JSON export and reload.

@@ -64,13 +64,13 @@ def _snapshot_insert(*, assessment: Assessment, members) -> None:
 
 
 def _lock_employer(employer_id: int) -> Employer:
-    return Employer.objects.select_for_update().get(pk=employer_id)
+    return Employer.objects.select_for_update(no_key=True).get(pk=employer_id)
 
 
 def _lock_rows(employer_id: int, assessment_id: int) -> tuple[Employer, Assessment]:
     """锁定顺序：先单位，后核定记录，避免死锁。"""
     employer = _lock_employer(employer_id)
-    assessment = Assessment.objects.select_for_update().get(pk=assessment_id, employer_id=employer_id)
+    assessment = Assessment.objects.select_for_update(no_key=True).get(pk=assessment_id, employer_id=employer_id)
     return employer, assessment
 
 

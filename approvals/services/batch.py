@@ -41,7 +41,7 @@ class CheckedRow:
 
 
 def _locked(batch: Batch) -> Batch:
-    return Batch.objects.select_for_update().select_related("employer", "agent").get(pk=batch.pk)
+    return Batch.objects.select_for_update(no_key=True).select_related("employer", "agent").get(pk=batch.pk)
 
 
 def _require_editable(batch: Batch) -> None:
@@ -49,18 +49,29 @@ def _require_editable(batch: Batch) -> None:
         raise BusinessError(f"该清册{batch.get_status_display()}，不能再录入或删除。", code="batch_status")
 
 
+def _lock_employer(employer: Employer) -> None:
+    """The employer's row first (STYLE.md §4): every caller of batch_open goes on to lock the 清册 with its employer
+    and to write audit events, and the audit chain's head must be the last lock a transaction takes. Locked after
+    the head (opening a 清册 writes an audit event), two writers of one employer deadlocked (bench/soak.py)."""
+    model = Batch._meta.get_field("employer").related_model
+    list(model.objects.select_for_update(no_key=True).filter(pk=employer.pk).values_list("pk", flat=True))
+
+
 def batch_open(*, employer: Employer, agent: User, business_code: str) -> Batch:
-    """The employer's open 清册 of this business type; a new draft when there is none (one per type)."""
+    """The employer's open 清册 of this business type; a new draft when there is none (one per type).
+    The employer's row stays locked to the end of the caller's transaction."""
     business = registry.get(business_code)
-    existing = Batch.objects.filter(employer=employer, business_code=business.code, status__in=Batch.OPEN).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            batch = Batch.objects.create(employer=employer, agent=agent, business_code=business.code, summary=business.name)
-            audit.record("approvals.batch.opened", actor=agent, employer=employer, obj=batch, data={"business": business.code})
-    except IntegrityError:  # a colleague opened it at the same moment
-        return Batch.objects.get(employer=employer, business_code=business.code, status__in=Batch.OPEN)
+    with transaction.atomic():
+        _lock_employer(employer)
+        existing = Batch.objects.filter(employer=employer, business_code=business.code, status__in=Batch.OPEN).first()
+        if existing is not None:
+            return existing
+        try:
+            with transaction.atomic():
+                batch = Batch.objects.create(employer=employer, agent=agent, business_code=business.code, summary=business.name)
+                audit.record("approvals.batch.opened", actor=agent, employer=employer, obj=batch, data={"business": business.code})
+        except IntegrityError:  # a colleague opened it at the same moment
+            return Batch.objects.get(employer=employer, business_code=business.code, status__in=Batch.OPEN)
     return batch
 
 

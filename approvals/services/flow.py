@@ -86,7 +86,7 @@ _BATCH_TIMES = {Batch.Status.SUBMITTED: "submitted_at", Batch.Status.COMPLETED: 
 
 def _batch_follows(application: Application, *, status: str) -> None:
     """The 清册 takes the status the transition table gives it (its only way to change status)."""
-    batch = Batch.objects.select_for_update().get(pk=application.batch_id)
+    batch = Batch.objects.select_for_update(no_key=True).get(pk=application.batch_id)
     if batch.status == status:
         return
     fields = {"status": status, "updated_at": timezone.now(), "summary": application.summary[:200]}
@@ -122,7 +122,7 @@ def _check_archives(application: Application) -> None:
 def _open_for_batch(batch) -> Application | None:
     if batch is None:
         return None
-    return Application.objects.select_for_update().filter(batch=batch).first()
+    return Application.objects.select_for_update(no_key=True).filter(batch=batch).first()
 
 
 def _draft(*, business_code: str, employer: Employer, agent: User, batch, summary: str, payload: dict | None,
@@ -234,7 +234,7 @@ def application_pass(*, application: Application, reviewer: User, version: int, 
         raise FlowForbidden("提交人不能审批自己提交的申请。")
     opinion = _clean_opinion(opinion) or "同意"
     with transaction.atomic():
-        fresh = Application.objects.select_for_update().select_related("employer", "submitter").get(pk=application.pk)
+        fresh = Application.objects.select_for_update(no_key=True).select_related("employer", "submitter").get(pk=application.pk)
         _require_reviewable(fresh, version=version)
         passed_before = fresh.steps.filter(round=fresh.round, action=ApplicationStep.Action.PASS, actor=reviewer).exists()
         if passed_before:
@@ -272,7 +272,7 @@ def application_return(*, application: Application, reviewer: User, version: int
     if not opinion:
         raise BusinessError("退回时请填写审批意见，说明需要经办人修改的内容。")
     with transaction.atomic():
-        fresh = Application.objects.select_for_update().select_related("employer", "submitter").get(pk=application.pk)
+        fresh = Application.objects.select_for_update(no_key=True).select_related("employer", "submitter").get(pk=application.pk)
         _require_reviewable(fresh, version=version)
         step_no, step_name = fresh.current_step, fresh.step_name
         fresh = _move(fresh, to=Application.Status.RETURNED, version=version, fields={"current_step": 1})
@@ -286,7 +286,7 @@ def application_end(*, application: Application, agent: User, version: int | Non
     """【结束流程】 (seed 001 §2.2): the agent ends a pending or returned flow; its 清册 is cancelled."""
     _require_agent_of(agent, application.employer)
     with transaction.atomic():
-        fresh = Application.objects.select_for_update().select_related("employer", "submitter").get(pk=application.pk)
+        fresh = Application.objects.select_for_update(no_key=True).select_related("employer", "submitter").get(pk=application.pk)
         fresh = _move(fresh, to=Application.Status.ENDED, version=version, fields={"finished_at": timezone.now()})
         _record(fresh, action=ApplicationStep.Action.END, actor=agent, step_name="经办人结束流程")
         _announce(fresh, event="ended", actor=agent, content=f"{fresh.business_name}申请（编号{fresh.pk}）的流程已由经办人结束。")

@@ -289,7 +289,7 @@ def apply(*, batch, actor: User) -> int:
     """【完成办理】: every line of the batch becomes an account (members.services, one way to open an account).
     A month assessed since the lines were entered refuses its lines: 汇缴核定 holds the same employer lock."""
     with transaction.atomic():
-        employer = Employer.objects.select_for_update().get(pk=batch.employer_id)
+        employer = Employer.objects.select_for_update(no_key=True).get(pk=batch.employer_id)
         next_period = employer_next_period(employer=employer)
         if next_period is not None:
             early = batch.lines.filter(data__start_period__lt=next_period.isoformat()).order_by("row_no").first()

@@ -59,7 +59,7 @@ def _accounts_open(*, employer_id: int, indexes, count: int, refuse: Callable[[d
     Locks the employer row (个人账号 are numbered one opening at a time), refuses any ID that has an open
     account anywhere in the center, draws the numbers and lets `insert` write the rows. An account opened
     elsewhere after the check is caught by members_member_one_open_account and refused with `race`."""
-    employer = Employer.objects.select_for_update().get(pk=employer_id)
+    employer = Employer.objects.select_for_update(no_key=True).get(pk=employer_id)
     taken = member_open_accounts(indexes)
     if taken:
         raise refuse(taken)

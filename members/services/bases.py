@@ -123,9 +123,9 @@ def members_rebase(*, employer: Employer, items: Sequence[RebaseItem], actor: Us
     Locks the employer row first, as 汇缴核定 does, so no month is assessed in between; then the members by pk.
     An item whose month has been assessed is refused: history is not rewritten."""
     with transaction.atomic():
-        employer = Employer.objects.select_for_update().get(pk=employer.pk)
+        employer = Employer.objects.select_for_update(no_key=True).get(pk=employer.pk)
         next_period = employer_next_period(employer=employer)
-        members = {m.pk: m for m in Member.objects.select_for_update()
+        members = {m.pk: m for m in Member.objects.select_for_update(no_key=True)
                    .filter(pk__in=[item.member_id for item in items], employer_id=employer.pk).order_by("pk")}
         pending = set(ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING)
                       .values_list("member_id", "effective_period"))

@@ -53,7 +53,7 @@ def member_info_change(*, member: Member, actor: User | None, changes: Sequence[
     if len(set(names)) != len(names):
         raise BusinessError("同一项目只能变更一次，请合并后再提交。")
     with transaction.atomic():
-        locked = Member.objects.select_for_update().get(pk=member.pk, employer_id=member.employer_id)
+        locked = Member.objects.select_for_update(no_key=True).get(pk=member.pk, employer_id=member.employer_id)
         items, stored = [], []
         for change in changes:
             if getattr(locked, change.field) == change.value:

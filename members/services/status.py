@@ -35,7 +35,7 @@ def _status_change(*, employer: Employer, items: Sequence[StatusItem], actor: Us
                    event: str) -> list[Member]:
     """Lock the members (ordered by pk), re-check each status against Member.ALLOWED, change them, record the history."""
     with transaction.atomic():
-        members = {m.pk: m for m in Member.objects.select_for_update()
+        members = {m.pk: m for m in Member.objects.select_for_update(no_key=True)
                    .filter(pk__in=[item.member_id for item in items], employer_id=employer.pk).order_by("pk")}
         history = []
         for item in items:

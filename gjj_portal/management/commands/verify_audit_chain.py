@@ -52,7 +52,7 @@ class Command(BaseCommand):
         if last_seq:
             with transaction.atomic():
                 # An anchor only ever moves forward: never to a seq older than one already anchored.
-                highest = AuditAnchor.objects.select_for_update().aggregate(top=Max("last_seq"))["top"] or 0
+                highest = AuditAnchor.objects.select_for_update(no_key=True).aggregate(top=Max("last_seq"))["top"] or 0
                 if last_seq < highest:
                     raise CommandError(f"锚点不能后退：已有锚点记录至 seq {highest}，现存最后一条为 seq {last_seq}。")
                 day = timezone.localdate()

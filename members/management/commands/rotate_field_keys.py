@@ -56,7 +56,7 @@ class Command(BaseCommand):
         last = 0
         while True:
             with transaction.atomic():
-                rows = list(queryset.filter(pk__gt=last).order_by("pk").select_for_update()[: self.chunk])
+                rows = list(queryset.filter(pk__gt=last).order_by("pk").select_for_update(no_key=True)[: self.chunk])
                 if not rows:
                     return
                 yield rows

@@ -943,7 +943,7 @@ def report(stats: Stats, *, seconds: float) -> dict:
     calm_by_kind: dict[str, list[float]] = defaultdict(list)
     for t, kind, outcome, duration in stats.rows:
         by_kind[kind].append(duration)
-        if not stats.window(t) and not stats.window(t + duration):
+        if not stats.window(t) and not stats.window(t - duration):
             calm_by_kind[kind].append(duration)
         outcomes[kind][outcome] += 1
         window = stats.window(t)

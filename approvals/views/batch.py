@@ -81,6 +81,12 @@ def _columns(business) -> list[tuple[str, str, str]]:
     return [(c.key, c.header, c.kind) for c in business.display_columns]
 
 
+def _picker_text(value: str | None) -> str:
+    """A picker parameter (q, after, the picked 个人账号) read straight from the request, not through a form: a control
+    or format character (a NUL, which PostgreSQL refuses in any text) becomes a space, so it matches nothing."""
+    return "".join(ch if ch.isprintable() else " " for ch in (value or "")[:40]).strip()
+
+
 def _subject(request, business, batch):
     """The member chosen in the picker (?pick=个人账号, or the value posted in the picker's field), or the employer
     itself for an employer-level business; None when nothing is chosen yet."""
@@ -90,7 +96,7 @@ def _subject(request, business, batch):
     if business.picker is None:
         return None
     key = (request.POST.get(business.picker.field) if request.method == "POST" else request.GET.get("pick")) or ""
-    key = key.strip()[:40]
+    key = _picker_text(key)
     return business.picker.get(employer=employer, key=key) if key else None
 
 
@@ -118,11 +124,11 @@ def _picked(business, batch):
 
 
 def _suggestions(request, business, batch) -> list:
-    query = (request.GET.get("q") or "").strip()[:40]
+    query = _picker_text(request.GET.get("q"))
     if business.picker is None or not query:
         return []
     found = business.picker.search(employer=current_employer(request), query=query, exclude_ids=_picked(business, batch),
-                                   after=(request.GET.get("after") or "")[:40], limit=PICKER_LIMIT + 1)
+                                   after=_picker_text(request.GET.get("after")), limit=PICKER_LIMIT + 1)
     return [{"key": business.picker.key(m), "label": business.picker.label(m)} for m in found]
 
 

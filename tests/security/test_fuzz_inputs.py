@@ -551,3 +551,22 @@ def test_the_strategies_cover_every_family_the_issue_names():
         assert value in listed
     assert any(len(v) >= 5000 for v in listed)
     assert hostile.as_cell("张\x1b\ud800三") == "张_x001B__xD800_三"
+
+
+# ------------------------------------------------------------------ defects the fuzzer found, each pinned by a plain test
+
+
+def test_a_nul_in_the_member_picker_is_no_server_error(agent_client, employer):
+    """Found by the fuzzer on PostgreSQL (which refuses a NUL in any text): 选择职工's q, its 更多 cursor and the picked
+    个人账号 went into the member query unchecked. A control character now matches nothing; a posted one is the
+    form's own refusal of the field."""
+    member = factories.make_member(employer)
+    url = registry.get("member_seal").entry_url
+    for params in ({"q": "\x00"}, {"q": "职工\x00", "after": "\x00"}, {"pick": "\x00"}, {"pick": f"{member.account_no}\x00"}):
+        response = agent_client.get(url, params)
+        assert response.status_code == 200, params
+    assert "没有找到符合条件的职工" in agent_client.get(url, {"q": "\x00\x01张"}).content.decode()
+    response = agent_client.post(url, {"account_no": "\x00", "reason": "离退休"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "has-error" in body and "个人账号" in body
+    assert not BatchImport.objects.exists() and not Application.objects.exists()

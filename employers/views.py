@@ -242,7 +242,8 @@ def password_reset(request, uidb64, token):
 @reviewer_required
 def center_home(request):
     """The back-office landing page for reviewers: the employers of the center."""
-    query = (request.GET.get("q") or "").strip()[:50]
+    # Read straight from the request: a control character (a NUL, which PostgreSQL refuses in any text) matches nothing.
+    query = "".join(ch if ch.isprintable() else " " for ch in (request.GET.get("q") or "")[:50]).strip()
     return render(request, "employers/center_home.html", {"employers": employer_list(query=query), "q": query})
 
 

@@ -570,3 +570,11 @@ def test_a_nul_in_the_member_picker_is_no_server_error(agent_client, employer):
     body = response.content.decode()
     assert response.status_code == 200 and "has-error" in body and "个人账号" in body
     assert not BatchImport.objects.exists() and not Application.objects.exists()
+
+
+def test_a_nul_in_the_center_employer_search_is_no_server_error(reviewer_client, employer):
+    """Found by the fuzzer on PostgreSQL: the center home's 单位账号或名称 search sent its q into the query unchecked."""
+    for q in ("\x00", "示例\x00", f"{employer.account_no}\x00"):
+        response = reviewer_client.get(reverse("employers:center-home"), {"q": q})
+        assert response.status_code == 200, q
+    assert employer.name in reviewer_client.get(reverse("employers:center-home"), {"q": "示例\x00"}).content.decode()

@@ -45,6 +45,10 @@ class PaymentForm(forms.Form):
     def clean_bank_serial_no(self) -> str:
         return self.cleaned_data["bank_serial_no"].strip()
 
+    def clean_amount(self) -> Decimal:
+        """13739 is 13739.00: money moves with exactly two places (SEC-31), the field allows at most two."""
+        return self.cleaned_data["amount"].quantize(Decimal("0.01"))
+
 
 class StatementForm(forms.Form):
     file = forms.FileField(label="银行对账单（.xlsx）", error_messages={"required": "请选择银行对账单文件"})

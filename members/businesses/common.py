@@ -61,7 +61,8 @@ class MemberIndex:
 
     @classmethod
     def load(cls, *, employer: Employer, rows: list[dict]) -> "MemberIndex":
-        keys = sorted({(r.get("account_no") or "").strip() for r in rows} - {""})
+        # A NUL (from a file's _x0000_) names no member, and PostgreSQL refuses it in a query: that row is "not found".
+        keys = sorted(k for k in {(r.get("account_no") or "").strip() for r in rows} if k and "\x00" not in k)
         index = cls()
         qs = Member.objects.filter(employer=employer).only(
             "pk", "account_no", "name", "id_masked", "status", "base", "employer_rate", "member_rate",

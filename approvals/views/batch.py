@@ -21,7 +21,6 @@ from approvals.models import Batch, BatchImport, BatchLine
 from approvals.selectors import (
     application_of_batch,
     application_return_opinion,
-    flow_needs_approval,
     flow_setting_get,
     line_cells,
     typed_cell,
@@ -133,7 +132,8 @@ def _suggestions(request, business, batch) -> list:
 
 
 def _context(request, business, batch, *, form=None, page=None, subject=None, added: str = "") -> dict:
-    approval = flow_needs_approval(business_code=business.code)
+    setting = flow_setting_get(business_code=business.code)  # the center's 审批设置, read once for the whole page
+    approval = setting.needs_approval
     editable = batch is None or batch.is_editable
     if subject is None and form is None:
         subject = _subject(request, business, batch)
@@ -151,7 +151,7 @@ def _context(request, business, batch, *, form=None, page=None, subject=None, ad
         "application": application,
         "returned": application_return_opinion(application=application),
         "approval": approval,
-        "setting": flow_setting_get(business_code=business.code),
+        "setting": setting,
         "action_label": business.action_label(approval=approval),
         "confirm_question": business.confirm_question(approval=approval),
         "editable": editable,
@@ -160,7 +160,8 @@ def _context(request, business, batch, *, form=None, page=None, subject=None, ad
         "echo": business.picker.echo(subject) if business.picker is not None and subject is not None else [],
         "query": (request.GET.get("q") or "")[:40],
         "suggestions": suggestions[:PICKER_LIMIT],
-        "more": suggestions[PICKER_LIMIT]["key"] if len(suggestions) > PICKER_LIMIT else "",
+        # 更多 continues after the last one shown (the search is keyset-paged: 个人账号 > after)
+        "more": suggestions[PICKER_LIMIT - 1]["key"] if len(suggestions) > PICKER_LIMIT else "",
         "added": added,
         "page": lines_page,
         "rows": line_cells(lines=lines_page, columns=_columns(business)),

@@ -430,3 +430,16 @@ def test_a_purged_import_says_so_cannot_be_staged_and_the_same_file_can_be_uploa
     again = upload(agent_client, content)
     fresh = BatchImport.objects.get()
     assert fresh.pk != record.pk and fresh.purged_at is None and again.url.endswith(f"{fresh.uuid}/")
+
+
+def test_the_picker_pages_on_without_skipping_anyone(agent_client, agent):
+    """选择职工 shows ten suggestions and 更多 the next ones: the eleventh member is on the second page."""
+    import re
+
+    members = [make_member(agent.employer, name=f"翻页{'甲乙丙丁戊己庚辛壬癸子丑'[i]}") for i in range(12)]
+    page = reverse("approvals:business", args=["member_seal"])
+    first = agent_client.get(page, {"q": "翻页"}).content.decode()
+    shown = re.findall(r"\?pick=(\d+)", first)
+    after = re.search(r"after=(\d+)", first).group(1)
+    second = re.findall(r"\?pick=(\d+)", agent_client.get(page, {"q": "翻页", "after": after}).content.decode())
+    assert len(set(shown)) == 10 and sorted(set(shown) | set(second)) == sorted(m.account_no for m in members)

@@ -144,10 +144,9 @@ def batch_line_add(*, agent: User, row: dict[str, str], batch: Batch | None = No
         errors = [error for c in checked for error in c.result.errors]
         if errors:
             raise RowsInvalid(errors)
-        count = batch.lines.count()
-        if business.max_lines is not None and count + len(checked) > business.max_lines:
+        row_no = batch.lines.aggregate(m=Max("row_no"))["m"] or 0  # 序号 close up after 删除: also the number of lines
+        if business.max_lines is not None and row_no + len(checked) > business.max_lines:
             raise BusinessError(f"一次只可添加{business.max_lines}个职工，请先办理清册中的记录。", code="batch_full")
-        row_no = batch.lines.aggregate(m=Max("row_no"))["m"] or 0
         lines = []
         for offset, item in enumerate(checked, start=1):
             line = _line(batch, row_no=row_no + offset, source_row=None, result=item.result)

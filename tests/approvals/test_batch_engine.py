@@ -457,3 +457,21 @@ def test_a_draft_opened_for_archives_can_be_ended(agent):
     application_end(application=draft, agent=agent)
     assert Application.objects.get(pk=draft.pk).status == Application.Status.ENDED
     assert list(application_list(employer=agent.employer, panel="todo")) == []
+
+
+def test_max_lines_refuses_a_second_person(agent):
+    """缴存人调动's 一次只可添加一个职工: a business declaring max_lines=1 takes one line and names the limit."""
+    import dataclasses
+
+    from approvals import registry
+    from tests.factories import make_member
+
+    one = dataclasses.replace(registry.get("member_seal"), code="one_at_a_time", max_lines=1)
+    registry.register(one)
+    try:
+        first, second = make_member(agent.employer), make_member(agent.employer)
+        batch_line_add(employer=agent.employer, agent=agent, business_code=one.code, row={"account_no": first.account_no, "reason": "辞职"})
+        with pytest.raises(BusinessError, match="一次只可添加1个职工"):
+            batch_line_add(employer=agent.employer, agent=agent, business_code=one.code, row={"account_no": second.account_no, "reason": "辞职"})
+    finally:
+        registry.unregister(one.code)

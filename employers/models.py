@@ -27,6 +27,10 @@ class Center(models.Model):
     bank_account_name = models.CharField("收款户名", max_length=100)
     address = models.CharField("地址", max_length=200, blank=True)
     phone = models.CharField("服务电话", max_length=40, blank=True)
+    supplement_window_months = models.PositiveSmallIntegerField(
+        "网厅补缴期限（月）", default=3,
+        help_text="补缴年月不早于最近一次汇缴前几个月（seed 001 第6章：不早于最近一次汇缴前3个月）。",
+    )
 
     class Meta:
         verbose_name = "公积金中心"

@@ -1,8 +1,20 @@
 from django.contrib import admin
 
-from gjj_portal.admin_mixins import ReadOnlyAdmin, lines_link
+from gjj_portal.admin_mixins import AuditedAdmin, ReadOnlyAdmin, lines_link
 
-from .models import Account, Assessment, AssessmentLine, Entry, Line, Payment, Receipt, SerialCounter
+from .models import (
+    Account,
+    Assessment,
+    AssessmentLine,
+    Entry,
+    Line,
+    Payment,
+    Receipt,
+    SerialCounter,
+    Supplement,
+    SupplementLine,
+    SupplementReason,
+)
 
 
 @admin.register(Account)
@@ -30,7 +42,7 @@ class EntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Line)
 class LineAdmin(ReadOnlyAdmin):
-    list_display = ("entry", "account", "member", "amount", "interest")
+    list_display = ("entry", "account", "member", "period", "amount", "interest")
     list_filter = ("account__kind",)
     search_fields = ("entry__serial_no", "member__account_no")
     list_select_related = ("entry", "account", "member")
@@ -81,3 +93,37 @@ class SerialCounterAdmin(ReadOnlyAdmin):
     list_display = ("scope", "day", "last")
     list_filter = ("scope",)
     date_hierarchy = "day"
+
+
+@admin.register(SupplementReason)
+class SupplementReasonAdmin(AuditedAdmin):
+    """补缴原因: the list the agent chooses from (a reason in use is disabled, never deleted)."""
+
+    list_display = ("name", "rule", "needs_assessed", "needs_unassessed", "above_cap_with_archives", "active", "order")
+    list_filter = ("active", "rule")
+    search_fields = ("name",)
+    list_editable = ("active", "order")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Supplement)
+class SupplementAdmin(ReadOnlyAdmin):
+    list_display = ("serial_no", "employer", "period_from", "period_to", "reasons", "headcount", "amount", "status", "approved_on")
+    list_filter = ("status",)
+    search_fields = ("serial_no", "employer__account_no", "employer__name")
+    list_select_related = ("employer",)
+    readonly_fields = ("lines",)
+
+    @admin.display(description="补缴明细")
+    def lines(self, obj):
+        return lines_link("admin:remittance_supplementline_changelist", {"supplement__exact": obj.pk}, obj.lines.count())
+
+
+@admin.register(SupplementLine)
+class SupplementLineAdmin(ReadOnlyAdmin):
+    list_display = ("supplement", "account_no", "name", "period", "reason", "employer_amount", "member_amount", "amount")
+    list_filter = ("reason",)
+    search_fields = ("account_no", "name", "supplement__serial_no")
+    list_select_related = ("supplement",)

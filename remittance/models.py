@@ -58,7 +58,7 @@ class Entry(models.Model):
         REMITTANCE = "remittance", "汇缴"
         SUPPLEMENTARY = "supplementary", "补缴"
         INTEREST = "interest", "结息"
-        TRANSFER = "transfer", "转移"
+        TRANSFER = "transfer", "内部转移"
         REVERSAL = "reversal", "冲正"
 
     serial_no = models.CharField("流水号", max_length=24, unique=True)
@@ -99,6 +99,7 @@ class Line(models.Model):
     member = models.ForeignKey(Member, verbose_name="缴存人", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_lines")
     amount = models.DecimalField("发生额", max_digits=14, decimal_places=2)
     interest = models.DecimalField("利息额", max_digits=14, decimal_places=2, default=0)
+    period = models.DateField("汇补缴年月", null=True, blank=True)  # a 补缴 line's month; 汇缴 lines take the entry's
 
     class Meta:
         verbose_name = "流水明细"
@@ -276,6 +277,7 @@ class Receipt(models.Model):
     employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="receipts")
     entry = models.ForeignKey(Entry, verbose_name="业务流水", on_delete=models.PROTECT, null=True, blank=True, related_name="receipts")
     assessment = models.ForeignKey(Assessment, verbose_name="汇缴核定", on_delete=models.PROTECT, null=True, blank=True, related_name="receipts")
+    supplement = models.ForeignKey("Supplement", verbose_name="补缴", on_delete=models.PROTECT, null=True, blank=True, related_name="receipts")
     fields = models.JSONField("打印内容")
     code = models.CharField("查验码", max_length=64)
     created_at = models.DateTimeField("生成时间", auto_now_add=True)
@@ -287,7 +289,104 @@ class Receipt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["entry", "kind"], condition=Q(entry__isnull=False), name="remittance_receipt_one_per_entry_kind"),
             models.UniqueConstraint(fields=["assessment", "kind"], condition=Q(entry__isnull=True, assessment__isnull=False), name="remittance_receipt_one_per_assessment_kind"),
+            models.UniqueConstraint(fields=["supplement", "kind"], condition=Q(supplement__isnull=False), name="remittance_receipt_one_per_supplement_kind"),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.get_kind_display()}"
+
+
+class SupplementReason(models.Model):
+    """补缴原因, kept by the center in the admin (issue 13): the list the agent chooses from, and how the
+    amount is pre-filled for it."""
+
+    class Rule(models.TextChoices):
+        MONTHLY = "monthly", "按该月基数和比例计算（漏缴）"
+        DIFFERENCE = "difference", "与该月已汇缴金额的差额（少缴）"
+
+    name = models.CharField("补缴原因", max_length=30, unique=True)
+    rule = models.CharField("金额预填规则", max_length=10, choices=Rule.choices, default=Rule.MONTHLY)
+    needs_assessed = models.BooleanField("须该月已为该职工汇缴", default=False, help_text="少缴：该职工该月须已汇缴")
+    needs_unassessed = models.BooleanField("须该月未为该职工汇缴", default=False, help_text="漏缴：该职工该月须未汇缴")
+    above_cap_with_archives = models.BooleanField(
+        "附电子档案时可超过月缴存额上限", default=False, help_text="基数差额补缴可超过该月政策的最高月缴存额，但须上传电子档案",
+    )
+    active = models.BooleanField("启用", default=True)
+    order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "补缴原因"
+        verbose_name_plural = "补缴原因"
+        ordering = ["order", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(rule__in=["monthly", "difference"]), name="remittance_supplementreason_rule_valid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Supplement(models.Model):
+    """补缴: an approved 补缴 清册 waiting for its money (待分配), then allocated once from the 未分配金额."""
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", "待分配"
+        ALLOCATED = "allocated", "已分配"
+
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="supplements")
+    application = models.OneToOneField("approvals.Application", verbose_name="业务申请", on_delete=models.PROTECT, related_name="supplement")
+    serial_no = models.CharField("补缴流水号", max_length=24, unique=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.APPROVED)
+    headcount = models.PositiveIntegerField("补缴人数")
+    months = models.PositiveIntegerField("补缴人月数")
+    amount = models.DecimalField("补缴金额", max_digits=14, decimal_places=2)
+    employer_total = models.DecimalField("单位部分合计", max_digits=14, decimal_places=2)
+    member_total = models.DecimalField("个人部分合计", max_digits=14, decimal_places=2)
+    period_from = models.DateField("补缴起始年月")
+    period_to = models.DateField("补缴截止年月")
+    reasons = models.CharField("补缴原因", max_length=200)
+    approved_on = models.DateField("审批通过日期")
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    entry = models.OneToOneField(Entry, verbose_name="分配流水", on_delete=models.PROTECT, null=True, blank=True, related_name="supplement")
+
+    class Meta:
+        verbose_name = "补缴"
+        verbose_name_plural = "补缴"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["approved", "allocated"]), name="remittance_supplement_status_valid"),
+            models.CheckConstraint(condition=Q(amount__gt=0, employer_total__gte=0, member_total__gte=0), name="remittance_supplement_amounts_valid"),
+            models.CheckConstraint(condition=Q(amount__lt=MONEY_LIMIT), name="remittance_supplement_amount_bounded"),
+            models.CheckConstraint(condition=Q(status="allocated", entry__isnull=False) | (Q(status="approved") & Q(entry__isnull=True)),
+                                   name="remittance_supplement_entry_iff_allocated"),
+            models.CheckConstraint(condition=Q(period_from__lte=models.F("period_to")), name="remittance_supplement_periods_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial_no} {self.get_status_display()}"
+
+
+class SupplementLine(models.Model):
+    """One member and month of a 补缴: the reason and both parts of the amount."""
+
+    supplement = models.ForeignKey(Supplement, verbose_name="补缴", on_delete=models.PROTECT, related_name="lines", db_index=False)
+    member = models.ForeignKey(Member, verbose_name="缴存人", on_delete=models.PROTECT, related_name="supplement_lines")
+    account_no = models.CharField("个人账号", max_length=20)
+    name = models.CharField("姓名", max_length=50)
+    period = models.DateField("补缴年月")
+    reason = models.CharField("补缴原因", max_length=30)
+    employer_amount = models.DecimalField("单位部分", max_digits=14, decimal_places=2)
+    member_amount = models.DecimalField("个人部分", max_digits=14, decimal_places=2)
+    amount = models.DecimalField("补缴金额", max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = "补缴明细"
+        verbose_name_plural = "补缴明细"
+        ordering = ["account_no", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplement", "member", "period"], name="remittance_supplementline_one_per_member_month"),
+            models.CheckConstraint(condition=Q(employer_amount__gte=0, member_amount__gte=0, amount__gt=0), name="remittance_supplementline_amounts_valid"),
+            models.CheckConstraint(condition=Q(amount__lt=MONEY_LIMIT), name="remittance_supplementline_amount_bounded"),
+            models.CheckConstraint(condition=Q(period__day=1), name="remittance_supplementline_period_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_no} {self.period:%Y-%m} {self.amount}"

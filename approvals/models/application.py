@@ -95,6 +95,9 @@ class Application(models.Model):
     current_step = models.PositiveSmallIntegerField("当前步骤", default=1)
     round = models.PositiveSmallIntegerField("提交次数", default=0)
     version = models.PositiveIntegerField("版本", default=1)
+    # What the agent still has to do after approval (补缴: 打印补缴书, then 补缴分配): while set, the application
+    # stands in 待办 with its business's follow-up actions (registry.BusinessType.follow_up).
+    todo = models.CharField("待办事项", max_length=30, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     finished_at = models.DateTimeField("办结时间", null=True, blank=True)

@@ -39,24 +39,24 @@ SEES = {
         "approvals.flowsetting", "approvals.message", "approvals.application", "approvals.archive", "approvals.batch",
         "approvals.batchimport", "approvals.batchline",
         "members.member", "members.memberchange", "members.scheduledbasechange",
-        "gjj_portal.listprint", "gjj_portal.printcounter",
+        "gjj_portal.listprint", "gjj_portal.printcounter", "remittance.supplementreason",
     },
     "auditor": {"gjj_portal.auditevent", "gjj_portal.audithead", "gjj_portal.auditanchor"},
     "security": {"employers.loginthrottle", "employers.user", "employers.agent", "employers.reviewer", "employers.smscode",
                  "gjj_portal.auditevent"},
 }
-ADDS = {"admin": {"employers.center", "employers.centerpolicy", "employers.employer", "approvals.flowsetting"}}
+ADDS = {"admin": {"employers.center", "employers.centerpolicy", "employers.employer", "approvals.flowsetting", "remittance.supplementreason"}}
 CHANGES = {
     "admin": {"employers.center", "employers.centerpolicy", "employers.employer", "employers.user", "employers.agent",
               "employers.reviewer", "approvals.flowsetting", "approvals.message", "approvals.batch", "approvals.batchimport",
-              "members.member"},
+              "members.member", "remittance.supplementreason"},
     "security": {"employers.user", "employers.agent", "employers.reviewer"},
 }
 DELETES = {"admin": {"employers.center", "employers.centerpolicy", "employers.employer", "approvals.flowsetting",
                      "approvals.message"}}
 AUDIT_LOG = {"gjj_portal.auditevent", "gjj_portal.audithead", "gjj_portal.auditanchor"}
 MONEY = {"remittance.account", "remittance.entry", "remittance.line", "remittance.assessment", "remittance.assessmentline",
-         "remittance.payment", "remittance.receipt", "remittance.serialcounter"}
+         "remittance.payment", "remittance.receipt", "remittance.serialcounter", "remittance.supplement", "remittance.supplementline"}
 DEMO_LOGINS = {"admin": "gly01", "auditor": "sjy01", "security": "aqy01", "reviewer": "shenhe01", "agent": "100001:jbr01"}
 
 

@@ -7,7 +7,19 @@ from gjj_portal import audit
 from gjj_portal.admin_mixins import SECURITY, AuditedAdmin, ReadOnlyAdmin, RoleAccess, admin_role
 
 from . import auth
-from .models import Agent, Center, CenterPolicy, Employer, EmployerChange, LoginThrottle, Reviewer, SmsCode, User
+from .models import (
+    Agent,
+    Center,
+    CenterPolicy,
+    Employer,
+    EmployerChange,
+    EmployerGroup,
+    GroupTransferGrant,
+    LoginThrottle,
+    Reviewer,
+    SmsCode,
+    User,
+)
 
 
 @admin.register(Center)
@@ -37,16 +49,67 @@ class AgentInline(RoleAccess, admin.TabularInline):
 
 @admin.register(Employer)
 class EmployerAdmin(AuditedAdmin):
-    list_display = ("account_no", "name", "uscc", "status", "employer_rate", "member_rate", "paid_up_to", "opened_on", "industry")
-    list_filter = ("status", "industry", "economic_type")
-    search_fields = ("account_no", "name", "uscc")
+    list_display = ("account_no", "name", "uscc", "status", "employer_rate", "member_rate", "paid_up_to", "opened_on", "industry", "group")
+    list_filter = ("status", "industry", "economic_type", "group")
+    search_fields = ("account_no", "name", "uscc", "group__name")
+    list_select_related = ("group",)
     readonly_fields = ("paid_up_to",)
+    autocomplete_fields = ("group",)
     inlines = [AgentInline]
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             audit.record("admin.employer.saved", actor=request.user, employer=obj, obj=obj, data={"changed": form.changed_data})
+
+
+class GroupEmployerInline(RoleAccess, admin.TabularInline):
+    """The units of a group, as the 缴存单位 pages set them (所属集团): listed here, linked or unlinked there."""
+
+    model = Employer
+    fields = ("account_no", "name", "status")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = "关联单位"
+    verbose_name_plural = "关联单位（在「缴存单位」中设置所属集团）"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EmployerGroup)
+class EmployerGroupAdmin(AuditedAdmin):
+    """集团: the center links units here for 缴存人单位调整 (seed 001 ch.12); who may move members is GroupTransferGrant."""
+
+    list_display = ("name", "note", "unit_count", "created_at")
+    search_fields = ("name", "note", "employers__account_no", "employers__name")
+    inlines = [GroupEmployerInline]
+
+    @admin.display(description="关联单位数")
+    def unit_count(self, obj):
+        return obj.employers.count()
+
+
+@admin.register(GroupTransferGrant)
+class GroupTransferGrantAdmin(AuditedAdmin):
+    """单位调整授权: the agent also acts for this linked unit (choose it in 转出单位 and move its members in)."""
+
+    list_display = ("agent", "agent_employer", "employer", "group", "created_at")
+    list_filter = ("employer__group",)
+    search_fields = ("agent__login_name", "agent__display_name", "agent__employer__account_no", "employer__account_no", "employer__name")
+    list_select_related = ("agent__employer", "employer__group")
+    autocomplete_fields = ("employer",)
+    raw_id_fields = ("agent",)
+
+    @admin.display(description="经办人所在单位")
+    def agent_employer(self, obj):
+        return obj.agent.employer
+
+    @admin.display(description="集团")
+    def group(self, obj):
+        return obj.employer.group
 
 
 @admin.register(EmployerChange)

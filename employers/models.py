@@ -90,6 +90,25 @@ class CenterPolicy(models.Model):
         return policy
 
 
+class EmployerGroup(models.Model):
+    """集团 (or one legal person with several units): the employers the center links for 缴存人单位调整 (seed 001 ch.12).
+
+    Only the center links units (in the admin). An agent of one unit may move members in from another unit of the
+    same group only where the center also granted it that unit (GroupTransferGrant): being in one group is not enough."""
+
+    name = models.CharField("集团名称", max_length=100, unique=True)
+    note = models.CharField("说明", max_length=200, blank=True, help_text="例如：同一法人的分支机构，或集团文件号")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "集团（关联单位）"
+        verbose_name_plural = "集团（关联单位）"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Employer(models.Model):
     """缴存单位."""
 
@@ -117,6 +136,9 @@ class Employer(models.Model):
     payday = models.PositiveSmallIntegerField("发薪日", null=True, blank=True, help_text="每月几日发放工资（1–31）")
     economic_type = models.CharField("单位经济类型", max_length=3, blank=True, choices=codes.ECONOMIC_TYPE, help_text="GB/T 12402")
     industry = models.CharField("所属行业", max_length=1, blank=True, choices=codes.INDUSTRY, help_text="GB/T 4754 门类")
+    # 缴存人单位调整 (seed 001 ch.12) moves members only between units of one group; set by the center in the admin.
+    group = models.ForeignKey(EmployerGroup, verbose_name="所属集团", on_delete=models.PROTECT, null=True, blank=True, related_name="employers",
+                              help_text="同一集团（或同一法人）的单位之间可办理缴存人单位调整")
 
     class Meta:
         verbose_name = "缴存单位"
@@ -169,6 +191,39 @@ class EmployerChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employer_id} {self.label}"
+
+
+class GroupTransferGrant(models.Model):
+    """The center's grant that an agent also acts for a linked unit in 缴存人单位调整: the agent may choose that unit in
+    转出单位 and move its members to the agent's own employer. The grant holds only while both units stay in one group
+    (checked again at every use), so unlinking a unit in the admin withdraws it at once."""
+
+    agent = models.ForeignKey("User", verbose_name="经办人", on_delete=models.CASCADE, related_name="group_grants",
+                              limit_choices_to={"role": "agent"})
+    employer = models.ForeignKey(Employer, verbose_name="可调出单位", on_delete=models.CASCADE, related_name="group_grants")
+    created_at = models.DateTimeField("授权时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "单位调整授权"
+        verbose_name_plural = "单位调整授权"
+        ordering = ["agent_id", "employer_id"]
+        constraints = [models.UniqueConstraint(fields=["agent", "employer"], name="employers_grouptransfergrant_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agent} → {self.employer}"
+
+    def clean(self) -> None:
+        agent = self.agent if self.agent_id else None
+        employer = self.employer if self.employer_id else None
+        if agent is None or employer is None:
+            return
+        if not agent.is_agent or agent.employer_id is None:
+            raise ValidationError({"agent": "只能授权给单位经办人。"})
+        if agent.employer_id == employer.pk:
+            raise ValidationError({"employer": "可调出单位不能是经办人所在的单位。"})
+        own = agent.employer
+        if own.group_id is None or own.group_id != employer.group_id:
+            raise ValidationError({"employer": "可调出单位须与经办人所在单位属于同一集团，请先在「缴存单位」中设置所属集团。"})
 
 
 class PortalUserManager(UserManager):

@@ -35,6 +35,7 @@ LOGIN_PATHS = {f"{ADMIN_PATH}login/", "/center/login/"}
 SEES = {
     "admin": {
         "employers.center", "employers.centerpolicy", "employers.employer", "employers.employerchange",
+        "employers.employergroup", "employers.grouptransfergrant",
         "employers.user", "employers.agent", "employers.reviewer",
         "approvals.flowsetting", "approvals.message", "approvals.application", "approvals.archive", "approvals.batch",
         "approvals.batchimport", "approvals.batchline",
@@ -45,14 +46,17 @@ SEES = {
     "security": {"employers.loginthrottle", "employers.user", "employers.agent", "employers.reviewer", "employers.smscode",
                  "gjj_portal.auditevent"},
 }
-ADDS = {"admin": {"employers.center", "employers.centerpolicy", "employers.employer", "approvals.flowsetting", "remittance.supplementreason"}}
+ADDS = {"admin": {"employers.center", "employers.centerpolicy", "employers.employer", "employers.employergroup",
+                  "employers.grouptransfergrant", "approvals.flowsetting", "remittance.supplementreason"}}
 CHANGES = {
-    "admin": {"employers.center", "employers.centerpolicy", "employers.employer", "employers.user", "employers.agent",
+    "admin": {"employers.center", "employers.centerpolicy", "employers.employer", "employers.employergroup",
+              "employers.grouptransfergrant", "employers.user", "employers.agent",
               "employers.reviewer", "approvals.flowsetting", "approvals.message", "approvals.batch", "approvals.batchimport",
               "members.member", "remittance.supplementreason"},
     "security": {"employers.user", "employers.agent", "employers.reviewer"},
 }
-DELETES = {"admin": {"employers.center", "employers.centerpolicy", "employers.employer", "approvals.flowsetting",
+DELETES = {"admin": {"employers.center", "employers.centerpolicy", "employers.employer", "employers.employergroup",
+                     "employers.grouptransfergrant", "approvals.flowsetting",
                      "approvals.message"}}
 AUDIT_LOG = {"gjj_portal.auditevent", "gjj_portal.audithead", "gjj_portal.auditanchor"}
 MONEY = {"remittance.account", "remittance.entry", "remittance.line", "remittance.assessment", "remittance.assessmentline",

@@ -94,18 +94,13 @@ class EmployerGroupAdmin(AuditedAdmin):
 
 @admin.register(GroupTransferGrant)
 class GroupTransferGrantAdmin(AuditedAdmin):
-    """单位调整授权: the agent also acts for this linked unit (choose it in 转出单位 and move its members in)."""
+    """单位调整授权: the 调入单位's agents also act for the 可调出单位 (choose it in 转出单位 and move its members in)."""
 
-    list_display = ("agent", "agent_employer", "employer", "group", "created_at")
+    list_display = ("employer", "source", "group", "created_at")
     list_filter = ("employer__group",)
-    search_fields = ("agent__login_name", "agent__display_name", "agent__employer__account_no", "employer__account_no", "employer__name")
-    list_select_related = ("agent__employer", "employer__group")
-    autocomplete_fields = ("employer",)
-    raw_id_fields = ("agent",)
-
-    @admin.display(description="经办人所在单位")
-    def agent_employer(self, obj):
-        return obj.agent.employer
+    search_fields = ("employer__account_no", "employer__name", "source__account_no", "source__name")
+    list_select_related = ("employer__group", "source")
+    autocomplete_fields = ("employer", "source")
 
     @admin.display(description="集团")
     def group(self, obj):

@@ -194,36 +194,38 @@ class EmployerChange(models.Model):
 
 
 class GroupTransferGrant(models.Model):
-    """The center's grant that an agent also acts for a linked unit in 缴存人单位调整: the agent may choose that unit in
-    转出单位 and move its members to the agent's own employer. The grant holds only while both units stay in one group
-    (checked again at every use), so unlinking a unit in the admin withdraws it at once."""
+    """The center's grant that a unit's agents also act for a linked unit in 缴存人单位调整: they may choose that unit
+    in 转出单位 and move its members to their own employer. Granted per pair of units (the 清册 engine's pickers and
+    row rules know the employer, not the individual agent). It holds only while both units stay in one group, checked
+    again at every use, so unlinking a unit in the admin withdraws it at once."""
 
-    agent = models.ForeignKey("User", verbose_name="经办人", on_delete=models.CASCADE, related_name="group_grants",
-                              limit_choices_to={"role": "agent"})
-    employer = models.ForeignKey(Employer, verbose_name="可调出单位", on_delete=models.CASCADE, related_name="group_grants")
+    employer = models.ForeignKey(Employer, verbose_name="调入单位", on_delete=models.CASCADE, related_name="group_grants",
+                                 help_text="其经办人可办理缴存人单位调整的单位")
+    source = models.ForeignKey(Employer, verbose_name="可调出单位", on_delete=models.CASCADE, related_name="group_grants_out",
+                               help_text="同一集团中，职工可由其调入「调入单位」的单位")
     created_at = models.DateTimeField("授权时间", auto_now_add=True)
 
     class Meta:
         verbose_name = "单位调整授权"
         verbose_name_plural = "单位调整授权"
-        ordering = ["agent_id", "employer_id"]
-        constraints = [models.UniqueConstraint(fields=["agent", "employer"], name="employers_grouptransfergrant_unique")]
+        ordering = ["employer_id", "source_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["employer", "source"], name="employers_grouptransfergrant_unique"),
+            models.CheckConstraint(condition=~models.Q(employer=models.F("source")), name="employers_grouptransfergrant_two_units"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.agent} → {self.employer}"
+        return f"{self.source} → {self.employer}"
 
     def clean(self) -> None:
-        agent = self.agent if self.agent_id else None
         employer = self.employer if self.employer_id else None
-        if agent is None or employer is None:
+        source = self.source if self.source_id else None
+        if employer is None or source is None:
             return
-        if not agent.is_agent or agent.employer_id is None:
-            raise ValidationError({"agent": "只能授权给单位经办人。"})
-        if agent.employer_id == employer.pk:
-            raise ValidationError({"employer": "可调出单位不能是经办人所在的单位。"})
-        own = agent.employer
-        if own.group_id is None or own.group_id != employer.group_id:
-            raise ValidationError({"employer": "可调出单位须与经办人所在单位属于同一集团，请先在「缴存单位」中设置所属集团。"})
+        if employer.pk == source.pk:
+            raise ValidationError({"source": "可调出单位不能是调入单位本身。"})
+        if employer.group_id is None or employer.group_id != source.group_id:
+            raise ValidationError({"source": "两个单位须属于同一集团，请先在「缴存单位」中设置所属集团。"})
 
 
 class PortalUserManager(UserManager):

@@ -130,13 +130,19 @@ class BusinessType:
     # One entry may stage several lines (信息变更: one per changed item): split_row(row, ctx) -> rows, each
     # checked by clean_row; no row means nothing was changed.
     split_row: Callable[[dict[str, str], Any], list[dict[str, str]]] | None = None
+    # The 清册 counts its lines as the items of one change (信息变更: × at 序号 cancels one, 共N项变更) rather than
+    # as people and money; by default so when split_row stages items. 补缴 splits a range into months yet counts money.
+    itemised: bool | None = None
+    # Entry-form fields that split_row consumes and no file has (补缴's 截止年月: one line per month of the range).
+    form_only: tuple[str, ...] = ()
     max_lines: int | None = None  # 缴存人调动: 一次只可添加一个职工
     # "batch": a 清册 of lines, completed as a whole; "form": a single-form application (缓缴, 单位注销) whose one
     # checked row is the application's payload, applied by apply(batch=None, actor, application).
     shape: str = "batch"
     entry_label: str = "录入清册"  # the entry form's button (单位信息变更: 确定)
     list_title: str = "清册"  # the staged list's heading (待变更清册)
-    added_message: str = ""  # after 【录入清册】; default「<module>清册录入成功」
+    # after 【录入清册】; default「<module>清册录入成功」; a callable gets the lines just added (补缴: 录入成功，补缴金额…)
+    added_message: str | Callable[[list], str] = ""
     done_message: str = ""  # after completion; default「<name>办理完成」
     prompt: Prompt | None = None  # after completion
     submitted_prompt: Prompt | None = None  # after 【提交审批】 (“提交审批完成，是否打印凭条？”)
@@ -146,6 +152,14 @@ class BusinessType:
     # itself (gjj_portal.crypto.FieldCipher), in the form its apply needs (e.g. bound to the member row it will create).
     # Without it the engine encrypts the secret into the line's secret_enc.
     encrypt_secret: Callable[..., dict[str, str]] | None = None
+    # archives_needed(*, batch) -> why this 清册's content needs 电子档案 before it goes to the center ('' when it
+    # does not), beside the center's own 须上传电子档案 setting (补缴 above the month's largest amount).
+    archives_needed: Callable[..., str] | None = None
+    # A business whose approval leaves the agent something to do (补缴: print the 补缴书, then allocate it):
+    # follow_up(application) -> [(label, url)], the buttons of its 待办 row while Application.todo is set;
+    # approved_message is the 消息's sentence after 审批通过 (default: 业务已办结).
+    follow_up: Callable[[Any], list[tuple[str, str]]] | None = None
+    approved_message: str = ""
 
     def __post_init__(self) -> None:
         if self.module and self.module not in MODULES:
@@ -154,16 +168,13 @@ class BusinessType:
             raise ValueError(f"business {self.code!r}: shape is 'batch' or 'form', not {self.shape!r}")
         if self.shape == "form" and (self.importable or self.split_row is not None):
             raise ValueError(f"business {self.code!r}: a single-form application is neither imported nor split into lines")
+        if self.itemised is None:
+            self.itemised = self.split_row is not None
 
     @property
     def title(self) -> str:
         """The page's title and breadcrumb: the module (缴存人状态变更) when tabs share it, else the name."""
         return self.module if self.module and len(in_module(self.module)) > 1 else self.name
-
-    @property
-    def itemised(self) -> bool:
-        """Its lines are the items of a change (信息变更): × at 序号 cancels one and the list counts items."""
-        return self.split_row is not None
 
     @property
     def entry_url(self) -> str:
@@ -181,7 +192,9 @@ class BusinessType:
         label = self.action_label(approval=approval)
         return f"{label}吗？" if label.startswith("确定") else f"确定{label}吗？"
 
-    def line_added(self) -> str:
+    def line_added(self, lines: list | None = None) -> str:
+        if callable(self.added_message):
+            return self.added_message(lines or [])
         return self.added_message or f"{self.module or self.name}清册录入成功"
 
     def done(self, *, approval: bool) -> str:

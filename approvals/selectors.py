@@ -70,10 +70,10 @@ def _applications() -> QuerySet[Application]:
 def application_list(*, employer: Employer, panel: str | None = None, agent: User | None = None) -> QuerySet[Application]:
     """The agent's panels: 待办 (waiting for the agent), 已办 (finished), 我发起的 (started by this agent)."""
     qs = _applications().filter(employer=employer)
-    if panel == "todo":
-        qs = qs.filter(status__in=AWAITING_AGENT)
+    if panel == "todo":  # waiting for the agent: a draft or returned one, or an approved one with a follow-up (补缴)
+        qs = qs.filter(Q(status__in=AWAITING_AGENT) | ~Q(todo=""))
     elif panel == "done":
-        qs = qs.filter(status__in=FINISHED)
+        qs = qs.filter(status__in=FINISHED, todo="")
     elif panel == "mine":
         qs = qs.filter(submitter=agent)
     return qs.order_by("-updated_at", "-pk")

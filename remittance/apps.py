@@ -18,5 +18,12 @@ class RemittanceConfig(AppConfig):
         next_period_source_register(assessment_next_period)
         from approvals import registry
 
+        from gjj_portal.printing import registry as documents
+        from gjj_portal.printing.services import confirmation_kind
+
+        from .businesses import supplementary
+
+        documents.register(confirmation_kind(supplementary.SLIP, "补缴申请凭条"))
+        registry.register(supplementary.BUSINESS)
         registry.register_page(registry.Page(module="汇缴", url_name="remittance:index"))
         registry.register_page(registry.Page(module="单位信息查询", url_name="remittance:query"))

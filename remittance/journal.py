@@ -27,6 +27,7 @@ class Leg:
     amount: Decimal
     member: Member | int | None = None
     interest: Decimal = ZERO
+    period: date | None = None  # 汇补缴年月 of a 补缴 line (a 汇缴 entry's month is the entry's own)
 
 
 def _pk(value) -> int | None:
@@ -114,8 +115,8 @@ def entry_post(
             interest=sum((leg.interest for leg in legs if leg.interest > 0), ZERO),
         )
         # COPY on PostgreSQL, one executemany on SQLite: a 50,000-member month builds no model instance
-        insert_rows(Line, [(entry.pk, _pk(leg.account), _pk(leg.member), leg.amount, leg.interest) for leg in legs],
-                    fields=["entry", "account", "member", "amount", "interest"])
+        insert_rows(Line, [(entry.pk, _pk(leg.account), _pk(leg.member), leg.amount, leg.interest, leg.period) for leg in legs],
+                    fields=["entry", "account", "member", "amount", "interest", "period"])
     return entry
 
 

@@ -151,6 +151,38 @@ def _remittance(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
     _authenticity(c, receipt, base_url, y - 44)
 
 
+def _supplementary(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
+    """The 汇（补）缴书 with ■补缴: the months and reasons with 人数 and 金额 instead of the monthly change rows."""
+    f = receipt.fields
+    width = PAGE_W - 2 * MARGIN
+    top = PAGE_H - MARGIN - 10
+    _title(c, f["title"], top)
+    c.setFont(cjk_font(), 10)
+    c.drawString(MARGIN, top - 28, "□汇缴 ■补缴")
+    c.drawCentredString(PAGE_W / 2, top - 28, f.get("state", ""))
+    c.drawRightString(PAGE_W - MARGIN, top - 28, f"流水号：{f['serial_no']}")
+    label_w, half = 62, width / 2
+    info = [
+        ["单位名称", U(f["employer_name"]), "收款单位", U(f["payee_name"])],
+        ["单位账号", U(f["employer_account_no"]), "收款银行", U(f["payee_bank"])],
+        ["补缴年月", f["period"], "收款账号", U(f["payee_account"])],
+        ["补缴原因", U(f["reasons"]), "补缴人数", f"{f['headcount']} 人（{f['months']} 笔）"],
+    ]
+    y = _grid(c, top - 38, [label_w, half - label_w, label_w, half - label_w], info, row_height=24)
+    months = [["补缴年月", "补缴原因", "人数", "金额（元）"]] + [
+        [period, U(reason), str(count), _money(amount)] for period, reason, count, amount in f["rows"]
+    ]
+    y = _grid(c, y, [width * 0.25, width * 0.35, width * 0.15, width * 0.25], months, align=["c", "l", "c", "r"], shaded=1)
+    total = [["合计金额（大写）", U(f"人民币{f['amount_upper']}"), "（小写）", f"¥{_money(f['amount'])}"]]
+    y = _grid(c, y, [96, width - 96 - 60 - 110, 60, 110], total, row_height=26, align=["l", "l", "c", "r"])
+    c.setFont(cjk_font(), 9)
+    c.drawString(MARGIN, y - 16, f"记账日期：{f.get('posted_on') or '（缴款后补缴分配时记账）'}")
+    para = Paragraph(para_text(f"收款单位：{f['center_name']}"), _style(9))
+    para.wrapOn(c, 300, 14)
+    para.drawOn(c, MARGIN + 140, y - 19)
+    _authenticity(c, receipt, base_url, y - 44)
+
+
 def _payment(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
     f = receipt.fields
     width = PAGE_W - 2 * MARGIN
@@ -269,7 +301,7 @@ def receipt_facts(receipt: Receipt) -> list[tuple[str, str]]:
         ("凭证编号", receipt.number),
         ("单位名称", f.get("employer_name", "")),
         ("单位账号", mask_id(f.get("employer_account_no", ""))),
-        ("汇缴年月", f.get("period", "")),
+        (f.get("period_label", "汇缴年月"), f.get("period", "")),
         ("金额（元）", yuan(f.get("amount", ""))),
         ("流水号", f.get("serial_no", "")),
         ("生成日期", f.get("print_date", "")),
@@ -291,7 +323,7 @@ def _kind(kind: Receipt.Kind, render: Callable[..., bytes], filename: Callable[[
 
 
 REMITTANCE = _kind(Receipt.Kind.REMITTANCE, _document(_remittance), _remittance_filename)
-SUPPLEMENTARY = _kind(Receipt.Kind.SUPPLEMENTARY, _document(_remittance))
+SUPPLEMENTARY = _kind(Receipt.Kind.SUPPLEMENTARY, _document(_supplementary))
 PAYMENT = _kind(Receipt.Kind.PAYMENT, _document(_payment))
 DETAIL = _kind(Receipt.Kind.DETAIL, _document(_detail, paged=True))
 

@@ -285,8 +285,8 @@ def entry_get(*, employer: Employer, pk: int) -> Entry:
 def entry_member_lines(*, entry: Entry) -> QuerySet[Line]:
     """明细: the per-member lines of a posting (个人账号, 姓名, 发生额, 发生利息额), one query."""
     return (
-        Line.objects.filter(entry=entry, member__isnull=False).select_related("member").order_by("member__account_no")
-        .only("amount", "interest", "member__account_no", "member__name")
+        Line.objects.filter(entry=entry, member__isnull=False).select_related("member").order_by("member__account_no", "period")
+        .only("amount", "interest", "period", "member__account_no", "member__name")
         .annotate(credit=ExpressionWrapper(F("amount") * Value(-1), output_field=DecimalField(max_digits=14, decimal_places=2)))
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import supplement_views, views
 
 app_name = "remittance"
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("remittance/allocate/", views.allocate_list, name="allocate-list"),
     path("remittance/allocate/<int:pk>/", views.allocate, name="allocate"),
     path("remittance/entries/<int:pk>/done/", views.allocate_done, name="allocate-done"),
+    path("remittance/supplements/", supplement_views.supplement_list, name="supplement-list"),
+    path("remittance/supplements/<int:pk>/allocate/", supplement_views.supplement_allocate, name="supplement-allocate"),
+    path("remittance/supplements/<int:pk>/print.pdf", supplement_views.supplement_print, name="supplement-print"),
+    path("remittance/entries/<int:pk>/supplement-done/", supplement_views.supplement_done, name="supplement-done"),
     path("remittance/query/", views.query, name="query"),
     path("remittance/query/account/", views.account_query, name="account-query"),
     path("remittance/query/account/print/", views.account_query_print, name="account-query-print"),

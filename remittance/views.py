@@ -27,6 +27,7 @@ from .forms import DateRangeForm, JournalQueryForm, PaymentForm, StatementForm
 from .idempotency import InvalidKey, key_check, key_issue
 from .models import Assessment, Entry, Payment, Receipt
 from .receipts import receipt_filename, receipt_pdf
+from .supplements import supplement_receipt_issue
 
 BUSY = "系统繁忙，请稍后重试。"
 ALLOCATE = "allocate"
@@ -313,6 +314,8 @@ def entry_detail_print(request, pk: int):
 def entry_slip(request, pk: int):
     """【打印凭条】: the 汇（补）缴书 of a posting, or the 缴费凭条 of a payment; the same snapshot every time."""
     entry = _entry(request, pk)
+    if entry.kind == Entry.Kind.SUPPLEMENTARY and hasattr(entry, "supplement"):  # the 补缴书 as first printed
+        return _pdf(request, supplement_receipt_issue(supplement=entry.supplement))
     kinds = {Entry.Kind.REMITTANCE: Receipt.Kind.REMITTANCE, Entry.Kind.PAYMENT: Receipt.Kind.PAYMENT}
     if entry.kind not in kinds:
         raise Http404("该业务没有可打印的凭条")

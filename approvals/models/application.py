@@ -141,6 +141,19 @@ class Application(models.Model):
         return self.status in (self.Status.DRAFT, self.Status.RETURNED)
 
     @property
+    def follow_up_actions(self) -> list[tuple[str, str]]:
+        """The 待办 row's buttons while the business leaves the agent something to do after approval (补缴: 【打印】)."""
+        if not self.todo:
+            return []
+        from approvals import registry
+
+        try:
+            business = registry.get(self.business_code)
+        except KeyError:
+            return []
+        return business.follow_up(self) if business.follow_up is not None else []
+
+    @property
     def can_end(self) -> bool:
         return self.Status.ENDED in ALLOWED[self.status]
 

@@ -171,8 +171,12 @@ def batch_line_delete(*, batch: Batch, line: BatchLine, agent: User) -> None:
 
 
 def batch_totals(*, batch: Batch) -> dict:
-    """合计人数 and 合计金额, aggregated in SQL."""
-    return batch.lines.aggregate(count=Count("pk"), amount=Sum("amount", default=Decimal("0.00")))
+    """合计人数 and 合计金额, aggregated in SQL. `count` is the lines; `people` the members named in them (补缴 stages
+    a line per member and month), or the lines where none is named yet (缴存人登记)."""
+    totals = batch.lines.aggregate(count=Count("pk"), amount=Sum("amount", default=Decimal("0.00")),
+                                   people=Count("member", distinct=True))
+    totals["people"] = totals["people"] or totals["count"]
+    return totals
 
 
 def batch_complete(*, batch: Batch, agent: User) -> Batch:

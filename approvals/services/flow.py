@@ -117,6 +117,10 @@ def _check_archives(application: Application) -> None:
     if setting.archives_required and not application.archives.exists():
         needed = setting.archives_hint or "相关证明材料"
         raise BusinessError(f"「{application.business_name}」须上传电子档案（{needed}），请先点击【添加档案】上传后再【提交审批】。")
+    business = _business_type(application.business_code)
+    if business.archives_needed is not None and not application.archives.exists():
+        if why := business.archives_needed(batch=application.batch):
+            raise BusinessError(why, code="archives_needed")
 
 
 def _open_for_batch(batch) -> Application | None:
@@ -249,8 +253,9 @@ def application_pass(*, application: Application, reviewer: User, version: int, 
         fresh = _move(fresh, to=Application.Status.APPROVED, version=version, fields={"finished_at": timezone.now()})
         _record(fresh, action=ApplicationStep.Action.PASS, actor=reviewer, step_no=step_no, step_name=step_name, opinion=opinion)
         _apply(fresh, reviewer=reviewer)
+        outcome = _business_type(fresh.business_code).approved_message or "审批通过，业务已办结。"
         _announce(fresh, event="approved", actor=reviewer, data={"step": step_no},
-                  content=f"您提交的{fresh.business_name}申请（编号{fresh.pk}）已审批通过，业务已办结。审批意见：{opinion}")
+                  content=f"您提交的{fresh.business_name}申请（编号{fresh.pk}）已{outcome}审批意见：{opinion}")
         return fresh
 
 
@@ -259,8 +264,9 @@ def _apply(application: Application, *, reviewer: User) -> None:
     business = _business_type(application.business_code)
     if application.batch_id is None:
         business.apply(batch=None, actor=reviewer, application=application)  # a single form: its data is the payload
-        return
-    business.apply(batch=application.batch, actor=reviewer)
+    else:
+        business.apply(batch=application.batch, actor=reviewer)
+    application.refresh_from_db(fields=["todo"])  # a business with a follow-up (补缴) set what the agent does next
 
 
 def application_return(*, application: Application, reviewer: User, version: int, opinion: str) -> Application:

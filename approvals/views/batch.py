@@ -233,7 +233,7 @@ def _add_line(request, business, batch):
     except BusinessError as exc:  # RowsInvalid included
         _refused(form, exc)
     else:
-        added = business.line_added()
+        added = business.line_added(lines)
         if batch is None or not wants_partial(request):  # the first line opened the 清册: show its page
             messages.success(request, added)
             url = reverse("approvals:batch-detail", args=[lines[0].batch_id])

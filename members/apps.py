@@ -7,10 +7,14 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from approvals import registry
+        from gjj_portal.printing import registry as documents
+        from gjj_portal.printing.services import confirmation_kind
 
         from . import prints  # noqa: F401  (registers the 打印 list kinds with the document registry)
-        from .businesses import base_adjust, member_change, register, seal
+        from .businesses import base_adjust, member_change, register, seal, transfer_common, transfer_group, transfer_in
 
-        for business in (register.BUSINESS, base_adjust.BUSINESS, seal.UNSEAL, seal.SEAL, member_change.BUSINESS):
+        for business in (register.BUSINESS, base_adjust.BUSINESS, seal.UNSEAL, seal.SEAL, member_change.BUSINESS,
+                         transfer_group.BUSINESS, transfer_in.BUSINESS):
             registry.register(business)
+        documents.register(confirmation_kind(transfer_common.DOCUMENT, "缴存人调动确认单"))
         registry.register_page(registry.Page(module="缴存人信息查询", url_name="members:query"))

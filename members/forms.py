@@ -31,4 +31,6 @@ class ChangeQueryForm(_DateRange):
 class StatusChangeQueryForm(_DateRange):
     """账户状态变更查询: 个人账号, 变更类型, 查询日期."""
 
-    change_type = forms.ChoiceField(label="变更类型", required=False, choices=[("", "全部"), ("封存", "封存"), ("启封", "启封"), ("开户", "开户")])
+    change_type = forms.ChoiceField(label="变更类型", required=False, choices=[
+        ("", "全部"), ("封存", "封存"), ("启封", "启封"), ("开户", "开户"), ("调入", "调入"), ("调出", "调出"),
+    ])

@@ -102,3 +102,34 @@ def member_change_list(*, employer: Employer, kinds: list[str], date_from=None, 
         qs = qs.filter(reason=reason)
     return qs.order_by("-at", "-pk")
 
+
+
+def group_transfer_sources(*, employer: Employer):
+    """缴存人单位调整's 转出单位 (seed 001 ch.12): only the units the center linked with this employer as one group (集团)
+    and granted its agents to act for (employers.GroupTransferGrant), never a list of the center's employers."""
+    if employer.group_id is None:
+        return Employer.objects.none()
+    return (Employer.objects.filter(group_id=employer.group_id, group_grants_out__employer=employer)
+            .exclude(pk=employer.pk).only("pk", "account_no", "name", "group_id", "status").order_by("account_no"))
+
+
+def transfer_candidate(*, employer: Employer, id_number: str, exclude_ids=None):
+    """缴存人调动's search by 身份证号 (seed 000 §7): the person's open account, found only when another employer has
+    sealed it. Anything else (no such person, an account not sealed, one at this employer) finds nothing, alike."""
+    qs = (Member.objects.by_id_number(id_number).filter(status=Member.Status.SEALED).exclude(employer=employer)
+          .select_related("employer"))
+    if exclude_ids is not None:
+        qs = qs.exclude(pk__in=exclude_ids)
+    return qs.first()
+
+
+def group_transfer_search(*, employer: Employer, query: str, exclude_ids=(), after: str = "", limit: int = 20):
+    """单位调整's 选择职工: the normal and sealed members of the linked units granted to this employer, by name,
+    个人账号 or the ID's last digits (member_search over each unit), in 个人账号 order."""
+    found = []
+    for source in group_transfer_sources(employer=employer):
+        for member in member_search(employer=source, query=query, exclude_ids=exclude_ids, after=after, limit=limit):
+            if member.status != Member.Status.CLOSED:
+                member.employer = source  # the suggestion names its unit
+                found.append(member)
+    return sorted(found, key=lambda m: m.account_no)[:limit]

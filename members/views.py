@@ -19,6 +19,7 @@ PAGE_SIZE = 20
 SCHEDULED_LIMIT = 500
 EXPORT_LIMIT = 100_000
 STATUS_CHANGE_NEW = {"封存": "封存", "启封": "正常", "开户": "正常"}
+TRANSFER_IN, TRANSFER_OUT = "调入", "调出"  # the 变更原因 members.services.transfers writes
 
 
 def _filters(form) -> dict | None:
@@ -104,7 +105,11 @@ def _status_rows(request, data: QueryDict):
                                       date_from=f.get("date_from"), date_to=f.get("date_to"), query=f.get("query", ""))
     change_type = f.get("change_type")
     if change_type == "开户":
-        qs = qs.filter(kind=MemberChange.Kind.OPEN)
+        qs = qs.filter(kind=MemberChange.Kind.OPEN).exclude(reason=TRANSFER_IN)
+    elif change_type == TRANSFER_IN:  # 缴存人调动 / 单位调整 at the receiving employer: the new account, 原缴存单位, 转入余额
+        qs = qs.filter(kind=MemberChange.Kind.OPEN, reason=TRANSFER_IN)
+    elif change_type == TRANSFER_OUT:  # at the sending employer: 销户, 转出余额 (and 转入单位 where the two are linked)
+        qs = qs.filter(kind=MemberChange.Kind.STATUS, reason=TRANSFER_OUT).exclude(new=STATUS_CHANGE_NEW["封存"])
     elif change_type:
         qs = qs.filter(kind=MemberChange.Kind.STATUS, new=STATUS_CHANGE_NEW[change_type])
     return form, qs

@@ -16,8 +16,13 @@ class RemittanceConfig(AppConfig):
         from .selectors import assessment_next_period
 
         next_period_source_register(assessment_next_period)
-        from approvals import registry
+        # 缴存人调动 / 单位调整 move the person in members; the 内部转移 and what blocks it are remittance's.
+        from members.services import transfer_money_register
 
+        from .transfers import MONEY
+
+        transfer_money_register(MONEY)
+        from approvals import registry
         from gjj_portal.printing import registry as documents
         from gjj_portal.printing.services import confirmation_kind
 

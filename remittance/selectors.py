@@ -218,6 +218,7 @@ ENTRY_TYPES = {
     Entry.Kind.REMITTANCE: "汇缴",
     Entry.Kind.SUPPLEMENTARY: "补缴",
     Entry.Kind.PAYMENT: "缴款",
+    Entry.Kind.TRANSFER: "内部转移",
 }
 
 
@@ -236,10 +237,26 @@ class FlowRow:
     headcount: int
 
 
+def _transfers_touching(employer: Employer) -> QuerySet:
+    """内部转移 entries with a line on one of the employer's accounts: the receiving employer's own (the entry is theirs)
+    and, at the sending employer, the one that moved a person's balance out of its account (remittance.transfers)."""
+    return Line.objects.filter(account__employer=employer, entry__kind=Entry.Kind.TRANSFER).values("entry_id")
+
+
 def _journal_rows(*, employer: Employer, kind: str, start: date, end: date) -> QuerySet:
     if kind == "assessment":
         return Assessment.objects.filter(employer=employer, assessed_on__range=(start, end)).exclude(status=Assessment.Status.DELETED)
+    if kind == Entry.Kind.TRANSFER:
+        return Entry.objects.filter(kind=kind, posted_on__range=(start, end), pk__in=_transfers_touching(employer)).annotate(
+            mine=Sum("lines__amount", filter=Q(lines__account__employer=employer), default=ZERO))
     return Entry.objects.filter(employer=employer, kind=kind, posted_on__range=(start, end))
+
+
+def _summary(entry: Entry) -> str:
+    """A 内部转移 says which way it went for the viewer: out of its account (a debit) or into it."""
+    if entry.kind != Entry.Kind.TRANSFER:
+        return entry.summary
+    return f"{entry.summary}{'转出' if entry.mine > 0 else '转入'}"
 
 
 def journal_count(*, employer: Employer, kind: str, start: date, end: date) -> int:
@@ -256,7 +273,7 @@ def journal_list(*, employer: Employer, kind: str, start: date, end: date) -> li
             for a in rows.order_by("-assessed_on", "-pk")
         ]
     return [
-        FlowRow(kind, ENTRY_TYPES.get(kind, ""), e.pk, e.serial_no, e.posted_on, e.summary, e.amount, e.interest, e.headcount)
+        FlowRow(kind, ENTRY_TYPES.get(kind, ""), e.pk, e.serial_no, e.posted_on, _summary(e), e.amount, e.interest, e.headcount)
         for e in rows.order_by("-posted_on", "-pk")
     ]
 
@@ -279,13 +296,27 @@ def journal_totals(rows: list[FlowRow]) -> FlowTotals:
 
 
 def entry_get(*, employer: Employer, pk: int) -> Entry:
-    return Entry.objects.select_related("employer", "actor").get(pk=pk, employer=employer)
+    """The employer's posting, or a 内部转移 that touched one of its accounts (its 明细 then shows only those lines:
+    `viewer_id`). Raises Entry.DoesNotExist otherwise (the view turns it into 404)."""
+    entry = (Entry.objects.select_related("employer", "actor")
+             .filter(Q(employer=employer) | Q(kind=Entry.Kind.TRANSFER, pk__in=_transfers_touching(employer))).get(pk=pk))
+    entry.viewer_id = employer.pk
+    return entry
+
+
+def entry_is_other_side(entry: Entry) -> bool:
+    """A 内部转移 seen by the sending employer: the entry (and its printed 明细) is the receiving employer's."""
+    return getattr(entry, "viewer_id", entry.employer_id) != entry.employer_id
 
 
 def entry_member_lines(*, entry: Entry) -> QuerySet[Line]:
-    """明细: the per-member lines of a posting (个人账号, 姓名, 发生额, 发生利息额), one query."""
+    """明细: the per-member lines of a posting (个人账号, 姓名, 发生额, 发生利息额), one query. A 内部转移 shows the
+    viewer's side only (the sending employer its old account, the receiving one the new account)."""
+    lines = Line.objects.filter(entry=entry, member__isnull=False)
+    if entry.kind == Entry.Kind.TRANSFER:
+        lines = lines.filter(account__employer_id=getattr(entry, "viewer_id", entry.employer_id))
     return (
-        Line.objects.filter(entry=entry, member__isnull=False).select_related("member").order_by("member__account_no", "period")
+        lines.select_related("member").order_by("member__account_no", "period")
         .only("amount", "interest", "period", "member__account_no", "member__name")
         .annotate(credit=ExpressionWrapper(F("amount") * Value(-1), output_field=DecimalField(max_digits=14, decimal_places=2)))
     )

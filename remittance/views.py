@@ -305,6 +305,8 @@ def entry_detail(request, pk: int):
 @document("remittance_detail")
 def entry_detail_print(request, pk: int):
     entry = _entry(request, pk)
+    if selectors.entry_is_other_side(entry):  # its printed 明细 is the receiving employer's: 单位账户变更记录 prints this side
+        raise Http404("内部转移转出的明细请在「账户信息查询」中打印单位账户变更记录")
     return _pdf(request, services.receipt_issue(kind=Receipt.Kind.DETAIL, employer=entry.employer, entry=entry))
 
 

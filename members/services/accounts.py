@@ -88,8 +88,9 @@ def member_open(
     start_period: date,
     phone: str = "",
     opened_on: date | None = None,
+    reason: str = "缴存人登记",
 ) -> Member:
-    """Open one personal account at the employer (seed 001 ch.9)."""
+    """Open one personal account at the employer (seed 001 ch.9); 调入 (transfers.py) opens the new account here too."""
     policy = CenterPolicy.for_date(start_period)
     member = Member(
         name=name, gender=gender, birth_date=birth_date, base=base, employer_rate=employer_rate, member_rate=member_rate,
@@ -102,7 +103,7 @@ def member_open(
     def insert(locked: Employer, numbers: list[str]) -> None:
         member.employer, member.account_no = employer, numbers[0]
         member.save()
-        _history_write(employer_id=locked.pk, kind=MemberChange.Kind.OPEN, reason="缴存人登记", actor_id=agent.pk if agent else None,
+        _history_write(employer_id=locked.pk, kind=MemberChange.Kind.OPEN, reason=reason, actor_id=agent.pk if agent else None,
                        items=[HistoryItem(member.pk, "账户状态", "", Member.Status.NORMAL.label, start_period)])
 
     with transaction.atomic():

@@ -20,8 +20,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from gjj_portal import audit, crypto
+from gjj_portal.htmx import wants_partial
 from gjj_portal.printing.views import print_and_open
 
 from . import auth, selectors, services
@@ -239,12 +241,22 @@ def password_reset(request, uidb64, token):
     return render(request, "employers/password_reset.html", {"form": form, "user_label": str(user)})
 
 
+CENTER_PAGE_SIZE = 20
+
+
 @reviewer_required
+@require_GET
+@vary_on_headers("HX-Request")
 def center_home(request):
-    """The back-office landing page for reviewers: the employers of the center."""
+    """The back-office landing page for reviewers: the employers of the center, searched and paged (htmx)."""
     # Read straight from the request: a control character (a NUL, which PostgreSQL refuses in any text) matches nothing.
     query = "".join(ch if ch.isprintable() else " " for ch in (request.GET.get("q") or "")[:50]).strip()
-    return render(request, "employers/center_home.html", {"employers": employer_list(query=query), "q": query})
+    page = Paginator(employer_list(query=query), CENTER_PAGE_SIZE).get_page(request.GET.get("page"))
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    context = {"page": page, "q": query, "query": kept.urlencode()}
+    template = "employers/center_home.html#employers-table" if wants_partial(request) else "employers/center_home.html"
+    return render(request, template, context)
 
 
 

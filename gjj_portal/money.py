@@ -53,17 +53,22 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
         raise ValueError("金额格式不正确") from None
 
 
-def check_amount(value: Decimal, *, label: str = "金额", positive: bool = True) -> None:
-    """An amount as money moves it (SEC-31): a Decimal (TypeError otherwise: a programming error), finite, with
-    exactly two places, and above zero unless `positive` is False (a journal leg may be negative)."""
+def check_amount(value: Decimal, *, label: str = "金额", positive: bool = True) -> Decimal:
+    """An amount as money moves it (SEC-31): a Decimal (TypeError otherwise: a programming error), finite, with at
+    most two places, and above zero unless `positive` is False (a journal leg may be negative). Returns it with
+    exactly two places: whole yuan (100000) and one place (0.5) are typed as often as 100000.00 (issue 17)."""
     from gjj_portal.errors import BusinessError
 
     if not isinstance(value, Decimal):
         raise TypeError("金额必须是 Decimal")
-    if not value.is_finite() or value.as_tuple().exponent != -2:
-        raise BusinessError(f"{label}须保留两位小数。")
+    if not value.is_finite() or value.as_tuple().exponent < -2:
+        raise BusinessError(f"{label}最多保留两位小数。")
     if positive and value <= 0:
         raise BusinessError(f"{label}必须大于零。")
+    try:
+        return value.quantize(FEN)
+    except InvalidOperation:  # more digits than the context holds (1E+30): no column could take it either
+        raise BusinessError(f"{label}超出范围。") from None
 
 
 def round_money(value: Decimal, unit: str = "fen") -> Decimal:

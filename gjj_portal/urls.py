@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("approvals.urls")),
     path("", include("members.urls")),
     path("", include("remittance.urls")),
+    path("", include("remittance.center_urls")),
     path("", include("approvals.flow_urls")),
     path("", include("gjj_portal.printing.urls")),
     # The admin has no login of its own: administrators pass password and TOTP at the center login.

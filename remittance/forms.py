@@ -18,7 +18,12 @@ EARLIEST_VALUE_DATE = date(2000, 1, 1)  # the center's accounts start here: an e
 class PaymentForm(forms.Form):
     account_no = forms.CharField(label="单位账号", max_length=20, error_messages={"required": "请输入缴款单位的单位账号"})
     amount = forms.DecimalField(label="缴款金额（元）", max_digits=14, decimal_places=2, min_value=Decimal("0.01"),
-                                error_messages={"required": "请输入缴款金额", "min_value": "缴款金额必须大于零"})
+                                help_text="整元可直接输入，如 100000；最多两位小数。",
+                                error_messages={"required": "请输入缴款金额", "min_value": "缴款金额必须大于零",
+                                                "invalid": "缴款金额须为数字，如 100000 或 100000.00",
+                                                "max_decimal_places": "缴款金额最多保留两位小数",
+                                                "max_digits": "缴款金额不能超过 999,999,999,999.99 元",
+                                                "max_whole_digits": "缴款金额不能超过 999,999,999,999.99 元"})
     value_date = forms.DateField(label="到账日期", widget=forms.DateInput(attrs={"type": "date"}), error_messages={"required": "请选择到账日期"})
     bank_serial_no = forms.CharField(label="银行流水号", max_length=40, error_messages={"required": "请输入银行流水号"})
 

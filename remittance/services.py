@@ -5,6 +5,7 @@ then the assessment), re-check state on the locked rows, post the entry, write t
 """
 
 import time
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -158,13 +159,17 @@ def _payment_post(*, employer: Employer, amount: Decimal, value_date: date, bank
         "remittance.payment.recorded", actor=reviewer, employer=employer, obj=payment,
         data={"amount": str(amount), "bank_serial_no": bank_serial_no, "entry": entry.serial_no},
     )
+    # The agent learns the money is there (issue 17): the balance read on the locked employer, after this posting.
+    message_push(employer=employer, business_name="缴款", content=(
+        f"贵单位缴款 {yuan(amount)} 元（银行流水号 {bank_serial_no}，到账日期 {value_date:%Y-%m-%d}）已入账，"
+        f"计入未分配金额；当前未分配金额 {yuan(employer_unallocated(employer=employer))} 元。"))
     return payment
 
 
 def payment_record(*, employer: Employer, amount: Decimal, value_date: date, bank_serial_no: str, reviewer: User,
                    source: str = Payment.Source.MANUAL) -> Payment:
     """缴款 (seed 001 §8.3): the bank's money lands in the employer's 未分配金额; one bank serial posts once."""
-    check_amount(amount, label="缴款金额")
+    amount = check_amount(amount, label="缴款金额")
     serial = bank_serial_no.strip()
     if not serial:
         raise BusinessError("请填写银行流水号。")
@@ -179,24 +184,44 @@ def payment_record(*, employer: Employer, amount: Decimal, value_date: date, ban
         raise
 
 
-def payment_import(*, rows: list[dict], reviewer: User) -> list[Payment]:
-    """银行对账单导入: post every matched line in one transaction; any duplicate serial stops the whole file."""
+@dataclass
+class StatementOutcome:
+    """What a confirmed 银行对账单 did: the payments recorded, and the rows skipped because their serial was recorded
+    meanwhile (by another reviewer, or a second press of 【确认入账】)."""
+
+    recorded: list[Payment]
+    skipped: list[dict]
+
+
+def payment_import(*, rows: list[dict], reviewer: User) -> StatementOutcome:
+    """银行对账单导入, the rows the reviewer confirmed: each posts once. A serial already recorded is skipped and
+    counted, never posted again nor an error (statements overlap the days already imported: issue 17)."""
     serials = [row["bank_serial_no"] for row in rows]
     if len(set(serials)) != len(serials):
         raise BusinessError("对账单中有重复的银行流水号，请核对后重新导入。")
-    for row in rows:
-        check_amount(row["amount"], label="缴款金额")
+    rows = [{**row, "amount": check_amount(row["amount"], label=f"第{row['row']}行缴款金额")} for row in rows]
+    recorded, skipped = [], []
     with transaction.atomic():
         _lock_timeout()
-        existing = list(Payment.objects.filter(bank_serial_no__in=serials).values_list("bank_serial_no", flat=True))
-        if existing:
-            raise BusinessError(f"银行流水号 {'、'.join(sorted(existing))} 已入账，不能重复入账。", code="duplicate")
-        payments = [
-            _payment_post(employer=row["employer"], amount=row["amount"], value_date=row["value_date"],
-                          bank_serial_no=row["bank_serial_no"], reviewer=reviewer, source=Payment.Source.STATEMENT)
-            for row in sorted(rows, key=lambda r: r["employer"].pk)
-        ]
-    return payments
+        # Employers are locked in pk order (each row locks its employer): two imports never wait on each other in a circle.
+        for row in sorted(rows, key=lambda r: (r["employer"].pk, r["row"])):
+            try:
+                with transaction.atomic():  # a savepoint: a serial posted meanwhile undoes this row only
+                    recorded.append(_payment_post(
+                        employer=row["employer"], amount=row["amount"], value_date=row["value_date"],
+                        bank_serial_no=row["bank_serial_no"], reviewer=reviewer, source=Payment.Source.STATEMENT))
+            except BusinessError as error:
+                if error.code != "duplicate":
+                    raise
+                skipped.append(row)
+            except IntegrityError:
+                # Another reviewer's import of the same serial committed while this one waited at the unique index.
+                if not Payment.objects.filter(bank_serial_no=row["bank_serial_no"]).exists():
+                    raise
+                skipped.append(row)
+        audit.record("remittance.statement.imported", actor=reviewer, data={
+            "recorded": len(recorded), "skipped": len(skipped), "total": str(sum((p.amount for p in recorded), ZERO))})
+    return StatementOutcome(recorded=recorded, skipped=sorted(skipped, key=lambda r: r["row"]))
 
 
 # ---------------------------------------------------------------- 汇缴分配

@@ -2,9 +2,11 @@
 
 import io
 from datetime import datetime
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.db import OperationalError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -21,8 +23,9 @@ from gjj_portal.printing.documents import document_verify
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document, rate_limited
 
-from . import prints, selectors, services
-from .excel import statement_read
+from . import center_selectors, prints, selectors, services
+from .center_forms import PaymentSearchForm, StatementConfirmForm, statement_token
+from .excel import StatementRead, statement_read
 from .forms import DateRangeForm, JournalQueryForm, PaymentForm, StatementForm
 from .idempotency import InvalidKey, key_check, key_issue
 from .models import Assessment, Entry, Payment, Receipt
@@ -343,10 +346,26 @@ def receipt_verify(request):
 # ---------------------------------------------------------------- back-office 缴款
 
 
+PAYMENTS_PAGE_SIZE = 20
+
+
+def _payments_page(request) -> dict:
+    """最近缴款: searched (银行流水号, 单位账号 or 名称) and paged like the agent's lists."""
+    search = PaymentSearchForm(request.GET or None)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    page = Paginator(center_selectors.payment_search(query=query), PAYMENTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    return {"search": search, "page": page, "query": kept.urlencode()}
+
+
 @require_http_methods(["GET", "POST"])
 @reviewer_required
+@vary_on_headers("HX-Request")
 def payment_list(request):
-    """缴款 (seed 001 §8.3): record a receipt from the employer's bank."""
+    """缴款登记 (seed 001 §8.3): record a receipt from the employer's bank; below, the payments recorded."""
+    if request.method == "GET" and wants_partial(request):
+        return render(request, "remittance/payment_list.html#payments-table", _payments_page(request))
     form = PaymentForm(request.POST or None)
     if request.method == "POST" and not form.is_valid():
         _refused(request, "remittance.payment.refused", "表单校验未通过", fields=sorted(form.errors))
@@ -364,32 +383,53 @@ def payment_list(request):
             form.add_error(None, str(exc))
         except OperationalError:
             form.add_error(None, BUSY)
-    return render(request, "remittance/payment_list.html", {"form": form, "payments": selectors.payment_list()[:50], "import_form": StatementForm()})
+    return render(request, "remittance/payment_list.html", {"form": form, **_payments_page(request)})
 
 
-@require_POST
+def _statement_check(request, form: StatementForm) -> dict:
+    """Step 1: read and sort the statement; nothing is recorded."""
+    try:
+        read = statement_read(form.cleaned_data["file"])
+    except Exception:  # not a readable workbook
+        read = StatementRead(errors=["无法读取该文件，请确认是 .xlsx 格式的银行对账单。"])
+    context = {"read": read}
+    if read.good:
+        context["confirm"] = StatementConfirmForm(reviewer_pk=request.user.pk, initial={"token": statement_token(
+            rows=read.good, reviewer_pk=request.user.pk, skipped=len(read.skipped), refused=len(read.refused))})
+    return context
+
+
+def _statement_confirm(request, form: StatementConfirmForm) -> dict:
+    """Step 2, 【确认入账】: the good rows are recorded; a serial recorded meanwhile is skipped."""
+    checked = form.cleaned_data["token"]
+    try:
+        outcome = services.payment_import(rows=checked["rows"], reviewer=request.user)
+    except BusinessError as exc:
+        return {"confirm_error": str(exc)}
+    except OperationalError:
+        return {"confirm_error": BUSY}
+    return {"outcome": outcome, "recorded_total": sum((p.amount for p in outcome.recorded), Decimal("0.00")),
+            "skipped": checked["skipped"] + len(outcome.skipped), "refused": checked["refused"]}
+
+
+@require_http_methods(["GET", "POST"])
 @reviewer_required
 def payment_import(request):
-    """银行对账单导入: matched lines are posted, unmatched lines are listed."""
-    form = StatementForm(request.POST, request.FILES)
-    context = {"import_form": form, "form": PaymentForm(), "payments": selectors.payment_list()[:50]}
-    if form.is_valid():
-        try:
-            matched, unmatched, errors = statement_read(form.cleaned_data["file"])
-        except Exception:  # not a readable workbook
-            matched, unmatched, errors = [], [], ["无法读取该文件，请确认是 .xlsx 格式的银行对账单。"]
-        context.update(unmatched=unmatched, errors=errors)
-        if not errors and matched:
-            try:
-                posted = services.payment_import(rows=matched, reviewer=request.user)
-                context["posted"] = posted
-            except BusinessError as exc:
-                context["errors"] = [str(exc)]
-            except OperationalError:
-                context["errors"] = [BUSY]
-        elif not errors:
-            context["errors"] = ["对账单中没有能匹配到单位的缴款。"] if unmatched else ["对账单中没有缴款记录。"]
-    return render(request, "remittance/payment_list.html", context)
+    """银行对账单导入 (issue 17): upload → every row sorted as 可入账, 已入账（跳过） or 有误 (named by row and
+    cell) → 【确认入账】 records the good rows → the result says what was recorded, skipped and refused."""
+    context = {"import_form": StatementForm()}
+    if request.method == "POST" and "token" in request.POST:
+        confirm = StatementConfirmForm(request.POST, reviewer_pk=request.user.pk)
+        if confirm.is_valid():
+            context |= _statement_confirm(request, confirm)
+        else:
+            context["confirm_error"] = "；".join(confirm.errors.get("token", ["请重新上传对账单。"]))
+    elif request.method == "POST":
+        form = StatementForm(request.POST, request.FILES)
+        context["import_form"] = form
+        if form.is_valid():
+            context |= _statement_check(request, form)
+    return render(request, "remittance/statement_import.html", context)
 
 
 @require_GET

@@ -55,7 +55,7 @@ def _statement(rows) -> BytesIO:
     return buffer
 
 
-def test_statement_import_matches_by_account_and_lists_the_rest(employer, other_employer, shenhe):
+def test_statement_import_matches_by_account_and_refuses_an_unknown_payer(employer, other_employer, shenhe):
     other_employer.bank_account = "6222000011112222"
     other_employer.save()
     upload = _statement([
@@ -63,22 +63,24 @@ def test_statement_import_matches_by_account_and_lists_the_rest(employer, other_
         ["S2", "6222000011112222", "乙", 300, "2026-01-06"],
         ["S3", "999999", "丙", "10.00", "2026-01-06"],
     ])
-    matched, unmatched, errors = statement_read(upload)
-    assert errors == []
-    assert [row["bank_serial_no"] for row in unmatched] == ["S3"]
-    services.payment_import(rows=matched, reviewer=shenhe)
+    read = statement_read(upload)
+    assert read.errors == [] and [row["bank_serial_no"] for row in read.good] == ["S1", "S2"]
+    assert [row["row"] for row in read.refused] == [4] and "「付款账号」" in read.refused[0]["problems"][0]
+    outcome = services.payment_import(rows=read.good, reviewer=shenhe)
+    assert len(outcome.recorded) == 2 and outcome.skipped == []
     assert employer_unallocated(employer=employer) == Decimal("1000.50")
     assert employer_unallocated(employer=other_employer) == Decimal("300.00")
-    with pytest.raises(BusinessError, match="已入账"):
-        services.payment_import(rows=matched, reviewer=shenhe)
+    again = services.payment_import(rows=read.good, reviewer=shenhe)  # a second 【确认入账】 posts nothing
+    assert again.recorded == [] and [row["row"] for row in again.skipped] == [2, 3]
     assert Payment.objects.count() == 2
 
 
 def test_statement_errors_name_row_and_column(employer):
-    matched, unmatched, errors = statement_read(_statement([["", employer.account_no, "甲", "abc", "not a date"]]))
-    assert "第2行「银行流水号」：不能为空" in errors
-    assert any(e.startswith("第2行「金额」") for e in errors)
-    assert any(e.startswith("第2行「交易日期」") for e in errors)
+    read = statement_read(_statement([["", employer.account_no, "甲", "abc", "not a date"]]))
+    problems = read.refused[0]["problems"]
+    assert "第2行「银行流水号」：不能为空" in problems
+    assert any(e.startswith("第2行「金额」") for e in problems)
+    assert any(e.startswith("第2行「交易日期」") for e in problems)
 
 
 def test_a_statement_passes_the_zip_guard_before_openpyxl_sees_it(monkeypatch):
@@ -94,8 +96,8 @@ def test_a_statement_passes_the_zip_guard_before_openpyxl_sees_it(monkeypatch):
         archive.writestr("[Content_Types].xml", b"<Types/>")
         archive.writestr("xl/worksheets/sheet1.xml", b" " * (50 * 1024 * 1024))
     bomb.seek(0)
-    matched, unmatched, errors = statement_read(bomb)
-    assert (matched, unmatched, called) == ([], [], []) and "压缩" in errors[0]
+    read = statement_read(bomb)
+    assert (read.good, read.refused, called) == ([], [], []) and "压缩" in read.errors[0]
 
 
 @pytest.mark.parametrize("value_date", ["1900-01-01", "1999-12-31", "9999-12-31"])

@@ -37,7 +37,9 @@ def _statement(rows) -> BytesIO:
 
 
 def _errors_of(rows) -> list[str]:
-    return statement_read(_statement(rows))[2]
+    """The problems of the refused rows, in row order (a bad row is named by row and cell; issue 17)."""
+    read = statement_read(_statement(rows))
+    return read.errors + [problem for row in read.refused for problem in row["problems"]]
 
 
 @pytest.mark.parametrize("amount", [
@@ -56,9 +58,10 @@ def test_an_amount_beyond_14_digits_is_refused_and_named(employer, amount):
 
 
 def test_the_largest_14_digit_amount_is_accepted(employer, shenhe):
-    matched, _, errors = statement_read(_statement([["S1", employer.account_no, "甲", "999,999,999,999.99", "2026-01-05"]]))
-    assert errors == [] and matched[0]["amount"] == Decimal("999999999999.99")
-    services.payment_import(rows=matched, reviewer=shenhe)
+    read = statement_read(_statement([["S1", employer.account_no, "甲", "999,999,999,999.99", "2026-01-05"]]))
+    assert _errors_of([["S1", employer.account_no, "甲", "999,999,999,999.99", "2026-01-05"]]) == []
+    assert read.good[0]["amount"] == Decimal("999999999999.99")
+    services.payment_import(rows=read.good, reviewer=shenhe)
     assert employer_unallocated(employer=employer) == Decimal("999999999999.99")
 
 
@@ -101,7 +104,9 @@ def test_a_serial_twice_in_one_file_names_both_rows(employer):
     assert errors == ["第3行「银行流水号」：与第2行重复"]
 
 
-def test_the_import_page_posts_nothing_from_a_file_with_an_error(reviewer_client, employer):
+def test_the_import_page_posts_nothing_before_the_reviewer_confirms(reviewer_client, employer):
+    """Issue 17: a file with bad rows is no longer refused whole; its bad rows are named, and nothing at all is
+    recorded until 【确认入账】."""
     upload = _statement([
         ["S1", employer.account_no, "甲", "100.00", "2026-01-05"],
         ["S2", employer.account_no, "甲", "999999999999999999.99", "2026-01-05"],
@@ -110,7 +115,7 @@ def test_the_import_page_posts_nothing_from_a_file_with_an_error(reviewer_client
     response = reviewer_client.post(reverse("remittance:payment-import"), {"file": upload})
     assert response.status_code == 200
     page = response.content.decode()
-    assert "第3行「金额」" in page and "第4行「银行流水号」" in page
+    assert "第3行「金额」" in page and "第4行「银行流水号」" in page and "确认入账" in page
     assert not Payment.objects.exists() and not Entry.objects.exists()
     assert reviewer_client.get(reverse("remittance:payment-list")).status_code == 200
 
@@ -177,5 +182,5 @@ def test_the_journal_stays_append_only_after_the_bounds_migration(employer, shen
 
 
 def test_full_width_serial_and_account_are_read_as_their_ascii_form(employer):
-    matched, _, errors = statement_read(_statement([["ＩＣＢＣ２０２６０１", f"{employer.account_no}".translate(str.maketrans("0123456789", "０１２３４５６７８９")), "甲", "１００.００", "2026-01-05"]]))
-    assert errors == [] and matched[0]["bank_serial_no"] == "ICBC202601" and matched[0]["amount"] == Decimal("100.00")
+    read = statement_read(_statement([["ＩＣＢＣ２０２６０１", f"{employer.account_no}".translate(str.maketrans("0123456789", "０１２３４５６７８９")), "甲", "１００.００", "2026-01-05"]]))
+    assert read.errors == read.refused == [] and read.good[0]["bank_serial_no"] == "ICBC202601" and read.good[0]["amount"] == Decimal("100.00")

@@ -307,7 +307,10 @@ def test_reviewer_imports_a_statement(reviewer_client, employer):
     upload.name = "statement.xlsx"
     response = reviewer_client.post(reverse("remittance:payment-import"), {"file": upload})
     body = response.content.decode()
-    assert "已入账 1 笔缴款" in body and "未匹配的缴款" in body and "S10" in body
+    assert "可入账 1 笔" in body and "第3行「付款账号」：000 不是任何缴存单位" in body
+    token = response.context["confirm"]["token"].value()
+    body = reviewer_client.post(reverse("remittance:payment-import"), {"token": token}).content.decode()
+    assert "已入账 1 笔" in body and "有误未入账 1 行" in body
 
 
 def test_home_links_to_remittance_and_queries(agent_client):

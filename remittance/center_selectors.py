@@ -1,0 +1,194 @@
+"""Reads of the center's back-office (issue 17): 催缴 (employers whose month is overdue), the 归集 dashboard of a
+month, the 缴款 list and a reviewer's look-up of a 缴存人 by 证件号码.
+
+Every list is one query over the employers or payments of a page (sub-queries per row of the page) plus the
+paginator's count; the center's totals are three aggregate queries, whatever the number of employers."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from approvals.models import Message
+from employers.models import Employer
+from gjj_portal.money import month_add
+from members.models import Member
+
+from .models import Account, Assessment, Line, Payment
+from .selectors import MONEY, ZERO
+
+OVERDUE_BUSINESS = "催缴"
+
+
+def current_period(today: date | None = None) -> date:
+    return (today or timezone.localdate()).replace(day=1)
+
+
+def _printable(text: str, limit: int = 50) -> str:
+    """A search text as typed, without control characters (a NUL, which PostgreSQL refuses in any text)."""
+    return "".join(ch if ch.isprintable() else " " for ch in (text or "")[:limit]).strip()
+
+
+def _employer_search(employers: QuerySet[Employer], query: str) -> QuerySet[Employer]:
+    query = _printable(query)
+    if query:
+        employers = employers.filter(Q(account_no__startswith=query) | Q(name__icontains=query))
+    return employers
+
+
+def _sum(queryset: QuerySet, field: str) -> Coalesce:
+    """Σ field over a correlated queryset as a one-row sub-query (0.00 when there is no row). SUM as a plain
+    function, not an aggregate, so that Django adds no GROUP BY to the sub-query."""
+    total = queryset.order_by().annotate(s=Func(F(field), function="SUM", output_field=MONEY)).values("s")[:1]
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def _count(queryset: QuerySet) -> Coalesce:
+    total = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField())).values("n")[:1]
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+# ---------------------------------------------------------------- 催缴
+
+
+def _earliest_start() -> Subquery:
+    normal = Member.objects.filter(employer=OuterRef("pk"), status=Member.Status.NORMAL).order_by("start_period")
+    return Subquery(normal.values("start_period")[:1])
+
+
+def _unallocated() -> Coalesce:
+    """未分配金额 of the row's employer: minus the Σ of its unallocated account's lines."""
+    lines = Line.objects.filter(account__kind=Account.Kind.UNALLOCATED, account__employer=OuterRef("pk"))
+    return _sum(lines, "amount")
+
+
+def overdue_employers(*, query: str = "", min_months: int = 1, today: date | None = None) -> QuerySet[Employer]:
+    """催缴: the employers whose month is overdue, most overdue first.
+
+    The rule: an employer is overdue when it is 正常, it has a normal member who started before this month, and its
+    first month not yet allocated — the month after its 缴至年月, or, when nothing was ever allocated, its normal
+    members' earliest 起缴年月 — is before this month. Allocation goes month by month, so every month from that one
+    to last month is owed: that count is its 欠缴月数. `min_months` keeps those owing at least so many months."""
+    current = current_period(today)
+    latest_first_due = month_add(current, -max(min_months, 1))  # the first month owed is this one or earlier
+    employers = (
+        Employer.objects.filter(status=Employer.Status.NORMAL)
+        .annotate(earliest_start=_earliest_start())
+        .filter(earliest_start__lt=current)
+        .filter(Q(paid_up_to__isnull=False, paid_up_to__lt=latest_first_due)
+                | Q(paid_up_to__isnull=True, earliest_start__lt=month_add(latest_first_due, 1)))
+    )
+    last_reminder = Message.objects.filter(employer=OuterRef("pk"), business_name=OVERDUE_BUSINESS).order_by("-created_at")
+    assessed = Assessment.objects.filter(employer=OuterRef("pk"), status=Assessment.Status.ASSESSED)
+    return (
+        _employer_search(employers, query)
+        .annotate(
+            unallocated=_unallocated(),
+            assessed_count=_count(assessed),
+            last_reminded_at=Subquery(last_reminder.values("created_at")[:1]),
+        )
+        # Most overdue first: 缴至年月, else the earliest start (a never-paid employer owes from its first month).
+        .order_by(Coalesce("paid_up_to", "earliest_start").asc(), "account_no")
+    )
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """One overdue employer as the 催缴 page and message show it."""
+
+    employer: Employer
+    first_due: date
+    last_due: date
+    months: int
+    unallocated: Decimal
+    assessed_count: int
+    reminded_today: bool
+
+
+def overdue_of(employer: Employer, *, today: date | None = None) -> Overdue:
+    """The months an employer from overdue_employers() owes, and whether it was reminded today."""
+    current = current_period(today)
+    first_due = month_add(employer.paid_up_to, 1) if employer.paid_up_to else employer.earliest_start.replace(day=1)
+    last_due = month_add(current, -1)
+    months = (last_due.year - first_due.year) * 12 + last_due.month - first_due.month + 1
+    reminded = employer.last_reminded_at
+    return Overdue(
+        employer=employer, first_due=first_due, last_due=last_due, months=months, unallocated=-employer.unallocated + ZERO,
+        assessed_count=employer.assessed_count,
+        reminded_today=reminded is not None and timezone.localtime(reminded).date() == (today or timezone.localdate()),
+    )
+
+
+# ---------------------------------------------------------------- 归集 dashboard
+
+
+COLLECTION_STATES = {"": "全部", "unassessed": "未核定", "unallocated": "已核定未分配", "allocated": "已分配"}
+
+
+def _month_payments(period: date) -> QuerySet[Payment]:
+    return Payment.objects.filter(value_date__gte=period, value_date__lt=month_add(period, 1))
+
+
+def collection_totals(*, period: date) -> dict:
+    """The center's 归集 of a month: 核定 (assessed), 缴款 (paid in, by 到账日期) and 分配 (allocated) totals,
+    headcounts and employers, in three aggregate queries."""
+    assessments = Assessment.objects.filter(period=period).exclude(status=Assessment.Status.DELETED)
+    allocated = Q(status=Assessment.Status.ALLOCATED)
+    totals = assessments.aggregate(
+        assessed_amount=Sum("amount", default=ZERO), assessed_headcount=Sum("headcount", default=0),
+        assessed_employers=Count("pk"),
+        allocated_amount=Sum("amount", filter=allocated, default=ZERO), allocated_headcount=Sum("headcount", filter=allocated, default=0),
+        allocated_employers=Count("pk", filter=allocated),
+    )
+    totals |= _month_payments(period).aggregate(paid_amount=Sum("amount", default=ZERO), paid_count=Count("pk"),
+                                                paid_employers=Count("employer", distinct=True))
+    totals |= Employer.objects.aggregate(employers=Count("pk", filter=Q(status=Employer.Status.NORMAL)))
+    return totals
+
+
+def collection_rows(*, period: date, query: str = "", state: str = "") -> QuerySet[Employer]:
+    """Each normal employer's 归集 of a month: its assessment (amount, headcount, status) and its payments."""
+    assessment = Assessment.objects.filter(employer=OuterRef("pk"), period=period).exclude(status=Assessment.Status.DELETED)
+    payments = _month_payments(period).filter(employer=OuterRef("pk"))
+    employers = _employer_search(Employer.objects.filter(status=Employer.Status.NORMAL), query).annotate(
+        assessment_status=Subquery(assessment.values("status")[:1]),
+        assessed_amount=Subquery(assessment.values("amount")[:1], output_field=MONEY),
+        assessed_headcount=Subquery(assessment.values("headcount")[:1], output_field=IntegerField()),
+        paid_amount=_sum(payments, "amount"),
+        paid_count=_count(payments),
+    )
+    if state == "unassessed":
+        employers = employers.filter(assessment_status__isnull=True)
+    elif state == "unallocated":
+        employers = employers.filter(assessment_status=Assessment.Status.ASSESSED)
+    elif state == "allocated":
+        employers = employers.filter(assessment_status=Assessment.Status.ALLOCATED)
+    return employers.order_by("account_no")
+
+
+# ---------------------------------------------------------------- 缴款 list and 缴存人查询
+
+
+def payment_search(*, query: str = "") -> QuerySet[Payment]:
+    """缴款 recorded, newest first; searched by 银行流水号, 单位账号 (prefix) or 单位名称."""
+    payments = Payment.objects.select_related("entry", "employer", "recorded_by").order_by("-created_at", "-pk")
+    query = _printable(query)
+    if query:
+        payments = payments.filter(Q(bank_serial_no=query) | Q(employer__account_no__startswith=query) | Q(employer__name__icontains=query))
+    return payments
+
+
+def member_lookup(*, id_number: str) -> list[Member]:
+    """缴存人查询 for a reviewer: the open (正常 or 封存) account of a person, by the blind index of the exact 证件号码
+    (the number itself is never queried), with its employer and its balance from the journal."""
+    lines = Line.objects.filter(account__member=OuterRef("pk"), account__kind=Account.Kind.MEMBER)
+    members = list(
+        Member.objects.by_id_number(id_number).exclude(status=Member.Status.CLOSED).select_related("employer")
+        .annotate(owed=_sum(lines, "amount")).order_by("pk")
+    )
+    for member in members:
+        member.balance = -member.owed + ZERO  # what the center owes the person: the credit balance, shown positive
+    return members

@@ -156,9 +156,10 @@ class BusinessType:
     # does not), beside the center's own 须上传电子档案 setting (补缴 above the month's largest amount).
     archives_needed: Callable[..., str] | None = None
     # A business whose approval leaves the agent something to do (补缴: print the 补缴书, then allocate it):
-    # follow_up(application) -> [(label, url)], the buttons of its 待办 row while Application.todo is set;
+    # follow_up(application) -> [(label, url, opens_a_document)], the buttons of its 待办 row while Application.todo
+    # is set (a document opens in a new window);
     # approved_message is the 消息's sentence after 审批通过 (default: 业务已办结).
-    follow_up: Callable[[Any], list[tuple[str, str]]] | None = None
+    follow_up: Callable[[Any], list[tuple[str, str, bool]]] | None = None
     approved_message: str = ""
 
     def __post_init__(self) -> None:

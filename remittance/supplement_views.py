@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from employers.decorators import agent_required, current_employer, not_found
 from gjj_portal.errors import BusinessError
 from gjj_portal.ratelimit import document
+from members.models import Member
 
 from . import selectors, supplements
 from .idempotency import InvalidKey, key_check, key_issue
@@ -95,3 +96,15 @@ def supplement_print(request, pk: int):
     """【打印】 in 待办 (seed 001 ch.6 (5)): the 住房公积金汇（补）缴书 with ■补缴, frozen at its first print."""
     supplement = _supplement(request, pk)
     return _pdf(request, supplements.supplement_receipt_issue(supplement=supplement))
+
+
+@require_GET
+@agent_required
+def member_supplements(request, account_no: str):
+    """缴存人账户信息 → 补缴记录: one member's 补缴 lines at this employer (month, reason, both parts, status)."""
+    employer = current_employer(request)
+    member = Member.objects.filter(employer=employer, account_no=account_no[:20]).first()
+    if member is None:
+        not_found(request, f"member:{account_no[:20]}")
+    lines = supplements.supplement_member_lines(member=member, employer=employer)
+    return render(request, "remittance/member_supplements.html", {"member": member, "lines": lines})

@@ -254,8 +254,8 @@ def supplement_allocate_nested(*, supplement: Supplement, agent: User, idempoten
                                 idempotency_key=idempotency_key, confirm_excess=confirm_excess)
 
 
-def supplement_member_lines(*, member) -> QuerySet[SupplementLine]:
-    """缴存人账户信息: a member's 补缴 lines (month, reason, amounts, status)."""
-    return (SupplementLine.objects.filter(member=member).select_related("supplement")
+def supplement_member_lines(*, member, employer: Employer) -> QuerySet[SupplementLine]:
+    """缴存人账户信息: a member's 补缴 lines at this employer (month, reason, amounts, status)."""
+    return (SupplementLine.objects.filter(member=member, supplement__employer=employer).select_related("supplement", "supplement__entry")
             .only("period", "reason", "employer_amount", "member_amount", "amount", "supplement__serial_no", "supplement__status",
-                  "supplement__approved_on").order_by("-period", "-pk"))
+                  "supplement__approved_on", "supplement__entry__serial_no", "supplement__entry__posted_on").order_by("-period", "-pk"))

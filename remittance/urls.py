@@ -17,6 +17,7 @@ urlpatterns = [
     path("remittance/supplements/", supplement_views.supplement_list, name="supplement-list"),
     path("remittance/supplements/<int:pk>/allocate/", supplement_views.supplement_allocate, name="supplement-allocate"),
     path("remittance/supplements/<int:pk>/print.pdf", supplement_views.supplement_print, name="supplement-print"),
+    path("remittance/members/<str:account_no>/supplements/", supplement_views.member_supplements, name="member-supplements"),
     path("remittance/entries/<int:pk>/supplement-done/", supplement_views.supplement_done, name="supplement-done"),
     path("remittance/query/", views.query, name="query"),
     path("remittance/query/account/", views.account_query, name="account-query"),

@@ -141,7 +141,7 @@ class Application(models.Model):
         return self.status in (self.Status.DRAFT, self.Status.RETURNED)
 
     @property
-    def follow_up_actions(self) -> list[tuple[str, str]]:
+    def follow_up_actions(self) -> list[tuple[str, str, bool]]:
         """The 待办 row's buttons while the business leaves the agent something to do after approval (补缴: 【打印】)."""
         if not self.todo:
             return []

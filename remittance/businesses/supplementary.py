@@ -316,14 +316,14 @@ def _receipt_url(*, batch, actor) -> str:
     return application_slip_issue(batch=batch, actor=actor)
 
 
-def follow_up(application) -> list[tuple[str, str]]:
+def follow_up(application) -> list[tuple[str, str, bool]]:
     """The 待办 row's buttons of an approved 补缴: 【打印】 the 补缴书, and 【补缴分配】 once money is there."""
     supplement = Supplement.objects.filter(application=application).only("pk", "status").first()
     if supplement is None:
         return []
-    actions = [("打印", reverse("remittance:supplement-print", args=[supplement.pk]))]
+    actions = [("打印", reverse("remittance:supplement-print", args=[supplement.pk]), True)]
     if supplement.status == Supplement.Status.APPROVED:
-        actions.append(("补缴分配", reverse("remittance:supplement-allocate", args=[supplement.pk])))
+        actions.append(("补缴分配", reverse("remittance:supplement-allocate", args=[supplement.pk]), False))
     return actions
 
 

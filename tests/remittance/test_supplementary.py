@@ -231,7 +231,7 @@ def test_approval_freezes_the_supplement_and_leaves_print_in_todo(employer, agen
     assert supplement.reasons == "漏缴、少缴（比例差额）"
     application = supplement.application
     assert application.todo == supplements.TODO_PRINT
-    assert [label for label, _url in application.follow_up_actions] == ["打印", "补缴分配"]
+    assert [label for label, _url, _doc in application.follow_up_actions] == ["打印", "补缴分配"]
     assert application.employer.messages.filter(content__contains="请在待办中点击【打印】").exists()
     receipt = supplements.supplement_receipt_issue(supplement=supplement)
     assert receipt.kind == Receipt.Kind.SUPPLEMENTARY and receipt.fields["type"] == "补缴"
@@ -346,3 +346,20 @@ def test_two_agents_allocate_the_same_supplement_once_on_postgres(monkeypatch):
     assert Entry.objects.filter(employer=employer, kind=Entry.Kind.SUPPLEMENTARY).count() == 1
     assert supplements.employer_unallocated(employer=employer) == Decimal("0.00")
     assert_journal_balanced()
+
+
+# ---------------------------------------------------------------- pages: each agent sees only its own employer's 补缴
+
+
+def test_supplement_pages_answer_404_to_another_employer(employer, agent, reviewer, missed, outsider_client, agent_client):
+    from django.urls import reverse
+
+    supplement = _approved(employer, agent, reviewer, [_row(missed, AUG)])
+    own = [reverse("remittance:supplement-allocate", args=[supplement.pk]), reverse("remittance:supplement-print", args=[supplement.pk]),
+           reverse("remittance:member-supplements", args=[missed.account_no])]
+    for url in own:
+        assert agent_client.get(url).status_code == 200, url
+        assert outsider_client.get(url).status_code == 404, url
+    listing = outsider_client.get(reverse("remittance:supplement-list"))
+    assert listing.status_code == 200 and supplement.serial_no not in listing.content.decode()
+    assert supplement.serial_no in agent_client.get(reverse("remittance:supplement-list")).content.decode()

@@ -7,6 +7,7 @@ from gjj_portal import audit
 from gjj_portal.admin_mixins import SECURITY, AuditedAdmin, ReadOnlyAdmin, RoleAccess, admin_role
 
 from . import auth
+from .admin_forms import CenterPolicyForm, EmployerAdminForm, percent_text
 from .models import (
     Agent,
     Center,
@@ -30,9 +31,18 @@ class CenterAdmin(AuditedAdmin):
 
 @admin.register(CenterPolicy)
 class CenterPolicyAdmin(AuditedAdmin):
-    list_display = ("year", "base_floor", "base_cap", "rate_min", "rate_max", "equal_rates", "rounding", "document")
+    form = CenterPolicyForm  # rates typed and shown as percentages (issue 17)
+    list_display = ("year", "base_floor", "base_cap", "rate_min_percent", "rate_max_percent", "equal_rates", "rounding", "document")
     list_filter = ("equal_rates", "rounding")
     search_fields = ("document",)
+
+    @admin.display(description="缴存比例下限", ordering="rate_min")
+    def rate_min_percent(self, obj):
+        return f"{percent_text(obj.rate_min)}%"
+
+    @admin.display(description="缴存比例上限", ordering="rate_max")
+    def rate_max_percent(self, obj):
+        return f"{percent_text(obj.rate_max)}%"
 
 
 class AgentInline(RoleAccess, admin.TabularInline):
@@ -49,13 +59,22 @@ class AgentInline(RoleAccess, admin.TabularInline):
 
 @admin.register(Employer)
 class EmployerAdmin(AuditedAdmin):
-    list_display = ("account_no", "name", "uscc", "status", "employer_rate", "member_rate", "paid_up_to", "opened_on", "industry", "group")
+    form = EmployerAdminForm  # rates typed and shown as percentages (issue 17)
+    list_display = ("account_no", "name", "uscc", "status", "employer_rate_percent", "member_rate_percent", "paid_up_to", "opened_on", "industry", "group")
     list_filter = ("status", "industry", "economic_type", "group")
     search_fields = ("account_no", "name", "uscc", "group__name")
     list_select_related = ("group",)
     readonly_fields = ("paid_up_to",)
     autocomplete_fields = ("group",)
     inlines = [AgentInline]
+
+    @admin.display(description="单位缴存比例", ordering="employer_rate")
+    def employer_rate_percent(self, obj):
+        return f"{percent_text(obj.employer_rate)}%"
+
+    @admin.display(description="个人缴存比例", ordering="member_rate")
+    def member_rate_percent(self, obj):
+        return f"{percent_text(obj.member_rate)}%"
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():

@@ -14,3 +14,13 @@ class GjjPortalConfig(AppConfig):
         )
 
         pdf.harden_reportlab()
+        _admin_in_chinese()
+
+
+def _admin_in_chinese() -> None:
+    """django-tasks-db names its app in English, as a plain attribute no catalog translates (issue 17). The other
+    strings Django 6.1's zh_Hans catalog lacks are in gjj_portal/locale."""
+    from django.apps import apps
+
+    if apps.is_installed("django_tasks_db"):
+        apps.get_app_config("django_tasks_database").verbose_name = "后台任务"

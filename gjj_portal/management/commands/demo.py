@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import ric
 
-from employers.models import Center, CenterPolicy, Employer, User
+from employers.models import Center, CenterPolicy, Employer, EmployerGroup, GroupTransferGrant, User
+from gjj_portal.money import month_add
 from members.models import Member, MemberChange
 from members.services import member_open
 
@@ -33,6 +34,13 @@ EMPLOYERS = [
         "address": "鄂尔多斯市康巴什区北区2号", "legal_rep": "孙志强", "bank": "中国建设银行鄂尔多斯分行",
     },
 ]
+# 缴存人单位调整 (issue 14): a branch of 100001, linked with it as one group; each may move the other's members in.
+GROUP = {"name": "鄂尔多斯市示例能源集团", "note": "同一法人：鄂尔多斯市示例能源有限公司及其东胜分公司"}
+BRANCH = {
+    "account_no": "100003", "name": "鄂尔多斯市示例能源有限公司东胜分公司", "uscc": "91150602MA0N00003X",
+    "login": "jbr03", "agent": "周晓梅", "phone": "13904770003", "normal": 5, "sealed": 1,
+    "address": "鄂尔多斯市东胜区鄂尔多斯西街3号", "legal_rep": "刘建国", "bank": "中国工商银行鄂尔多斯分行",
+}
 
 
 # 三权分立 (SEC-20): 系统管理员, 安全审计员, 安全管理员; staff accounts, none of them a superuser.
@@ -56,7 +64,8 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("演示数据只能在开发模式（GJJ_DEBUG=1）下创建。")
         if Employer.objects.filter(account_no="100001").exists():
-            added = self._missing_staff()
+            self.rng = random.Random(20260103)
+            added = self._missing_staff() + self._missing_branch()
             if added:
                 self.stdout.write(f"演示数据已存在，只补开了新增的演示账号：{'、'.join(added)}。")
             else:
@@ -68,6 +77,8 @@ class Command(BaseCommand):
             for spec in EMPLOYERS:
                 self._employer(spec)
             self._user("shenhe01", "李审核", User.Role.REVIEWER)
+            self._branch()
+            self._allocated_before_seal("100002")  # so that 缴存人调动 of its sealed member moves a balance (issue 14)
             for username, name, role in STAFF:
                 self._user(username, name, role, staff=True)
             from remittance.demo import demo_cycle
@@ -87,6 +98,46 @@ class Command(BaseCommand):
                 rate_min=Decimal("0.0500"), rate_max=Decimal("0.1200"), equal_rates=True,
                 rounding=CenterPolicy.Rounding.YUAN, document="鄂公中发〔2023〕16号",
             )
+
+    def _branch(self) -> None:
+        """100003, linked with 100001 as one group, each granted to move the other's members in (单位调整)."""
+        self._employer(BRANCH)
+        group = EmployerGroup.objects.create(**GROUP)
+        Employer.objects.filter(account_no__in=["100001", BRANCH["account_no"]]).update(group=group)
+        main, branch = Employer.objects.get(account_no="100001"), Employer.objects.get(account_no=BRANCH["account_no"])
+        GroupTransferGrant.objects.create(employer=main, source=branch)
+        GroupTransferGrant.objects.create(employer=branch, source=main)
+
+    def _missing_branch(self) -> list[str]:
+        """An older demo database gets 100003 and its link (the demo only grows)."""
+        if Employer.objects.filter(account_no=BRANCH["account_no"]).exists():
+            return []
+        with transaction.atomic():
+            self._branch()
+        return [BRANCH["login"]]
+
+    def _allocated_before_seal(self, account_no: str) -> None:
+        """The employer's month before last assessed, paid and allocated while its sealed member still worked there;
+        the seal (and its history) follows, so the sealed member has a balance for 缴存人调动 to move."""
+        from remittance.selectors import current_period
+        from remittance.services import allocation_post_nested, assessment_create, payment_record
+
+        employer = Employer.objects.get(account_no=account_no)
+        agent = User.objects.get(employer=employer, role=User.Role.AGENT)
+        reviewer = User.objects.get(username="shenhe01")
+        sealed = list(Member.objects.filter(employer=employer, status=Member.Status.SEALED))
+        Member.objects.filter(pk__in=[m.pk for m in sealed]).update(status=Member.Status.NORMAL)
+        allocated = month_add(current_period(), -2)
+        Employer.objects.filter(pk=employer.pk).update(paid_up_to=month_add(allocated, -1))
+        Member.objects.filter(employer=employer).update(paid_up_to=month_add(allocated, -1))
+        employer.refresh_from_db()
+        assessment = assessment_create(employer=employer, agent=agent, period=allocated)
+        payment_record(employer=employer, amount=assessment.amount, value_date=allocated.replace(day=5),
+                       bank_serial_no=f"DEMO{allocated:%Y%m}{employer.account_no}", reviewer=reviewer)
+        allocation_post_nested(assessment=assessment, agent=agent)
+        sealed_at = timezone.make_aware(datetime(allocated.year, allocated.month, 28, 15, 0))
+        Member.objects.filter(pk__in=[m.pk for m in sealed]).update(status=Member.Status.SEALED)
+        MemberChange.objects.filter(member__in=sealed, kind=MemberChange.Kind.STATUS).update(at=sealed_at)
 
     def _missing_staff(self) -> list[str]:
         """An older demo database gets the administrator logins added since (the demo never drops or renames one)."""

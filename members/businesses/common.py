@@ -66,7 +66,7 @@ class MemberIndex:
         index = cls()
         qs = Member.objects.filter(employer=employer).only(
             "pk", "account_no", "name", "id_masked", "status", "base", "employer_rate", "member_rate",
-            "employer_amount", "member_amount", "monthly_amount", "employer_id",
+            "employer_amount", "member_amount", "monthly_amount", "employer_id", "start_period",
         )
         if not keys:
             return index

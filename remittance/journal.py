@@ -128,8 +128,8 @@ def account_balance(account: Account) -> Decimal:
 
 def reconcile() -> list[str]:
     """Check the journal: every entry balances and has two lines or more, the books balance as a
-    whole, no employer's 未分配金额 is negative, and every allocated assessment matches its entry."""
-    from .models import Assessment
+    whole, no employer's 未分配金额 is negative, and every allocated assessment and 补缴 matches its entry."""
+    from .models import Assessment, Supplement
 
     problems: list[str] = []
     for serial_no, total, count in (
@@ -151,4 +151,9 @@ def reconcile() -> list[str]:
         .values_list("period", "amount", "entry__amount")
     ):
         problems.append(f"{period:%Y年%m月} 核定金额 {amount} 与分配流水 {entry_amount} 不符")
+    for serial_no, amount, entry_amount in (
+        Supplement.objects.filter(status=Supplement.Status.ALLOCATED).exclude(amount=F("entry__amount"))
+        .values_list("serial_no", "amount", "entry__amount")
+    ):
+        problems.append(f"补缴 {serial_no} 金额 {amount} 与分配流水 {entry_amount} 不符")
     return problems

@@ -10,7 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from approvals.models import Application
-from approvals.services import application_pass, batch_complete, batch_line_add
+from approvals.selectors import application_list
+from approvals.services import application_end, application_pass, application_return, batch_complete, batch_line_add
 from approvals.services.archive import archive_add
 from approvals.services.batch import RowsInvalid
 from approvals.services.flow import application_prepare
@@ -20,8 +21,9 @@ from members.models import Member
 from members.services import member_seal
 from remittance import supplements
 from remittance.businesses import supplementary
-from remittance.journal import account_balance, member_account
+from remittance.journal import account_balance, member_account, reconcile
 from remittance.models import Entry, Line, Receipt, Supplement
+from remittance.selectors import account_changes, entry_member_lines
 from tests import factories
 from tests.approvals.flow_fixtures import image_bytes
 from tests.remittance.conftest import assert_journal_balanced, assess, make_members, pay
@@ -363,3 +365,62 @@ def test_supplement_pages_answer_404_to_another_employer(employer, agent, review
     listing = outsider_client.get(reverse("remittance:supplement-list"))
     assert listing.status_code == 200 and supplement.serial_no not in listing.content.decode()
     assert supplement.serial_no in agent_client.get(reverse("remittance:supplement-list")).content.decode()
+
+
+# ---------------------------------------------------------------- the flow around it and the queries
+
+
+def test_returned_list_is_edited_and_resubmitted(employer, agent, reviewer, missed):
+    (line,) = batch_line_add(agent=agent, employer=employer, business_code=CODE, row=_row(missed, AUG))
+    batch = batch_complete(batch=line.batch, agent=agent)
+    application = Application.objects.get(batch=batch)
+    application_return(application=application, reviewer=reviewer, version=application.version, opinion="请补充九月")
+    batch.refresh_from_db()
+    assert batch.is_editable and not Supplement.objects.exists()
+    batch_line_add(agent=agent, batch=batch, row=_row(missed, SEP))
+    batch_complete(batch=batch, agent=agent)
+    application.refresh_from_db()
+    assert application.status == Application.Status.RESUBMITTED
+    application_pass(application=application, reviewer=reviewer, version=application.version, opinion="同意")
+    assert Supplement.objects.get(application=application).months == 2
+
+
+def test_ending_the_flow_before_approval_changes_nothing(employer, agent, reviewer, missed):
+    (line,) = batch_line_add(agent=agent, employer=employer, business_code=CODE, row=_row(missed, AUG))
+    batch = batch_complete(batch=line.batch, agent=agent)
+    application = Application.objects.get(batch=batch)
+    application_end(application=application, agent=agent)
+    assert not Supplement.objects.exists() and not Entry.objects.filter(kind=Entry.Kind.SUPPLEMENTARY).exists()
+    assert _check(employer, _row(missed, AUG)).ok  # the month is free again
+
+
+def test_panels_todo_until_allocated_then_done(employer, agent, reviewer, missed):
+    supplement = _approved(employer, agent, reviewer, [_row(missed, AUG)])
+    panel = {key: list(application_list(employer=employer, panel=key, agent=agent)) for key in ("todo", "done", "mine")}
+    assert supplement.application in panel["todo"] and supplement.application in panel["mine"]
+    assert supplement.application not in panel["done"]
+    pay(employer, "1200.00")
+    supplements.supplement_allocate(supplement=supplement, agent=agent, idempotency_key="k1")
+    assert supplement.application not in application_list(employer=employer, panel="todo", agent=agent)
+    assert supplement.application in application_list(employer=employer, panel="done", agent=agent)
+
+
+def test_account_query_counts_the_supplement_in_this_periods_increase(employer, agent, reviewer, missed):
+    supplement = _approved(employer, agent, reviewer, [_row(missed, AUG), _row(missed, SEP)])
+    pay(employer, "2400.00")
+    entry = supplements.supplement_allocate(supplement=supplement, agent=agent, idempotency_key="k1")
+    changes = account_changes(employer=employer, start=entry.posted_on, end=entry.posted_on)
+    row = next(row for row in changes.rows if row.serial_no == entry.serial_no)
+    assert (row.kind, row.increase, row.decrease) == ("补缴", Decimal("2400.00"), Decimal("0.00"))
+    assert changes.increase >= Decimal("2400.00")
+    lines = entry_member_lines(entry=entry)
+    assert [(ln.period, ln.credit) for ln in lines] == [(AUG, Decimal("1200.00")), (SEP, Decimal("1200.00"))]
+
+
+def test_reconcile_names_a_supplement_that_does_not_match_its_entry(employer, agent, reviewer, missed):
+    supplement = _approved(employer, agent, reviewer, [_row(missed, AUG)])
+    pay(employer, "1200.00")
+    supplements.supplement_allocate(supplement=supplement, agent=agent, idempotency_key="k1")
+    assert reconcile() == []
+    Supplement.objects.filter(pk=supplement.pk).update(amount=Decimal("1199.00"))
+    assert any(supplement.serial_no in problem for problem in reconcile())

@@ -1,0 +1,88 @@
+"""The center's back-office (issue 17 item 6): one menu reaching every center function from every center page;
+every /center/ page is a reviewer's only (agents and administrators get 403)."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from employers.models import User
+from tests import factories
+from tests.security.urlwalk import endpoints
+
+pytestmark = pytest.mark.django_db
+
+MENU = {
+    "缴存单位": "employers:center-home", "待审批业务": "flow:center-queue", "我的已办": "flow:center-done",
+    "缴款登记": "remittance:payment-list", "银行对账单导入": "remittance:payment-import", "催缴": "center:overdue",
+    "归集情况": "center:collection", "缴存人查询": "center:member-lookup",
+}
+CENTER = [e for e in endpoints() if e.path.startswith("/center/") and e.view_name != "employers:center-login"]
+
+
+def _menu(page: str) -> dict[str, str]:
+    nav = re.search(r'<nav class="center-nav".*?</nav>', page, re.S).group(0)
+    return {label: href for href, label in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav)}
+
+
+@pytest.mark.parametrize("name", sorted(set(MENU.values())))
+def test_every_center_page_carries_the_whole_menu_and_marks_itself(reviewer_client, name):
+    page = reviewer_client.get(reverse(name)).content.decode()
+    assert _menu(page) == {label: reverse(target) for label, target in MENU.items()}
+    current = re.search(r'<a href="([^"]+)" aria-current="page">', page)
+    assert current and current.group(1) == reverse(name)
+
+
+def test_the_walk_finds_the_new_center_pages():
+    names = {e.view_name for e in CENTER}
+    assert {"center:overdue", "center:overdue-remind", "center:overdue-remind-all", "center:collection", "center:member-lookup"} <= names
+
+
+@pytest.mark.parametrize("role", ["agent", "admin", "auditor", "security"])
+def test_no_one_but_a_reviewer_opens_a_center_page(role, employer):
+    if role == "agent":
+        user = factories.make_agent(employer, login_name="jbr61")
+    else:
+        user = factories.make_user(role=role, login_name=f"{role}61", is_staff=True)
+    client = Client()
+    factories.login_as(client, user)
+    for endpoint in CENTER:
+        for method in (client.get, client.post):
+            response = method(endpoint.path)
+            assert response.status_code in (403, 404, 405), (role, endpoint.path, response.status_code)
+            if response.status_code == 403:
+                assert "无权访问" in response.content.decode()
+
+
+def test_the_reviewer_opens_every_center_list(reviewer_client):
+    for endpoint in CENTER:
+        if "/1/" in endpoint.path or endpoint.path.endswith((".pdf", "/remind/")):
+            continue
+        assert reviewer_client.get(endpoint.path).status_code in (200, 405), endpoint.path
+
+
+def test_the_employer_list_is_searched_and_paged_with_htmx(reviewer_client):
+    for n in range(23):
+        factories.make_employer(name=f"分页测试{n:02d}有限公司")
+    page = reviewer_client.get(reverse("employers:center-home")).content.decode()
+    assert "第 1 / 2 页，共 23 条" in page and 'hx-target="#employers-table"' in page
+    fragment = reviewer_client.get(reverse("employers:center-home"), {"q": "分页测试05"}, headers={"HX-Request": "true"})
+    body = fragment.content.decode()
+    assert "<html" not in body and "分页测试05有限公司" in body and "分页测试06有限公司" not in body
+
+
+def test_the_payment_list_is_searched_and_paged_with_htmx(reviewer_client, employer, other_employer, reviewer):
+    from tests.remittance.conftest import pay
+
+    for n in range(21):
+        pay(employer, "10.00", reviewer=reviewer, serial=f"YH{n:03d}")
+    pay(other_employer, "20.00", reviewer=reviewer, serial="OTHER1")
+    page = reviewer_client.get(reverse("remittance:payment-list")).content.decode()
+    assert "第 1 / 2 页，共 22 条" in page
+    fragment = reviewer_client.get(reverse("remittance:payment-list"), {"q": "OTHER1"}, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in fragment and "OTHER1" in fragment and "YH001" not in fragment
+
+
+def test_user_roles_exist_for_the_walk():
+    assert {"agent", "admin", "auditor", "security", "reviewer"} <= set(User.Role.values)

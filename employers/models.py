@@ -62,6 +62,10 @@ class CenterPolicy(models.Model):
     equal_rates = models.BooleanField("单位与个人比例须相等", default=True)
     rounding = models.CharField("月缴存额取整", max_length=4, choices=Rounding.choices, default=Rounding.YUAN)
     document = models.CharField("政策文号", max_length=100, blank=True)
+    interest_rate = models.DecimalField(
+        "年度结息年利率", max_digits=6, decimal_places=4, default=Decimal("0.0150"),
+        help_text="本缴存年度（7月1日至次年6月30日）结息的年利率，如 1.5% 填 0.0150；6月30日结息时使用",
+    )
 
     class Meta:
         verbose_name = "年度缴存政策"

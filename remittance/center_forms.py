@@ -41,7 +41,9 @@ class CollectionFilterForm(EmployerSearchForm):
 
 
 class PaymentSearchForm(forms.Form):
-    q = forms.CharField(label="银行流水号、单位账号或名称", max_length=50, required=False)
+    # Not labelled with the entry form's words: "单位账号" and "银行流水号" name the 缴款登记 fields on the same page.
+    q = forms.CharField(label="查询关键字", max_length=50, required=False,
+                        widget=forms.TextInput(attrs={"placeholder": "银行流水号、单位账号或名称"}))
 
 
 class MemberLookupForm(forms.Form):

@@ -7,6 +7,7 @@ from .models import (
     Assessment,
     AssessmentLine,
     Entry,
+    InterestRun,
     Line,
     Payment,
     Receipt,
@@ -127,3 +128,13 @@ class SupplementLineAdmin(ReadOnlyAdmin):
     list_filter = ("reason",)
     search_fields = ("account_no", "name", "supplement__serial_no")
     list_select_related = ("supplement",)
+
+
+@admin.register(InterestRun)
+class InterestRunAdmin(ReadOnlyAdmin):
+    """年度结息 runs: posted by `manage.py settle_interest`, never edited."""
+
+    list_display = ("year", "rate", "status", "employers", "members", "interest", "actor", "started_at", "finished_at")
+    list_filter = ("status",)
+    search_fields = ("year",)
+    list_select_related = ("actor",)

@@ -25,6 +25,7 @@ class Account(models.Model):
         BANK = "bank", "中心银行存款"
         UNALLOCATED = "unallocated", "单位未分配金额"
         MEMBER = "member", "个人账户"
+        INTEREST = "interest", "利息支出"  # the center's: what 年度结息 credits to the members comes from here
 
     kind = models.CharField("科目类型", max_length=12, choices=Kind.choices)
     employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_accounts")
@@ -35,11 +36,12 @@ class Account(models.Model):
         verbose_name = "记账科目"
         verbose_name_plural = "记账科目"
         constraints = [
-            models.CheckConstraint(condition=Q(kind__in=["bank", "unallocated", "member"]), name="remittance_account_kind_valid"),
+            models.CheckConstraint(condition=Q(kind__in=["bank", "unallocated", "member", "interest"]), name="remittance_account_kind_valid"),
             models.UniqueConstraint(fields=["kind"], condition=Q(kind="bank"), name="remittance_account_one_bank"),
+            models.UniqueConstraint(fields=["kind"], condition=Q(kind="interest"), name="remittance_account_one_interest"),
             models.UniqueConstraint(fields=["employer"], condition=Q(kind="unallocated"), name="remittance_account_one_unallocated_per_employer"),
             models.CheckConstraint(
-                condition=Q(kind="bank", employer__isnull=True, member__isnull=True)
+                condition=Q(kind__in=["bank", "interest"], employer__isnull=True, member__isnull=True)
                 | Q(kind="unallocated", employer__isnull=False, member__isnull=True)
                 | Q(kind="member", member__isnull=False),
                 name="remittance_account_owner_matches_kind",
@@ -57,7 +59,7 @@ class Entry(models.Model):
         PAYMENT = "payment", "缴款"
         REMITTANCE = "remittance", "汇缴"
         SUPPLEMENTARY = "supplementary", "补缴"
-        INTEREST = "interest", "结息"
+        INTEREST = "interest", "年终结息"
         TRANSFER = "transfer", "内部转移"
         REVERSAL = "reversal", "冲正"
 
@@ -390,3 +392,34 @@ class SupplementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_no} {self.period:%Y-%m} {self.amount}"
+
+
+class InterestRun(models.Model):
+    """年度结息 of one contribution year (7/1–6/30), run by the center once: each employer's members get one
+    结息 entry (idempotent per employer and year), so a run stopped half-way resumes without posting twice."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "结息中"
+        DONE = "done", "已完成"
+
+    year = models.PositiveSmallIntegerField("缴存年度", unique=True, help_text="2025 表示 2025年7月1日至2026年6月30日")
+    rate = models.DecimalField("年利率", max_digits=6, decimal_places=4)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.RUNNING)
+    employers = models.PositiveIntegerField("已结息单位数", default=0)
+    members = models.PositiveIntegerField("已结息人数", default=0)
+    interest = models.DecimalField("利息合计", max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    actor = models.ForeignKey(User, verbose_name="办理人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    started_at = models.DateTimeField("开始时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "年度结息"
+        verbose_name_plural = "年度结息"
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["running", "done"]), name="remittance_interestrun_status_valid"),
+            models.CheckConstraint(condition=Q(rate__gte=0, rate__lt=1, interest__gte=0), name="remittance_interestrun_values_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}年度结息 {self.get_status_display()}"

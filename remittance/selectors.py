@@ -219,6 +219,7 @@ ENTRY_TYPES = {
     Entry.Kind.SUPPLEMENTARY: "补缴",
     Entry.Kind.PAYMENT: "缴款",
     Entry.Kind.TRANSFER: "内部转移",
+    Entry.Kind.INTEREST: "年终结息",
 }
 
 

@@ -60,7 +60,7 @@ DELETES = {"admin": {"employers.center", "employers.centerpolicy", "employers.em
                      "approvals.message"}}
 AUDIT_LOG = {"gjj_portal.auditevent", "gjj_portal.audithead", "gjj_portal.auditanchor"}
 MONEY = {"remittance.account", "remittance.entry", "remittance.line", "remittance.assessment", "remittance.assessmentline",
-         "remittance.payment", "remittance.receipt", "remittance.serialcounter", "remittance.supplement", "remittance.supplementline"}
+         "remittance.payment", "remittance.receipt", "remittance.serialcounter", "remittance.supplement", "remittance.supplementline", "remittance.interestrun"}
 DEMO_LOGINS = {"admin": "gly01", "auditor": "sjy01", "security": "aqy01", "reviewer": "shenhe01", "agent": "100001:jbr01"}
 
 

@@ -12,6 +12,7 @@ class RemittanceConfig(AppConfig):
         from . import (
             prints,  # noqa: F401  (registers 单位账户变更记录 and 单位业务流水 with the document registry)
             receipts,  # noqa: F401  (registers 汇缴书, 补缴书, 缴费凭条 and 业务明细)
+            statements,  # noqa: F401  (registers the 年度对账单 of a member and of the whole staff)
         )
         from .selectors import assessment_next_period
 

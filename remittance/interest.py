@@ -17,7 +17,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, DecimalField, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from employers.models import CenterPolicy, Employer, User
@@ -137,27 +137,6 @@ def interest_settle(*, year: int, actor: User | None = None, today: date | None 
     audit.record("remittance.interest.done", actor=actor, obj=run,
                  data={"year": year, "employers": run.employers, "members": run.members, "interest": str(run.interest)})
     return run
-
-
-def member_year_figures(*, member: Member, employer: Employer, year: InterestYear) -> dict[str, Decimal]:
-    """年度对账单 of one member at this employer: opening, 汇缴, 补缴, 转入/转出, 结息, closing (one query)."""
-    lines = Line.objects.filter(account__kind=Account.Kind.MEMBER, account__member=member, account__employer=employer,
-                                entry__posted_on__lte=year.end)
-    in_year = Q(entry__posted_on__gte=year.start)
-    figures = lines.aggregate(
-        opening=Sum(-F("amount"), filter=Q(entry__posted_on__lt=year.start), default=ZERO),
-        remittance=Sum(-F("amount"), filter=in_year & Q(entry__kind=Entry.Kind.REMITTANCE), default=ZERO),
-        supplementary=Sum(-F("amount"), filter=in_year & Q(entry__kind=Entry.Kind.SUPPLEMENTARY), default=ZERO),
-        transfer_in=Sum(-F("amount"), filter=in_year & Q(entry__kind=Entry.Kind.TRANSFER, amount__lt=0), default=ZERO),
-        transfer_out=Sum(F("amount"), filter=in_year & Q(entry__kind=Entry.Kind.TRANSFER, amount__gt=0), default=ZERO),
-        interest=Sum(-F("amount"), filter=in_year & Q(entry__kind=Entry.Kind.INTEREST), default=ZERO),
-        other=Sum(-F("amount"), filter=in_year & ~Q(entry__kind__in=[Entry.Kind.REMITTANCE, Entry.Kind.SUPPLEMENTARY,
-                                                                     Entry.Kind.TRANSFER, Entry.Kind.INTEREST]), default=ZERO),
-    )
-    figures = {name: value + ZERO for name, value in figures.items()}
-    figures["closing"] = (figures["opening"] + figures["remittance"] + figures["supplementary"] + figures["transfer_in"]
-                          - figures["transfer_out"] + figures["interest"] + figures["other"])
-    return figures
 
 
 def year_of(day: date) -> int:

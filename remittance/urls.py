@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import supplement_views, views
+from . import statement_views, supplement_views, views
 
 app_name = "remittance"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path("remittance/members/<str:account_no>/supplements/", supplement_views.member_supplements, name="member-supplements"),
     path("remittance/entries/<int:pk>/supplement-done/", supplement_views.supplement_done, name="supplement-done"),
     path("remittance/query/", views.query, name="query"),
+    path("remittance/query/statements/", statement_views.statement_page, name="statements"),
+    path("remittance/query/statements/print/", statement_views.statement_print, name="statement-print"),
     path("remittance/query/account/", views.account_query, name="account-query"),
     path("remittance/query/account/print/", views.account_query_print, name="account-query-print"),
     path("remittance/query/journal/", views.journal_query, name="journal-query"),

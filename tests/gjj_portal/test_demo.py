@@ -38,7 +38,8 @@ def test_demo_builds_the_documented_center(settings):
     assert energy.name == "鄂尔多斯市示例能源有限公司" and building.name == "鄂尔多斯市示例建设有限公司"
     assert (energy.employer_rate, energy.member_rate) == (Decimal("0.1200"), Decimal("0.1200"))
     counts = {e: {s: Member.objects.filter(employer=e, status=s).count() for s in ("normal", "sealed")} for e in (energy, building)}
-    assert counts == {energy: {"normal": 30, "sealed": 2}, building: {"normal": 9, "sealed": 1}}
+    # 100001: 30 registered with the portal's first month, and 蒋文博, registered late (his missed months are the 补缴 demo)
+    assert counts == {energy: {"normal": 31, "sealed": 2}, building: {"normal": 9, "sealed": 1}}
     logins = (("100001:jbr01", "agent"), ("100002:jbr02", "agent"), ("shenhe01", "reviewer"), ("gly01", "admin"),
               ("sjy01", "auditor"), ("aqy01", "security"))
     for username, role in logins:
@@ -59,7 +60,7 @@ def test_no_demo_login_is_a_superuser(settings):
 def test_demo_members_have_their_history(settings):
     run_demo(settings)
     energy = Employer.objects.get(account_no="100001")
-    assert MemberChange.objects.filter(employer=energy, kind=MemberChange.Kind.OPEN).count() == 32
+    assert MemberChange.objects.filter(employer=energy, kind=MemberChange.Kind.OPEN).count() == 33  # 32 + 蒋文博
     sealed = MemberChange.objects.filter(employer=energy, kind=MemberChange.Kind.STATUS)
     assert sealed.count() == 2 and {c.new for c in sealed} == {"封存"} and {c.reason for c in sealed} == {"辞职"}
 
@@ -87,3 +88,16 @@ def test_running_demo_again_opens_the_administrator_logins_an_older_demo_lacks(s
     assert "sjy01、aqy01" in run_demo(settings)
     assert {u.username for u in User.objects.filter(role__in=["auditor", "security"])} == {"sjy01", "aqy01"}
     assert User.objects.get(username="gly01").password == gly01.password
+
+
+def test_demo_has_a_member_whose_missed_months_can_be_supplemented(settings):
+    """蒋文博 started two months before 100001's last allocated month and was registered after it (issue 13 item 6)."""
+    from remittance.businesses import supplementary
+
+    run_demo(settings)
+    energy = Employer.objects.get(account_no="100001")
+    member = Member.objects.get(employer=energy, name="蒋文博")
+    window = supplementary.supplement_window(employer=energy)
+    row = {"account_no": member.account_no, "reason": "漏缴", "period": f"{window[1]:%Y-%m}"}
+    result = supplementary.clean_row(row, supplementary.context(employer=energy, batch=None, rows=[row]))
+    assert result.ok, result.errors

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from employers.models import CenterPolicy
 from gjj_portal.errors import BusinessError
 from members.models import Member
-from remittance import interest
+from remittance import interest, statements
 from remittance.journal import Leg, account_balance, bank_account, entry_post, member_account
 from remittance.models import Entry, InterestRun, Line
 from remittance.selectors import journal_list
@@ -104,7 +104,7 @@ def test_journal_query_lists_the_interest_with_its_amount(employer, funded):
 
 def test_member_year_statement_figures(employer, funded):
     interest.interest_settle(year=YEAR, today=AFTER)
-    figures = interest.member_year_figures(member=funded, employer=employer, year=interest.InterestYear(YEAR))
+    figures = statements.member_year_figures(member=funded, employer=employer, year=interest.InterestYear(YEAR))
     assert (figures["opening"], figures["remittance"], figures["interest"], figures["closing"]) == (
         Decimal("1000.00"), Decimal("1200.00"), Decimal("24.26"), Decimal("2224.26"))
 
@@ -119,3 +119,33 @@ def test_the_command_settles_and_says_so(employer, funded, capsys, settings):
     call_command("settle_interest", "--year", str(YEAR), "--by", "shenhe01")
     assert "2025年度结息完成：1 个单位，1 人，利息合计 24.26 元" in capsys.readouterr().out
     assert Entry.objects.get(kind=Entry.Kind.INTEREST).actor.username == "shenhe01"
+
+
+def test_statement_of_one_member_and_of_the_staff_print_sealed(employer, agent, funded, agent_client):
+    from django.urls import reverse
+
+    from gjj_portal.models import ListPrint
+
+    interest.interest_settle(year=YEAR, today=AFTER)
+    response = agent_client.post(reverse("remittance:statement-print"), {"year": YEAR, "account_no": funded.account_no, "scope": "member"})
+    assert response.status_code == 303
+    snapshot = ListPrint.objects.get(kind=statements.MEMBER_KIND)
+    facts = dict(map(tuple, snapshot.content["facts"]))
+    assert (facts["期初余额"], facts["本年汇缴"], facts["本年结息"], facts["期末余额"]) == ("1,000.00 元", "1,200.00 元", "24.26 元", "2,224.26 元")
+    assert [row[2] for row in snapshot.content["table"]["rows"]] == ["汇缴", "年终结息"]
+    assert snapshot.content["table"]["rows"][-1][-1] == "2,224.26"  # the balance after the last posting
+    pdf = agent_client.get(response["Location"])
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    response = agent_client.post(reverse("remittance:statement-print"), {"year": YEAR, "scope": "all"})
+    staff = ListPrint.objects.get(kind=statements.STAFF_KIND)
+    assert response.status_code == 303 and len(staff.content["table"]["rows"]) == 1
+
+
+def test_statement_of_another_employers_member_is_refused(employer, agent_client, other_employer):
+    from django.urls import reverse
+
+    from gjj_portal.models import ListPrint
+
+    stranger = factories.make_member(other_employer)
+    response = agent_client.post(reverse("remittance:statement-print"), {"year": YEAR, "account_no": stranger.account_no, "scope": "member"})
+    assert response.status_code == 302 and not ListPrint.objects.exists()

@@ -32,7 +32,8 @@ class CenterAdmin(AuditedAdmin):
 @admin.register(CenterPolicy)
 class CenterPolicyAdmin(AuditedAdmin):
     form = CenterPolicyForm  # rates typed and shown as percentages (issue 17)
-    list_display = ("year", "base_floor", "base_cap", "rate_min_percent", "rate_max_percent", "equal_rates", "rounding", "document")
+    list_display = ("year", "base_floor", "base_cap", "rate_min_percent", "rate_max_percent", "equal_rates", "rounding",
+                    "interest_rate_percent", "document")
     list_filter = ("equal_rates", "rounding")
     search_fields = ("document",)
 
@@ -43,6 +44,10 @@ class CenterPolicyAdmin(AuditedAdmin):
     @admin.display(description="缴存比例上限", ordering="rate_max")
     def rate_max_percent(self, obj):
         return f"{percent_text(obj.rate_max)}%"
+
+    @admin.display(description="年度结息年利率", ordering="interest_rate")
+    def interest_rate_percent(self, obj):
+        return f"{percent_text(obj.interest_rate)}%"
 
 
 class AgentInline(RoleAccess, admin.TabularInline):

@@ -63,14 +63,22 @@ class PercentField(forms.Field):
 MIN_RATE = Decimal("0.05")  # 条例 第18条: at least 5%
 
 
+def editable_fields(model) -> list[str]:
+    """The model's editable fields, named (SEC-21): these admin forms edit the center's settings field by field, as
+    the plain model admin did; a field added to the model later is listed too, and the admin's readonly_fields stay
+    read-only (ModelAdmin.get_form leaves them out of the form)."""
+    return [f.name for f in model._meta.get_fields() if getattr(f, "editable", False) and f.concrete and not f.auto_created
+            and not f.primary_key]
+
+
 class CenterPolicyForm(forms.ModelForm):
     rate_min = PercentField(label="缴存比例下限")
     rate_max = PercentField(label="缴存比例上限")
+    interest_rate = PercentField(label="年度结息年利率", help_text="按百分比填写，如 1.5 表示年利率 1.5%；6月30日结息时使用。")
 
     class Meta:
         model = CenterPolicy
-        # The admin decides the fields (it passes them to modelform_factory); a field added to the policy later appears.
-        fields = "__all__"  # noqa: DJ007
+        fields = editable_fields(CenterPolicy)
         error_messages = {
             "base_floor": {"max_digits": "缴存基数下限不能超过 999,999,999,999.99 元", "max_decimal_places": "缴存基数下限最多保留两位小数"},
             "base_cap": {"max_digits": "缴存基数上限不能超过 999,999,999,999.99 元", "max_decimal_places": "缴存基数上限最多保留两位小数"},
@@ -96,8 +104,7 @@ class EmployerAdminForm(forms.ModelForm):
 
     class Meta:
         model = Employer
-        # The admin decides the fields (its readonly_fields stay read-only); a field added to the employer later appears.
-        fields = "__all__"  # noqa: DJ007
+        fields = editable_fields(Employer)
 
     def clean(self):
         data = super().clean()

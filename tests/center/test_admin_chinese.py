@@ -117,7 +117,7 @@ def test_admin_pages_show_no_english_interface_text(admin_client):
 
 def _policy_data(**kw):
     return {"year": 2030, "base_floor": "1980", "base_cap": "32592.00", "rate_min": "5", "rate_max": "12", "equal_rates": "on",
-            "rounding": "yuan", "document": "鄂公中发〔2023〕16号"} | kw
+            "rounding": "yuan", "document": "鄂公中发〔2023〕16号", "interest_rate": "1.5"} | kw
 
 
 @pytest.mark.parametrize(("typed", "stored"), [("12", "0.1200"), ("12%", "0.1200"), ("１２％", "0.1200"), ("7.5", "0.0750"),
@@ -127,6 +127,7 @@ def test_a_policy_rate_is_typed_as_a_percentage(typed, stored):
     assert form.is_valid(), form.errors
     assert form.cleaned_data["rate_max"] == Decimal(stored)
     assert form.cleaned_data["base_floor"] == Decimal("1980.00")  # whole yuan accepted for money too
+    assert form.cleaned_data["interest_rate"] == Decimal("0.0150")
 
 
 @pytest.mark.parametrize(("field", "typed", "message"), [
@@ -151,7 +152,7 @@ def test_the_policy_form_shows_the_stored_fraction_as_a_percentage():
     factories.make_policies()
     policy = CenterPolicy.objects.order_by("year").first()
     form = CenterPolicyForm(instance=policy)
-    assert 'value="5"' in str(form["rate_min"]) and 'value="12"' in str(form["rate_max"])
+    assert 'value="5"' in str(form["rate_min"]) and 'value="12"' in str(form["rate_max"]) and 'value="1.5"' in str(form["interest_rate"])
     assert "（%）" in form["rate_min"].label
     unchanged = _policy_data(year=policy.year, base_floor=str(policy.base_floor), base_cap=str(policy.base_cap), document=policy.document,
                              equal_rates="on" if policy.equal_rates else "", rounding=policy.rounding)
@@ -165,7 +166,7 @@ def test_the_admin_saves_a_policy_typed_in_percent_and_lists_it_in_percent(admin
     policy = CenterPolicy.objects.get(year=2030)
     assert (policy.rate_min, policy.rate_max, policy.base_floor) == (Decimal("0.0500"), Decimal("0.1200"), Decimal("1980.00"))
     listing = admin_client.get(reverse("admin:employers_centerpolicy_changelist")).content.decode()
-    assert ">12%<" in listing and ">5%<" in listing
+    assert ">12%<" in listing and ">5%<" in listing and ">1.5%<" in listing
 
 
 def test_an_employer_rate_is_typed_as_a_percentage_in_the_admin(admin_client):

@@ -130,7 +130,7 @@ def _sort_rows(parsed: list[dict]) -> StatementRead:
     by_account = {e.account_no: e for e in Employer.objects.filter(account_no__in=accounts)}
     by_account.update({e.bank_account: e for e in Employer.objects.filter(bank_account__in=accounts).exclude(bank_account="")})
     serials = [row["bank_serial_no"] for row in parsed if not row["problems"]]
-    recorded = {p.bank_serial_no: p for p in Payment.objects.filter(bank_serial_no__in=serials).select_related("employer")}
+    recorded = {p.bank_serial_no: p for p in Payment.objects.filter(bank_serial_no__in=serials).select_related("employer", "entry")}
     for row in parsed:
         problems = row.pop("problems")
         employer = by_account.get(row["account"])

@@ -4,6 +4,10 @@ Employer 100001 has one month assessed, paid and allocated, and the money for th
 already received, so 汇缴核定 → 汇缴分配 → 汇缴书 can be tried at once. One of its members (蒋文博) joined
 two months before the allocated month but was registered only after it: those two months were never
 assessed for him, so 补缴 (漏缴) can be walked from the home page (issue 13).
+
+The months before the portal, settled at the counter, are in the journal as one 汇缴 posting a month (on the
+15th), so last contribution year's 年度结息 (30 June) is posted with real interest and the 年度对账单 has
+something to show (issue 16 item 5).
 """
 
 from datetime import date
@@ -16,6 +20,8 @@ from gjj_portal.money import month_add
 from members.models import Member
 from members.services import member_open
 
+from .interest import interest_settle, last_settled_year
+from .journal import Leg, bank_account, entry_post, member_account_ids
 from .models import Entry
 from .selectors import assessment_draft, current_period
 from .services import allocation_post_nested, assessment_create, payment_record
@@ -29,6 +35,10 @@ def demo_cycle(*, employer_account_no: str = "100001", today: date | None = None
     allocated, upcoming = month_add(current, -2), month_add(current, -1)
     # History before the portal: contributions up to three months ago were settled at the counter.
     history = month_add(current, -3)
+    _counter_history(employer=employer, last=history)
+    settled = last_settled_year(today or current)
+    if date(settled + 1, 6, 30) <= (today or current_period()).replace(day=28):
+        interest_settle(year=settled, actor=reviewer, today=date(settled + 1, 6, 30))
     Employer.objects.filter(pk=employer.pk).update(paid_up_to=history)
     Member.objects.filter(employer=employer, status=Member.Status.NORMAL).update(paid_up_to=history)
     employer.refresh_from_db()
@@ -54,3 +64,20 @@ def _missed_member(*, employer: Employer, agent: User, started: date) -> Member:
         gender=Member.Gender.MALE, birth_date=date(1992, 3, 15), base=Decimal("8000.00"),
         employer_rate=employer.employer_rate, member_rate=employer.member_rate, start_period=started, phone="13904771234",
     )
+
+
+def _counter_history(*, employer: Employer, last: date) -> None:
+    """The months from the members' start to `last`, settled at the counter before the portal: one 汇缴 posting
+    a month on its 15th, each member credited with the month's amount while open (sealed ones until their seal)."""
+    members = list(Member.objects.filter(employer=employer).values_list("pk", "monthly_amount", "start_period", "status"))
+    accounts = member_account_ids([pk for pk, *_rest in members])
+    sealed_after = date(2025, 9, 1)  # the demo's sealed members left on 2025-09-30
+    month = min(start for _pk, _amount, start, _status in members)
+    while month <= last:
+        legs = [Leg(accounts[pk], -amount, pk) for pk, amount, start, status in members
+                if start <= month and (status != Member.Status.SEALED or month <= sealed_after)]
+        total = -sum((leg.amount for leg in legs), Decimal("0.00"))
+        entry_post(kind=Entry.Kind.REMITTANCE, employer=employer, summary=f"{month:%Y年%m月}汇缴（系统上线前柜台办理）",
+                   legs=[Leg(bank_account(), total), *legs], actor=None, amount=total, headcount=len(legs), period=month,
+                   posted_on=month.replace(day=15))
+        month = month_add(month, 1)

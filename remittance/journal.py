@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, F, Sum
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from employers.models import Employer, User
@@ -128,22 +129,23 @@ def account_balance(account: Account) -> Decimal:
 
 def reconcile() -> list[str]:
     """Check the journal: every entry balances and has two lines or more, the books balance as a
-    whole, no employer's 未分配金额 is negative, and every allocated assessment and 补缴 matches its entry."""
+    whole, no employer's 未分配金额 is negative, and every allocated assessment and 补缴 matches its entry.
+    Sums are rounded to the fen in SQL: SQLite adds decimals as binary floats (0.1 + 0.2 ≠ 0.3 there)."""
     from .models import Assessment, Supplement
 
     problems: list[str] = []
     for serial_no, total, count in (
-        Entry.objects.annotate(total=Sum("lines__amount", default=ZERO), count=Count("lines"))
+        Entry.objects.annotate(total=Round(Sum("lines__amount", default=ZERO), 2), count=Count("lines"))
         .exclude(total=ZERO, count__gte=2)
         .values_list("serial_no", "total", "count")
     ):
         problems.append(f"流水 {serial_no}: 明细合计 {total}，明细 {count} 条")
-    grand = Line.objects.aggregate(total=Sum("amount", default=ZERO))["total"]
+    grand = Line.objects.aggregate(total=Round(Sum("amount", default=ZERO), 2))["total"] + ZERO
     if grand != ZERO:
         problems.append(f"全部明细合计 {grand}，借贷不平衡")
     for account_name, total in (
         Line.objects.filter(account__kind=Account.Kind.UNALLOCATED)
-        .values("account__name").annotate(total=Sum("amount")).filter(total__gt=ZERO).values_list("account__name", "total")
+        .values("account__name").annotate(total=Round(Sum("amount"), 2)).filter(total__gt=ZERO).values_list("account__name", "total")
     ):
         problems.append(f"{account_name} 为负数：{-total}")
     for period, amount, entry_amount in (

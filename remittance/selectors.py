@@ -236,6 +236,7 @@ class FlowRow:
     amount: Decimal
     interest: Decimal
     headcount: int
+    slip: bool = True  # 【打印凭条】: a 汇缴 settled at the counter before the portal has no 汇缴书 here
 
 
 def _transfers_touching(employer: Employer) -> QuerySet:
@@ -273,8 +274,11 @@ def journal_list(*, employer: Employer, kind: str, start: date, end: date) -> li
             FlowRow("assessment", "汇缴核定", a.pk, a.serial_no, a.assessed_on, f"{a.period:%Y年%m月}汇缴核定", a.amount, ZERO, a.headcount)
             for a in rows.order_by("-assessed_on", "-pk")
         ]
+    if kind == Entry.Kind.REMITTANCE:
+        rows = rows.select_related("assessment")
     return [
-        FlowRow(kind, ENTRY_TYPES.get(kind, ""), e.pk, e.serial_no, e.posted_on, _summary(e), e.amount, e.interest, e.headcount)
+        FlowRow(kind, ENTRY_TYPES.get(kind, ""), e.pk, e.serial_no, e.posted_on, _summary(e), e.amount, e.interest, e.headcount,
+                slip=kind != Entry.Kind.REMITTANCE or hasattr(e, "assessment"))
         for e in rows.order_by("-posted_on", "-pk")
     ]
 

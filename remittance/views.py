@@ -322,8 +322,8 @@ def entry_slip(request, pk: int):
     if entry.kind == Entry.Kind.SUPPLEMENTARY and hasattr(entry, "supplement"):  # the 补缴书 as first printed
         return _pdf(request, supplement_receipt_issue(supplement=entry.supplement))
     kinds = {Entry.Kind.REMITTANCE: Receipt.Kind.REMITTANCE, Entry.Kind.PAYMENT: Receipt.Kind.PAYMENT}
-    if entry.kind not in kinds:
-        raise Http404("该业务没有可打印的凭条")
+    if entry.kind not in kinds or entry.kind == Entry.Kind.REMITTANCE and not hasattr(entry, "assessment"):
+        raise Http404("该业务没有可打印的凭条")  # e.g. a 汇缴 settled at the counter before the portal
     return _pdf(request, services.receipt_issue(kind=kinds[entry.kind], employer=entry.employer, entry=entry))
 
 

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, DecimalField, F, IntegerField, Sum, Value, When
+from django.tasks import task
 from django.utils import timezone
 
 from employers.models import CenterPolicy, Employer, User
@@ -148,3 +149,11 @@ def last_settled_year(today: date | None = None) -> int:
     """The latest contribution year whose 30 June has come: on 2026-12-03 it is 2025 (ended 2026-06-30)."""
     today = today or timezone.localdate()
     return today.year - 1 if today >= date(today.year, 6, 30) else today.year - 2
+
+
+@task()
+def settle_interest_task(year: int, actor_id: int | None = None) -> None:
+    """【年度结息】 from the center's page: the run goes to the task worker (a whole center takes about a minute);
+    the page shows the run's 状态 from InterestRun."""
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    interest_settle(year=year, actor=actor)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import statement_views, supplement_views, views
+from . import interest_views, statement_views, supplement_views, views
 
 app_name = "remittance"
 
@@ -30,6 +30,8 @@ urlpatterns = [
     path("remittance/entries/<int:pk>/detail.pdf", views.entry_detail_print, name="entry-detail-print"),
     path("remittance/entries/<int:pk>/slip.pdf", views.entry_slip, name="entry-slip"),
     path("receipt/verify/", views.receipt_verify, name="receipt-verify"),
+    path("center/interest/", interest_views.interest_page, name="center-interest"),
+    path("center/interest/start/", interest_views.interest_start, name="center-interest-start"),
     path("center/payments/", views.payment_list, name="payment-list"),
     path("center/payments/import/", views.payment_import, name="payment-import"),
     path("center/payments/<int:pk>/slip.pdf", views.payment_slip, name="payment-slip"),

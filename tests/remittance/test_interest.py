@@ -149,3 +149,20 @@ def test_statement_of_another_employers_member_is_refused(employer, agent_client
     stranger = factories.make_member(other_employer)
     response = agent_client.post(reverse("remittance:statement-print"), {"year": YEAR, "account_no": stranger.account_no, "scope": "member"})
     assert response.status_code == 302 and not ListPrint.objects.exists()
+
+
+def test_the_center_page_runs_the_year_and_shows_it(employer, funded, reviewer_client, agent_client, monkeypatch):
+    from django.urls import reverse
+
+    monkeypatch.setattr(interest, "last_settled_year", lambda today=None: YEAR)
+    from remittance import interest_views
+
+    monkeypatch.setattr(interest_views, "last_settled_year", lambda today=None: YEAR)
+    page = reviewer_client.get(reverse("remittance:center-interest"))
+    assert page.status_code == 200 and "未办理" in page.content.decode()
+    response = reviewer_client.post(reverse("remittance:center-interest-start"))
+    assert response.status_code == 302
+    run = InterestRun.objects.get(year=YEAR)
+    assert run.status == InterestRun.Status.DONE and run.interest == Decimal("24.26")
+    assert "已完成" in reviewer_client.get(reverse("remittance:center-interest")).content.decode()
+    assert agent_client.get(reverse("remittance:center-interest")).status_code in (302, 403, 404)

@@ -5,6 +5,7 @@ Thin: check access, parse the form, call one service, render or redirect (STYLE.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -283,10 +284,19 @@ def center_queue(request):
 
 @reviewer_required
 @require_GET
+@vary_on_headers("HX-Request")
 def center_done(request):
-    """The reviewer's own done list."""
-    page = _page(request, selectors.application_done_by(reviewer=request.user))
-    return render(request, "approvals/center_done.html", {"page": page})
+    """The reviewer's own done list, searched by employer and paged like the other back-office lists (htmx)."""
+    # A control character (a NUL, which PostgreSQL refuses in any text) matches nothing.
+    query = "".join(ch if ch.isprintable() else " " for ch in (request.GET.get("q") or "")[:50]).strip()
+    done = selectors.application_done_by(reviewer=request.user)
+    if query:
+        done = done.filter(Q(employer__account_no__startswith=query) | Q(employer__name__icontains=query))
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    context = {"page": _page(request, done), "q": query, "query": kept.urlencode()}
+    template = "approvals/center_done.html#done-table" if wants_partial(request) else "approvals/center_done.html"
+    return render(request, template, context)
 
 
 def _reviewer_application(pk: int) -> Application:

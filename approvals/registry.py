@@ -147,13 +147,14 @@ class BusinessType:
     prompt: Prompt | None = None  # after completion
     submitted_prompt: Prompt | None = None  # after 【提交审批】 (“提交审批完成，是否打印凭条？”)
     documents: tuple[str, ...] = ()  # kinds registered with gjj_portal.printing that this business issues
-    summary: Callable[..., str] | None = None  # summary(*, batch, count, amount) -> str
+    summary: Callable[..., str] | None = None  # summary(*, batch, count, amount) -> str; a single form's also gets payload=
     # encrypt_secret(secret, *, cipher) -> dict merged into the line's data: the business encrypts the row's secret
     # itself (gjj_portal.crypto.FieldCipher), in the form its apply needs (e.g. bound to the member row it will create).
     # Without it the engine encrypts the secret into the line's secret_enc.
     encrypt_secret: Callable[..., dict[str, str]] | None = None
     # archives_needed(*, batch) -> why this 清册's content needs 电子档案 before it goes to the center ('' when it
-    # does not), beside the center's own 须上传电子档案 setting (补缴 above the month's largest amount).
+    # does not), beside the center's own 须上传电子档案 setting (补缴 above the month's largest amount). A single form
+    # is asked with batch=None and payload=its checked row; when it says so, the form waits as a draft for its archives.
     archives_needed: Callable[..., str] | None = None
     # A business whose approval leaves the agent something to do (补缴: print the 补缴书, then allocate it):
     # follow_up(application) -> [(label, url, opens_a_document)], the buttons of its 待办 row while Application.todo
@@ -203,9 +204,9 @@ class BusinessType:
             return f"{self.name}已提交审批，请在「我发起的」中查看审批进度。"
         return self.done_message or f"{self.name}办理完成。"
 
-    def describe(self, *, batch, count: int, amount: Decimal) -> str:
+    def describe(self, *, batch, count: int, amount: Decimal, payload: dict | None = None) -> str:
         if self.summary is not None:
-            return self.summary(batch=batch, count=count, amount=amount)
+            return self.summary(batch=batch, count=count, amount=amount, **({"payload": payload} if payload is not None else {}))
         return f"{self.name}，共{count}人"
 
 

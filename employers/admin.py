@@ -12,11 +12,13 @@ from .models import (
     Agent,
     Center,
     CenterPolicy,
+    Deferral,
     Employer,
     EmployerChange,
     EmployerGroup,
     GroupTransferGrant,
     LoginThrottle,
+    RateChange,
     Reviewer,
     SmsCode,
     User,
@@ -141,6 +143,43 @@ class EmployerChangeAdmin(ReadOnlyAdmin):
     list_select_related = ("employer", "actor")
     date_hierarchy = "at"
     readonly_fields = ("employer", "field", "label", "old", "new", "reason", "batch", "actor", "at")
+
+
+@admin.register(RateChange)
+class RateChangeAdmin(ReadOnlyAdmin):
+    """比例调整 approved by the center: read-only, written only by employers.services.rate_change_approve."""
+
+    list_display = ("employer", "effective_period", "old_rates", "new_rates", "status", "created_at", "applied_at", "actor")
+    list_filter = ("status", "effective_period")
+    search_fields = ("employer__account_no", "employer__name", "reason")
+    list_select_related = ("employer", "actor")
+    date_hierarchy = "created_at"
+    readonly_fields = ("employer", "old_employer_rate", "old_member_rate", "employer_rate", "member_rate", "effective_period", "reason",
+                       "status", "application", "actor", "created_at", "applied_at")
+
+    @admin.display(description="调整前单位/个人比例")
+    def old_rates(self, obj):
+        return f"{percent_text(obj.old_employer_rate)}% / {percent_text(obj.old_member_rate)}%"
+
+    @admin.display(description="调整后单位/个人比例")
+    def new_rates(self, obj):
+        return f"{percent_text(obj.employer_rate)}% / {percent_text(obj.member_rate)}%"
+
+
+@admin.register(Deferral)
+class DeferralAdmin(ReadOnlyAdmin):
+    """缓缴 approved by the center (条例 第20条): read-only, written only by employers.services.deferral_approve."""
+
+    list_display = ("employer", "start_period", "end_period", "months", "renewal", "reason", "approved_at", "approved_by")
+    list_filter = ("renewal", "start_period")
+    search_fields = ("employer__account_no", "employer__name", "reason")
+    list_select_related = ("employer", "approved_by")
+    date_hierarchy = "approved_at"
+    readonly_fields = ("employer", "start_period", "end_period", "reason", "renewal", "application", "approved_by", "approved_at")
+
+    @admin.display(description="月数")
+    def months(self, obj):
+        return obj.months
 
 
 class UserAdminBase(AuditedAdmin):

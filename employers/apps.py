@@ -10,7 +10,8 @@ class EmployersConfig(AppConfig):
         from gjj_portal.printing import registry as documents
         from gjj_portal.printing import services as printing
 
-        from .businesses import employer_change
+        from .businesses import deferral, employer_change, rate_change
 
-        registry.register(employer_change.BUSINESS)
+        for business in (employer_change.BUSINESS, rate_change.BUSINESS, deferral.BUSINESS):
+            registry.register(business)
         documents.register(printing.confirmation_kind(employer_change.DOCUMENT, "单位信息变更确认单"))

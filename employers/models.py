@@ -232,6 +232,93 @@ class GroupTransferGrant(models.Model):
             raise ValidationError({"source": "两个单位须属于同一集团，请先在「缴存单位」中设置所属集团。"})
 
 
+class RateChange(models.Model):
+    """比例调整 (issue 16): the employer's new 单位/个人缴存比例 from a 生效年月, approved by the center.
+
+    Written only by employers.services.rate_change_approve. In force at once when its month is the next one to
+    assess; otherwise 待生效 until 汇缴核定 of its month puts it in force (members.services.bases_apply_due →
+    employers.services.rates_apply_due), so that month's snapshot carries the new rates."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待生效"
+        APPLIED = "applied", "已生效"
+
+    ALLOWED = {
+        Status.PENDING: {Status.APPLIED},
+        Status.APPLIED: set(),
+    }
+
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="rate_changes")
+    old_employer_rate = models.DecimalField("调整前单位缴存比例", max_digits=5, decimal_places=4)
+    old_member_rate = models.DecimalField("调整前个人缴存比例", max_digits=5, decimal_places=4)
+    employer_rate = models.DecimalField("调整后单位缴存比例", max_digits=5, decimal_places=4)
+    member_rate = models.DecimalField("调整后个人缴存比例", max_digits=5, decimal_places=4)
+    effective_period = models.DateField("生效年月")
+    reason = models.CharField("调整原因", max_length=200)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    application = models.ForeignKey("approvals.Application", verbose_name="业务申请", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    actor = models.ForeignKey("employers.User", verbose_name="审批人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField("批准时间", default=timezone.now)
+    applied_at = models.DateTimeField("生效时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "比例调整"
+        verbose_name_plural = "比例调整"
+        ordering = ["-effective_period", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=["pending", "applied"]), name="employers_ratechange_status_valid"),
+            models.CheckConstraint(condition=models.Q(effective_period__day=1), name="employers_ratechange_period_first_day"),
+            models.CheckConstraint(
+                condition=models.Q(employer_rate__gte=Decimal("0.05"), employer_rate__lte=1, member_rate__gte=Decimal("0.05"), member_rate__lte=1),
+                name="employers_ratechange_rates_range",
+            ),
+            # 同一单位同一时间只能有一条待生效的比例调整。
+            models.UniqueConstraint(fields=["employer"], condition=models.Q(status="pending"), name="employers_ratechange_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} {self.effective_period:%Y-%m} {self.employer_rate}/{self.member_rate}"
+
+
+class Deferral(models.Model):
+    """缓缴 (条例 第20条): an approved deferral of the employer's contributions for 起止年月 (at most 12 months).
+
+    Written only by employers.services.deferral_approve. During it 汇缴核定 of its months is refused; once it has
+    ended its months are 待补缴, paid through 补缴 (which accepts them outside its usual window)."""
+
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="deferrals")
+    start_period = models.DateField("缓缴起始年月")
+    end_period = models.DateField("缓缴截止年月")
+    reason = models.CharField("缓缴原因", max_length=200)
+    renewal = models.BooleanField("延期缓缴", default=False, help_text="紧接上一次缓缴期满后的延期")
+    application = models.ForeignKey("approvals.Application", verbose_name="业务申请", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    approved_by = models.ForeignKey("employers.User", verbose_name="审批人", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    approved_at = models.DateTimeField("批准时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "缓缴"
+        verbose_name_plural = "缓缴"
+        ordering = ["employer_id", "start_period"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(start_period__day=1, end_period__day=1), name="employers_deferral_periods_first_day"),
+            models.CheckConstraint(condition=models.Q(end_period__gte=models.F("start_period")), name="employers_deferral_end_after_start"),
+            models.UniqueConstraint(fields=["employer", "start_period"], name="employers_deferral_one_per_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} {self.start_period:%Y-%m}–{self.end_period:%Y-%m}"
+
+    @property
+    def months(self) -> int:
+        return (self.end_period.year - self.start_period.year) * 12 + self.end_period.month - self.start_period.month + 1
+
+    def covers(self, period: date) -> bool:
+        return self.start_period <= period <= self.end_period
+
+
 class PortalUserManager(UserManager):
     def _create_user_object(self, username, email, password, **extra_fields):
         login_name = extra_fields.get("login_name") or username

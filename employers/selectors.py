@@ -1,8 +1,13 @@
 """Reads of employers for pages and exports."""
 
-from django.db.models import Q, QuerySet
+from datetime import date
 
-from .models import Employer, EmployerChange
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from gjj_portal.money import format_period, month_add
+
+from .models import Deferral, Employer, EmployerChange, RateChange
 
 
 def employer_list(*, query: str = "") -> QuerySet[Employer]:
@@ -20,3 +25,67 @@ def employer_change_list(*, employer: Employer, date_from=None, date_to=None) ->
     if date_to:
         changes = changes.filter(at__date__lte=date_to)
     return changes.order_by("-at", "pk")  # newest application first, its items in the form's order
+
+
+# ---------------------------------------------------------------- 缓缴 (条例 第20条) and 比例调整
+
+
+def current_month() -> date:
+    """This month (the 1st): whether a 缓缴 is running, ahead or over is read against it."""
+    return timezone.localdate().replace(day=1)
+
+
+def deferral_list(*, employer: Employer) -> QuerySet[Deferral]:
+    """The employer's approved 缓缴, earliest first."""
+    return Deferral.objects.filter(employer=employer).order_by("start_period", "pk")
+
+
+def deferral_covering(*, employer: Employer, period: date) -> Deferral | None:
+    """The approved 缓缴 whose 起止年月 hold `period`, if any."""
+    return Deferral.objects.filter(employer=employer, start_period__lte=period, end_period__gte=period).first()
+
+
+def deferral_active(*, employer: Employer) -> Deferral | None:
+    """The 缓缴 running this month (the home header shows 缓缴 and its period)."""
+    return deferral_covering(employer=employer, period=current_month())
+
+
+def deferral_refusal(*, deferral: Deferral, period: date) -> str:
+    """Why 汇缴核定 of a deferred month is refused, naming the approved period."""
+    approved = f"{format_period(deferral.start_period)}至{format_period(deferral.end_period)}"
+    if deferral.end_period < current_month():
+        return (f"{format_period(period)}在本单位经中心批准的缓缴期（{approved}）内，不再汇缴核定；"
+                "缓缴期满，该月份为待补缴月份，请通过【补缴】办理。")
+    return (f"本单位经中心批准缓缴，缓缴期为{approved}，{format_period(period)}在缓缴期内，不能汇缴核定；"
+            "缓缴期满后，缓缴月份请通过【补缴】办理。")
+
+
+def deferral_skip(*, employer: Employer, period: date | None) -> date | None:
+    """汇缴核定's next month after a 缓缴 that is over: its months are 补缴's (待补缴), the sequence goes on after it.
+    A 缓缴 still running is not skipped, so 汇缴核定 of its month is refused with the approved period named."""
+    if period is None:
+        return None
+    for deferral in Deferral.objects.filter(employer=employer, end_period__gte=period, end_period__lt=current_month()).order_by("start_period"):
+        if deferral.start_period <= period:
+            period = month_add(deferral.end_period, 1)
+    return period
+
+
+def deferred_owed(*, employer: Employer) -> list[tuple[date, Deferral]]:
+    """待补缴: every month of a 缓缴 that is over, with its 缓缴, in order."""
+    months = []
+    for deferral in deferral_list(employer=employer).filter(end_period__lt=current_month()):
+        month = deferral.start_period
+        while month <= deferral.end_period:
+            months.append((month, deferral))
+            month = month_add(month, 1)
+    return months
+
+
+def rate_change_list(*, employer: Employer) -> QuerySet[RateChange]:
+    return RateChange.objects.filter(employer=employer).order_by("-effective_period", "-pk")
+
+
+def rate_change_pending(*, employer: Employer) -> RateChange | None:
+    """The approved 比例调整 waiting for 汇缴核定 of its month (at most one)."""
+    return RateChange.objects.filter(employer=employer, status=RateChange.Status.PENDING).first()

@@ -15,4 +15,5 @@ urlpatterns = [
     path("center/", views.center_home, name="center-home"),
     path("employer/query/changes/", views.change_query, name="change-query"),
     path("employer/query/changes/print/", views.change_print, name="change-query-print"),
+    path("employer/deferrals/", views.deferral_page, name="deferrals"),
 ]

@@ -299,3 +299,17 @@ def change_print(request):
         return services.employer_change_list_print(employer=current_employer(request), agent=request.user, form=form, changes=changes)
 
     return print_and_open(request, "employers:change-query", issue)
+
+
+@agent_required
+@require_GET
+def deferral_page(request):
+    """缓缴记录: the employer's approved 缓缴 (缓缴中 / 未开始 / 已期满) and the 待补缴 months of those that are over."""
+    employer = current_employer(request)
+    this_month = selectors.current_month()
+    deferrals = [{"deferral": d, "state": "缓缴中" if d.covers(this_month) else ("未开始" if d.start_period > this_month else "已期满")}
+                 for d in selectors.deferral_list(employer=employer)]
+    return render(request, "employers/deferrals.html", {
+        "deferrals": deferrals, "owed": selectors.deferred_owed(employer=employer),
+        "rate_changes": selectors.rate_change_list(employer=employer)[:20],
+    })

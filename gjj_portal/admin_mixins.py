@@ -40,7 +40,7 @@ ADMIN_ACCESS: dict[str, dict[str, frozenset[str]]] = {
         "approvals.archive": ALL, "approvals.batch": ALL, "approvals.batchimport": ALL, "approvals.batchline": ALL,
         "members.member": ALL, "members.memberchange": ALL, "members.scheduledbasechange": ALL,
         "gjj_portal.listprint": ALL, "gjj_portal.printcounter": ALL,
-        "remittance.supplementreason": ALL,
+        "remittance.supplementreason": ALL, "remittance.debitagreement": VIEW,  # 托收协议: read for support, changed by applications
     },
     AUDITOR: {
         "gjj_portal.auditevent": VIEW | {"verify"}, "gjj_portal.audithead": VIEW, "gjj_portal.auditanchor": VIEW,

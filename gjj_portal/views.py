@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from approvals import registry
 from approvals.selectors import task_panels
+from employers.selectors import deferral_active
 from gjj_portal.tenancy import current_employer
 from members.selectors import member_counts
 from remittance.selectors import employer_unallocated
@@ -23,6 +24,7 @@ def home(request):
     context = {
         "employer": employer,
         "counts": member_counts(employer=employer),
+        "deferral": deferral_active(employer=employer),  # 缓缴 (条例 第20条): the status reads 缓缴 with its period
         "unallocated": employer_unallocated(employer=employer),
         "modules": registry.tiles(),
         "panels": task_panels(employer=employer, agent=request.user),

@@ -18,3 +18,9 @@ class MembersConfig(AppConfig):
             registry.register(business)
         documents.register(confirmation_kind(transfer_common.DOCUMENT, "缴存人调动确认单"))
         registry.register_page(registry.Page(module="缴存人信息查询", url_name="members:query"))
+        # 比例调整 and 缓缴 (employers) read the next month to assess and rerate the members through members.
+        from employers.services import MemberRates, member_rates_register
+
+        from .services import employer_next_period, members_rerate
+
+        member_rates_register(MemberRates(next_period=employer_next_period, rerate=members_rerate))

@@ -27,6 +27,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from employers.models import Employer
+from employers.selectors import deferral_skip
 from gjj_portal.money import month_add
 from members.models import Member, ScheduledBaseChange
 
@@ -49,15 +50,16 @@ def employer_unallocated(*, employer: Employer) -> Decimal:
 
 def assessment_next_period(*, employer: Employer) -> date | None:
     """逐月核定: the month after the last assessed one; the first time, the month after the
-    employer's 缴至年月, or else the earliest start month of its normal members."""
+    employer's 缴至年月, or else the earliest start month of its normal members. The months of a 缓缴 that is
+    over are skipped (they are 补缴's now); a 缓缴 still running is not (汇缴核定 refuses its month, naming it)."""
     last = (
         Assessment.objects.filter(employer=employer).exclude(status=Assessment.Status.DELETED)
         .order_by("-period").values_list("period", flat=True).first()
     )
     if last:
-        return month_add(last, 1)
+        return deferral_skip(employer=employer, period=month_add(last, 1))
     if employer.paid_up_to:
-        return month_add(employer.paid_up_to, 1)
+        return deferral_skip(employer=employer, period=month_add(employer.paid_up_to, 1))
     earliest = Member.objects.filter(employer=employer).normal().aggregate(first=Min("start_period"))["first"]
     return earliest.replace(day=1) if earliest else None
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from approvals.services import message_push
 from employers.models import Center, Employer, User
+from employers.selectors import deferral_covering, deferral_refusal
 from gjj_portal import audit, crypto
 from gjj_portal.bulk import insert_select
 from gjj_portal.errors import BusinessError
@@ -86,6 +87,8 @@ def assessment_create(*, employer: Employer, agent: User, period: date) -> Asses
         expected = assessment_next_period(employer=employer)
         if expected is None:
             raise BusinessError("本单位没有正常缴存的职工，无需汇缴核定。")
+        if (deferral := deferral_covering(employer=employer, period=period)) is not None:  # 缓缴 (条例 第20条)
+            raise BusinessError(deferral_refusal(deferral=deferral, period=period), code="deferred")
         if period != expected:
             raise BusinessError(f"汇缴核定须逐月办理，本次应核定{format_period(expected)}。")
         if period > current_period():

@@ -216,11 +216,12 @@ def form_submit(*, employer: Employer, agent: User, business_code: str, row: dic
     if not checked.result.ok:
         raise RowsInvalid(checked.result.errors)
     result = checked.result
-    summary = business.describe(batch=None, count=1, amount=result.amount or Decimal("0.00"))
+    summary = business.describe(batch=None, count=1, amount=result.amount or Decimal("0.00"), payload=result.cleaned)
     fields = dict(business_code=business.code, employer=employer, agent=agent, summary=summary, payload=result.cleaned,
                   amount=result.amount)
     if not flow_needs_approval(business_code=business.code):
         return application_complete(**fields)
-    if flow_setting_get(business_code=business.code).archives_required:
+    content_needs = business.archives_needed is not None and business.archives_needed(batch=None, payload=result.cleaned)
+    if flow_setting_get(business_code=business.code).archives_required or content_needs:
         return application_prepare(**fields)
     return application_submit(**fields)

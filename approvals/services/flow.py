@@ -119,7 +119,9 @@ def _check_archives(application: Application) -> None:
         raise BusinessError(f"「{application.business_name}」须上传电子档案（{needed}），请先点击【添加档案】上传后再【提交审批】。")
     business = _business_type(application.business_code)
     if business.archives_needed is not None and not application.archives.exists():
-        if why := business.archives_needed(batch=application.batch):
+        # a single form's content is its payload (比例调整: a lower rate needs the resolution)
+        content = {"batch": application.batch} if application.batch_id else {"batch": None, "payload": application.payload}
+        if why := business.archives_needed(**content):
             raise BusinessError(why, code="archives_needed")
 
 

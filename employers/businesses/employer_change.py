@@ -133,7 +133,7 @@ def print_confirmation(*, batch, actor: User) -> str:
 
 
 BUSINESS = registry.BusinessType(
-    code=CODE, name="单位信息变更", module="单位信息变更", form_class=EmployerChangeForm, columns=COLUMNS, display_columns=DISPLAY,
+    code=CODE, name="单位信息变更", module="单位信息变更", tab_label="单位信息变更", form_class=EmployerChangeForm, columns=COLUMNS, display_columns=DISPLAY,
     context=context, clean_row=clean_row, apply=apply, split_row=split_row, prefill=prefill, employer_level=True, importable=False,
     entry_label="确定", list_title="待变更清册", added_message="已录入待变更清册，确认无误后点击【完成办理】",
     detail_template="employers/businesses/employer_change_detail.html",

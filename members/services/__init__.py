@@ -16,6 +16,7 @@ from .bases import (
     employer_next_period,
     member_rebase,
     members_rebase,
+    members_rerate,
     next_period_source_register,
 )
 from .history import HistoryItem
@@ -36,7 +37,7 @@ from .transfers import (
 
 __all__ = [
     "FROM_LINE", "OPEN_REFUSED", "member_account_numbers", "member_amounts", "member_open", "member_open_accounts",
-    "members_open_from_batch", "RebaseItem", "bases_apply_due", "employer_next_period", "member_rebase", "members_rebase",
+    "members_open_from_batch", "RebaseItem", "bases_apply_due", "employer_next_period", "member_rebase", "members_rebase", "members_rerate",
     "next_period_source_register", "HistoryItem", "MEMBER_INFO_FIELDS", "InfoChange", "member_info_change", "member_info_label",
     "StatusItem", "member_seal", "member_unseal", "members_seal", "members_unseal",
     "GROUP_TRANSFER", "TRANSFER_IN", "Move", "TransferItem", "TransferMoney", "members_transfer", "transfer_amounts",

@@ -11,9 +11,11 @@ from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
 from employers.models import CenterPolicy, Employer, User
+from employers.services import rates_apply_due
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.money import format_period, month_add
+from gjj_portal.templatetags.gjj import percent
 
 from ..models import Member, MemberChange, ScheduledBaseChange
 from .accounts import member_amounts
@@ -47,7 +49,7 @@ def _due(*, employer: Employer, period: date):
 
 
 def _recompute_for_current_rates(changes: list[ScheduledBaseChange]) -> None:
-    """Amounts follow the member's rates in force; rates never change today, so this is the rare path."""
+    """Amounts follow the member's rates in force: a 比例调整 since the 基数调整 was approved changed them."""
     stale = [c for c in changes if (c.employer_rate, c.member_rate) != (c.member.employer_rate, c.member.member_rate)]
     policy_for = functools.cache(CenterPolicy.for_date)
     for change in stale:
@@ -85,8 +87,10 @@ def bases_apply_due(*, employer: Employer, period: date, actor: User | None = No
     """Put in force every scheduled 基数调整 whose 生效年月 is `period` or earlier (汇缴核定 calls it before its snapshot).
 
     A few statements whatever the headcount: one read, one UPDATE of the members (the latest due change
-    of each), one of the changes, the history inserts. Run it with the employer row locked."""
+    of each), one of the changes, the history inserts. Run it with the employer row locked.
+    A 比例调整 due by then goes first (employers.services.rates_apply_due), so the bases apply at the new rates."""
     with transaction.atomic():
+        rates_apply_due(employer=employer, period=period, actor=actor)
         changes = list(_due(employer=employer, period=period).select_related("member").order_by("member_id", "effective_period", "pk"))
         if not changes:
             return 0
@@ -101,6 +105,43 @@ def bases_apply_due(*, employer: Employer, period: date, actor: User | None = No
         audit.record("members.member.base_scheduled_applied", actor=actor, employer=employer,
                      data={"period": period.isoformat(), "count": len(changes), "members": len({c.member_id for c in changes})})
     return len(changes)
+
+
+# ---------------------------------------------------------------- 比例调整
+
+def members_rerate(*, employer: Employer, employer_rate: Decimal, member_rate: Decimal, period: date, actor: User | None = None,
+                   reason: str = "比例调整") -> int:
+    """比例调整 (issue 16): every open member of the employer (normal, and sealed so that 启封 resumes at the employer's
+    rates) takes the new rates from `period`, its amounts recomputed under that month's policy and rounding; recorded
+    old → new for 客户信息变更查询. Pending 基数调整 are recomputed at the new rates. The caller (employers.services,
+    比例调整) holds the employer row."""
+    policy = CenterPolicy.for_date(period)
+    with transaction.atomic():
+        members = list(Member.objects.select_for_update(no_key=True)
+                       .filter(employer=employer, status__in=[Member.Status.NORMAL, Member.Status.SEALED]).order_by("pk"))
+        history = []
+        for member in members:
+            old = (member.employer_rate, member.member_rate, member.monthly_amount)
+            amounts = member_amounts(base=member.base, employer_rate=employer_rate, member_rate=member_rate, policy=policy)
+            member.employer_rate, member.member_rate = employer_rate, member_rate
+            for name, value in amounts.items():
+                setattr(member, name, value)
+            for label, before, after in (("单位缴存比例", old[0], employer_rate), ("个人缴存比例", old[1], member_rate)):
+                if before != after:
+                    history.append(HistoryItem(member.pk, label, percent(before), percent(after), period))
+            if old[2] != member.monthly_amount:
+                history.append(HistoryItem(member.pk, "月缴存额", f"{old[2]:.2f}", f"{member.monthly_amount:.2f}", period))
+        Member.objects.bulk_update(members, ["employer_rate", "member_rate", "employer_amount", "member_amount", "monthly_amount"],
+                                   batch_size=500)
+        _history_write(employer_id=employer.pk, kind=MemberChange.Kind.BASE, reason=reason[:50], actor_id=actor.pk if actor else None,
+                       items=history)
+        pending = list(ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING)
+                       .select_related("member"))
+        _recompute_for_current_rates(pending)
+        audit.record("members.member.rerated", actor=actor, employer=employer,
+                     data={"period": period.isoformat(), "employer_rate": str(employer_rate), "member_rate": str(member_rate),
+                           "members": len(members), "scheduled": len(pending)})
+    return len(members)
 
 
 # ---------------------------------------------------------------- 基数调整

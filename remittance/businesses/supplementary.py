@@ -36,6 +36,7 @@ from approvals.models import Batch, BatchLine
 from approvals.registry import Column, DisplayColumn, RowResult
 from approvals.rows import compact
 from employers.models import Center, Employer, User
+from employers.selectors import deferral_list, deferred_owed
 from gjj_portal.money import format_period, month_add
 from members.businesses.common import MemberIndex, Policies, member_picker, no_policy
 from members.models import Member, MemberChange
@@ -112,6 +113,9 @@ class Context:
     policies: Policies
     members: MemberIndex
     sealed_in: dict[int, date] = field(default_factory=dict)  # member → the month it was sealed
+    # 待补缴: the months of a 缓缴 that is over, accepted outside the window (issue 16); a running 缓缴's months are not yet
+    owed: set[date] = field(default_factory=set)
+    deferrals: list = field(default_factory=list)
     assessed: dict[tuple[int, date], AssessmentLine] = field(default_factory=dict)
     supplemented: set[tuple[int, date]] = field(default_factory=set)  # allocated 补缴 (member, month)
     pending: set[tuple[int, date]] = field(default_factory=set)  # unfinished 补缴 elsewhere (member, month)
@@ -122,10 +126,14 @@ def context(*, employer: Employer, batch=None, rows: list[dict]) -> Context:
     window = supplement_window(employer=employer)
     members = MemberIndex.load(employer=employer, rows=rows)
     ctx = Context(employer=employer, window=window, members=members, policies=Policies.load(),
-                  reasons={compact(r.name): r for r in SupplementReason.objects.filter(active=True)})
+                  reasons={compact(r.name): r for r in SupplementReason.objects.filter(active=True)},
+                  owed={month for month, _ in deferred_owed(employer=employer)}, deferrals=list(deferral_list(employer=employer)))
     ids = sorted({m.pk for m in members.by_account.values()})
-    if not ids or window is None:
+    if not ids or (window is None and not ctx.owed):
         return ctx
+    # the window's lower bound reaches back to the first 待补缴 month (and its upper one to the last)
+    bounds = [*(window or ()), *ctx.owed]
+    window = (min(bounds), max(bounds))
     sealed = [m.pk for m in members.by_account.values() if m.status == Member.Status.SEALED]
     if sealed:
         last_seal = (MemberChange.objects.filter(member_id__in=sealed, kind=MemberChange.Kind.STATUS, new=Member.Status.SEALED.label)
@@ -224,7 +232,12 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
         result.error("period", str(exc))
     typed_employer = _typed(row, "employer_amount", "单位部分", result)
     typed_member = _typed(row, "member_amount", "个人部分", result)
-    if period is not None:
+    deferral = next((d for d in ctx.deferrals if d.covers(period)), None) if period is not None and period not in ctx.owed else None
+    if deferral is not None:
+        result.error("period", f"{format_period(period)}在缓缴期（{format_period(deferral.start_period)}至{format_period(deferral.end_period)}）"
+                               "内，缓缴期满后再办理补缴")
+        period = None
+    if period is not None and period not in ctx.owed:  # 待补缴 (缓缴期满的月份) lies outside the usual window
         if ctx.window is None:
             result.error("period", "本单位尚未办理汇缴，没有可补缴的月份")
             period = None

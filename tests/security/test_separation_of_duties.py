@@ -40,7 +40,7 @@ SEES = {
         "approvals.flowsetting", "approvals.message", "approvals.application", "approvals.archive", "approvals.batch",
         "approvals.batchimport", "approvals.batchline",
         "members.member", "members.memberchange", "members.scheduledbasechange",
-        "gjj_portal.listprint", "gjj_portal.printcounter", "remittance.supplementreason",
+        "gjj_portal.listprint", "gjj_portal.printcounter", "remittance.supplementreason", "remittance.debitagreement",
     },
     "auditor": {"gjj_portal.auditevent", "gjj_portal.audithead", "gjj_portal.auditanchor"},
     "security": {"employers.loginthrottle", "employers.user", "employers.agent", "employers.reviewer", "employers.smscode",
@@ -60,7 +60,8 @@ DELETES = {"admin": {"employers.center", "employers.centerpolicy", "employers.em
                      "approvals.message"}}
 AUDIT_LOG = {"gjj_portal.auditevent", "gjj_portal.audithead", "gjj_portal.auditanchor"}
 MONEY = {"remittance.account", "remittance.entry", "remittance.line", "remittance.assessment", "remittance.assessmentline",
-         "remittance.payment", "remittance.receipt", "remittance.serialcounter", "remittance.supplement", "remittance.supplementline", "remittance.interestrun"}
+         "remittance.payment", "remittance.receipt", "remittance.serialcounter", "remittance.supplement", "remittance.supplementline", "remittance.interestrun",
+         "remittance.debitrun", "remittance.debit", "remittance.debitreturn", "remittance.assessmentrevocation"}
 DEMO_LOGINS = {"admin": "gly01", "auditor": "sjy01", "security": "aqy01", "reviewer": "shenhe01", "agent": "100001:jbr01"}
 
 

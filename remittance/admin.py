@@ -6,6 +6,11 @@ from .models import (
     Account,
     Assessment,
     AssessmentLine,
+    AssessmentRevocation,
+    Debit,
+    DebitAgreement,
+    DebitReturn,
+    DebitRun,
     Entry,
     InterestRun,
     Line,
@@ -138,3 +143,51 @@ class InterestRunAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("year",)
     list_select_related = ("actor",)
+
+
+@admin.register(DebitAgreement)
+class DebitAgreementAdmin(ReadOnlyAdmin):
+    """托收协议: signed, changed and cancelled by the employer's 托收协议 applications (approved in the back-office)."""
+
+    list_display = ("agreement_no", "employer", "bank_name", "bank_account", "account_name", "status", "signed_on", "ended_on", "end_reason")
+    list_filter = ("status", "end_reason")
+    search_fields = ("agreement_no", "employer__account_no", "employer__name", "bank_account")
+    list_select_related = ("employer",)
+
+
+@admin.register(DebitRun)
+class DebitRunAdmin(ReadOnlyAdmin):
+    list_display = ("run_no", "run_on", "count", "amount", "created_by", "created_at")
+    search_fields = ("run_no",)
+    date_hierarchy = "run_on"
+    list_select_related = ("created_by",)
+    readonly_fields = ("lines",)
+
+    @admin.display(description="扣款明细")
+    def lines(self, obj):
+        return lines_link("admin:remittance_debit_changelist", {"run__exact": obj.pk}, obj.debits.count())
+
+
+@admin.register(Debit)
+class DebitAdmin(ReadOnlyAdmin):
+    list_display = ("number", "run", "employer", "agreement_no", "period", "amount", "status", "fail_reason", "resolution", "bank_serial_no", "returned_at")
+    list_filter = ("status", "resolution", "period")
+    search_fields = ("number", "agreement_no", "employer__account_no", "employer__name", "bank_serial_no", "run__run_no")
+    list_select_related = ("run", "employer")
+
+
+@admin.register(DebitReturn)
+class DebitReturnAdmin(ReadOnlyAdmin):
+    list_display = ("file_name", "status", "succeeded", "failed", "skipped", "uploaded_by", "uploaded_at", "applied_by", "applied_at")
+    list_filter = ("status",)
+    search_fields = ("file_name", "sha256")
+    list_select_related = ("uploaded_by", "applied_by")
+    exclude = ("content",)
+
+
+@admin.register(AssessmentRevocation)
+class AssessmentRevocationAdmin(ReadOnlyAdmin):
+    list_display = ("assessment", "employer", "reason", "receipt_number", "debit", "revoked_by", "revoked_at")
+    search_fields = ("employer__account_no", "employer__name", "assessment__serial_no", "reason")
+    list_select_related = ("assessment__employer", "employer", "debit", "revoked_by")
+    date_hierarchy = "revoked_at"

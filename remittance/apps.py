@@ -27,9 +27,10 @@ class RemittanceConfig(AppConfig):
         from gjj_portal.printing import registry as documents
         from gjj_portal.printing.services import confirmation_kind
 
-        from .businesses import supplementary
+        from .businesses import collection_agreement, supplementary
 
         documents.register(confirmation_kind(supplementary.SLIP, "补缴申请凭条"))
         registry.register(supplementary.BUSINESS)
+        collection_agreement.register()  # 托收协议 签订 / 变更 / 撤销 and the 托收协议登记表
         registry.register_page(registry.Page(module="汇缴", url_name="remittance:index"))
         registry.register_page(registry.Page(module="单位信息查询", url_name="remittance:query"))

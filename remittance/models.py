@@ -231,6 +231,7 @@ class Payment(models.Model):
     class Source(models.TextChoices):
         MANUAL = "manual", "手工录入"
         STATEMENT = "statement", "银行对账单导入"
+        DEBIT = "debit", "托收扣款"
 
     employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField("缴款金额", max_digits=14, decimal_places=2)
@@ -249,7 +250,7 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["bank_serial_no"], name="remittance_payment_unique_bank_serial"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="remittance_payment_amount_pos"),
             models.CheckConstraint(condition=Q(amount__lt=MONEY_LIMIT), name="remittance_payment_amount_bounded"),
-            models.CheckConstraint(condition=Q(source__in=["manual", "statement"]), name="remittance_payment_source_valid"),
+            models.CheckConstraint(condition=Q(source__in=["manual", "statement", "debit"]), name="remittance_payment_source_valid"),
         ]
 
     def __str__(self) -> str:
@@ -423,3 +424,187 @@ class InterestRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}年度结息 {self.get_status_display()}"
+
+
+class DebitAgreement(models.Model):
+    """托收协议 (委托扣款): the employer's bank account the center debits each month for an assessed month. Signed,
+    changed and cancelled through the 托收协议 businesses (remittance/businesses/collection_agreement.py); a change
+    ends the old agreement and starts a new one with its own 协议编号, so every debit keeps the agreement it used."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "有效"
+        ENDED = "ended", "已终止"
+
+    ALLOWED = {Status.ACTIVE: {Status.ENDED}, Status.ENDED: set()}
+
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="debit_agreements")
+    agreement_no = models.CharField("协议编号", max_length=24, unique=True)
+    bank_name = models.CharField("付款银行", max_length=60)
+    bank_account = models.CharField("付款账号", max_length=30)
+    account_name = models.CharField("账户名称", max_length=100)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    application = models.ForeignKey("approvals.Application", verbose_name="业务申请", on_delete=models.PROTECT, related_name="+")
+    signed_on = models.DateField("生效日期")
+    ended_on = models.DateField("终止日期", null=True, blank=True)
+    end_reason = models.CharField("终止原因", max_length=20, blank=True)
+    document = models.ForeignKey("gjj_portal.ListPrint", verbose_name="托收协议登记表", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "托收协议"
+        verbose_name_plural = "托收协议"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["active", "ended"]), name="remittance_debitagreement_status_valid"),
+            models.UniqueConstraint(fields=["employer"], condition=Q(status="active"), name="remittance_debitagreement_one_active"),
+            models.CheckConstraint(condition=Q(status="ended", ended_on__isnull=False) | Q(status="active", ended_on__isnull=True),
+                                   name="remittance_debitagreement_ended_on_iff_ended"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement_no} {self.get_status_display()}"
+
+
+class DebitRun(models.Model):
+    """托收批次: one debit file for the bank, made by the scheduled `collection_run` or a reviewer's 【生成扣款文件】."""
+
+    run_no = models.CharField("批次号", max_length=20, unique=True)
+    run_on = models.DateField("扣款日期")
+    count = models.PositiveIntegerField("笔数")
+    amount = models.DecimalField("扣款金额合计", max_digits=14, decimal_places=2)
+    created_by = models.ForeignKey(User, verbose_name="生成人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "托收批次"
+        verbose_name_plural = "托收批次"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0, amount__lt=MONEY_LIMIT, count__gt=0), name="remittance_debitrun_totals_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.run_no
+
+
+class DebitReturn(models.Model):
+    """A bank return file (回盘文件) as uploaded: checked first, applied once on 【确认导入】; the same file again
+    (by its SHA-256) changes nothing."""
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", "待确认"
+        APPLIED = "applied", "已导入"
+
+    sha256 = models.CharField("文件摘要", max_length=64, unique=True)
+    file_name = models.CharField("文件名", max_length=100)
+    content = models.TextField("文件内容")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.CHECKED)
+    uploaded_by = models.ForeignKey(User, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    applied_by = models.ForeignKey(User, verbose_name="导入人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    applied_at = models.DateTimeField("导入时间", null=True, blank=True)
+    succeeded = models.PositiveIntegerField("扣款成功笔数", default=0)
+    failed = models.PositiveIntegerField("扣款失败笔数", default=0)
+    skipped = models.PositiveIntegerField("已处理跳过笔数", default=0)
+
+    class Meta:
+        verbose_name = "回盘文件"
+        verbose_name_plural = "回盘文件"
+        ordering = ["-uploaded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["checked", "applied"]), name="remittance_debitreturn_status_valid"),
+            models.CheckConstraint(condition=Q(status="applied", applied_at__isnull=False) | Q(status="checked", applied_at__isnull=True),
+                                   name="remittance_debitreturn_applied_at_iff_applied"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} {self.get_status_display()}"
+
+
+class Debit(models.Model):
+    """One debit (扣款) of an employer's assessed month in a run. The bank's return settles it once: 扣款成功 → a 缴款
+    into the 未分配金额 and, when it covers the month, 汇缴分配 by itself; 扣款失败 → the agent chooses 重新托收,
+    变更付款方式 or 撤销核定 (its resolution)."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", "扣款中"
+        SUCCEEDED = "succeeded", "扣款成功"
+        FAILED = "failed", "扣款失败"
+
+    class Resolution(models.TextChoices):
+        NONE = "", "待处理"
+        RETRY = "retry", "重新托收"
+        TRANSFER = "transfer", "变更付款方式（转账缴款）"
+        REVOKE = "revoke", "撤销核定"
+
+    ALLOWED = {Status.ISSUED: {Status.SUCCEEDED, Status.FAILED}, Status.SUCCEEDED: set(), Status.FAILED: set()}
+
+    number = models.CharField("扣款编号", max_length=24, unique=True)
+    run = models.ForeignKey(DebitRun, verbose_name="托收批次", on_delete=models.PROTECT, related_name="debits")
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="debits")
+    agreement = models.ForeignKey(DebitAgreement, verbose_name="托收协议", on_delete=models.PROTECT, related_name="debits")
+    assessment = models.ForeignKey(Assessment, verbose_name="汇缴核定", on_delete=models.PROTECT, related_name="debits")
+    period = models.DateField("汇缴年月")
+    amount = models.DecimalField("扣款金额", max_digits=14, decimal_places=2)
+    # As written in the debit file (the agreement may change later).
+    agreement_no = models.CharField("协议编号", max_length=24)
+    bank_name = models.CharField("付款银行", max_length=60)
+    bank_account = models.CharField("付款账号", max_length=30)
+    account_name = models.CharField("账户名称", max_length=100)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ISSUED)
+    fail_reason = models.CharField("失败原因", max_length=50, blank=True)
+    bank_serial_no = models.CharField("银行流水号", max_length=40, blank=True)
+    returned_at = models.DateTimeField("回盘时间", null=True, blank=True)
+    return_file = models.ForeignKey(DebitReturn, verbose_name="回盘文件", on_delete=models.PROTECT, null=True, blank=True, related_name="debits")
+    payment = models.OneToOneField(Payment, verbose_name="缴款", on_delete=models.PROTECT, null=True, blank=True, related_name="debit")
+    allocation = models.OneToOneField(Entry, verbose_name="自动分配流水", on_delete=models.PROTECT, null=True, blank=True, related_name="debit")
+    allocation_note = models.CharField("分配说明", max_length=200, blank=True)
+    resolution = models.CharField("失败处理", max_length=10, choices=Resolution.choices, blank=True, default="")
+    resolved_by = models.ForeignKey(User, verbose_name="处理人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "托收扣款"
+        verbose_name_plural = "托收扣款"
+        ordering = ["-run__created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["issued", "succeeded", "failed"]), name="remittance_debit_status_valid"),
+            models.CheckConstraint(condition=Q(resolution__in=["", "retry", "transfer", "revoke"]), name="remittance_debit_resolution_valid"),
+            models.CheckConstraint(condition=Q(amount__gt=0, amount__lt=MONEY_LIMIT), name="remittance_debit_amount_valid"),
+            models.CheckConstraint(condition=Q(period__day=1), name="remittance_debit_period_first_day"),
+            # one line per agreement in a run: the bank's return is matched by agreement and amount
+            models.UniqueConstraint(fields=["run", "agreement"], name="remittance_debit_one_per_agreement_and_run"),
+            # a month is in flight or settled by one debit at a time: it is never debited twice
+            models.UniqueConstraint(fields=["assessment"], condition=Q(status__in=["issued", "succeeded"]), name="remittance_debit_one_live_per_assessment"),
+            models.CheckConstraint(condition=Q(status="succeeded", payment__isnull=False) | (~Q(status="succeeded") & Q(payment__isnull=True)),
+                                   name="remittance_debit_payment_iff_succeeded"),
+            models.CheckConstraint(condition=Q(status="failed") & ~Q(fail_reason="") | ~Q(status="failed") & Q(fail_reason=""),
+                                   name="remittance_debit_reason_iff_failed"),
+            models.CheckConstraint(condition=Q(resolution="") | Q(status="failed"), name="remittance_debit_resolution_only_failed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.get_status_display()}"
+
+
+class AssessmentRevocation(models.Model):
+    """撤销核定 (issue 16 item 2): an assessment revoked with a reason after its 汇缴书 was printed or a debit was
+    issued (删除 is for one never printed nor debited). The assessment takes status 已删除 like a deleted one, so
+    the month is free to assess again; this row keeps who, when, why and what had been printed or debited."""
+
+    assessment = models.OneToOneField(Assessment, verbose_name="汇缴核定", on_delete=models.PROTECT, related_name="revocation")
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField("撤销原因", max_length=200)
+    receipt_number = models.CharField("已打印汇缴书凭证编号", max_length=24, blank=True)
+    debit = models.ForeignKey(Debit, verbose_name="托收扣款", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    revoked_by = models.ForeignKey(User, verbose_name="撤销人", on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField("撤销时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "撤销核定"
+        verbose_name_plural = "撤销核定"
+        ordering = ["-revoked_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="remittance_assessmentrevocation_reason_given")]
+
+    def __str__(self) -> str:
+        return f"{self.assessment} 撤销：{self.reason[:20]}"

@@ -24,8 +24,9 @@ from gjj_portal.templatetags.gjj import yuan
 from members.models import Member
 from members.services import bases_apply_due
 
+from .debit_todo import debits_settle_revoked
 from .journal import Leg, bank_account, entry_post, member_account_ids, next_number, unallocated_account
-from .models import Assessment, AssessmentLine, Entry, Payment, Receipt
+from .models import Assessment, AssessmentLine, AssessmentRevocation, Debit, Entry, Payment, Receipt
 from .selectors import (
     ZERO,
     AllocationState,
@@ -122,21 +123,71 @@ def assessment_done_text(*, assessment: Assessment) -> str:
     return f"{format_period(assessment.period)}汇缴核定成功：核定人数{assessment.headcount}人，核定金额{yuan(assessment.amount)}元"
 
 
+def _revocable(assessment: Assessment, employer: Employer, *, verb: str) -> None:
+    """What 删除 and 撤销 share: an unallocated assessment, and only the latest, so no month is left out."""
+    if assessment.status != Assessment.Status.ASSESSED:
+        raise BusinessError(f"该汇缴核定已分配或已删除，不能{verb}。")
+    later = Assessment.objects.filter(employer=employer, period__gt=assessment.period).exclude(status=Assessment.Status.DELETED)
+    if later.exists():
+        raise BusinessError(f"请先{verb}之后月份的汇缴核定，核定须保持逐月连续。")
+
+
+def _printed_slip(assessment: Assessment) -> Receipt | None:
+    return Receipt.objects.filter(assessment=assessment, entry__isnull=True, kind=Receipt.Kind.REMITTANCE).first()
+
+
 def assessment_delete(*, assessment: Assessment, agent: User) -> Assessment:
-    """汇缴核定查询 删除 (seed 001 §5.2): only an unallocated assessment, and only the latest, so no month is left out."""
+    """汇缴核定查询 删除 (seed 001 §5.2): only an unallocated assessment, and only the latest, so no month is left out.
+    Once its 汇缴书 was printed or a 托收 debit was issued it is 撤销 (with a reason) instead (issue 16 item 2)."""
     with transaction.atomic():
         _lock_timeout()
         employer, assessment = _lock_rows(assessment.employer_id, assessment.pk)
-        if assessment.status != Assessment.Status.ASSESSED:
-            raise BusinessError("该汇缴核定已分配或已删除，不能删除。")
-        later = Assessment.objects.filter(employer=employer, period__gt=assessment.period).exclude(status=Assessment.Status.DELETED)
-        if later.exists():
-            raise BusinessError("请先删除之后月份的汇缴核定，核定须保持逐月连续。")
+        _revocable(assessment, employer, verb="删除")
+        if _printed_slip(assessment) is not None or Debit.objects.filter(assessment=assessment).exists():
+            raise BusinessError("该月汇缴书已打印或已发起托收扣款，不能删除；请点击【撤销】并填写撤销原因。", code="revoke")
         assert Assessment.Status.DELETED in Assessment.ALLOWED[assessment.status]
         assessment.status = Assessment.Status.DELETED
         assessment.save(update_fields=["status"])
         audit.record("remittance.assessment.deleted", actor=agent, employer=employer, obj=assessment, data={"period": str(assessment.period)})
     return assessment
+
+
+REVOKE_REASON_MAX = 200
+
+
+def assessment_revoke(*, assessment: Assessment, agent: User, reason: str) -> AssessmentRevocation:
+    """撤销核定 (issue 16 item 2, 沈阳 撤销网厅核定): an unallocated, latest assessment whose 汇缴书 was printed or which
+    was debited is revoked with a reason, kept with what was printed and debited; a debit still at the bank blocks it.
+    A failed debit of the month waiting for the agent's choice is settled as 撤销核定."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise BusinessError("请填写撤销原因。", code="reason")
+    if len(reason) > REVOKE_REASON_MAX:
+        raise BusinessError(f"撤销原因不能超过{REVOKE_REASON_MAX}个字。", code="reason")
+    with transaction.atomic():
+        _lock_timeout()
+        employer, assessment = _lock_rows(assessment.employer_id, assessment.pk)
+        _revocable(assessment, employer, verb="撤销")
+        debits = Debit.objects.select_for_update(no_key=True).filter(assessment=assessment).order_by("pk")
+        if any(debit.status == Debit.Status.ISSUED for debit in debits):
+            raise BusinessError(f"{format_period(assessment.period)}的托收扣款正在银行处理中，待银行回盘后才能撤销核定。", code="in_flight")
+        slip = _printed_slip(assessment)
+        last_debit = debits.last()
+        if slip is None and last_debit is None:
+            raise BusinessError("该月汇缴书未打印，也未发起托收扣款，请直接【删除】。", code="delete")
+        assessment.status = Assessment.Status.DELETED
+        assessment.save(update_fields=["status"])
+        revocation = AssessmentRevocation.objects.create(
+            assessment=assessment, employer=employer, reason=reason, receipt_number=slip.number if slip else "", debit=last_debit,
+            revoked_by=agent,
+        )
+        debits_settle_revoked(assessment=assessment, agent=agent)
+        audit.record("remittance.assessment.revoked", actor=agent, employer=employer, obj=assessment, data={
+            "period": str(assessment.period), "reason": reason, "receipt": revocation.receipt_number,
+            "debit": last_debit.number if last_debit else ""})
+        message_push(employer=employer, business_name="撤销核定", recipient=agent,
+                     content=f"尊敬的{agent}，您已撤销{format_period(assessment.period)}的汇缴核定（核定金额{yuan(assessment.amount)}元）。撤销原因：{reason}")
+    return revocation
 
 
 # ---------------------------------------------------------------- 缴款
@@ -230,8 +281,10 @@ def payment_import(*, rows: list[dict], reviewer: User) -> StatementOutcome:
 # ---------------------------------------------------------------- 汇缴分配
 
 
-def _allocation_post(*, employer_id: int, assessment_id: int, agent: User, idempotency_key: str, confirm_excess: bool) -> Entry:
-    """The body of 汇缴分配, run inside the caller's transaction."""
+def _allocation_post(*, employer_id: int, assessment_id: int, agent: User, idempotency_key: str, confirm_excess: bool,
+                     notice: str = "") -> Entry:
+    """The body of 汇缴分配, run inside the caller's transaction. `notice` is the 消息 to the employer when nobody of
+    it pressed the button (托收: the debit allocated itself); by default the agent who did is told."""
     _lock_timeout()
     employer, assessment = _lock_rows(employer_id, assessment_id)
     replay = Entry.objects.filter(employer=employer, idempotency_key=idempotency_key).first() if idempotency_key else None
@@ -271,7 +324,10 @@ def _allocation_post(*, employer_id: int, assessment_id: int, agent: User, idemp
         "remittance.allocation.posted", actor=agent, employer=employer, obj=entry,
         data={"period": str(assessment.period), "amount": str(due), "unallocated_before": str(unallocated), "headcount": assessment.headcount},
     )
-    message_push(employer=employer, business_name="汇缴分配", content=f"尊敬的{agent}，您已完成办理{period}汇缴分配", recipient=agent)
+    if notice:
+        message_push(employer=employer, business_name="汇缴分配", content=notice)
+    else:
+        message_push(employer=employer, business_name="汇缴分配", content=f"尊敬的{agent}，您已完成办理{period}汇缴分配", recipient=agent)
     return entry
 
 
@@ -299,12 +355,14 @@ def allocation_complete(*, assessment: Assessment, agent: User, idempotency_key:
     raise BusinessError(BUSY_MESSAGE, code="busy")
 
 
-def allocation_post_nested(*, assessment: Assessment, agent: User, idempotency_key: str = "", confirm_excess: bool = False) -> Entry:
-    """汇缴分配 inside a caller's transaction (the demo command builds its data in one)."""
+def allocation_post_nested(*, assessment: Assessment, agent: User, idempotency_key: str = "", confirm_excess: bool = False,
+                           notice: str = "") -> Entry:
+    """汇缴分配 inside a caller's transaction (the demo command builds its data in one; a 托收 return file allocates
+    the month its debit paid, in the same transaction as the 缴款)."""
     with transaction.atomic():
         return _allocation_post(
             employer_id=assessment.employer_id, assessment_id=assessment.pk, agent=agent,
-            idempotency_key=idempotency_key, confirm_excess=confirm_excess,
+            idempotency_key=idempotency_key, confirm_excess=confirm_excess, notice=notice,
         )
 
 

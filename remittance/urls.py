@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import interest_views, statement_views, supplement_views, views
+from . import collection_views, interest_views, statement_views, supplement_views, views
 
 app_name = "remittance"
 
@@ -35,4 +35,15 @@ urlpatterns = [
     path("center/payments/", views.payment_list, name="payment-list"),
     path("center/payments/import/", views.payment_import, name="payment-import"),
     path("center/payments/<int:pk>/slip.pdf", views.payment_slip, name="payment-slip"),
+    # 托收 (issue 16 item 1) and 撤销核定 (item 2)
+    path("remittance/debit/", collection_views.debit_home, name="debit-home"),
+    path("remittance/debit/<int:pk>/", collection_views.debit_detail, name="debit-detail"),
+    path("remittance/debit/<int:pk>/retry/", collection_views.debit_retry, name="debit-retry"),
+    path("remittance/debit/<int:pk>/transfer/", collection_views.debit_transfer, name="debit-transfer"),
+    path("remittance/debit/agreements/<int:pk>/print/", collection_views.agreement_print, name="debit-agreement-print"),
+    path("remittance/assessments/<int:pk>/revoke/", collection_views.assessment_revoke, name="assessment-revoke"),
+    path("center/debit/", collection_views.debit_runs, name="debit-runs"),
+    path("center/debit/return/", collection_views.debit_return, name="debit-return"),
+    path("center/debit/<int:pk>/", collection_views.debit_run, name="debit-run"),
+    path("center/debit/<int:pk>/file.csv", collection_views.debit_run_file, name="debit-run-file"),
 ]

@@ -23,7 +23,7 @@ from gjj_portal.printing.documents import document_verify
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document, rate_limited
 
-from . import center_selectors, prints, selectors, services
+from . import center_selectors, collection, prints, selectors, services
 from .center_forms import PaymentSearchForm, StatementConfirmForm, statement_token
 from .excel import StatementRead, statement_read
 from .forms import DateRangeForm, JournalQueryForm, PaymentForm, StatementForm
@@ -122,7 +122,7 @@ def assessment_list(request):
     """汇缴核定查询 (seed 001 §5.2): the unallocated assessments."""
     employer = current_employer(request)
     rows = selectors.assessment_list(employer=employer, status=Assessment.Status.ASSESSED).order_by("period")
-    return render(request, "remittance/assessment_list.html", {"assessments": rows})
+    return render(request, "remittance/assessment_list.html", {"assessments": collection.assessments_marked(rows)})
 
 
 @require_GET

@@ -205,3 +205,23 @@ def test_the_deferral_page_is_the_agents_own(employer, agent, reviewer, july, ou
         approve(agent, reviewer, row("2025-08", "2025-10"))
     body = outsider_client.get(reverse("employers:deferrals")).content.decode()
     assert "本单位没有经批准的缓缴" in body and "2025年08月" not in body
+
+
+def test_the_demo_has_100002_in_an_approved_deferral_seen_from_its_home_page(settings, client):
+    import io
+
+    from django.core.management import call_command
+
+    from employers.models import User
+    from tests.factories import login_as
+
+    settings.DEBUG = True
+    call_command("demo", stdout=io.StringIO())
+    settings.DEBUG = False
+    found = Deferral.objects.get(employer__account_no="100002")
+    this_month = selectors.current_month()
+    assert (found.start_period, found.months, found.application.status) == (this_month, 6, Application.Status.APPROVED)
+    assert found.application.archives.count() == 1
+    login_as(client, User.objects.get(username=User.agent_username("100002", "jbr02")))
+    body = client.get(reverse("home")).content.decode()
+    assert f"缓缴（{this_month:%Y年%m月}至" in body

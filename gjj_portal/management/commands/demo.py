@@ -43,6 +43,24 @@ BRANCH = {
 }
 
 
+# 缓缴 (issue 16): 100002 is in an approved 缓缴 of six months from the month the demo is built.
+DEFERRAL = {"account_no": "100002", "reason": "受建设项目回款延迟影响，生产经营困难，经职工代表大会讨论通过申请缓缴"}
+
+
+def _demo_image(name: str):
+    """A small white image standing for a scanned resolution (电子档案 are images)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (240, 120), "white")
+    ImageDraw.Draw(image).rectangle((10, 10, 230, 110), outline="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
 # 三权分立 (SEC-20): 系统管理员, 安全审计员, 安全管理员; staff accounts, none of them a superuser.
 STAFF = [
     ("gly01", "张管理", User.Role.ADMIN),
@@ -65,7 +83,7 @@ class Command(BaseCommand):
             raise CommandError("演示数据只能在开发模式（GJJ_DEBUG=1）下创建。")
         if Employer.objects.filter(account_no="100001").exists():
             self.rng = random.Random(20260103)
-            added = self._missing_staff() + self._missing_branch()
+            added = self._missing_staff() + self._missing_branch() + self._missing_deferral()
             if added:
                 self.stdout.write(f"演示数据已存在，只补开了新增的演示账号：{'、'.join(added)}。")
             else:
@@ -84,6 +102,7 @@ class Command(BaseCommand):
             from remittance.demo import demo_cycle
 
             demo_cycle()
+            self._deferral(DEFERRAL["account_no"])
         self.stdout.write(self.style.SUCCESS("演示数据已创建。登录密码 Demo@Ordos2026，动态口令密钥 " + DEMO_TOTP_SECRET))
 
     def _center(self) -> None:
@@ -138,6 +157,38 @@ class Command(BaseCommand):
         sealed_at = timezone.make_aware(datetime(allocated.year, allocated.month, 28, 15, 0))
         Member.objects.filter(pk__in=[m.pk for m in sealed]).update(status=Member.Status.SEALED)
         MemberChange.objects.filter(member__in=sealed, kind=MemberChange.Kind.STATUS).update(at=sealed_at)
+
+    def _deferral(self, account_no: str) -> None:
+        """缓缴 (条例 第20条, issue 16): the employer applied for six months from this month with its 职代会 resolution as
+        电子档案, and the center approved it; the home header reads 缓缴 with the period, 汇缴核定 refuses those months."""
+        from approvals.services import application_pass, application_resubmit, archive_add, form_submit
+        from employers.selectors import current_month
+
+        employer = Employer.objects.get(account_no=account_no)
+        agent = User.objects.get(employer=employer, role=User.Role.AGENT)
+        start = current_month()
+        application = form_submit(employer=employer, agent=agent, business_code="deferral", row={
+            "start_period": f"{start:%Y-%m}", "end_period": f"{month_add(start, 5):%Y-%m}", "reason": DEFERRAL["reason"]})
+        archive_add(application=application, agent=agent, files=[_demo_image("职工代表大会缓缴决议.png")])
+        application = application_resubmit(application=application, agent=agent)
+        application_pass(application=application, reviewer=User.objects.get(username="shenhe01"), version=application.version,
+                         opinion="同意缓缴")
+
+    def _missing_deferral(self) -> list[str]:
+        """An older demo database gets 100002's 缓缴 (the demo only grows)."""
+        from employers.models import Deferral
+
+        if Deferral.objects.filter(employer__account_no=DEFERRAL["account_no"]).exists():
+            return []
+        from gjj_portal.errors import BusinessError
+
+        try:
+            with transaction.atomic():
+                self._deferral(DEFERRAL["account_no"])
+        except BusinessError as exc:  # this month already assessed there: the older demo keeps going without it
+            self.stdout.write(f"未能为{DEFERRAL['account_no']}补建缓缴：{exc}")
+            return []
+        return [f"{DEFERRAL['account_no']}的缓缴"]
 
     def _missing_staff(self) -> list[str]:
         """An older demo database gets the administrator logins added since (the demo never drops or renames one)."""

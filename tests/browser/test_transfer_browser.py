@@ -79,6 +79,7 @@ def test_transfer_in_by_id_number_after_the_old_employer_seals(page, second_page
     page.get_by_label("起缴年月").fill(start_month(main))
     page.get_by_role("button", name="录入清册").click()
     page.get_by_text("缴存人调动清册录入成功").wait_for()
+    page.screenshot(path="/tmp/transfer-in-list.png", full_page=True)
     page.locator("#batch-lines").get_by_text(person.id_masked).wait_for()
 
     # 【添加档案】 then, back on the 清册, 【确认转入】 sends it to the center
@@ -108,6 +109,7 @@ def test_transfer_in_by_id_number_after_the_old_employer_seals(page, second_page
     page.get_by_role("button", name="查询").click()
     row = page.locator("#journal-results tbody tr").first
     row.get_by_text("转入").wait_for()
+    page.screenshot(path="/tmp/transfer-journal.png", full_page=True)
     assert f"{balance:,.2f}" in row.inner_text()
 
     # jbr02 still sees the person's past at 100002 (closed, 调出, the 内部转移 out) and nothing after
@@ -145,6 +147,7 @@ def test_group_transfer_moves_a_member_of_the_linked_unit(page, second_page, dem
     page.get_by_role("button", name="录入", exact=True).click()
     page.get_by_text("缴存人单位调整清册录入成功").wait_for()
     page.locator("#batch-lines").get_by_text(person.name).wait_for()
+    page.screenshot(path="/tmp/transfer-group-list.png", full_page=True)
     page.get_by_role("button", name="提交审批", exact=True).click()
     page.get_by_text("已提交审批").first.wait_for()
 

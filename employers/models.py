@@ -31,6 +31,11 @@ class Center(models.Model):
         "网厅补缴期限（月）", default=3,
         help_text="补缴年月不早于最近一次汇缴前几个月（seed 001 第6章：不早于最近一次汇缴前3个月）。",
     )
+    # 单位注销 (issue 17): a closed employer's agents may still log in to read and print for this many days.
+    closed_read_days = models.PositiveSmallIntegerField(
+        "销户后查询打印期限（天）", default=90,
+        help_text="单位注销（销户）后，其经办人在此期限内仍可登录查询和打印（只读，不能办理业务），期满后不能再登录；填 0 表示销户后即不能登录。",
+    )
 
     class Meta:
         verbose_name = "公积金中心"

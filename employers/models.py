@@ -71,6 +71,11 @@ class CenterPolicy(models.Model):
         "年度结息年利率", max_digits=6, decimal_places=4, default=Decimal("0.0150"),
         help_text="本缴存年度（7月1日至次年6月30日）结息的年利率，如 1.5% 填 0.0150；6月30日结息时使用",
     )
+    # 年度基数调整 (issue 17): the dates between which employers re-declare every normal member's base for this year,
+    # effective from its July; not set, the business stays closed for the year.
+    annual_base_start = models.DateField("年度基数调整开始日期", null=True, blank=True,
+                                         help_text="单位在此期间办理本年度的年度基数调整，新基数自本年度7月起执行；不填表示不开放")
+    annual_base_end = models.DateField("年度基数调整截止日期", null=True, blank=True, help_text="含当日")
 
     class Meta:
         verbose_name = "年度缴存政策"
@@ -82,6 +87,11 @@ class CenterPolicy(models.Model):
             models.CheckConstraint(condition=models.Q(rate_min__gte=Decimal("0.05")), name="employers_policy_rate_min_5pct"),
             models.CheckConstraint(condition=models.Q(rate_max__gte=models.F("rate_min"), rate_max__lte=1), name="employers_policy_rate_range"),
             models.CheckConstraint(condition=models.Q(rounding__in=["yuan", "fen"]), name="employers_policy_rounding_valid"),
+            models.CheckConstraint(
+                condition=models.Q(annual_base_start__isnull=True, annual_base_end__isnull=True)
+                | models.Q(annual_base_start__isnull=False, annual_base_end__gte=models.F("annual_base_start")),
+                name="employers_policy_annual_base_window", violation_error_message="年度基数调整的开始和截止日期须同时填写，且截止日期不早于开始日期。",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -121,66 +121,56 @@ def _authenticity(c: canvas.Canvas, receipt: Receipt, base_url: str, y: float) -
 # ------------------------------------------------------------------ documents
 
 
-def _remittance(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
+def _slip(c: canvas.Canvas, receipt: Receipt, base_url: str, *, info: list[list], table: list[list], widths: list[float],
+          align: list[str], unposted: str) -> None:
+    """The 住房公积金汇（补）缴书: title, ■汇缴/■补缴, the employer and payee grid, the business's own table, the total
+    in figures and 大写, 记账日期, then the authenticity block."""
     f = receipt.fields
     width = PAGE_W - 2 * MARGIN
     top = PAGE_H - MARGIN - 10
     _title(c, f["title"], top)
     c.setFont(cjk_font(), 10)
-    marks = "■汇缴 □补缴" if f.get("type") == "汇缴" else "□汇缴 ■补缴"
-    c.drawString(MARGIN, top - 28, marks)
+    c.drawString(MARGIN, top - 28, "■汇缴 □补缴" if f.get("type") == "汇缴" else "□汇缴 ■补缴")
     c.drawCentredString(PAGE_W / 2, top - 28, f.get("state", ""))
     c.drawRightString(PAGE_W - MARGIN, top - 28, f"流水号：{f['serial_no']}")
     label_w, half = 62, width / 2
-    info = [
-        ["单位名称", U(f["employer_name"]), "收款单位", U(f["payee_name"])],
-        ["单位账号", U(f["employer_account_no"]), "收款银行", U(f["payee_bank"])],
-        ["汇缴年月", f["period"], "收款账号", U(f["payee_account"])],
-    ]
     y = _grid(c, top - 38, [label_w, half - label_w, label_w, half - label_w], info, row_height=24)
-    changes = [["项目", "人数", "金额（元）"]] + [[label, str(count), _money(amount)] for label, count, amount in f["rows"]]
-    y = _grid(c, y, [width / 3] * 3, changes, align=["c", "c", "r"], shaded=1)
+    y = _grid(c, y, [width * share for share in widths], table, align=align, shaded=1)
     total = [["合计金额（大写）", U(f"人民币{f['amount_upper']}"), "（小写）", f"¥{_money(f['amount'])}"]]
     y = _grid(c, y, [96, width - 96 - 60 - 110, 60, 110], total, row_height=26, align=["l", "l", "c", "r"])
     c.setFont(cjk_font(), 9)
-    posted = f.get("posted_on") or "（缴款后由银行记账）"
-    c.drawString(MARGIN, y - 16, f"记账日期：{posted}")
+    c.drawString(MARGIN, y - 16, f"记账日期：{f.get('posted_on') or unposted}")
     para = Paragraph(para_text(f"收款单位：{f['center_name']}"), _style(9))
     para.wrapOn(c, 300, 14)
     para.drawOn(c, MARGIN + 140, y - 19)
     _authenticity(c, receipt, base_url, y - 44)
+
+
+def _payee(f: dict, period_label: str) -> list[list]:
+    return [
+        ["单位名称", U(f["employer_name"]), "收款单位", U(f["payee_name"])],
+        ["单位账号", U(f["employer_account_no"]), "收款银行", U(f["payee_bank"])],
+        [period_label, f["period"], "收款账号", U(f["payee_account"])],
+    ]
+
+
+def _remittance(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
+    """The 汇（补）缴书 with ■汇缴: 上月汇缴, 本月增加, 本月减少, 本月汇缴 with 人数 and 金额."""
+    f = receipt.fields
+    table = [["项目", "人数", "金额（元）"]] + [[label, str(count), _money(amount)] for label, count, amount in f["rows"]]
+    _slip(c, receipt, base_url, info=_payee(f, "汇缴年月"), table=table, widths=[1 / 3] * 3, align=["c", "c", "r"],
+          unposted="（缴款后由银行记账）")
 
 
 def _supplementary(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
     """The 汇（补）缴书 with ■补缴: the months and reasons with 人数 and 金额 instead of the monthly change rows."""
     f = receipt.fields
-    width = PAGE_W - 2 * MARGIN
-    top = PAGE_H - MARGIN - 10
-    _title(c, f["title"], top)
-    c.setFont(cjk_font(), 10)
-    c.drawString(MARGIN, top - 28, "□汇缴 ■补缴")
-    c.drawCentredString(PAGE_W / 2, top - 28, f.get("state", ""))
-    c.drawRightString(PAGE_W - MARGIN, top - 28, f"流水号：{f['serial_no']}")
-    label_w, half = 62, width / 2
-    info = [
-        ["单位名称", U(f["employer_name"]), "收款单位", U(f["payee_name"])],
-        ["单位账号", U(f["employer_account_no"]), "收款银行", U(f["payee_bank"])],
-        ["补缴年月", f["period"], "收款账号", U(f["payee_account"])],
-        ["补缴原因", U(f["reasons"]), "补缴人数", f"{f['headcount']} 人（{f['months']} 笔）"],
-    ]
-    y = _grid(c, top - 38, [label_w, half - label_w, label_w, half - label_w], info, row_height=24)
-    months = [["补缴年月", "补缴原因", "人数", "金额（元）"]] + [
+    info = [*_payee(f, "补缴年月"), ["补缴原因", U(f["reasons"]), "补缴人数", f"{f['headcount']} 人（{f['months']} 笔）"]]
+    table = [["补缴年月", "补缴原因", "人数", "金额（元）"]] + [
         [period, U(reason), str(count), _money(amount)] for period, reason, count, amount in f["rows"]
     ]
-    y = _grid(c, y, [width * 0.25, width * 0.35, width * 0.15, width * 0.25], months, align=["c", "l", "c", "r"], shaded=1)
-    total = [["合计金额（大写）", U(f"人民币{f['amount_upper']}"), "（小写）", f"¥{_money(f['amount'])}"]]
-    y = _grid(c, y, [96, width - 96 - 60 - 110, 60, 110], total, row_height=26, align=["l", "l", "c", "r"])
-    c.setFont(cjk_font(), 9)
-    c.drawString(MARGIN, y - 16, f"记账日期：{f.get('posted_on') or '（缴款后补缴分配时记账）'}")
-    para = Paragraph(para_text(f"收款单位：{f['center_name']}"), _style(9))
-    para.wrapOn(c, 300, 14)
-    para.drawOn(c, MARGIN + 140, y - 19)
-    _authenticity(c, receipt, base_url, y - 44)
+    _slip(c, receipt, base_url, info=info, table=table, widths=[0.25, 0.35, 0.15, 0.25], align=["c", "l", "c", "r"],
+          unposted="（缴款后补缴分配时记账）")
 
 
 def _payment(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:

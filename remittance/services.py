@@ -5,6 +5,7 @@ then the assessment), re-check state on the locked rows, post the entry, write t
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -331,19 +332,16 @@ def _allocation_post(*, employer_id: int, assessment_id: int, agent: User, idemp
     return entry
 
 
-def allocation_complete(*, assessment: Assessment, agent: User, idempotency_key: str, confirm_excess: bool = False) -> Entry:
-    """汇缴分配 (seed 000 steps 9–11): ① equal → allocate; ② more → allocate on confirmation, the rest stays;
-    ③ less → refused. Posted exactly once (SEC-33, SEC-34); a replay of the same key returns the same entry."""
+def posted_once(post: Callable[[], Entry], *, employer_id: int, idempotency_key: str) -> Entry:
+    """Run a money posting in its own transaction, exactly once (SEC-33, SEC-34): a replay of the same key returns
+    the entry the key already posted; a busy database is tried again, then the user is asked to."""
     for attempt in range(LOCK_RETRIES):
         try:
             with transaction.atomic(durable=True):
-                return _allocation_post(
-                    employer_id=assessment.employer_id, assessment_id=assessment.pk, agent=agent,
-                    idempotency_key=idempotency_key, confirm_excess=confirm_excess,
-                )
+                return post()
         except IntegrityError:
             # Same key posted concurrently: the unique constraint kept one; hand back that one.
-            existing = Entry.objects.filter(employer_id=assessment.employer_id, idempotency_key=idempotency_key).first()
+            existing = Entry.objects.filter(employer_id=employer_id, idempotency_key=idempotency_key).first()
             if idempotency_key and existing is not None:
                 return existing
             raise
@@ -353,6 +351,15 @@ def allocation_complete(*, assessment: Assessment, agent: User, idempotency_key:
                 raise BusinessError(BUSY_MESSAGE, code="busy") from None
             time.sleep(0.1 * (attempt + 1))
     raise BusinessError(BUSY_MESSAGE, code="busy")
+
+
+def allocation_complete(*, assessment: Assessment, agent: User, idempotency_key: str, confirm_excess: bool = False) -> Entry:
+    """汇缴分配 (seed 000 steps 9–11): ① equal → allocate; ② more → allocate on confirmation, the rest stays;
+    ③ less → refused. Posted exactly once (SEC-33, SEC-34); a replay of the same key returns the same entry."""
+    return posted_once(lambda: _allocation_post(
+        employer_id=assessment.employer_id, assessment_id=assessment.pk, agent=agent, idempotency_key=idempotency_key,
+        confirm_excess=confirm_excess,
+    ), employer_id=assessment.employer_id, idempotency_key=idempotency_key)
 
 
 def allocation_post_nested(*, assessment: Assessment, agent: User, idempotency_key: str = "", confirm_excess: bool = False,

@@ -7,11 +7,10 @@ does not move 缴至年月. Like 汇缴分配 it locks the employer row first, t
 posts exactly once (a replay of the same key returns the same entry).
 """
 
-import time
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +27,7 @@ from gjj_portal.printing import services as printing_services
 from .journal import Leg, entry_post, member_account_ids, next_number, unallocated_account
 from .models import Entry, Receipt, Supplement, SupplementLine
 from .selectors import ZERO, AllocationState, employer_unallocated
-from .services import BUSY_MESSAGE, LOCK_RETRIES, _center_fields, _lock_employer, _lock_timeout, receipt_code
+from .services import _center_fields, _lock_employer, _lock_timeout, posted_once, receipt_code
 
 SLIP = "supplementary_slip"  # 补缴申请凭条, a sealed 确认单
 TODO_PRINT = "待打印补缴书"
@@ -230,21 +229,10 @@ def _allocation_post(*, employer_id: int, supplement_id: int, agent: User, idemp
 def supplement_allocate(*, supplement: Supplement, agent: User, idempotency_key: str, confirm_excess: bool = False) -> Entry:
     """补缴分配: ① equal → allocate; ② more → allocate on confirmation (“未分配金额大于应补缴金额，是否确认补缴”), the rest
     stays; ③ less → refused with the shortfall. Exactly once under concurrent clicks (SEC-33, SEC-34)."""
-    for attempt in range(LOCK_RETRIES):
-        try:
-            with transaction.atomic(durable=True):
-                return _allocation_post(employer_id=supplement.employer_id, supplement_id=supplement.pk, agent=agent,
-                                        idempotency_key=idempotency_key, confirm_excess=confirm_excess)
-        except IntegrityError:
-            existing = Entry.objects.filter(employer_id=supplement.employer_id, idempotency_key=idempotency_key).first()
-            if idempotency_key and existing is not None:
-                return existing
-            raise
-        except OperationalError:
-            if attempt == LOCK_RETRIES - 1:
-                raise BusinessError(BUSY_MESSAGE, code="busy") from None
-            time.sleep(0.1 * (attempt + 1))
-    raise BusinessError(BUSY_MESSAGE, code="busy")
+    return posted_once(lambda: _allocation_post(
+        employer_id=supplement.employer_id, supplement_id=supplement.pk, agent=agent, idempotency_key=idempotency_key,
+        confirm_excess=confirm_excess,
+    ), employer_id=supplement.employer_id, idempotency_key=idempotency_key)
 
 
 def supplement_allocate_nested(*, supplement: Supplement, agent: User, idempotency_key: str = "", confirm_excess: bool = False) -> Entry:

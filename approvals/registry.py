@@ -162,6 +162,13 @@ class BusinessType:
     # approved_message is the 消息's sentence after 审批通过 (default: 业务已办结).
     follow_up: Callable[[Any], list[tuple[str, str, bool]]] | None = None
     approved_message: str = ""
+    # Whole-file rules beside the per-row ones (年度基数调整: every normal member must be in the file):
+    # check_file(rows, ctx) -> [message], over the file's [(row number, row)] with the context its rows were checked
+    # with. The messages stand among the file's errors without a row number, so such a file is not staged at once.
+    check_file: Callable[[list[tuple[int, dict]], Any], list[str]] | None = None
+    # The 清册 as a whole before 【完成办理】/【提交审批】 (lines may have been deleted or added by hand since the
+    # import): check_batch(*, batch) -> [message]; any message refuses the action and is shown to the agent.
+    check_batch: Callable[..., list[str]] | None = None
 
     def __post_init__(self) -> None:
         if self.module and self.module not in MODULES:

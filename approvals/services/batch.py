@@ -189,6 +189,8 @@ def batch_complete(*, batch: Batch, agent: User) -> Batch:
         totals = batch_totals(batch=batch)
         if not totals["count"]:
             raise BusinessError("清册中没有记录，请先录入清册。", code="batch_empty")
+        if business.check_batch is not None and (refusals := business.check_batch(batch=batch)):
+            raise BusinessError("；".join(refusals), code="batch_refused")
         summary = business.describe(batch=batch, count=totals["count"], amount=totals["amount"])
         send = application_submit if flow_needs_approval(business_code=business.code) else application_complete
         send(business_code=business.code, employer=batch.employer, agent=agent, batch=batch, summary=summary,

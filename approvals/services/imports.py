@@ -62,8 +62,16 @@ class FileRow(NamedTuple):
 REPORT_EVERY = 500  # rows between two progress reports of a process
 
 
+class CheckedFile(list):
+    """The FileRows of a file in row order, and `file_errors`: the business's whole-file rules (registry check_file)."""
+
+    def __init__(self, rows, file_errors: list[str] | None = None) -> None:
+        super().__init__(rows)
+        self.file_errors = file_errors or []
+
+
 def check_file(*, business: registry.BusinessType, employer: Employer, batch: Batch | None, rows: list[tuple[int, dict]],
-               on_progress=None, deadline: float | None = None) -> list[FileRow]:
+               on_progress=None, deadline: float | None = None) -> CheckedFile:
     """The rows of an uploaded file: their rules, and for each good row its ready 清册 line (personal data
     sealed). The context is loaded once; the pure per-row work is spread over the cores for a large file
     (gjj_portal.parallel); duplicates are then marked here, in row order. Past `deadline` (time.monotonic(),
@@ -73,7 +81,8 @@ def check_file(*, business: registry.BusinessType, employer: Employer, batch: Ba
     checked = [item for chunk in chunks for item in chunk]
     _mark_duplicates(((c.row, c.key, c.errors) for c in checked if c.line is not None and c.key),
                      existing=_batch_keys(batch), business=business)
-    return checked
+    file_errors = business.check_file(rows, ctx) if business.check_file is not None else []
+    return CheckedFile(checked, file_errors)
 
 
 def _check_chunk(business: registry.BusinessType, ctx, deadline: float | None, rows: list[tuple[int, dict]], done) -> list[FileRow]:
@@ -227,7 +236,7 @@ def _import_run(record: BatchImport) -> BatchImport:
                          data={"business": business.code, "reason": str(exc)[:200]})
         record.refresh_from_db()
         return record
-    errors = [{"row": None, "column": "", "message": m} for m in table.errors]
+    errors = [{"row": None, "column": "", "message": m} for m in [*table.errors, *checked.file_errors]]
     notices = []
     good = []
     labels = {c.key: c.header for c in business.columns}

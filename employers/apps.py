@@ -10,8 +10,8 @@ class EmployersConfig(AppConfig):
         from gjj_portal.printing import registry as documents
         from gjj_portal.printing import services as printing
 
-        from .businesses import deferral, employer_change, rate_change
+        from .businesses import closing, deferral, employer_change, rate_change
 
-        for business in (employer_change.BUSINESS, rate_change.BUSINESS, deferral.BUSINESS):
+        for business in (employer_change.BUSINESS, rate_change.BUSINESS, deferral.BUSINESS, closing.BUSINESS):
             registry.register(business)
         documents.register(printing.confirmation_kind(employer_change.DOCUMENT, "单位信息变更确认单"))

@@ -26,6 +26,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from gjj_portal import audit, context
 from gjj_portal.errors import BusinessError
 
+from .closing import closed_can_read
 from .models import Employer, LoginThrottle, SmsCode, User
 from .sms import get_backend
 
@@ -263,7 +264,8 @@ def _account_usable(user: User) -> bool:
     if user.temp_password_expires_at and user.temp_password_expires_at <= timezone.now():
         return False  # an unused temporary password expires (SEC-11)
     if user.is_agent:
-        return user.employer is not None and user.employer.status != Employer.Status.CLOSED
+        # 销户: only during the read-only period the center sets (单位注销, employers.closing)
+        return user.employer is not None and (user.employer.status != Employer.Status.CLOSED or closed_can_read(user.employer))
     return True
 
 

@@ -13,6 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from gjj_portal import audit
 
+from .closing import closed_can_read
 from .models import Employer
 
 SESSION_AUTH_TIME = "gjj_auth_time"
@@ -95,8 +96,8 @@ class SessionGuardMiddleware:
             return "您的账号已在其他地方登录，本次会话已结束。"
         if not user.current_session_key:
             return "您的登录凭据已变更，请重新登录。"
-        if user.is_agent and user.employer.status == Employer.Status.CLOSED:
-            return "单位账户已销户，无法继续办理业务。"
+        if user.is_agent and user.employer.status == Employer.Status.CLOSED and not closed_can_read(user.employer):
+            return "单位账户已销户，查询和打印期限已过，无法继续登录。"
         return ""
 
     @staticmethod
@@ -109,3 +110,37 @@ class SessionGuardMiddleware:
         from django.utils import timezone
 
         return (timezone.now() - user.password_changed_at).days >= max_age
+
+
+# What a closed employer's agent may still post during its read-only period: 打印 (a POST that freezes a snapshot of
+# what the page shows), signing out and changing the password. Everything else that is not a read is refused.
+CLOSED_ALLOWED_POSTS = {"employers:logout", "employers:password-change"}
+CLOSED_REFUSAL = "本单位已销户，只能查询和打印，不能再办理业务。"
+
+
+class ClosedEmployerMiddleware:
+    """单位注销 (issue 17): during the read-only period after 销户 (Center.closed_read_days) an agent reads and prints
+    only; after it, SessionGuardMiddleware ends the session and the login refuses (employers.auth). Kept apart from
+    the per-agent permission checks: it asks only whether the request writes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not getattr(user, "is_agent", False):
+            return None
+        if user.employer.status != Employer.Status.CLOSED:
+            return None
+        name = getattr(request.resolver_match, "view_name", "") or ""
+        if name in CLOSED_ALLOWED_POSTS or name.endswith("print"):
+            return None
+        from django.core.exceptions import PermissionDenied
+
+        audit.record("authz.denied", actor=user, outcome="denied", data={"path": request.path[:200], "reason": "employer_closed"})
+        raise PermissionDenied(CLOSED_REFUSAL)

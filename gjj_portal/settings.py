@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "employers.middleware.SessionGuardMiddleware",
+    "employers.middleware.ClosedEmployerMiddleware",  # a closed employer's agents read and print only
     "employers.middleware.HtmxLoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "gjj_portal.middleware.NoStoreMiddleware",

@@ -34,3 +34,9 @@ class RemittanceConfig(AppConfig):
         collection_agreement.register()  # 托收协议 签订 / 变更 / 撤销 and the 托收协议登记表
         registry.register_page(registry.Page(module="汇缴", url_name="remittance:index"))
         registry.register_page(registry.Page(module="单位信息查询", url_name="remittance:query"))
+        # 单位注销 (employers) asks the members, the journal and the months whether anything is left.
+        from employers.closing import closing_check_register
+
+        from .closing import closing_conditions
+
+        closing_check_register(closing_conditions)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import collection_views, interest_views, statement_views, supplement_views, views
+from . import collection_views, interest_views, ledger_views, statement_views, supplement_views, views
 
 app_name = "remittance"
 
@@ -46,4 +46,8 @@ urlpatterns = [
     path("center/debit/return/", collection_views.debit_return, name="debit-return"),
     path("center/debit/<int:pk>/", collection_views.debit_run, name="debit-run"),
     path("center/debit/<int:pk>/file.csv", collection_views.debit_run_file, name="debit-run-file"),
+    # 明细账 (issue 17 item 5)
+    path("remittance/query/ledger/", ledger_views.ledger_page, name="ledger"),
+    path("remittance/query/ledger/export.xlsx", ledger_views.ledger_export, name="ledger-export"),
+    path("remittance/query/ledger/print/", ledger_views.ledger_print_view, name="ledger-print"),
 ]

@@ -1,0 +1,91 @@
+"""The conditions of 单位注销 (issue 17) that need the members and the journal: employers may not import them, so
+remittance registers this check at start-up (remittance/apps.py → employers.closing.closing_check_register).
+
+Every member transferred out or sealed (none still contributing), every member's balance and the 未分配金额 at 0
+(from the journal, never a stored figure), and no money pending: an assessed month not allocated, an approved 补缴
+waiting for its money, a debit at the bank, an active 托收协议. Each unmet one links to the page that clears it.
+A few aggregate queries, whatever the headcount."""
+
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+from django.db.models.functions import Round  # SQLite adds decimals as floats: 0.1 + 0.2 - 0.3 is not 0 there
+from django.urls import reverse
+
+from employers.closing import Condition
+from employers.models import Employer
+from gjj_portal.money import format_period
+from gjj_portal.templatetags.gjj import yuan
+from members.models import Member
+
+from .models import Account, Assessment, Debit, DebitAgreement, Line, Supplement
+from .selectors import employer_unallocated
+
+ZERO = Decimal("0.00")
+SEAL = "member_seal"  # members/businesses/seal.py
+CANCEL_AGREEMENT = "debit_agreement_cancel"  # remittance/businesses/collection_agreement.py
+
+
+def _members(employer: Employer) -> list[Condition]:
+    normal = Member.objects.filter(employer=employer, status=Member.Status.NORMAL).count()
+    if not normal:
+        return []
+    return [Condition("members_normal", f"尚有{normal}名职工为正常缴存状态，须全部调出或封存",
+                      reverse("approvals:business", args=[SEAL]), "办理封存")]
+
+
+def _balances(employer: Employer) -> list[Condition]:
+    """Members whose account at this employer holds money (a credit balance is the negative sum of its lines)."""
+    totals = list(Line.objects.filter(account__kind=Account.Kind.MEMBER, account__employer=employer)
+                  .values("account_id").annotate(total=Round(Sum("amount", default=ZERO), 2)).exclude(total=0).values_list("total", flat=True))
+    if not totals:
+        return []
+    people, total = len(totals), -sum(totals, ZERO) + ZERO
+    return [Condition("member_balances", f"尚有{people}名职工个人账户余额不为0（合计{yuan(total)}元），"
+                                         "须办理转出（由调入单位办理缴存人调动）或由中心办理提取后余额为0",
+                      reverse("remittance:ledger"), "查看明细账")]
+
+
+def _unallocated(employer: Employer) -> list[Condition]:
+    left = employer_unallocated(employer=employer)
+    if left == ZERO:
+        return []
+    return [Condition("unallocated", f"单位未分配金额为{yuan(left)}元，须为0：请办理汇缴分配或补缴分配，多缴的金额请联系中心办理退款",
+                      reverse("remittance:allocate-list"), "办理汇缴分配")]
+
+
+def _months(employer: Employer) -> list[Condition]:
+    periods = list(Assessment.objects.filter(employer=employer, status=Assessment.Status.ASSESSED).order_by("period")
+                   .values_list("period", flat=True))
+    if not periods:
+        return []
+    named = "、".join(format_period(p) for p in periods[:6]) + ("等" if len(periods) > 6 else "")
+    return [Condition("assessed_unallocated", f"{named}共{len(periods)}个月已汇缴核定尚未分配，请办理汇缴分配或删除核定",
+                      reverse("remittance:assessment-list"), "汇缴核定查询")]
+
+
+def _supplements(employer: Employer) -> list[Condition]:
+    waiting = Supplement.objects.filter(employer=employer, status=Supplement.Status.APPROVED).aggregate(
+        count=Count("pk"), total=Sum("amount", default=ZERO))
+    if not waiting["count"]:
+        return []
+    return [Condition("supplement_waiting", f"{waiting['count']}笔已审批的补缴（合计{yuan(waiting['total'])}元）待分配，请办理补缴分配",
+                      reverse("remittance:supplement-list"), "办理补缴分配")]
+
+
+def _collection(employer: Employer) -> list[Condition]:
+    conditions = []
+    issued = Debit.objects.filter(employer=employer, status=Debit.Status.ISSUED).count()
+    if issued:
+        conditions.append(Condition("debit_in_flight", f"{issued}笔托收扣款正在银行处理，请等待扣款结果",
+                                    reverse("remittance:debit-home"), "查看托收"))
+    if DebitAgreement.objects.filter(employer=employer, status=DebitAgreement.Status.ACTIVE).exists():
+        conditions.append(Condition("debit_agreement", "本单位的托收协议仍然有效，请先撤销托收协议",
+                                    reverse("approvals:business", args=[CANCEL_AGREEMENT]), "撤销托收协议"))
+    return conditions
+
+
+def closing_conditions(*, employer: Employer) -> list[Condition]:
+    """The members', the journal's and the months' conditions of 单位注销, in the order an agent clears them."""
+    return [*_members(employer), *_months(employer), *_supplements(employer), *_collection(employer), *_unallocated(employer),
+            *_balances(employer)]

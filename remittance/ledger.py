@@ -1,0 +1,280 @@
+"""明细账 (issue 17 item 5; Shenyang's 明细账 export): the employer's ledger and a member's, for a date range, on the page
+(paged), as an Excel workbook streamed in constant memory, and as a sealed PDF.
+
+The employer's ledger is its 单位账户: the members' accounts at this employer, as the journal has them. One row per
+posting (流水号, 记账日期, 业务类型, 汇补缴年月, 发生额, 利息额, 人数) with the balance after it; 发生额 is what the
+posting added to the accounts (a 转出 is negative), so 期初余额 + Σ发生额 = 期末余额. A 缴款 moves only the
+未分配金额, not the members' accounts: it is in 账户信息查询, and the ledger's facts name the 未分配金额 at the end.
+A member's ledger is one row per line of its account at this employer (a 补缴 of three months is three rows).
+
+Rows are read with a server-side cursor (QuerySet.iterator) and written by openpyxl's write-only workbook into a
+temporary file, so a million postings never sit in memory (bench/ledger_bench.py, docs/performance.md)."""
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from employers.models import Center, Employer, User
+from gjj_portal.errors import BusinessError
+from gjj_portal.excel import MONEY_FORMAT, cell_for
+from gjj_portal.models import ListPrint
+from gjj_portal.money import format_period
+from gjj_portal.printing import registry
+from gjj_portal.printing.services import list_kind, list_print_issue, row_cap_check
+from gjj_portal.printing.table import Column
+from gjj_portal.templatetags.gjj import yuan
+from members.models import Member
+
+from .models import Account, Entry, Line
+
+ZERO = Decimal("0.00")
+EMPLOYER_PRINT = registry.register(list_kind("employer_ledger", "单位明细账")).code
+MEMBER_PRINT = registry.register(list_kind("member_ledger", "个人明细账")).code
+# A worksheet holds 1,048,576 rows; the facts, the header and the 合计 take a few.
+XLSX_MAX_ROWS = 1_048_000
+CHUNK = 5000
+KINDS = dict(Entry.Kind.choices)
+
+EMPLOYER_HEADERS = ("流水号", "记账日期", "业务类型", "汇补缴年月", "发生额（元）", "利息额（元）", "人数", "余额（元）")
+MEMBER_HEADERS = ("流水号", "记账日期", "业务类型", "汇补缴年月", "发生额（元）", "利息额（元）", "余额（元）")
+WIDTHS = (24, 12, 14, 22, 16, 14, 8, 18)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    serial_no: str
+    posted_on: date
+    kind: str
+    period: str
+    amount: Decimal
+    interest: Decimal
+    headcount: int | None  # None in a member's ledger
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Which ledger, for which dates, and its figures: 期初余额, the postings' count and sums, 期末余额."""
+
+    employer: Employer
+    member: Member | None
+    start: date
+    end: date
+    opening: Decimal
+    count: int
+    amount: Decimal
+    interest: Decimal
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.amount
+
+    @property
+    def title(self) -> str:
+        return f"个人明细账（{self.member.account_no} {self.member.name}）" if self.member else "单位明细账"
+
+    @property
+    def filename(self) -> str:
+        who = self.member.account_no if self.member else self.employer.account_no
+        return f"{'个人' if self.member else '单位'}明细账-{who}-{self.start:%Y%m%d}-{self.end:%Y%m%d}.xlsx"
+
+
+def _lines(*, employer: Employer, member: Member | None) -> QuerySet[Line]:
+    """The lines of the members' accounts at this employer (or of one member's account there)."""
+    lines = Line.objects.filter(account__kind=Account.Kind.MEMBER, account__employer=employer)
+    return lines.filter(account__member=member) if member is not None else lines
+
+
+def ledger_get(*, employer: Employer, start: date, end: date, member: Member | None = None) -> Ledger:
+    """The ledger's figures (two aggregate queries). `member` must be the employer's (the view fetched it so)."""
+    if member is not None and member.employer_id != employer.pk:
+        raise ValueError("a member's ledger is read at the member's own employer")
+    lines = _lines(employer=employer, member=member)
+    opening = lines.filter(entry__posted_on__lt=start).aggregate(total=Sum("amount", default=ZERO))["total"]
+    period = lines.filter(entry__posted_on__range=(start, end)).aggregate(
+        total=Sum("amount", default=ZERO), interest=Sum("interest", default=ZERO),
+        count=Count("pk") if member is not None else Count("entry_id", distinct=True),
+    )
+    return Ledger(employer=employer, member=member, start=start, end=end, opening=-opening + ZERO, count=period["count"],
+                  amount=-period["total"] + ZERO, interest=period["interest"] + ZERO)
+
+
+def _postings(ledger: Ledger) -> QuerySet:
+    """The rows in order, as tuples: one per posting (employer) or per line (member)."""
+    lines = _lines(employer=ledger.employer, member=ledger.member).filter(entry__posted_on__range=(ledger.start, ledger.end))
+    if ledger.member is not None:
+        return (lines.order_by("entry__posted_on", "entry_id", "pk")
+                .values_list("entry__serial_no", "entry__posted_on", "entry__kind", "period", "entry__period", "amount", "interest",
+                             "entry_id", "pk"))
+    return (lines.values_list("entry_id", "entry__serial_no", "entry__posted_on", "entry__kind", "entry__period")
+            .annotate(total=Sum("amount"), interest_total=Sum("interest"), people=Count("member_id", distinct=True),
+                      first=Min("period"), last=Max("period"))
+            .order_by("entry__posted_on", "entry_id"))
+
+
+def unallocated_at(employer: Employer, day: date) -> Decimal:
+    """未分配金额 at the end of `day`, from the journal."""
+    total = Line.objects.filter(account__kind=Account.Kind.UNALLOCATED, account__employer=employer, entry__posted_on__lte=day).aggregate(
+        total=Sum("amount", default=ZERO))["total"]
+    return -total + ZERO
+
+
+def _period_text(entry_period: date | None, first: date | None, last: date | None) -> str:
+    if entry_period is not None:
+        return format_period(entry_period)
+    if first is None:
+        return ""
+    return format_period(first) if first == last else f"{format_period(first)}至{format_period(last)}"
+
+
+def _kind_text(kind: str, amount: Decimal) -> str:
+    """A 内部转移 says which way it went for this employer's accounts."""
+    label = KINDS.get(kind, kind)
+    if kind == Entry.Kind.TRANSFER:
+        return f"{label}{'转入' if amount >= 0 else '转出'}"
+    return label
+
+
+def _rows(ledger: Ledger, raw, balance: Decimal) -> Iterator[LedgerRow]:
+    """Raw tuples of _postings() as LedgerRows, the balance running from `balance`."""
+    if ledger.member is not None:
+        for serial_no, day, kind, period, entry_period, amount, interest, _entry_id, _pk in raw:
+            change = -amount + ZERO
+            balance += change
+            yield LedgerRow(serial_no, day, _kind_text(kind, change), _period_text(period or entry_period, None, None), change,
+                            interest + ZERO, None, balance)
+        return
+    for _entry_id, serial_no, day, kind, entry_period, total, interest, people, first, last in raw:
+        change = -total + ZERO
+        balance += change
+        yield LedgerRow(serial_no, day, _kind_text(kind, change), _period_text(entry_period, first, last), change, interest + ZERO,
+                        people, balance)
+
+
+def ledger_rows(ledger: Ledger) -> Iterator[LedgerRow]:
+    """Every row of the ledger, streamed from a server-side cursor (constant memory)."""
+    return _rows(ledger, _postings(ledger).iterator(chunk_size=CHUNK), ledger.opening)
+
+
+# ---------------------------------------------------------------- the page: a page of rows, with the balance before it
+
+
+def ledger_page_rows(ledger: Ledger, *, offset: int, limit: int) -> list[LedgerRow]:
+    """The rows [offset, offset+limit) with their balances: the balance before the first is one aggregate."""
+    raw = list(_postings(ledger)[offset:offset + limit])
+    if not raw:
+        return []
+    balance = ledger.opening
+    if offset:
+        lines = _lines(employer=ledger.employer, member=ledger.member).filter(entry__posted_on__range=(ledger.start, ledger.end))
+        if ledger.member is not None:
+            day, entry_id, pk = raw[0][1], raw[0][7], raw[0][8]
+            before = Q(entry__posted_on__lt=day) | Q(entry__posted_on=day, entry_id__lt=entry_id) | Q(entry__posted_on=day, entry_id=entry_id, pk__lt=pk)
+        else:
+            entry_id, day = raw[0][0], raw[0][2]
+            before = Q(entry__posted_on__lt=day) | Q(entry__posted_on=day, entry_id__lt=entry_id)
+        balance -= lines.filter(before).aggregate(total=Sum("amount", default=ZERO))["total"]
+    return list(_rows(ledger, raw, balance + ZERO))
+
+
+# ---------------------------------------------------------------- Excel
+
+
+def ledger_export_check(ledger: Ledger) -> None:
+    if ledger.count > XLSX_MAX_ROWS:
+        raise BusinessError(f"查询结果共 {ledger.count} 笔，超过 Excel 单个工作表的上限 {XLSX_MAX_ROWS} 笔。"
+                            "请缩短查询日期后分段导出。", code="too_many_rows")
+
+
+def _facts(ledger: Ledger) -> list[tuple[str, str]]:
+    facts = [("单位名称", ledger.employer.name), ("单位账号", ledger.employer.account_no)]
+    if ledger.member is not None:
+        facts += [("个人账号", ledger.member.account_no), ("姓名", ledger.member.name)]
+    return facts + [("查询期间", f"{ledger.start:%Y-%m-%d} 至 {ledger.end:%Y-%m-%d}")]
+
+
+def _money(ws, value: Decimal) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = MONEY_FORMAT
+    return cell
+
+
+def ledger_xlsx(ledger: Ledger, *, out=None):
+    """Write the ledger as .xlsx into `out` (a new temporary file by default), rewound and returned: the facts, the
+    header, 期初余额, every row, 合计 and 期末余额. Only our own texts are written as plain strings (digits, dates,
+    labels); the employer's and member's names go through the safe writer (gjj_portal.excel)."""
+    ledger_export_check(ledger)
+    out = out if out is not None else tempfile.TemporaryFile()
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title="明细账")
+    member = ledger.member is not None
+    headers = MEMBER_HEADERS if member else EMPLOYER_HEADERS
+    widths = WIDTHS[:6] + WIDTHS[7:] if member else WIDTHS
+    for index, width in enumerate(widths):
+        ws.column_dimensions[chr(ord("A") + index)].width = width
+    bold = Font(bold=True)
+    title = cell_for(ws, ledger.title, "text")
+    title.font = bold
+    ws.append([title])
+    for label, value in _facts(ledger):
+        ws.append([cell_for(ws, label, "text"), cell_for(ws, value, "text")])
+    heading = []
+    for header in headers:
+        cell = cell_for(ws, header, "text")
+        cell.font = bold
+        heading.append(cell)
+    ws.append(heading)
+    pad = [None] * (len(headers) - 4)  # the balance stands in the last column (余额)
+    ws.append(["", f"{ledger.start:%Y-%m-%d}", "期初余额", *pad, _money(ws, ledger.opening)])
+    append = ws.append
+    for row in ledger_rows(ledger):
+        cells = [row.serial_no, row.posted_on.isoformat(), row.kind, row.period, _money(ws, row.amount), _money(ws, row.interest)]
+        if not member:
+            cells.append(row.headcount)
+        cells.append(_money(ws, row.balance))
+        append(cells)
+    totals = ["合计", "", f"{ledger.count}笔", "", _money(ws, ledger.amount), _money(ws, ledger.interest)]
+    ws.append(totals + ([None] if not member else []) + [None])
+    ws.append(["", f"{ledger.end:%Y-%m-%d}", "期末余额", *pad, _money(ws, ledger.closing)])
+    if not member:
+        ws.append(["", f"{ledger.end:%Y-%m-%d}", "期末未分配金额", *pad, _money(ws, unallocated_at(ledger.employer, ledger.end))])
+    wb.save(out)
+    out.seek(0)
+    return out
+
+
+# ---------------------------------------------------------------- the sealed PDF
+
+
+def ledger_print(*, ledger: Ledger, agent: User) -> ListPrint:
+    """【打印】: the ledger as a sealed list (gjj_portal.printing), refused above the print's row cap before it is read."""
+    row_cap_check(ledger.count + 2)
+    member = ledger.member is not None
+    columns = [Column("流水号", 34), Column("记账日期", 20, "c"), Column("业务类型", 22, "c"), Column("汇补缴年月", 30, "c"),
+               Column("发生额", 26, "r"), Column("利息额", 20, "r"), *([] if member else [Column("人数", 12, "r")]), Column("余额", 28, "r")]
+    pad = [""] * (len(columns) - 4)
+    rows = [["", f"{ledger.start:%Y-%m-%d}", "期初余额", *pad, yuan(ledger.opening)]]
+    for row in ledger_rows(ledger):
+        rows.append([row.serial_no, f"{row.posted_on:%Y-%m-%d}", row.kind, row.period, yuan(row.amount), yuan(row.interest),
+                     *([] if member else [str(row.headcount)]), yuan(row.balance)])
+    rows.append(["", f"{ledger.end:%Y-%m-%d}", "期末余额", *pad, yuan(ledger.closing)])
+    filters = [(label, value) for label, value in _facts(ledger) if label not in ("单位名称", "单位账号")]
+    return list_print_issue(
+        kind=MEMBER_PRINT if member else EMPLOYER_PRINT, title=ledger.title, employer=ledger.employer, agent=agent,
+        center=Center.current(), columns=columns, rows=rows, filters=filters,
+        totals=[("笔数", str(ledger.count)), ("发生额", yuan(ledger.amount)), ("利息额", yuan(ledger.interest)),
+                ("期初余额", yuan(ledger.opening)), ("期末余额", yuan(ledger.closing))],
+    )
+
+
+def member_for_ledger(*, employer: Employer, account_no: str) -> Member | None:
+    """The employer's member by 个人账号 (a member who moved on is still the employer's for its own time)."""
+    return Member.objects.filter(employer=employer, account_no=account_no.strip()).first()
+

@@ -89,7 +89,7 @@ class CenterPolicy(models.Model):
             models.CheckConstraint(condition=models.Q(rounding__in=["yuan", "fen"]), name="employers_policy_rounding_valid"),
             models.CheckConstraint(
                 condition=models.Q(annual_base_start__isnull=True, annual_base_end__isnull=True)
-                | models.Q(annual_base_start__isnull=False, annual_base_end__gte=models.F("annual_base_start")),
+                | models.Q(annual_base_start__isnull=False, annual_base_end__isnull=False, annual_base_end__gte=models.F("annual_base_start")),
                 name="employers_policy_annual_base_window", violation_error_message="年度基数调整的开始和截止日期须同时填写，且截止日期不早于开始日期。",
             ),
         ]

@@ -11,11 +11,21 @@ class MembersConfig(AppConfig):
         from gjj_portal.printing.services import confirmation_kind
 
         from . import prints  # noqa: F401  (registers the 打印 list kinds with the document registry)
-        from .businesses import base_adjust, member_change, register, seal, transfer_common, transfer_group, transfer_in
+        from .businesses import (
+            annual_base,
+            base_adjust,
+            member_change,
+            register,
+            seal,
+            transfer_common,
+            transfer_group,
+            transfer_in,
+        )
 
         for business in (register.BUSINESS, base_adjust.BUSINESS, seal.UNSEAL, seal.SEAL, member_change.BUSINESS,
                          transfer_group.BUSINESS, transfer_in.BUSINESS):
             registry.register(business)
+        registry.register(annual_base.register())  # 年度基数调整: the second tab of 基数调整, with its 申报清册 and 确认单
         documents.register(confirmation_kind(transfer_common.DOCUMENT, "缴存人调动确认单"))
         registry.register_page(registry.Page(module="缴存人信息查询", url_name="members:query"))
         # 比例调整 and 缓缴 (employers) read the next month to assess and rerate the members through members.

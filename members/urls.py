@@ -14,4 +14,5 @@ urlpatterns = [
     path("members/query/changes/print/", views.change_print, name="change-query-print"),
     path("members/query/status/", views.status_query, name="status-query"),
     path("members/query/status/print/", views.status_print, name="status-query-print"),
+    path("members/annual-base/roster/", views.annual_base_roster, name="annual-base-roster"),
 ]

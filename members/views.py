@@ -172,3 +172,15 @@ def status_print(request):
                                         form=form, changes=qs)
 
     return print_and_open(request, "members:status-query", issue)
+
+
+@agent_required
+@require_GET
+@document("annual_base_roster")
+def annual_base_roster(request):
+    """年度基数调整 【下载职工名单】: every normal member in the import template's layout, 上年度月平均工资 empty."""
+    from .businesses import annual_base
+
+    columns = [Col("个人账号", "text", 16), Col("姓名", "text", 12), Col("当前缴存基数", "money"), Col("上年度月平均工资", "text", 18)]
+    content = write_workbook([Sheet("清册", columns, annual_base.roster_rows(employer=current_employer(request)))])
+    return xlsx_response(content, filename="年度基数调整职工名单.xlsx")

@@ -17,6 +17,12 @@ class RemittanceConfig(AppConfig):
         from .selectors import assessment_next_period
 
         next_period_source_register(assessment_next_period)
+        # 年度基数调整 waits while a month is assessed and not allocated, or a 补缴 waits for its money.
+        from members.services import unallocated_source_register
+
+        from .selectors import unallocated_items
+
+        unallocated_source_register(unallocated_items)
         # 缴存人调动 / 单位调整 move the person in members; the 内部转移 and what blocks it are remittance's.
         from members.services import transfer_money_register
 

@@ -28,10 +28,10 @@ from django.utils import timezone
 
 from employers.models import Employer
 from employers.selectors import deferral_skip
-from gjj_portal.money import month_add
+from gjj_portal.money import format_period, month_add
 from members.models import Member, ScheduledBaseChange
 
-from .models import Account, Assessment, AssessmentLine, Entry, Line, Payment, Receipt
+from .models import Account, Assessment, AssessmentLine, Entry, Line, Payment, Receipt, Supplement
 
 ZERO = Decimal("0.00")
 
@@ -414,3 +414,13 @@ def payment_list(*, employer: Employer | None = None) -> QuerySet[Payment]:
 
 def receipt_get(*, number: str) -> Receipt | None:
     return Receipt.objects.select_related("employer").filter(number=number).first()
+
+
+def unallocated_items(*, employer: Employer) -> list[str]:
+    """What waits for its money (年度基数调整 waits for it: 需待汇补缴业务金额分配后): each month assessed and not yet
+    allocated (2026年06月汇缴), each approved 补缴 not yet allocated (补缴（流水号…）), oldest first."""
+    months = (Assessment.objects.filter(employer=employer, status=Assessment.Status.ASSESSED).order_by("period")
+              .values_list("period", flat=True))
+    supplements = (Supplement.objects.filter(employer=employer, status=Supplement.Status.APPROVED).order_by("pk")
+                   .values_list("serial_no", flat=True))
+    return [f"{format_period(period)}汇缴" for period in months] + [f"补缴（流水号{serial}）" for serial in supplements]

@@ -22,6 +22,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='centerpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('annual_base_end__isnull', True), ('annual_base_start__isnull', True)), models.Q(('annual_base_end__gte', models.F('annual_base_start')), ('annual_base_start__isnull', False)), _connector='OR'), name='employers_policy_annual_base_window', violation_error_message='年度基数调整的开始和截止日期须同时填写，且截止日期不早于开始日期。'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('annual_base_end__isnull', True), ('annual_base_start__isnull', True)), models.Q(('annual_base_end__gte', models.F('annual_base_start')), ('annual_base_end__isnull', False), ('annual_base_start__isnull', False)), _connector='OR'), name='employers_policy_annual_base_window', violation_error_message='年度基数调整的开始和截止日期须同时填写，且截止日期不早于开始日期。'),
         ),
     ]

@@ -151,7 +151,7 @@ def _summary(*, batch, count: int, amount: Decimal) -> str:
 
 
 BUSINESS = registry.BusinessType(
-    code=CODE, name="基数调整", module="基数调整", form_class=BaseAdjustForm, columns=COLUMNS, display_columns=DISPLAY,
+    code=CODE, name="基数调整", module="基数调整", tab_label="基数调整", form_class=BaseAdjustForm, columns=COLUMNS, display_columns=DISPLAY,
     context=context, clean_row=clean_row, apply=apply, confirm_label="【提交审批】", needs_approval_default=True,
     detail_template="members/businesses/base_adjust_detail.html", row_limit=5000, picker=member_picker(status=Member.Status.NORMAL),
     template_notes=["只有状态正常的职工才可基数调整。", "提交审批后，中心审批通过，新基数自生效年月起执行。",

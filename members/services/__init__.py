@@ -10,6 +10,16 @@ from .accounts import (
     member_open_accounts,
     members_open_from_batch,
 )
+from .annual_bases import (
+    AnnualBase,
+    AnnualWindow,
+    annual_base_closed,
+    annual_base_declared,
+    annual_in_force_period,
+    annual_window_get,
+    members_annual_rebase,
+    unallocated_source_register,
+)
 from .bases import (
     RebaseItem,
     bases_apply_due,
@@ -36,6 +46,8 @@ from .transfers import (
 )
 
 __all__ = [
+    "AnnualBase", "AnnualWindow", "annual_base_closed", "annual_base_declared", "annual_in_force_period", "annual_window_get",
+    "members_annual_rebase", "unallocated_source_register",
     "FROM_LINE", "OPEN_REFUSED", "member_account_numbers", "member_amounts", "member_open", "member_open_accounts",
     "members_open_from_batch", "RebaseItem", "bases_apply_due", "employer_next_period", "member_rebase", "members_rebase", "members_rerate",
     "next_period_source_register", "HistoryItem", "MEMBER_INFO_FIELDS", "InfoChange", "member_info_change", "member_info_label",

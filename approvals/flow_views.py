@@ -23,7 +23,7 @@ from approvals.services.message import message_mark_read
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
-from gjj_portal.tenancy import agent_required, current_employer, not_found, reviewer_required
+from gjj_portal.tenancy import agent_required, business_check, current_employer, not_found, reviewer_required
 from gjj_portal.uploads import explains_upload_refusals
 
 PAGE_SIZE = 20
@@ -39,11 +39,16 @@ def _page(request, queryset, size: int = PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
-def _agent_application(request, pk: int) -> Application:
+def _agent_application(request, pk: int, action: str = "view") -> Application:
+    """The agent's own employer's application (another's: 404), once its permission for the business and the action
+    is checked (经办人管理: 403). 提交 of a 清册 is refused to its preparer where the employer requires two agents."""
     try:
-        return selectors.application_get(pk=pk, employer=current_employer(request))
+        application = selectors.application_get(pk=pk, employer=current_employer(request))
     except Application.DoesNotExist:
         not_found(request, "application")
+    preparer = getattr(application.batch, "agent_id", None) if application.batch_id else None
+    business_check(request, application.business_code, action, preparer_id=preparer if action == "submit" else None)
+    return application
 
 
 def _panel_items(request, panel: str):
@@ -135,7 +140,7 @@ def _after_agent_action(request, application: Application, event: str = CHANGED)
 @require_POST
 def archive_upload(request, pk: int):
     """【添加档案】 (and, after 【编辑】, 【添加档案】 again)."""
-    application = _agent_application(request, pk)
+    application = _agent_application(request, pk, "prepare")
     form = ArchiveUploadForm(request.POST, request.FILES)
     if getattr(request, "upload_error", None):  # a body Django would not parse: more than 10 files, a huge file name
         form.is_valid()
@@ -159,7 +164,7 @@ def archive_upload(request, pk: int):
 @require_POST
 def archive_remove(request, pk: int, archive_pk: int):
     """【编辑】 → × removes one image before 【提交审批】."""
-    application = _agent_application(request, pk)
+    application = _agent_application(request, pk, "prepare")
     try:
         archive = application.archives.get(pk=archive_pk)
     except Archive.DoesNotExist:
@@ -188,7 +193,7 @@ def _agent_refusal(request, application: Application, error: BusinessError):
 @require_POST
 def application_submit_view(request, pk: int):
     """【提交审批】 of a draft or a returned application."""
-    application = _agent_application(request, pk)
+    application = _agent_application(request, pk, "submit")
     try:
         application = application_send(application=application, agent=request.user)
     except BusinessError as error:
@@ -205,6 +210,7 @@ def batch_application(request, batch_pk: int):
         batch = Batch.objects.get(pk=batch_pk, employer=current_employer(request))
     except Batch.DoesNotExist:
         not_found(request, "batch")
+    business_check(request, batch.business_code, "prepare")
     try:
         application = application_prepare(business_code=batch.business_code, employer=batch.employer, agent=request.user,
                                           batch=batch, summary=batch.summary or "清册")
@@ -219,7 +225,7 @@ def batch_application(request, batch_pk: int):
 @require_POST
 def application_end_view(request, pk: int):
     """【结束流程】 (seed 001 §2.2)."""
-    application = _agent_application(request, pk)
+    application = _agent_application(request, pk, "submit")
     try:
         application = application_end(application=application, agent=request.user)
     except BusinessError as error:

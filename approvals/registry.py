@@ -219,14 +219,26 @@ class BusinessType:
 
 @dataclass(frozen=True)
 class Page:
-    """A home tile that opens a page of its own rather than a 清册 (汇缴, the queries)."""
+    """A home tile that opens a page of its own rather than a 清册 (汇缴, the queries).
+
+    Its URL name is its key in the agents' permissions (经办人管理); `guards` names the other URLs of the page that
+    the permission covers, with the action each needs: "view", "prepare" (录入) or "submit" (提交/完成, moving money)."""
 
     module: str
     url_name: str
+    guards: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def code(self) -> str:
+        return self.url_name
 
 
+ACTIONS = ("view", "prepare", "submit")
 _REGISTRY: dict[str, BusinessType] = {}
 _PAGES: dict[str, Page] = {}
+# URL name -> (permission key, action): the pages' URLs and a business's own pages outside the 清册 engine
+# (补缴分配), checked for every agent request by the employers app's permission middleware.
+_GUARDS: dict[str, tuple[str, str]] = {}
 
 
 def register(business: BusinessType) -> BusinessType:
@@ -240,7 +252,27 @@ def register_page(page: Page) -> Page:
     if page.module not in MODULES:
         raise ValueError(f"unknown home module {page.module!r}")
     _PAGES[page.module] = page
+    guard(page.url_name, key=page.code, action="view")
+    for url_name, action in page.guards:
+        guard(url_name, key=page.code, action=action)
     return page
+
+
+def pages() -> builtins.list[Page]:
+    """The registered pages, in the home page's order."""
+    return [_PAGES[m] for m in MODULES if m in _PAGES]
+
+
+def guard(url_name: str, *, key: str, action: str) -> None:
+    """The agent's permission for `key` and `action` is needed to open `url_name`."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    _GUARDS[url_name] = (key, action)
+
+
+def guarded(url_name: str) -> tuple[str, str] | None:
+    """(key, action) that opening this URL needs, or None when no business permission covers it."""
+    return _GUARDS.get(url_name)
 
 
 def unregister(code: str) -> None:
@@ -271,12 +303,21 @@ class Tile:
     url: str | None  # None: the module is not open yet
 
 
-def tiles() -> builtins.list[Tile]:
-    """The home page's modules in the manual's order, each opening its page or its first business."""
+def tiles(may: Callable[[str], bool] | None = None) -> builtins.list[Tile]:
+    """The home page's modules in the manual's order, each opening its page or its first business.
+
+    `may(key)`: whether the agent may see that business or page (经办人管理); a module none of whose businesses it
+    may do is left out, and a module opens the first business it may do."""
     result = []
     for module in MODULES:
         page = _PAGES.get(module)
         businesses = in_module(module)
+        if may is not None and (page or businesses):
+            if page is not None and not may(page.code):
+                continue
+            businesses = [b for b in businesses if may(b.code)]
+            if page is None and not businesses:
+                continue
         url = reverse(page.url_name) if page else (businesses[0].entry_url if businesses else None)
         result.append(Tile(label=module, url=url))
     return result

@@ -4,12 +4,14 @@ from django.db import transaction
 from django.template.response import TemplateResponse
 
 from gjj_portal import audit
-from gjj_portal.admin_mixins import SECURITY, AuditedAdmin, ReadOnlyAdmin, RoleAccess, admin_role
+from gjj_portal.admin_mixins import SECURITY, AuditedAdmin, ReadOnlyAdmin, RoleAccess, admin_role, role_allows
+from gjj_portal.crypto import mask_phone
 
-from . import auth
-from .admin_forms import CenterPolicyForm, EmployerAdminForm, percent_text
+from . import auth, services
+from .admin_forms import AgentAdminForm, CenterPolicyForm, EmployerAdminForm, as_user, percent_text
 from .models import (
     Agent,
+    AgentPermission,
     Center,
     CenterPolicy,
     Deferral,
@@ -21,8 +23,10 @@ from .models import (
     RateChange,
     Reviewer,
     SmsCode,
+    TwoPersonRule,
     User,
 )
+from .permissions import business_label, grantables
 
 
 @admin.register(Center)
@@ -270,10 +274,134 @@ class UserAdmin(UserAdminBase):
     pass
 
 
+class AgentPermissionInline(RoleAccess, admin.TabularInline):
+    """经办人管理 (issue 17): the businesses an agent with 按业务授权 may do, edited by the center as by the 主经办人."""
+
+    model = AgentPermission
+    fk_name = "agent"
+    fields = ("business_code", "level", "granted_by", "granted_at")
+    readonly_fields = ("granted_by", "granted_at")
+    extra = 0
+    verbose_name_plural = "业务权限（勾选「按业务授权」时生效）"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "business_code":
+            from django import forms
+
+            return forms.ChoiceField(label="业务", choices=[(g.key, f"{g.module or '其他'} · {g.label}") for g in grantables()])
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 @admin.register(Agent)
 class AgentAdmin(UserAdminBase):
+    """经办人: the center adds agents here (a temporary password goes by SMS), edits them, and names the 主经办人."""
+
+    form = AgentAdminForm
+    list_display = ("username", "display_name", "employer", "is_primary", "permissions_limited", "status_text", "has_totp", "last_login")
+    list_filter = ("is_primary", "permissions_limited", "is_active", "center_review")
+    inlines = [AgentPermissionInline]
+
     def get_queryset(self, request):
         return super().get_queryset(request).filter(role=User.Role.AGENT).select_related("employer")
+
+    @admin.display(description="状态")
+    def status_text(self, obj):
+        return obj.agent_status
+
+    @admin.display(description="手机号码")
+    def phone_masked(self, obj):
+        return mask_phone(as_user(obj).phone)
+
+    def has_add_permission(self, request):
+        return role_allows(request.user, self.opts, "add")  # through agent_create: the password goes by SMS (SEC-11)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("employer", "login_name", "display_name", "phone", "id_number", "valid_from", "valid_to", "is_primary",
+                    "permissions_limited")
+        secret = ("phone", "id_number") if admin_role(request.user) != SECURITY else ("phone_masked",)  # SEC-23: masked
+        return ("username", "employer", "login_name", "display_name", *secret, "valid_from", "valid_to",
+                "is_primary", "permissions_limited", "center_review", "is_active", "must_change_password", "password_expires",
+                "totp_confirmed_at", "last_login", "date_joined")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        readonly = set(super().get_readonly_fields(request, obj)) | {"employer", "center_review", "phone_masked"}
+        if admin_role(request.user) == SECURITY:
+            readonly |= {"login_name", "display_name", "valid_from", "valid_to", "is_primary", "permissions_limited"}
+        return tuple(readonly)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            agent = services.agent_create(
+                employer=data["employer"], actor=request.user, login_name=data["login_name"], display_name=data["display_name"],
+                phone=data["phone"], id_number=data["id_number"], valid_from=data["valid_from"], valid_to=data["valid_to"],
+                limited=data["permissions_limited"], primary=data["is_primary"])
+            obj.pk, obj.uuid, obj.username = agent.pk, agent.uuid, agent.username
+            obj._state.adding = False
+            messages.info(request, f"已开通经办人 {agent.username}，临时密码已以短信发送至其手机（72小时内有效，首次登录须修改）。")
+            return
+        with transaction.atomic():
+            primary_now = "is_primary" in form.changed_data and data.get("is_primary")
+            user = as_user(obj)  # the encrypted fields are bound to User, not to this proxy
+            if "phone" in form.changed_data and data.get("phone"):
+                user.phone = data["phone"]
+            if "id_number" in form.changed_data:
+                user.id_number = data["id_number"]
+            obj.phone_enc, obj.id_number_enc = user.phone_enc, user.id_number_enc
+            if primary_now:
+                obj.is_primary = False  # set below, after the previous 主经办人 steps down
+            super().save_model(request, obj, form, change)
+            if primary_now:
+                services.agent_primary_set(agent=obj, actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        with transaction.atomic():
+            super().save_related(request, form, formsets, change)
+            for formset in formsets:
+                for permission in formset.new_objects + [o for o, _ in formset.changed_objects]:
+                    AgentPermission.objects.filter(pk=permission.pk).update(granted_by=request.user)
+
+
+@admin.register(AgentPermission)
+class AgentPermissionAdmin(AuditedAdmin):
+    """经办人业务权限: who may do which business (set by the 主经办人 in 经办人管理, or here)."""
+
+    list_display = ("agent", "employer", "business", "level", "granted_by", "granted_at")
+    list_filter = ("level", "business_code")
+    search_fields = ("agent__username", "agent__display_name", "agent__employer__name", "business_code")
+    list_select_related = ("agent__employer", "granted_by")
+    readonly_fields = ("granted_by", "granted_at")
+    autocomplete_fields = ("agent",)
+
+    @admin.display(description="缴存单位")
+    def employer(self, obj):
+        return obj.agent.employer
+
+    @admin.display(description="业务", ordering="business_code")
+    def business(self, obj):
+        return business_label(obj.business_code)
+
+
+@admin.register(TwoPersonRule)
+class TwoPersonRuleAdmin(AuditedAdmin):
+    """双人办理: the businesses an employer requires two agents for (one prepares, another completes or submits)."""
+
+    list_display = ("employer", "business", "set_by", "set_at")
+    list_filter = ("business_code",)
+    search_fields = ("employer__account_no", "employer__name", "business_code")
+    list_select_related = ("employer", "set_by")
+    readonly_fields = ("set_by", "set_at")
+    autocomplete_fields = ("employer",)
+
+    @admin.display(description="业务", ordering="business_code")
+    def business(self, obj):
+        return business_label(obj.business_code)
 
 
 @admin.register(Reviewer)

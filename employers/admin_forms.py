@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from gjj_portal.money import to_decimal
 
-from .models import CenterPolicy, Employer
+from .models import Agent, CenterPolicy, Employer, User
 
 HUNDRED = Decimal("100")
 RATE_PLACES = Decimal("0.0001")
@@ -111,4 +111,58 @@ class EmployerAdminForm(forms.ModelForm):
         for name in ("employer_rate", "member_rate"):
             if data.get(name) is not None and data[name] < MIN_RATE:
                 self.add_error(name, f"{self.fields[name].name_for_errors}不能低于 5%（《住房公积金管理条例》第十八条）。")
+        return data
+
+
+def as_user(agent) -> User:
+    """The encrypted fields are bound to the model User (their AAD names it): read and write them through a User of the
+    same row, never through the Agent proxy, whose label differs."""
+    return User(pk=agent.pk, uuid=agent.uuid, phone_enc=agent.phone_enc, id_number_enc=agent.id_number_enc)
+
+
+class AgentAdminForm(forms.ModelForm):
+    """经办人 in the admin (issue 17): the center adds and edits agents. 手机号码 and 证件号码 are stored encrypted, so
+    they are form fields of their own; a new agent gets its temporary password by SMS (the admin never sees it)."""
+
+    phone = forms.CharField(label="手机号码", max_length=20, required=False, help_text="新增时必填：临时密码以短信发送至该手机")
+    id_number = forms.CharField(label="证件号码", max_length=30, required=False, help_text="居民身份证号码，加密保存")
+
+    class Meta:
+        model = Agent
+        fields = ["employer", "login_name", "display_name", "is_primary", "permissions_limited", "valid_from", "valid_to",
+                  "is_active", "must_change_password", "password_expires"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            user = as_user(self.instance)
+            for name in ("phone", "id_number"):
+                if name in self.fields:
+                    self.fields[name].initial = getattr(user, name)
+
+    def clean_phone(self):
+        from .validators import MOBILE_RE, _compact
+
+        value = _compact(self.cleaned_data.get("phone"))
+        if value and not MOBILE_RE.match(value):
+            raise ValidationError("手机号码应为以1开头的11位数字。")
+        if not value and not self.instance.pk:
+            raise ValidationError("请填写手机号码：临时密码将以短信发送至该手机。")
+        return value
+
+    def clean_id_number(self):
+        from stdnum.cn import ric
+
+        value = "".join((self.cleaned_data.get("id_number") or "").split()).upper()
+        if value and not ric.is_valid(value):
+            raise ValidationError("请输入有效的18位居民身份证号码（校验位须正确）。")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_to")
+        if start and end and end < start:
+            self.add_error("valid_to", "有效期截止日期不能早于开始日期。")
+        if not self.instance.pk and data.get("employer") is None:
+            self.add_error("employer", "请选择经办人所属单位。")
         return data

@@ -15,3 +15,4 @@ class EmployersConfig(AppConfig):
         for business in (employer_change.BUSINESS, rate_change.BUSINESS, deferral.BUSINESS, closing.BUSINESS):
             registry.register(business)
         documents.register(printing.confirmation_kind(employer_change.DOCUMENT, "单位信息变更确认单"))
+        registry.guard("employers:deferrals", key=deferral.CODE, action="view")  # 缓缴记录, a page of 缓缴

@@ -265,7 +265,9 @@ def _account_usable(user: User) -> bool:
         return False  # an unused temporary password expires (SEC-11)
     if user.is_agent:
         # 销户: only during the read-only period the center sets (单位注销, employers.closing)
-        return user.employer is not None and (user.employer.status != Employer.Status.CLOSED or closed_can_read(user.employer))
+        # 经办人管理: and only within the agent's 有效期
+        return (user.employer is not None and user.within_validity()
+                and (user.employer.status != Employer.Status.CLOSED or closed_can_read(user.employer)))
     return True
 
 

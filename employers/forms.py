@@ -81,3 +81,88 @@ class EmployerChangeQueryForm(DateRangeMixin, forms.Form):
 
     date_from = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+# ---------------------------------------------------------------- 经办人管理 (issue 17)
+
+LEVEL_CHOICES = [("", "不可办"), ("prepare", "仅录入"), ("submit", "录入并提交")]
+
+
+class AgentForm(forms.Form):
+    """新增 / 修改经办人: 姓名, 登录名称, 手机号码, 证件号码 (stored encrypted), 有效期; then 可办/不可办 per business,
+    drawn from the registry (a business registered later is listed without code) with 仅录入 or 录入并提交."""
+
+    display_name = forms.CharField(label="姓名", max_length=50)
+    login_name = forms.RegexField(
+        label="登录名称", max_length=30, min_length=3, regex=r"^[A-Za-z0-9_.-]+$",
+        error_messages={"invalid": "登录名称只能由字母、数字、下划线、点或连字符组成。"},
+        help_text="3–30位字母、数字、下划线、点或连字符，在本单位内唯一。",
+    )
+    phone = forms.CharField(label="手机号码", max_length=20, help_text="临时密码将以短信发送至该手机，登录时也可接收验证码。")
+    id_number = forms.CharField(label="证件号码", max_length=30, required=False, help_text="居民身份证号码，加密保存。")
+    valid_from = forms.DateField(label="有效期自", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    valid_to = forms.DateField(label="有效期至", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                               help_text="不填表示长期有效；过期后不能登录。")
+
+    def __init__(self, *args, grantables=(), levels=None, editing=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grantables = list(grantables)
+        self.editing = editing
+        levels = levels or {}
+        if editing is not None and editing.is_primary:
+            self.grantables = []  # the 主经办人 may do every business
+        for index, item in enumerate(self.grantables):
+            choices = LEVEL_CHOICES if item.two_step else [LEVEL_CHOICES[0], ("submit", "可办")]
+            self.fields[f"perm_{index}"] = forms.ChoiceField(label=item.label, choices=choices, required=False,
+                                                             initial=levels.get(item.key, ""))
+
+    def permission_rows(self):
+        return [(item, self[f"perm_{index}"]) for index, item in enumerate(self.grantables)]
+
+    def levels(self) -> dict[str, str]:
+        return {item.key: self.cleaned_data.get(f"perm_{index}") or "" for index, item in enumerate(self.grantables)}
+
+    def clean_display_name(self):
+        value = self.cleaned_data["display_name"].strip()
+        if any(ch.isspace() and ch != " " for ch in value):
+            raise forms.ValidationError("姓名不能包含换行或制表符。")
+        return value
+
+    def clean_phone(self):
+        from .validators import MOBILE_RE, _compact
+
+        value = _compact(self.cleaned_data["phone"])
+        if not MOBILE_RE.match(value):
+            raise forms.ValidationError("手机号码应为以1开头的11位数字。")
+        return value
+
+    def clean_id_number(self):
+        from stdnum.cn import ric
+
+        value = "".join(self.cleaned_data.get("id_number", "").split()).upper()
+        if value and not ric.is_valid(value):
+            raise forms.ValidationError("请输入有效的18位居民身份证号码（校验位须正确）。")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_to")
+        if start and end and end < start:
+            self.add_error("valid_to", "有效期截止日期不能早于开始日期。")
+        return data
+
+
+class TwoPersonForm(forms.Form):
+    """双人办理: the 清册 businesses one agent prepares and another completes or submits."""
+
+    def __init__(self, *args, grantables=(), chosen=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grantables = [g for g in grantables if g.two_step and not g.page]
+        for index, item in enumerate(self.grantables):
+            self.fields[f"two_{index}"] = forms.BooleanField(label=item.label, required=False, initial=item.key in chosen)
+
+    def rows(self):
+        return [(item, self[f"two_{index}"]) for index, item in enumerate(self.grantables)]
+
+    def codes(self) -> set[str]:
+        return {item.key for index, item in enumerate(self.grantables) if self.cleaned_data.get(f"two_{index}")}

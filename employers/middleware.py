@@ -11,7 +11,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
+from approvals import registry
 from gjj_portal import audit
+from gjj_portal.tenancy import business_check
 
 from .closing import closed_can_read
 from .models import Employer
@@ -98,6 +100,8 @@ class SessionGuardMiddleware:
             return "您的登录凭据已变更，请重新登录。"
         if user.is_agent and user.employer.status == Employer.Status.CLOSED and not closed_can_read(user.employer):
             return "单位账户已销户，查询和打印期限已过，无法继续登录。"
+        if user.is_agent and not user.within_validity():
+            return "您的经办人有效期已过或尚未开始，请联系本单位主经办人。"
         return ""
 
     @staticmethod
@@ -144,3 +148,25 @@ class ClosedEmployerMiddleware:
 
         audit.record("authz.denied", actor=user, outcome="denied", data={"path": request.path[:200], "reason": "employer_closed"})
         raise PermissionDenied(CLOSED_REFUSAL)
+
+
+class BusinessPermissionMiddleware:
+    """经办人管理 (issue 17): an agent opens the URLs of a registered page (汇缴, the queries) or of a business's own
+    pages (补缴分配) only with the permission their guard names (approvals.registry.guard); 403 otherwise.
+    The 清册 engine's own pages check it in their views, where the business is known."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        match = getattr(request, "resolver_match", None)
+        if user is None or not user.is_authenticated or not getattr(user, "is_agent", False) or match is None:
+            return None
+        rule = registry.guarded(match.view_name)
+        if rule is not None:
+            business_check(request, rule[0], rule[1])
+        return None

@@ -31,6 +31,11 @@ class Center(models.Model):
         "网厅补缴期限（月）", default=3,
         help_text="补缴年月不早于最近一次汇缴前几个月（seed 001 第6章：不早于最近一次汇缴前3个月）。",
     )
+    # 经办人管理 (issue 17): when set, an agent the 主经办人 adds cannot log in until a reviewer approves it.
+    agent_approval_required = models.BooleanField(
+        "新增经办人须中心审核", default=False,
+        help_text="勾选后，单位主经办人新增的经办人须经中心审核员审核通过，才会收到临时密码短信并可登录。",
+    )
     # 单位注销 (issue 17): a closed employer's agents may still log in to read and print for this many days.
     closed_read_days = models.PositiveSmallIntegerField(
         "销户后查询打印期限（天）", default=90,
@@ -380,6 +385,19 @@ class User(AbstractUser):
     temp_password_expires_at = models.DateTimeField("临时密码有效期至", null=True, blank=True, editable=False)
     password_expires = models.BooleanField("密码定期过期", default=True, help_text="演示账号不过期")
     current_session_key = models.CharField("当前会话", max_length=40, blank=True, editable=False)
+    # 经办人管理 (issue 17). The 主经办人 is the agent the center registered first (the admin may change it); it manages
+    # the employer's other agents and may do every business. An agent with permissions_limited may do only the
+    # businesses of its AgentPermission rows; one without (registered by the center) may do all of them.
+    is_primary = models.BooleanField("主经办人", default=False, help_text="单位的主经办人管理本单位其他经办人；每个单位只有一个")
+    permissions_limited = models.BooleanField(
+        "按业务授权", default=False, help_text="勾选后仅可办理「业务权限」中授权的业务；不勾选可办理全部业务",
+    )
+    id_number_enc = models.TextField("证件号码（加密）", blank=True, editable=False)
+    id_number = EncryptedAttribute("id_number_enc")
+    valid_from = models.DateField("有效期自", null=True, blank=True)
+    valid_to = models.DateField("有效期至", null=True, blank=True, help_text="过期后不能登录，已登录的会话随即结束")
+    center_review = models.CharField("中心审核", max_length=10, blank=True, default="", choices=[
+        ("", "无需审核或已通过"), ("pending", "待中心审核"), ("refused", "中心未通过")])
 
     objects = PortalUserManager()
 
@@ -398,6 +416,15 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=(models.Q(role="agent", employer__isnull=False) | (~models.Q(role="agent") & models.Q(employer__isnull=True))),
                 name="employers_user_agent_has_employer",
+            ),
+            # 每个单位只有一个主经办人。
+            models.UniqueConstraint(fields=["employer"], condition=models.Q(role="agent", is_primary=True),
+                                    name="employers_user_one_primary_agent"),
+            models.CheckConstraint(condition=models.Q(is_primary=False) | models.Q(role="agent"), name="employers_user_primary_is_agent"),
+            models.CheckConstraint(condition=models.Q(center_review__in=["", "pending", "refused"]), name="employers_user_center_review_valid"),
+            models.CheckConstraint(
+                condition=models.Q(valid_from__isnull=True) | models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                name="employers_user_valid_range",
             ),
         ]
 
@@ -420,6 +447,62 @@ class User(AbstractUser):
     def agent_username(account_no: str, login_name: str) -> str:
         return f"{account_no}:{login_name}"
 
+    # ---- 经办人管理: what this agent may do (read by the engine through request.user, which it does not import)
+
+    def _permission_levels(self) -> dict[str, str]:
+        """The agent's AgentPermission rows, read once per request (request.user is one object per request)."""
+        cached = getattr(self, "_levels_cache", None)
+        if cached is None:
+            cached = dict(AgentPermission.objects.filter(agent_id=self.pk).values_list("business_code", "level"))
+            self._levels_cache = cached
+        return cached
+
+    def may(self, key: str, action: str = "view") -> bool:
+        """May this agent do `action` ("view", "prepare" or "submit") on the business or page `key` (a business
+        code, or a registered page's URL name)? The 主经办人 and an agent without permissions_limited may do all."""
+        if not self.is_agent or not self.is_active:
+            return False
+        if self.is_primary or not self.permissions_limited:
+            return True
+        level = self._permission_levels().get(key)
+        if level is None:
+            return False
+        return action != "submit" or level == AgentPermission.Level.SUBMIT
+
+    def business_refusal(self, key: str, action: str = "view", *, preparer_id: int | None = None) -> str:
+        """Why this agent may not do it, in Chinese ('' when it may). `preparer_id` is the agent who prepared the 清册
+        being completed: where the employer requires two agents for the business, it cannot complete it itself."""
+        from .permissions import business_label
+
+        name = business_label(key)
+        if not self.may(key, action):
+            if action == "submit" and self.may(key, "prepare"):
+                return f"您只能录入「{name}」清册，完成办理或提交审批须由本单位其他有权限的经办人办理。"
+            return f"您没有办理「{name}」业务的权限，如需办理请联系本单位主经办人。"
+        if action == "submit" and preparer_id is not None and preparer_id == self.pk and self.employer_id is not None:
+            if TwoPersonRule.objects.filter(employer_id=self.employer_id, business_code=key).exists():
+                return f"本单位设置「{name}」须由两名经办人办理：录入清册的经办人不能完成办理，请由另一位经办人办理。"
+        return ""
+
+    @property
+    def agent_status(self) -> str:
+        """经办人状态 as the 经办人管理 list shows it."""
+        if self.center_review == "pending":
+            return "待中心审核"
+        if self.center_review == "refused":
+            return "中心未通过"
+        if not self.is_active:
+            return "已停用"
+        if self.valid_to is not None and self.valid_to < timezone.localdate():
+            return "已过有效期"
+        if self.valid_from is not None and self.valid_from > timezone.localdate():
+            return "未到有效期"
+        return "正常"
+
+    def within_validity(self, day: date | None = None) -> bool:
+        day = day or timezone.localdate()
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or self.valid_to >= day)
+
 
 class Agent(User):
     """经办人 (a view on User for the admin)."""
@@ -428,6 +511,54 @@ class Agent(User):
         proxy = True
         verbose_name = "经办人"
         verbose_name_plural = "经办人"
+
+
+class AgentPermission(models.Model):
+    """经办人管理 (issue 17): one business (or registered page) an agent with permissions_limited may do, and whether it
+    may only prepare (录入清册) or also complete / submit. No row: 不可办. Written only by employers.services."""
+
+    class Level(models.TextChoices):
+        PREPARE = "prepare", "仅录入"
+        SUBMIT = "submit", "录入并提交"
+
+    agent = models.ForeignKey(User, verbose_name="经办人", on_delete=models.CASCADE, related_name="business_permissions",
+                              db_index=False)  # served by the unique (agent, business_code)
+    business_code = models.CharField("业务", max_length=60)
+    level = models.CharField("权限", max_length=10, choices=Level.choices, default=Level.PREPARE)
+    granted_by = models.ForeignKey(User, verbose_name="授权人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    granted_at = models.DateTimeField("授权时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "经办人业务权限"
+        verbose_name_plural = "经办人业务权限"
+        ordering = ["agent_id", "business_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "business_code"], name="employers_agentpermission_unique"),
+            models.CheckConstraint(condition=models.Q(level__in=["prepare", "submit"]), name="employers_agentpermission_level_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} {self.business_code} {self.get_level_display()}"
+
+
+class TwoPersonRule(models.Model):
+    """双人办理 (issue 17): the employer requires two different agents for this business, one who prepares the 清册 and
+    another who completes or submits it. Set by the 主经办人 in 经办人管理."""
+
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.CASCADE, related_name="two_person_rules",
+                                 db_index=False)  # served by the unique (employer, business_code)
+    business_code = models.CharField("业务", max_length=60)
+    set_by = models.ForeignKey(User, verbose_name="设置人", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    set_at = models.DateTimeField("设置时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "双人办理设置"
+        verbose_name_plural = "双人办理设置"
+        ordering = ["employer_id", "business_code"]
+        constraints = [models.UniqueConstraint(fields=["employer", "business_code"], name="employers_twopersonrule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} {self.business_code}"
 
 
 class Reviewer(User):

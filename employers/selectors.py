@@ -89,3 +89,59 @@ def rate_change_list(*, employer: Employer) -> QuerySet[RateChange]:
 def rate_change_pending(*, employer: Employer) -> RateChange | None:
     """The approved 比例调整 waiting for 汇缴核定 of its month (at most one)."""
     return RateChange.objects.filter(employer=employer, status=RateChange.Status.PENDING).first()
+
+
+# ---------------------------------------------------------------- 经办人管理 (issue 17)
+
+def agent_list(*, employer: Employer) -> list:
+    """The employer's agents, the 主经办人 first, each with its permission rows (one query for all)."""
+    from django.db.models import Prefetch
+
+    from .models import AgentPermission, User
+
+    return list(User.objects.filter(role=User.Role.AGENT, employer=employer)
+                .prefetch_related(Prefetch("business_permissions", queryset=AgentPermission.objects.order_by("business_code")))
+                .order_by("-is_primary", "login_name"))
+
+
+def agent_get(*, employer: Employer, pk: int):
+    """One agent of this employer; another employer's is a 404."""
+    from django.shortcuts import get_object_or_404
+
+    from .models import User
+
+    return get_object_or_404(User.objects.select_related("employer"), pk=pk, role=User.Role.AGENT, employer=employer)
+
+
+def agent_levels(*, agent) -> dict[str, str]:
+    from .models import AgentPermission
+
+    return dict(AgentPermission.objects.filter(agent=agent).values_list("business_code", "level"))
+
+
+def two_person_codes(*, employer: Employer) -> set[str]:
+    from .models import TwoPersonRule
+
+    return set(TwoPersonRule.objects.filter(employer=employer).values_list("business_code", flat=True))
+
+
+def two_person_labels(*, employer: Employer) -> list[str]:
+    from .permissions import grantables
+
+    codes = two_person_codes(employer=employer)
+    return [g.label for g in grantables() if g.key in codes]
+
+
+def agent_pending_list() -> QuerySet:
+    """经办人审核: agents waiting for the center, oldest first."""
+    from .models import User
+
+    return User.objects.filter(role=User.Role.AGENT, center_review="pending").select_related("employer").order_by("date_joined", "pk")
+
+
+def agent_pending_get(*, pk: int):
+    from django.shortcuts import get_object_or_404
+
+    from .models import User
+
+    return get_object_or_404(User.objects.select_related("employer"), pk=pk, role=User.Role.AGENT, center_review="pending")

@@ -20,6 +20,17 @@ from gjj_portal.printing.table import Column
 from gjj_portal.templatetags.gjj import percent
 
 from . import validators
+from .agent_services import (  # noqa: F401  (经办人管理, issue 17: the agent writes, re-exported here)
+    agent_create,
+    agent_disable,
+    agent_enable,
+    agent_permissions_set,
+    agent_primary_set,
+    agent_review,
+    agent_update,
+    temporary_password,
+    two_person_set,
+)
 from .models import Center, CenterPolicy, Deferral, Employer, EmployerChange, RateChange, User
 from .selectors import current_month
 
@@ -393,3 +404,4 @@ def deferral_approve(*, employer: Employer, start: date, end: date, reason: str,
         audit.record("employers.deferral.approved", actor=actor, employer=locked, obj=deferral,
                      data={"start": start.isoformat(), "end": end.isoformat(), "renewal": renewal})
     return deferral
+

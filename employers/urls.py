@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import agent_views, views
 
 app_name = "employers"
 
@@ -16,4 +16,14 @@ urlpatterns = [
     path("employer/query/changes/", views.change_query, name="change-query"),
     path("employer/query/changes/print/", views.change_print, name="change-query-print"),
     path("employer/deferrals/", views.deferral_page, name="deferrals"),
+    # 经办人管理 (issue 17): the 主经办人's pages, and the center's 经办人审核
+    path("employer/agents/", agent_views.agent_list, name="agents"),
+    path("employer/agents/new/", agent_views.agent_add, name="agent-add"),
+    path("employer/agents/two-person/", agent_views.two_person, name="agent-two-person"),
+    path("employer/agents/<int:pk>/", agent_views.agent_edit, name="agent-edit"),
+    path("employer/agents/<int:pk>/disable/", agent_views.agent_disable, name="agent-disable"),
+    path("employer/agents/<int:pk>/enable/", agent_views.agent_enable, name="agent-enable"),
+    path("center/agents/", agent_views.center_agent_list, name="center-agents"),
+    path("center/agents/<int:pk>/approve/", agent_views.center_agent_approve, name="center-agent-approve"),
+    path("center/agents/<int:pk>/refuse/", agent_views.center_agent_refuse, name="center-agent-refuse"),
 ]

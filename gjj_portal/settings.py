@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "employers.middleware.SessionGuardMiddleware",
     "employers.middleware.ClosedEmployerMiddleware",  # a closed employer's agents read and print only
     "employers.middleware.HtmxLoginRequiredMiddleware",
+    # 经办人管理: the agent's business permission for the pages outside the 清册 engine (汇缴, the queries).
+    "employers.middleware.BusinessPermissionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "gjj_portal.middleware.NoStoreMiddleware",
     "gjj_portal.middleware.QueryTimeoutMiddleware",

@@ -30,6 +30,22 @@ def not_found(request, what: str) -> NoReturn:
     raise Http404("页面不存在")
 
 
+def business_check(request, key: str, action: str = "view", *, preparer_id: int | None = None) -> None:
+    """经办人管理 (issue 17): the agent must hold the permission for this business (or page) and action; else 403 with
+    the reason in Chinese, audited. The rule itself is the user's (`business_refusal`), read without importing it."""
+    refusal = getattr(request.user, "business_refusal", None)
+    reason = refusal(key, action, preparer_id=preparer_id) if refusal else "仅单位经办人可以办理此业务。"
+    if reason:
+        audit.record("authz.denied", actor=request.user, outcome="denied",
+                     data={"path": request.path[:200], "business": key, "action": action})
+        raise PermissionDenied(reason)
+
+
+def business_allowed(request, key: str, action: str = "view") -> bool:
+    may = getattr(request.user, "may", None)
+    return bool(may and may(key, action))
+
+
 def _role_required(check, refusal: str):
     def decorator(view):
         @wraps(view)

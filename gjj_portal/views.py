@@ -26,7 +26,7 @@ def home(request):
         "counts": member_counts(employer=employer),
         "deferral": deferral_active(employer=employer),  # 缓缴 (条例 第20条): the status reads 缓缴 with its period
         "unallocated": employer_unallocated(employer=employer),
-        "modules": registry.tiles(),
+        "modules": registry.tiles(may=request.user.may),  # 经办人管理: only the businesses the agent may do
         "panels": task_panels(employer=employer, agent=request.user),
     }
     return render(request, "home.html", context)
@@ -44,7 +44,13 @@ def bad_request(request, exception=None):
 
 @login_not_required
 def permission_denied(request, exception=None):
-    return _error(request, 403, "无权访问", "您没有办理此业务的权限。")
+    # A refusal written for the user (经办人管理: which business, and who may do it) is shown as it is.
+    reason = str(exception or "")
+    return _error(request, 403, "无权访问", reason if _is_chinese_sentence(reason) else "您没有办理此业务的权限。")
+
+
+def _is_chinese_sentence(text: str) -> bool:
+    return bool(text) and len(text) <= 200 and text.endswith("。") and any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 @login_not_required

@@ -27,7 +27,9 @@ class MembersConfig(AppConfig):
             registry.register(business)
         registry.register(annual_base.register())  # 年度基数调整: the second tab of 基数调整, with its 申报清册 and 确认单
         documents.register(confirmation_kind(transfer_common.DOCUMENT, "缴存人调动确认单"))
-        registry.register_page(registry.Page(module="缴存人信息查询", url_name="members:query"))
+        registry.register_page(registry.Page(module="缴存人信息查询", url_name="members:query", guards=tuple(
+            (name, "view") for name in ("members:query-export", "members:query-print", "members:change-query",
+                                        "members:change-query-print", "members:status-query", "members:status-query-print"))))
         # 比例调整 and 缓缴 (employers) read the next month to assess and rerate the members through members.
         from employers.services import MemberRates, member_rates_register
 

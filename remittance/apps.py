@@ -38,8 +38,25 @@ class RemittanceConfig(AppConfig):
         documents.register(confirmation_kind(supplementary.SLIP, "补缴申请凭条"))
         registry.register(supplementary.BUSINESS)
         collection_agreement.register()  # 托收协议 签订 / 变更 / 撤销 and the 托收协议登记表
-        registry.register_page(registry.Page(module="汇缴", url_name="remittance:index"))
-        registry.register_page(registry.Page(module="单位信息查询", url_name="remittance:query"))
+        # 经办人管理 (issue 17): 汇缴核定 and its deletion are 录入; 汇缴分配, 撤销核定 and 托收 moves are 提交 (money moves).
+        registry.register_page(registry.Page(module="汇缴", url_name="remittance:index", guards=(
+            ("remittance:assess", "prepare"), ("remittance:assessment-list", "view"), ("remittance:assessment-detail", "view"),
+            ("remittance:assessment-print", "view"), ("remittance:assessment-delete", "prepare"),
+            ("remittance:allocate-list", "view"), ("remittance:allocate", "submit"), ("remittance:allocate-done", "view"),
+            ("remittance:assessment-revoke", "submit"), ("remittance:debit-home", "view"), ("remittance:debit-detail", "view"),
+            ("remittance:debit-retry", "submit"), ("remittance:debit-transfer", "submit"),
+            ("remittance:debit-agreement-print", "view"),
+        )))
+        registry.register_page(registry.Page(module="单位信息查询", url_name="remittance:query", guards=tuple(
+            (name, "view") for name in ("remittance:statements", "remittance:statement-print", "remittance:account-query",
+                                        "remittance:account-query-print", "remittance:journal-query", "remittance:journal-query-print",
+                                        "remittance:entry-detail", "remittance:entry-detail-print", "remittance:entry-slip",
+                                        "employers:change-query", "employers:change-query-print"))))
+        # 补缴分配 and the 补缴书 belong to 补缴: its 提交 moves the money.
+        for name, action in (("remittance:supplement-list", "view"), ("remittance:supplement-allocate", "submit"),
+                             ("remittance:supplement-print", "view"), ("remittance:member-supplements", "view"),
+                             ("remittance:supplement-done", "view")):
+            registry.guard(name, key=supplementary.CODE, action=action)
         # 单位注销 (employers) asks the members, the journal and the months whether anything is left.
         from employers.closing import closing_check_register
 

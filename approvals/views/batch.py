@@ -42,7 +42,7 @@ from gjj_portal.errors import BusinessError
 from gjj_portal.excel import xlsx_response
 from gjj_portal.htmx import wants_partial
 from gjj_portal.ratelimit import document
-from gjj_portal.tenancy import agent_required, current_employer, not_found
+from gjj_portal.tenancy import agent_required, business_allowed, business_check, current_employer, not_found
 
 LINES_CHANGED = "batch-lines-changed"
 # Fields of an entry form that carry personal data: an error report shows them as ******** (SEC-39).
@@ -52,11 +52,14 @@ PICKER_LIMIT = 10  # suggestions shown at a time; 【更多】 pages on by 个�
 TEMPLATE = "approvals/batch_detail.html"
 
 
-def _business(request, code: str) -> registry.BusinessType:
+def _business(request, code: str, action: str = "view") -> registry.BusinessType:
+    """The business, once the agent's permission for it and the action is checked (经办人管理: 403 otherwise)."""
     try:
-        return registry.get(code)
+        business = registry.get(code)
     except KeyError:
         raise Http404("业务不存在") from None
+    business_check(request, business.code, action)
+    return business
 
 
 def _batch(request, pk: int):
@@ -142,7 +145,7 @@ def _context(request, business, batch, *, form=None, page=None, subject=None, ad
     application = application_of_batch(batch=batch)
     lines_page = selectors.batch_lines_page(batch=batch, page=page or request.GET.get("page"))
     suggestions = _suggestions(request, business, batch)
-    tabs = registry.in_module(business.module) if business.module else []
+    tabs = [b for b in registry.in_module(business.module) if business_allowed(request, b.code)] if business.module else []
     page_url = reverse("approvals:batch-detail", args=[batch.pk]) if batch else business.entry_url
     prompt = business.submitted_prompt if batch is not None and batch.status == Batch.Status.SUBMITTED else business.prompt
     return {
@@ -170,6 +173,8 @@ def _context(request, business, batch, *, form=None, page=None, subject=None, ad
         "page_url": page_url,
         "add_url": reverse("approvals:batch-line-add", args=[batch.pk]) if batch else business.entry_url,
         "prompt": prompt if batch is not None and batch.status in (Batch.Status.COMPLETED, Batch.Status.SUBMITTED) else None,
+        # 经办人管理: a maker-only agent (or the preparer, where the employer requires two agents) sees why instead
+        "submit_refusal": request.user.business_refusal(business.code, "submit", preparer_id=batch.agent_id if batch else None),
     }
 
 
@@ -185,7 +190,8 @@ def _render(request, context: dict, *, part: str | None = None, status: int = 20
 def business_page(request, code: str):
     """The business's entry page (its home tile): its open 清册 if there is one; otherwise an empty list whose
     first good 【录入清册】 opens it."""
-    business = _business(request, code)
+    action = ("submit" if _business(request, code).shape == "form" else "prepare") if request.method == "POST" else "view"
+    business = _business(request, code, action)
     if business.shape == "form":
         return _submit_form(request, business) if request.method == "POST" else _page(request, business, None)
     employer = current_employer(request)
@@ -271,7 +277,7 @@ def _submit_form(request, business):
 def batch_line_add_view(request, pk: int):
     """【录入清册】."""
     batch = _batch(request, pk)
-    return _add_line(request, _business(request, batch.business_code), batch)
+    return _add_line(request, _business(request, batch.business_code, "prepare"), batch)
 
 
 @agent_required
@@ -279,6 +285,7 @@ def batch_line_add_view(request, pk: int):
 def batch_line_delete_view(request, pk: int, line_pk: int):
     """【删除】 one line (after 确定/取消); the 序号 close up, so the table reloads."""
     batch = _batch(request, pk)
+    _business(request, batch.business_code, "prepare")
     try:
         line = selectors.batch_line_get(batch=batch, pk=line_pk)
     except Http404:
@@ -302,6 +309,7 @@ def batch_complete_view(request, pk: int):
     """【完成办理】/【确定封存】/【确定启封】/【提交审批】; then the business's prompt (“完成办理,是否打印？”)."""
     batch = _batch(request, pk)
     business = _business(request, batch.business_code)
+    business_check(request, business.code, "submit", preparer_id=batch.agent_id)  # 仅录入, or 双人办理's preparer: 403
     try:
         batch = batch_complete(batch=batch, agent=request.user)
     except BusinessError as exc:
@@ -333,8 +341,8 @@ def batch_print(request, pk: int):
     return response
 
 
-def _importable(request, code: str) -> registry.BusinessType:
-    business = _business(request, code)
+def _importable(request, code: str, action: str = "view") -> registry.BusinessType:
+    business = _business(request, code, action)
     if not business.importable:
         raise Http404("该业务不提供批量导入")
     return business
@@ -359,9 +367,10 @@ def template_download(request, code: str):
 def import_upload(request, code: str):
     """【批量导入】: choose the 变更类别 where the module has several templates (seed 001 ch.4: 通过单选按钮选择变更类别，
     下载对应的模板), choose a file, then every row is checked and the preview shown."""
-    variants = _variants(_importable(request, code))
+    variants = [b for b in _variants(_importable(request, code, "prepare")) if business_allowed(request, b.code, "prepare")]
     chosen = (request.POST.get("variant") if request.method == "POST" else request.GET.get("variant")) or code
     business = next((b for b in variants if b.code == chosen), variants[0] if chosen != code else _business(request, code))
+    business_check(request, business.code, "prepare")
     employer = current_employer(request)
     batch = selectors.batch_open_get(employer=employer, business_code=business.code)
     error, retry_after = "", None
@@ -397,7 +406,7 @@ def import_upload(request, code: str):
 def import_preview(request, uuid):
     """The check result: good rows, every bad row (第5行「证件号码」：校验位错误) and every repair; then stage."""
     record = _import(request, uuid)
-    business = _business(request, record.business_code)
+    business = _business(request, record.business_code, "prepare" if request.method == "POST" else "view")
     if request.method == "POST":
         good_only = request.POST.get("mode") == "good"
         try:

@@ -36,7 +36,7 @@ SEES = {
     "admin": {
         "employers.center", "employers.centerpolicy", "employers.employer", "employers.employerchange",
         "employers.employergroup", "employers.grouptransfergrant",
-        "employers.user", "employers.agent", "employers.reviewer",
+        "employers.user", "employers.agent", "employers.reviewer", "employers.agentpermission", "employers.twopersonrule",
         "approvals.flowsetting", "approvals.message", "approvals.application", "approvals.archive", "approvals.batch",
         "approvals.batchimport", "approvals.batchline",
         "members.member", "members.memberchange", "members.scheduledbasechange",
@@ -47,16 +47,17 @@ SEES = {
                  "gjj_portal.auditevent"},
 }
 ADDS = {"admin": {"employers.center", "employers.centerpolicy", "employers.employer", "employers.employergroup",
-                  "employers.grouptransfergrant", "approvals.flowsetting", "remittance.supplementreason"}}
+                  "employers.grouptransfergrant", "approvals.flowsetting", "remittance.supplementreason",
+                  "employers.agent", "employers.agentpermission", "employers.twopersonrule"}}
 CHANGES = {
     "admin": {"employers.center", "employers.centerpolicy", "employers.employer", "employers.employergroup",
               "employers.grouptransfergrant", "employers.user", "employers.agent",
               "employers.reviewer", "approvals.flowsetting", "approvals.message", "approvals.batch", "approvals.batchimport",
-              "members.member", "remittance.supplementreason"},
+              "members.member", "remittance.supplementreason", "employers.agentpermission", "employers.twopersonrule"},
     "security": {"employers.user", "employers.agent", "employers.reviewer"},
 }
 DELETES = {"admin": {"employers.center", "employers.centerpolicy", "employers.employer", "employers.employergroup",
-                     "employers.grouptransfergrant", "approvals.flowsetting",
+                     "employers.grouptransfergrant", "approvals.flowsetting", "employers.agentpermission", "employers.twopersonrule",
                      "approvals.message"}}
 AUDIT_LOG = {"gjj_portal.auditevent", "gjj_portal.audithead", "gjj_portal.auditanchor"}
 MONEY = {"remittance.account", "remittance.entry", "remittance.line", "remittance.assessment", "remittance.assessmentline",

@@ -8,8 +8,6 @@ changed at first login and stops working after 72 hours. The authenticator is bo
 login too (SEC-06), so this command never sees a second factor.
 """
 
-import secrets
-import string
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -18,19 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from employers.models import Employer, User
+from employers.services import temporary_password
 from gjj_portal import audit
 
 TEMP_PASSWORD_HOURS = 72
-_ALPHABET = string.ascii_letters + string.digits + "@#%+=-"
-
-
-def temporary_password(length: int = 20) -> str:
-    """Random, and always holding upper, lower, digit and symbol (the 等保 profile)."""
-    while True:
-        value = "".join(secrets.choice(_ALPHABET) for _ in range(length))
-        if (any(c.isupper() for c in value) and any(c.islower() for c in value)
-                and any(c.isdigit() for c in value) and any(not c.isalnum() for c in value)):
-            return value
+__all__ = ["Command", "temporary_password"]
 
 
 class Command(BaseCommand):
@@ -64,6 +54,8 @@ class Command(BaseCommand):
                     is_staff=role in User.STAFF_ROLES, is_superuser=False,
                     must_change_password=True, password_changed_at=timezone.now(),
                     temp_password_expires_at=timezone.now() + timedelta(hours=TEMP_PASSWORD_HOURS),
+                    # 经办人管理: the first agent the center registers is the employer's 主经办人
+                    is_primary=role == User.Role.AGENT and not employer_obj.agents.filter(is_primary=True).exists(),
                 )
                 if phone:
                     user.phone = phone

@@ -81,3 +81,32 @@ def _counter_history(*, employer: Employer, last: date) -> None:
                    legs=[Leg(bank_account(), total), *legs], actor=None, amount=total, headcount=len(legs), period=month,
                    posted_on=month.replace(day=15))
         month = month_add(month, 1)
+
+
+def demo_collection(*, employer_account_no: str) -> None:
+    """托收 (issue 16 item 1): the employer signed a 托收协议 that the center approved; the month before last was debited
+    and allocated itself; last month's debit failed (余额不足), so 消息 and 待办 offer 重新托收, 变更付款方式 and 撤销核定."""
+    from approvals.services import application_pass, form_submit
+
+    from .businesses.collection_agreement import SIGN
+    from .collection import debit_run_create, return_apply, return_upload
+
+    employer = Employer.objects.get(account_no=employer_account_no)
+    agent = User.objects.get(employer=employer, role=User.Role.AGENT)
+    reviewer = User.objects.get(username="shenhe01")
+    current = current_period()
+    debited, failed = month_add(current, -2), month_add(current, -1)
+    Employer.objects.filter(pk=employer.pk).update(paid_up_to=month_add(debited, -1))
+    Member.objects.filter(employer=employer).update(paid_up_to=month_add(debited, -1))
+    employer.refresh_from_db()
+    application = form_submit(employer=employer, agent=agent, business_code=SIGN, row={
+        "bank_name": employer.bank_name or "中国工商银行鄂尔多斯分行", "bank_account": employer.bank_account, "account_name": employer.name})
+    application_pass(application=application, reviewer=reviewer, version=application.version, opinion="同意签订托收协议")
+    for period, result, reason in ((debited, "成功", ""), (failed, "失败", "余额不足")):
+        assessment_create(employer=employer, agent=agent, period=period)
+        debit = debit_run_create(actor=reviewer).debits.get(employer=employer)
+        serial = f"DEMOTS{period:%Y%m}{employer.account_no}" if result == "成功" else ""
+        content = ("批次号,扣款编号,协议编号,扣款金额,扣款结果,失败原因,银行流水号\r\n"
+                   f"{debit.run.run_no},{debit.number},{debit.agreement_no},{debit.amount:.2f},{result},{reason},{serial}\r\n")
+        record, _ = return_upload(file_name=f"回盘-{debit.run.run_no}.csv", content=content.encode("utf-8"), reviewer=reviewer)
+        return_apply(record=record, reviewer=reviewer)

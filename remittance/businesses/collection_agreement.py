@@ -174,6 +174,17 @@ def follow_up(application) -> list[tuple[str, str, bool]]:
     return [("重新托收", f"{url}#retry", False), ("变更付款方式", f"{url}#transfer", False), ("撤销核定", f"{url}#revoke", False)]
 
 
+def _summary(title: str):
+    """托收协议签订：付款银行 付款账号 (the engine passes a single form's payload)."""
+    def summary(*, payload: dict | None = None, **_):
+        payload = payload or {}
+        if payload.get("bank_account"):
+            return f"{title}：{payload.get('bank_name', '')} {payload['bank_account']}"
+        return f"{title}：协议编号{payload['agreement_no']}" if payload.get("agreement_no") else title
+
+    return summary
+
+
 def _apply(action: str):
     def apply(*, batch=None, actor, application):
         return agreement_apply(application=application, actor=actor, action=action)
@@ -188,17 +199,17 @@ BUSINESSES = [
     registry.BusinessType(
         code=SIGN, name="托收协议签订", tab_label="托收协议签订", order=10, form_class=SignForm, columns=ACCOUNT_COLUMNS,
         display_columns=ACCOUNT_DISPLAY, clean_row=clean_sign, apply=_apply("sign"), needs_approval_default=True,
-        summary=lambda **kw: "托收协议签订（委托中心每月从单位账户扣缴汇缴金额）", documents=(DOCUMENT,),
+        summary=_summary("托收协议签订"), documents=(DOCUMENT,),
         approved_message="审批通过，托收协议已生效。请在【汇缴】→【托收】中查看协议编号并打印托收协议登记表。", **COMMON),
     registry.BusinessType(
         code=CHANGE, name="托收协议变更", tab_label="托收协议变更", order=11, form_class=ChangeForm, columns=ACCOUNT_COLUMNS,
         display_columns=ACCOUNT_DISPLAY, clean_row=clean_change, apply=_apply("change"), needs_approval_default=True,
-        summary=lambda **kw: "托收协议变更（更换付款账户）", documents=(DOCUMENT,),
+        summary=_summary("托收协议变更"), documents=(DOCUMENT,),
         approved_message="审批通过，新的托收协议已生效，原协议已终止。", **COMMON),
     registry.BusinessType(
         code=CANCEL, name="托收协议撤销", tab_label="托收协议撤销", order=12, form_class=CancelForm, columns=CANCEL_COLUMNS,
         display_columns=CANCEL_DISPLAY, clean_row=clean_cancel, apply=_apply("cancel"), needs_approval_default=False,
-        summary=lambda **kw: "托收协议撤销（改为转账缴款）", done_message="托收协议已撤销，此后请以转账方式缴款。", **COMMON),
+        summary=_summary("托收协议撤销"), done_message="托收协议已撤销，此后请以转账方式缴款。", **COMMON),
 ]
 
 

@@ -472,3 +472,15 @@ def test_center_pages_are_for_reviewers_and_import_a_return(setup, reviewer_clie
     assert "导入完成：扣款成功 1 笔" in done and "已自动分配" in done
     again = reviewer_client.post(reverse("remittance:debit-return"), {"confirm": record.pk}).content.decode()
     assert "本次没有任何变更" in again
+
+
+def test_the_demo_has_an_employer_paying_by_collection_with_a_failed_debit(settings):
+    """Issue 16 item 6: 100004 (jbr04) pays by 托收; one month allocated itself, last month's debit failed (余额不足)."""
+    settings.DEBUG = True
+    call_command("demo", stdout=open("/dev/null", "w"))
+    debits = list(Debit.objects.filter(employer__account_no="100004").order_by("period"))
+    assert [d.status for d in debits] == [Debit.Status.SUCCEEDED, Debit.Status.FAILED]
+    assert debits[0].allocation is not None and debits[1].fail_reason == "余额不足" and debits[1].resolution == ""
+    application = DebitAgreement.objects.get(employer__account_no="100004").application
+    assert application.todo.endswith("托收扣款失败") and len(application.follow_up_actions) == 3
+    assert_journal_balanced()

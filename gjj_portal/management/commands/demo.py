@@ -43,6 +43,14 @@ BRANCH = {
 }
 
 
+# 托收 (issue 16): 100004 pays by 托收; last month's debit failed (余额不足) and waits in 待办 for 重新托收.
+COLLECTION = {
+    "account_no": "100004", "name": "鄂尔多斯市示例物流有限公司", "uscc": "91150602MA0N00004X",
+    "login": "jbr04", "agent": "郝丽娜", "phone": "13904770004", "normal": 4, "sealed": 0,
+    "address": "鄂尔多斯市康巴什区北区大街8号", "legal_rep": "王志强", "bank": "中国工商银行鄂尔多斯分行",
+}
+
+
 # 缓缴 (issue 16): 100002 is in an approved 缓缴 of six months from the month the demo is built.
 DEFERRAL = {"account_no": "100002", "reason": "受建设项目回款延迟影响，生产经营困难，经职工代表大会讨论通过申请缓缴"}
 
@@ -76,14 +84,14 @@ def uscc_with_check(code17: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "创建演示数据：鄂尔多斯市住房公积金中心、两个示例单位、经办人、审核员、系统管理员、安全审计员和安全管理员。"
+    help = "创建演示数据：鄂尔多斯市住房公积金中心、示例单位、经办人、审核员、系统管理员、安全审计员和安全管理员。"
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("演示数据只能在开发模式（GJJ_DEBUG=1）下创建。")
         if Employer.objects.filter(account_no="100001").exists():
             self.rng = random.Random(20260103)
-            added = self._missing_staff() + self._missing_branch() + self._missing_deferral()
+            added = self._missing_staff() + self._missing_branch() + self._missing_deferral() + self._missing_collection()
             if added:
                 self.stdout.write(f"演示数据已存在，只补开了新增的演示账号：{'、'.join(added)}。")
             else:
@@ -103,6 +111,7 @@ class Command(BaseCommand):
 
             demo_cycle()
             self._deferral(DEFERRAL["account_no"])
+            self._collection()
         self.stdout.write(self.style.SUCCESS("演示数据已创建。登录密码 Demo@Ordos2026，动态口令密钥 " + DEMO_TOTP_SECRET))
 
     def _center(self) -> None:
@@ -189,6 +198,21 @@ class Command(BaseCommand):
             self.stdout.write(f"未能为{DEFERRAL['account_no']}补建缓缴：{exc}")
             return []
         return [f"{DEFERRAL['account_no']}的缓缴"]
+
+    def _collection(self) -> None:
+        """托收 (issue 16): 100004 and its agent jbr04, paying by 托收 (remittance.demo.demo_collection)."""
+        from remittance.demo import demo_collection
+
+        self._employer(COLLECTION)
+        demo_collection(employer_account_no=COLLECTION["account_no"])
+
+    def _missing_collection(self) -> list[str]:
+        """An older demo database gets 100004 and its 托收 (the demo only grows)."""
+        if Employer.objects.filter(account_no=COLLECTION["account_no"]).exists():
+            return []
+        with transaction.atomic():
+            self._collection()
+        return [COLLECTION["login"]]
 
     def _missing_staff(self) -> list[str]:
         """An older demo database gets the administrator logins added since (the demo never drops or renames one)."""

@@ -151,12 +151,15 @@ class AgentAdminForm(forms.ModelForm):
         return value
 
     def clean_id_number(self):
-        from stdnum.cn import ric
+        from .validators import clean_id_number
 
-        value = "".join((self.cleaned_data.get("id_number") or "").split()).upper()
-        if value and not ric.is_valid(value):
-            raise ValidationError("请输入有效的18位居民身份证号码（校验位须正确）。")
-        return value
+        value = (self.cleaned_data.get("id_number") or "").strip()
+        if not value:
+            return ""
+        try:
+            return clean_id_number(value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
 
     def clean(self):
         data = super().clean()

@@ -137,12 +137,15 @@ class AgentForm(forms.Form):
         return value
 
     def clean_id_number(self):
-        from stdnum.cn import ric
+        from .validators import clean_id_number
 
-        value = "".join(self.cleaned_data.get("id_number", "").split()).upper()
-        if value and not ric.is_valid(value):
-            raise forms.ValidationError("请输入有效的18位居民身份证号码（校验位须正确）。")
-        return value
+        value = (self.cleaned_data.get("id_number") or "").strip()
+        if not value:
+            return ""
+        try:
+            return clean_id_number(value)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean(self):
         data = super().clean()

@@ -162,3 +162,26 @@ def clean_code(raw, *, codes: Iterable[tuple[str, str]], label: str) -> str:
     if value not in {code for code, _ in codes}:
         raise ValueError(f"{label}代码不正确，请从列表中选择。")
     return value
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def clean_id_number(raw) -> str:
+    """经办人的证件号码 (经办人管理): an 18-digit 居民身份证号码 with its GB 11643 check digit and a real birth date.
+    (A member's number is checked in members.validators, which this app may not import.)"""
+    from datetime import date
+
+    value = _compact(raw).upper()
+    if len(value) != 18 or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+        raise ValueError("居民身份证号码应为18位数字（末位可为X）。")
+    if _ID_CHECK[sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS, strict=True)) % 11] != value[17]:
+        raise ValueError("居民身份证号码校验位错误，请核对。")
+    try:
+        birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        raise ValueError("居民身份证号码中的出生日期无效。") from None
+    if birth.year < 1900 or birth > date.today():
+        raise ValueError("居民身份证号码中的出生日期无效。")
+    return value

@@ -179,3 +179,35 @@ def test_get_requests_change_no_data(agent, reviewer, center_admin):
 def test_mutation_endpoints_refuse_get(agent_client):
     for name in ("employers:logout", "employers:sms-send"):
         assert agent_client.get(reverse(name)).status_code == 405
+
+
+# 经办人管理 (issue 17): every URL of the 主经办人's pages, found by the walk, refuses any other agent (403) and
+# answers another employer's 主经办人 with 404 for this employer's agent.
+AGENT_PAGES = [e for e in PRIVATE if e.label.startswith("employers:agent")]
+
+
+def test_walk_reaches_the_agent_management_pages():
+    assert {e.label for e in AGENT_PAGES} >= {"employers:agents", "employers:agent-add", "employers:agent-edit",
+                                              "employers:agent-disable", "employers:agent-enable", "employers:agent-two-person"}
+
+
+@pytest.mark.parametrize("endpoint", AGENT_PAGES, ids=lambda e: e.path)
+def test_agent_pages_refuse_an_agent_who_is_not_the_primary(agent_client, colleague, endpoint):
+    path = endpoint.path.replace("/1/", f"/{colleague.pk}/")
+    for method in (agent_client.get, agent_client.post):
+        response = method(path)
+        assert response.status_code in (403, 405), (path, response.status_code)
+    colleague.refresh_from_db()
+    assert colleague.is_active
+
+
+@pytest.mark.parametrize("endpoint", [e for e in AGENT_PAGES if "/1/" in e.path], ids=lambda e: e.path)
+def test_agent_pages_answer_another_employers_primary_with_404(outsider, colleague, endpoint):
+    User.objects.filter(pk=outsider.pk).update(is_primary=True)
+    client = Client()
+    factories.login_as(client, User.objects.get(pk=outsider.pk))
+    path = endpoint.path.replace("/1/", f"/{colleague.pk}/")
+    for method in (client.get, client.post):
+        assert method(path).status_code in (404, 405), path
+    colleague.refresh_from_db()
+    assert colleague.is_active

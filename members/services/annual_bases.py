@@ -1,9 +1,10 @@
 """年度基数调整 (issue 17; Hangzhou's 年度基数调整): once a year, in the window the center sets in the year's policy,
 the employer re-declares the base of every normal member from the July that starts the contribution year.
 
-It goes through the 基数调整 path (bases.members_rebase): the new bases are in force at once when July is the next
-month to assess, scheduled (ScheduledBaseChange) when July is still ahead, and from the next month to assess when
-July has been assessed already (assessed months are not rewritten; their difference is 补缴's)."""
+It goes through the 基数调整 path: every changed base is a ScheduledBaseChange of its month, put in force by
+bases_apply_due — at once when July is the next month to assess, at July's 汇缴核定 when July is still ahead — and
+from the next month to assess when July has been assessed already (assessed months are not rewritten; their
+difference is 补缴's). One UPDATE for the whole staff, whatever its size."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,10 +18,11 @@ from approvals.models import Batch
 from employers.models import CenterPolicy, Employer, User
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
+from gjj_portal.money import format_period
 
-from ..models import Member
+from ..models import Member, ScheduledBaseChange
 from .accounts import member_amounts
-from .bases import RebaseItem, employer_next_period, members_rebase
+from .bases import bases_apply_due, employer_next_period
 
 CODE = "annual_base"
 EFFECTIVE_MONTH = 7  # the contribution year starts on 1 July: the annual base is in force from its July
@@ -127,29 +129,42 @@ class AnnualBase:
     where: str = ""
 
 
-def members_annual_rebase(*, employer: Employer, year: int, items: list[AnnualBase], actor: User | None, batch=None) -> list[Member]:
-    """Approved 年度基数调整: every declared base from the year's July (or the next month to assess, when July is
-    assessed), through the 基数调整 path. Members whose base does not change get no history. The employer row is
-    locked first (as 汇缴核定 does), and a second approved declaration of the same year is refused."""
+def members_annual_rebase(*, employer: Employer, year: int, items: list[AnnualBase], actor: User | None, batch=None) -> int:
+    """Approved 年度基数调整: every declared base from the year's July, or from the next month to assess when July is
+    assessed. Each changed base becomes a ScheduledBaseChange of that month (the 基数调整 path): put in force at
+    once by bases_apply_due when the month is the next to assess, else at its 汇缴核定. Members whose base does not
+    change get nothing. The employer row is locked first (as 汇缴核定 does), then its members; a member no longer
+    normal, a 基数调整 already pending for the month, or a second approved declaration of the year is refused.
+    Returns the number of bases changed."""
     with transaction.atomic():
         employer = Employer.objects.select_for_update(no_key=True).get(pk=employer.pk)
         other = annual_base_declared(employer=employer, year=year, exclude_batch_id=batch.pk if batch is not None else None)
         if other is not None and other.status == Batch.Status.COMPLETED:
             raise BusinessError(f"本单位{year}年度基数调整已办结（清册编号{other.pk}），每年只能办理一次。")
         period = annual_in_force_period(employer=employer, year=year)
+        next_period = employer_next_period(employer=employer)
         policy = CenterPolicy.for_date(period)
-        current = {pk: (base, rates) for pk, base, *rates in Member.objects.filter(employer=employer, pk__in=[item.member_id for item in items])
-                   .values_list("pk", "base", "employer_rate", "member_rate")}
-        changed = []
+        # one statement for the whole staff: the employer's members, locked in pk order (STYLE.md §4)
+        current = {pk: rest for pk, *rest in Member.objects.select_for_update(no_key=True).filter(employer=employer).order_by("pk")
+                   .values_list("pk", "status", "base", "employer_rate", "member_rate")}
+        pending = set(ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING,
+                                                         effective_period=period).values_list("member_id", flat=True))
+        changes = []
         for item in items:
-            if item.member_id not in current:  # members_rebase refuses it, naming the row
-                changed.append(RebaseItem(item.member_id, item.base, period, None, item.where))
+            status, base, employer_rate, member_rate = current.get(item.member_id, (None, None, None, None))
+            if status != Member.Status.NORMAL:
+                raise BusinessError(f"{item.where or '该职工'}的职工账户已不是正常状态，不能调整基数；请退回经办人删除该行后重新申报。")
+            if item.member_id in pending:
+                raise BusinessError(f"{item.where or '该职工'}的职工已有自{format_period(period)}起生效、尚未生效的基数调整，"
+                                    "同一月份不能重复调整。")
+            if base == item.base:
                 continue
-            base, (employer_rate, member_rate) = current[item.member_id]
-            if base != item.base:
-                amounts = member_amounts(base=item.base, employer_rate=employer_rate, member_rate=member_rate, policy=policy)
-                changed.append(RebaseItem(item.member_id, item.base, period, amounts, item.where))
-        members = members_rebase(employer=employer, items=changed, actor=actor, batch=batch, reason="年度基数调整") if changed else []
+            amounts = member_amounts(base=item.base, employer_rate=employer_rate, member_rate=member_rate, policy=policy)
+            changes.append(ScheduledBaseChange(member_id=item.member_id, employer=employer, base=item.base, employer_rate=employer_rate,
+                                               member_rate=member_rate, effective_period=period, batch=batch, actor=actor, **amounts))
+        ScheduledBaseChange.objects.bulk_create(changes, batch_size=2000)
+        if changes and (next_period is None or period <= next_period):
+            bases_apply_due(employer=employer, period=period, actor=actor, reason="年度基数调整")
         audit.record("members.member.annual_base_declared", actor=actor, employer=employer, obj=batch if batch is not None else employer,
-                     data={"year": year, "period": period.isoformat(), "declared": len(items), "changed": len(changed)})
-    return members
+                     data={"year": year, "period": period.isoformat(), "declared": len(items), "changed": len(changes)})
+    return len(changes)

@@ -83,7 +83,7 @@ def _history(changes: list[ScheduledBaseChange]) -> list[HistoryItem]:
     return items
 
 
-def bases_apply_due(*, employer: Employer, period: date, actor: User | None = None) -> int:
+def bases_apply_due(*, employer: Employer, period: date, actor: User | None = None, reason: str = "基数调整") -> int:
     """Put in force every scheduled 基数调整 whose 生效年月 is `period` or earlier (汇缴核定 calls it before its snapshot).
 
     A few statements whatever the headcount: one read, one UPDATE of the members (the latest due change
@@ -99,7 +99,7 @@ def bases_apply_due(*, employer: Employer, period: date, actor: User | None = No
         Member.objects.filter(pk__in=_due(employer=employer, period=period).values("member_id")).update(
             **{name: Subquery(latest.values(name)[:1]) for name in ("base", "employer_amount", "member_amount", "monthly_amount")}
         )
-        _history_write(employer_id=employer.pk, kind=MemberChange.Kind.BASE, reason="基数调整", items=_history(changes))
+        _history_write(employer_id=employer.pk, kind=MemberChange.Kind.BASE, reason=reason, items=_history(changes))
         assert ScheduledBaseChange.Status.APPLIED in ScheduledBaseChange.ALLOWED[ScheduledBaseChange.Status.PENDING]
         _due(employer=employer, period=period).update(status=ScheduledBaseChange.Status.APPLIED, applied_at=timezone.now())
         audit.record("members.member.base_scheduled_applied", actor=actor, employer=employer,
@@ -157,8 +157,7 @@ class RebaseItem(NamedTuple):
     where: str = ""  # how a refusal names the row: 清册第3行（张三）
 
 
-def members_rebase(*, employer: Employer, items: Sequence[RebaseItem], actor: User | None, batch=None,
-                   reason: str = "基数调整") -> list[Member]:
+def members_rebase(*, employer: Employer, items: Sequence[RebaseItem], actor: User | None, batch=None) -> list[Member]:
     """基数调整 (seed 001 ch.4): items of the next month to assess take effect now, later months are scheduled
     (新基数自生效年月起执行) and put in force by bases_apply_due at 汇缴核定 of their month.
 
@@ -199,7 +198,7 @@ def members_rebase(*, employer: Employer, items: Sequence[RebaseItem], actor: Us
             history += _base_items(member.pk, old=old, new=(member.base, member.monthly_amount), period=period)
             changed.append(member)
         Member.objects.bulk_update(changed, ["base", "employer_amount", "member_amount", "monthly_amount"], batch_size=500)
-        _history_write(employer_id=employer.pk, kind=MemberChange.Kind.BASE, reason=reason, actor_id=actor.pk if actor else None,
+        _history_write(employer_id=employer.pk, kind=MemberChange.Kind.BASE, reason="基数调整", actor_id=actor.pk if actor else None,
                        batch_id=batch.pk if batch else None, items=history)
         ScheduledBaseChange.objects.bulk_create(scheduled, batch_size=1000)
         audit.record("members.member.base_adjusted", actor=actor, employer=employer, obj=batch if batch is not None else next(iter(members.values()), None),

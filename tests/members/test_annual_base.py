@@ -324,3 +324,16 @@ def test_an_outsider_cannot_see_the_list(outsider_client, agent, staff):
     body = outsider_client.get(reverse("members:annual-base-roster")).content
     rows = list(load_workbook(io.BytesIO(body), read_only=True).worksheets[0].iter_rows(values_only=True))
     assert rows == [tuple(annual_base.BUSINESS.headers)]
+
+
+def test_a_member_sealed_before_the_approval_refuses_it_and_nothing_changes(agent, reviewer, staff):
+    from members.services import member_seal
+
+    agent.employer.paid_up_to = date(2026, 6, 1)
+    agent.employer.save()
+    batch = batch_complete(batch=declare(agent, staff, {"王一": "8000.00"}), agent=agent)
+    member_seal(member=staff[2], actor=agent, reason="辞职")
+    with pytest.raises(BusinessError, match="清册第3行（张三）的职工账户已不是正常状态"):
+        approve(batch, reviewer)
+    staff[0].refresh_from_db()
+    assert staff[0].base == Decimal("5000.00") and not ScheduledBaseChange.objects.exists()

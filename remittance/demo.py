@@ -27,7 +27,17 @@ from .selectors import assessment_draft, current_period
 from .services import allocation_post_nested, assessment_create, payment_record
 
 
+def reasons_ensure() -> None:
+    """The center's default 补缴原因 (migration 0008 seeds them; a flushed database, e.g. a test's, has none)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("remittance.migrations.0008_supplementary").reasons_create(apps, None)
+
+
 def demo_cycle(*, employer_account_no: str = "100001", today: date | None = None) -> Entry:
+    reasons_ensure()
     employer = Employer.objects.get(account_no=employer_account_no)
     agent = User.objects.get(employer=employer, login_name="jbr01")
     reviewer = User.objects.get(username="shenhe01")

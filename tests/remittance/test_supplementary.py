@@ -310,6 +310,9 @@ postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="ro
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_two_agents_allocate_the_same_supplement_once_on_postgres(monkeypatch):
+    from remittance.demo import reasons_ensure
+
+    reasons_ensure()  # a transactional test before this one flushed the migration's 补缴原因
     employer = factories.make_employer()
     agents = [factories.make_agent(employer, login_name=f"jbr{n}") for n in (1, 2)]
     reviewer = factories.make_reviewer(login_name="shenhe88")

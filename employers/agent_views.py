@@ -35,9 +35,15 @@ def _agent(request, pk: int) -> User:
 def agent_list(request):
     """经办人管理: the employer's agents, their status and what each may do."""
     employer = current_employer(request)
-    labels = {g.key: g.label for g in grantables()}
-    rows = [(agent, [(labels.get(p.business_code, p.business_code), p.get_level_display()) for p in agent.business_permissions.all()])
-            for agent in selectors.agent_list(employer=employer)]
+    order = {g.key: (i, g) for i, g in enumerate(grantables())}  # the home page's order
+
+    def granted(agent):
+        rows = sorted((order[p.business_code] + (p,) for p in agent.business_permissions.all() if p.business_code in order),
+                      key=lambda row: row[0])
+        # a single form or a query is done in one step: 可办
+        return [(g.label, p.get_level_display() if g.two_step else "可办") for _, g, p in rows]
+
+    rows = [(agent, granted(agent)) for agent in selectors.agent_list(employer=employer)]
     return render(request, "employers/agents.html", {"rows": rows, "two_person": selectors.two_person_labels(employer=employer)})
 
 

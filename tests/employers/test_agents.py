@@ -260,3 +260,26 @@ def test_admin_names_another_primary(admin_client, primary, colleague):
     primary.refresh_from_db()
     assert colleague.is_primary and not primary.is_primary and colleague.display_name == "新主经办人"
     assert User.objects.get(pk=colleague.pk).phone == "13904770099"
+
+
+def test_demo_has_the_primary_jbr01_and_the_maker_jbr01b(settings):
+    """README: 100001's jbr01 is its 主经办人; jbr01b prepares only, with the demo password and TOTP secret."""
+    import io
+
+    from django.core.management import call_command
+
+    from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
+
+    settings.DEBUG = True
+    call_command("demo", stdout=io.StringIO())
+    call_command("demo", stdout=io.StringIO())  # again: nothing added twice
+    primary = User.objects.get(username="100001:jbr01")
+    maker = User.objects.get(username="100001:jbr01b")
+    assert primary.is_primary and not maker.is_primary and maker.permissions_limited
+    assert maker.check_password(DEMO_PASSWORD) and maker.totp_secret == DEMO_TOTP_SECRET and maker.has_totp
+    assert maker.may("member_register", "prepare") and not maker.may("member_register", "submit")
+    assert maker.may("remittance:index", "prepare") and not maker.may("remittance:index", "submit")  # 核定, not 分配
+    assert maker.may("members:query", "view")
+    assert User.objects.filter(employer__account_no="100001", login_name="jbr01b").count() == 1
+    assert all(User.objects.filter(employer=e, role=User.Role.AGENT, is_primary=True).count() == 1
+               for e in {a.employer for a in User.objects.filter(role=User.Role.AGENT).select_related("employer")})

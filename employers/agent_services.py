@@ -132,7 +132,7 @@ def agent_update(*, agent: User, actor: User | None, display_name: str, phone: s
     if not phone:
         raise BusinessError("请填写手机号码。")
     with transaction.atomic():
-        locked = User.objects.select_for_update(no_key=True).select_related("employer").get(pk=agent.pk)
+        locked = User.objects.select_for_update(no_key=True, of=("self",)).select_related("employer").get(pk=agent.pk)
         changed = []
         if login_name and login_name != locked.login_name:
             if User.objects.filter(role=User.Role.AGENT, employer_id=locked.employer_id, login_name=login_name).exists():
@@ -203,7 +203,7 @@ def agent_enable(*, agent: User, actor: User | None) -> User:
 def agent_review(*, agent: User, reviewer: User, approve: bool) -> User:
     """The center's decision on an agent the 主经办人 added: approved, it is enabled and gets its password by SMS."""
     with transaction.atomic():
-        locked = User.objects.select_for_update(no_key=True).select_related("employer").get(pk=agent.pk)
+        locked = User.objects.select_for_update(no_key=True, of=("self",)).select_related("employer").get(pk=agent.pk)
         if locked.center_review != "pending":
             raise BusinessError("该经办人已审核，请刷新页面。", code="conflict")
         locked.center_review = "" if approve else "refused"

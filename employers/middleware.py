@@ -147,6 +147,9 @@ class ClosedEmployerMiddleware:
         from django.core.exceptions import PermissionDenied
 
         audit.record("authz.denied", actor=user, outcome="denied", data={"path": request.path[:200], "reason": "employer_closed"})
+        if getattr(request, "htmx", False):  # htmx 2 swaps no 403: the page it came from shows why
+            messages.error(request, CLOSED_REFUSAL)
+            return HttpResponseClientRedirect(request.htmx.current_url_abs_path or reverse("home"))
         raise PermissionDenied(CLOSED_REFUSAL)
 
 

@@ -261,3 +261,11 @@ def test_a_closing_form_posted_with_conditions_unmet_names_them(employer, agent,
     assert "不满足注销条件：尚有2名职工为正常缴存状态" in body
     assert not Application.objects.filter(business_code=CODE).exists()
     assert Member.objects.filter(employer=employer, status=Member.Status.NORMAL).count() == 2
+
+
+def test_an_htmx_post_of_a_closed_employer_goes_back_with_the_reason(closed, agent_client):
+    response = agent_client.post(reverse("approvals:business", args=["deferral"]), {"reason": "x"},
+                                 headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/business/deferral/"})
+    assert response.status_code == 200 and response["HX-Redirect"] == "/business/deferral/"
+    page = agent_client.get("/business/deferral/").content.decode()
+    assert "本单位已销户，只能查询和打印，不能再办理业务。" in page

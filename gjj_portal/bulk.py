@@ -133,3 +133,13 @@ def gc_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def analyze(model) -> None:
+    """Fresh planner statistics for a table just filled in bulk in the current transaction (PostgreSQL's ANALYZE counts
+    the transaction's own new rows): without them a correlated UPDATE … SET x = (SELECT … WHERE fk = outer.id) over it
+    is planned as one scan of the table per outer row. A no-op on SQLite, whose planner reads no statistics for this."""
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

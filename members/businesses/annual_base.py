@@ -13,14 +13,17 @@ assessed already): the agent uses 补缴 for those months."""
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from django import forms
+from django.db.models import Q
 from django.urls import reverse
 
 from approvals import registry, rows
 from approvals.batch_forms import BatchEntryForm, picked_field
 from approvals.models import Batch, BatchLine
 from approvals.registry import Column, DisplayColumn, RowResult
+from approvals.rows import compact
 from employers.models import Employer, User
 from gjj_portal.errors import BusinessError
 from gjj_portal.models import ListPrint
@@ -75,12 +78,58 @@ class AnnualBaseForm(BatchEntryForm):
                          if self.window is not None else "")
 
 
+class Person(NamedTuple):
+    """A member as the row rules need it, read as plain values (a whole roster of model instances costs seconds)."""
+
+    pk: int
+    account_no: str
+    name: str
+    id_masked: str
+    status: str
+    base: Decimal
+    employer_rate: Decimal
+    member_rate: Decimal
+    monthly_amount: Decimal
+
+    def get_status_display(self) -> str:
+        return Member.Status(self.status).label
+
+
+WHOLE_ROSTER_FROM = 200  # rows from which the employer's whole roster is read in one pass instead of the named members
+
+
+@dataclass
+class Roster:
+    """The employer's members named in the rows, by 个人账号 and by name; for a file (many rows) the whole roster,
+    in one query without a list of keys."""
+
+    by_account: dict[str, Person] = field(default_factory=dict)
+    by_name: dict[str, list[Person]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, *, employer: Employer, rows: list[dict]) -> "Roster":
+        roster = cls()
+        qs = Member.objects.filter(employer=employer)
+        if len(rows) < WHOLE_ROSTER_FROM:
+            keys = sorted(k for k in {compact(r.get("account_no") or "") for r in rows} if k and "\x00" not in k)
+            if not keys:
+                return roster
+            qs = qs.filter(Q(account_no__in=keys) | Q(name__in=keys))
+        for person in qs.values_list(*Person._fields).iterator(chunk_size=5000):
+            person = Person(*person)
+            roster.by_account[person.account_no] = person
+            roster.by_name.setdefault(person.name, []).append(person)
+        return roster
+
+    find = MemberIndex.find
+
+
 @dataclass
 class Context:
     employer: Employer
     window: AnnualWindow | None
     closed: str  # why nothing can be declared now ('' when open)
-    members: MemberIndex
+    members: Roster
     pending: set[int] = field(default_factory=set)  # members with a 基数调整 already scheduled for the year's July
 
     @property
@@ -95,7 +144,7 @@ def context(*, employer: Employer, batch=None, rows: list[dict]) -> Context:
     if window is not None and not closed:
         pending = set(ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING,
                                                          effective_period=window.effective_period).values_list("member_id", flat=True))
-    return Context(employer=employer, window=window, closed=closed, members=MemberIndex.load(employer=employer, rows=rows), pending=pending)
+    return Context(employer=employer, window=window, closed=closed, members=Roster.load(employer=employer, rows=rows), pending=pending)
 
 
 def clean_row(row: dict[str, str], ctx: Context) -> RowResult:

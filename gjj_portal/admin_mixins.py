@@ -32,7 +32,7 @@ LOGIN_EVENT_PREFIX = "auth."  # the login events the 安全管理员 reads: logi
 ADMIN_ACCESS: dict[str, dict[str, frozenset[str]]] = {
     ADMIN: {
         "employers.center": ALL, "employers.centerpolicy": ALL, "employers.employer": ALL, "employers.employerchange": ALL,
-        "employers.employergroup": ALL, "employers.grouptransfergrant": ALL,
+        "employers.employergroup": ALL, "employers.grouptransfergrant": ALL, "employers.ratechange": ALL, "employers.deferral": ALL,
         "employers.user": ALL | {"revoke_totp", "terminate_sessions", "password_reset_link"},
         "employers.agent": ALL | {"revoke_totp", "terminate_sessions", "password_reset_link"},
         "employers.reviewer": ALL | {"revoke_totp", "terminate_sessions", "password_reset_link"},

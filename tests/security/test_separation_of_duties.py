@@ -35,7 +35,7 @@ LOGIN_PATHS = {f"{ADMIN_PATH}login/", "/center/login/"}
 SEES = {
     "admin": {
         "employers.center", "employers.centerpolicy", "employers.employer", "employers.employerchange",
-        "employers.employergroup", "employers.grouptransfergrant",
+        "employers.employergroup", "employers.grouptransfergrant", "employers.ratechange", "employers.deferral",
         "employers.user", "employers.agent", "employers.reviewer", "employers.agentpermission", "employers.twopersonrule",
         "approvals.flowsetting", "approvals.message", "approvals.application", "approvals.archive", "approvals.batch",
         "approvals.batchimport", "approvals.batchline",

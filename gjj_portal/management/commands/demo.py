@@ -92,8 +92,8 @@ class Command(BaseCommand):
             raise CommandError("演示数据只能在开发模式（GJJ_DEBUG=1）下创建。")
         if Employer.objects.filter(account_no="100001").exists():
             self.rng = random.Random(20260103)
-            added = self._missing_staff() + self._missing_branch() + self._missing_deferral()
-            added += demo_agents(self._user) + self._missing_collection()
+            added = self._missing_staff() + self._missing_branch() + self._missing_deferral() + self._missing_collection()
+            added += demo_agents(self._user)
             if added:
                 self.stdout.write(f"演示数据已存在，只补开了新增的演示账号：{'、'.join(added)}。")
             else:
@@ -113,8 +113,8 @@ class Command(BaseCommand):
 
             demo_cycle()
             self._deferral(DEFERRAL["account_no"])
-            demo_agents(self._user)  # 经办人管理: each employer's 主经办人, and 100001's 仅录入 agent jbr01b
             self._collection()
+            demo_agents(self._user)  # 经办人管理: each employer's 主经办人, and 100001's 仅录入 agent jbr01b
         self.stdout.write(self.style.SUCCESS("演示数据已创建。登录密码 Demo@Ordos2026，动态口令密钥 " + DEMO_TOTP_SECRET))
 
     def _center(self) -> None:

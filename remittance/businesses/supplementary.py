@@ -275,19 +275,25 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
     employer_part = typed_employer if typed_employer is not None else employer_part
     member_part = typed_member if typed_member is not None else member_part
     amount = employer_part + member_part
+    # A refusal of the amount stands beside each part the agent typed (or the reason, when both were computed).
+    typed = [key for key, value in (("employer_amount", typed_employer), ("member_amount", typed_member)) if value is not None]
     if amount <= 0:
-        key = "employer_amount" if typed_employer is not None or typed_member is not None else "reason"
-        result.error(key, f"补缴金额须大于0：按当前基数和比例计算，该职工{format_period(period)}没有少缴金额，请核对后填写补缴金额")
+        for key in typed or ["reason"]:
+            result.error(key, f"补缴金额（单位部分与个人部分合计）须大于0：按当前基数和比例计算，该职工{format_period(period)}"
+                              "没有少缴金额，请核对后填写单位部分和个人部分")
         return result
     needs_archive = False
     ceiling = _max_monthly(policy)
     if amount > ceiling:
         if reason.above_cap_with_archives:
             needs_archive = True
-            result.notice("employer_amount", f"补缴金额超过{format_period(period)}的最高月缴存额{ceiling:,.2f}元，提交时须上传电子档案（工资证明）")
+            for key in typed or ["employer_amount"]:
+                result.notice(key, f"补缴金额（单位部分与个人部分合计）超过{format_period(period)}的最高月缴存额{ceiling:,.2f}元，"
+                                   "提交时须上传电子档案（工资证明）")
         else:
-            result.error("employer_amount", f"补缴金额{amount:,.2f}元超过{format_period(period)}的最高月缴存额{ceiling:,.2f}元"
-                                            f"（{policy.year}年度基数上限×最高缴存比例）")
+            for key in typed or ["reason"]:
+                result.error(key, f"补缴金额（单位部分与个人部分合计）{amount:,.2f}元超过{format_period(period)}的最高月缴存额"
+                                  f"{ceiling:,.2f}元（{policy.year}年度基数上限×最高缴存比例）")
             return result
     result.cleaned = {
         "account_no": member.account_no, "name": member.name, "id_masked": member.id_masked, "reason": reason.name,

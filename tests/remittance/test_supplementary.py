@@ -151,13 +151,14 @@ def test_typed_amounts_are_kept_and_must_be_two_places(employer, missed):
     bad = _check(employer, _row(missed, AUG, employer_amount="500.123"))
     assert ("employer_amount", "单位部分最多保留两位小数") in bad.errors
     zero = _check(employer, _row(missed, AUG, employer_amount="0", member_amount="0"))
-    assert "补缴金额须大于0" in _errors(zero)
+    assert "须大于0" in _errors(zero) and {key for key, _m in zero.errors} == {"employer_amount", "member_amount"}
 
 
 def test_amount_above_the_months_largest_monthly_amount_is_refused(employer, missed):
     # 2025 policy: cap 32,592 × 12% = 3,911 (whole yuan) a part, 7,822 a month
     result = _check(employer, _row(missed, AUG, employer_amount="3911", member_amount="3912"))
     assert "超过2025年08月的最高月缴存额7,822.00元" in _errors(result)
+    assert {key for key, _m in result.errors} == {"employer_amount", "member_amount"}  # beside each part typed
     assert _check(employer, _row(missed, AUG, employer_amount="3911", member_amount="3911")).ok
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ.setdefault("GJJ_INTEREST_WORKERS", "2")  # as in production (the test settings say 1)
 
 from bench.remittance_bench import add_members, fresh_database, maintenance  # noqa: E402
 

@@ -254,6 +254,8 @@ GJJ_IMPORT_TIME_LIMIT = int(env("GJJ_IMPORT_TIME_LIMIT", "300"))
 GJJ_IMPORT_KEEP_DAYS = int(env("GJJ_IMPORT_KEEP_DAYS", "7"))
 # 托收: the day of the month `manage.py collection_run` (run daily) makes the debit file for the bank (1–28).
 GJJ_DEBIT_DAY = min(max(int(env("GJJ_DEBIT_DAY", "21")), 1), 28)
+# 年度结息: employers settled at the same time on PostgreSQL, each on its own connection (1: one after the other).
+GJJ_INTEREST_WORKERS = max(int(env("GJJ_INTEREST_WORKERS", "2")), 1)
 # Proxies whose X-Forwarded-For we trust (SEC-39); empty means REMOTE_ADDR only.
 GJJ_TRUSTED_PROXIES = env_list("GJJ_TRUSTED_PROXIES")
 # Public 验真 look-ups per client IP and window (seconds), counted in the default cache (SEC-46).

@@ -12,12 +12,14 @@ half-way resumes with the employers not yet posted. Accounts of members already 
 their interest is settled when they leave (not built yet).
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, DecimalField, F, IntegerField, Sum, Value, When
+from django.conf import settings
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import Case, Count, DecimalField, F, IntegerField, Q, Sum, Value, When
 from django.tasks import task
 from django.utils import timezone
 
@@ -70,7 +72,10 @@ def member_products(*, employer: Employer, year: InterestYear) -> dict[int, tupl
     """(account, member) → 积数 of this employer's open members' accounts for the year (two queries)."""
     lines = Line.objects.filter(account__kind=Account.Kind.MEMBER, account__employer=employer, entry__posted_on__lte=year.end,
                                 account__member__status__in=[Member.Status.NORMAL, Member.Status.SEALED])
-    days = sorted(set(lines.filter(entry__posted_on__gte=year.start).values_list("entry__posted_on", flat=True).distinct()))
+    # The year's posting dates of the entries that can touch these accounts: the employer's own, and 内部转移 (an entry
+    # of the receiving employer moves money out of the sending one's accounts). Read from the entries, not the lines.
+    days = sorted(set(Entry.objects.filter(Q(employer=employer) | Q(kind=Entry.Kind.TRANSFER), posted_on__range=(year.start, year.end))
+                      .values_list("posted_on", flat=True).distinct()))
     weight = Case(
         When(entry__posted_on__lt=year.start, then=Value(year.days)),
         *[When(entry__posted_on=day, then=Value((year.end - day).days + 1)) for day in days],
@@ -123,11 +128,27 @@ def interest_settle(*, year: int, actor: User | None = None, today: date | None 
     if run.rate != rate:
         raise BusinessError(f"{year}年度结息已按年利率{run.rate * 100:.2f}%开始，政策现为{rate * 100:.2f}%：请核对后再办理。")
     audit.record("remittance.interest.started", actor=actor, obj=run, data={"year": year, "rate": str(rate)})
-    employers = Employer.objects.filter(journal_accounts__kind=Account.Kind.MEMBER).distinct().order_by("pk")
-    for employer in employers.iterator():
-        entry = employer_interest_post(employer=employer, year=span, rate=rate, actor=actor)
-        if on_employer is not None:
-            on_employer(employer, entry)
+    employers = list(Employer.objects.filter(journal_accounts__kind=Account.Kind.MEMBER).distinct().order_by("pk"))
+    workers = settings.GJJ_INTEREST_WORKERS if connection.vendor == "postgresql" else 1
+
+    def settle(employer: Employer) -> None:
+        try:
+            entry = employer_interest_post(employer=employer, year=span, rate=rate, actor=actor)
+            if on_employer is not None:
+                on_employer(employer, entry)
+        finally:
+            if workers > 1:
+                connections.close_all()  # this worker thread's own connection
+
+    if workers > 1:
+        # Employers are independent (one entry and key each): on PostgreSQL a few at a time, each thread with its own
+        # connection, so the database's cores add up; the first failure stops the run (it resumes when run again).
+        with ThreadPoolExecutor(workers) as pool:
+            for future in [pool.submit(settle, employer) for employer in employers]:
+                future.result()
+    else:
+        for employer in employers:
+            settle(employer)
     totals = Entry.objects.filter(kind=Entry.Kind.INTEREST, idempotency_key=span.key).aggregate(
         employers=Count("pk"), members=Sum("headcount"), interest=Sum("amount"))
     InterestRun.objects.filter(pk=run.pk).update(

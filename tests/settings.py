@@ -15,6 +15,8 @@ os.environ.setdefault("GJJ_SECURE_COOKIES", "0")
 os.environ.setdefault("GJJ_SMS_BACKEND", "employers.sms.LocmemBackend")
 # Tasks run at once in tests; tests of the worker path switch to the database backend themselves.
 os.environ.setdefault("GJJ_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
+# A test's data is in its own open transaction, which another thread's connection cannot see: 结息 one at a time.
+os.environ.setdefault("GJJ_INTEREST_WORKERS", "1")
 
 from gjj_portal.settings import *  # noqa: E402,F403
 

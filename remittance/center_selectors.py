@@ -5,15 +5,29 @@ Every list is one query over the employers or payments of a page (sub-queries pe
 paginator's count; the center's totals are three aggregate queries, whatever the number of employers."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from approvals.models import Message
-from employers.models import Employer
+from employers.models import Deferral, Employer
 from gjj_portal.money import month_add
 from members.models import Member
 
@@ -80,6 +94,14 @@ def overdue_employers(*, query: str = "", min_months: int = 1, today: date | Non
         .filter(earliest_start__lt=current)
         .filter(Q(paid_up_to__isnull=False, paid_up_to__lt=latest_first_due)
                 | Q(paid_up_to__isnull=True, earliest_start__lt=month_add(latest_first_due, 1)))
+        # 缓缴 (条例 第20条): the months of an approved 缓缴 are not arrears. An employer whose owed months, from the first
+        # through last month, all lie in one approved 缓缴 is not 催缴'd. (Dates are 1sts: 缴至年月 + 31 days falls in the
+        # month after it, so start <= it means the 缓缴 starts no later than the first month owed.)
+        .exclude(Exists(Deferral.objects.filter(
+            employer=OuterRef("pk"), end_period__gte=month_add(current, -1),
+            start_period__lte=Coalesce(ExpressionWrapper(OuterRef("paid_up_to") + timedelta(days=31), output_field=DateField()),
+                                       OuterRef("earliest_start")),
+        )))
     )
     last_reminder = Message.objects.filter(employer=OuterRef("pk"), business_name=OVERDUE_BUSINESS).order_by("-created_at")
     assessed = Assessment.objects.filter(employer=OuterRef("pk"), status=Assessment.Status.ASSESSED)

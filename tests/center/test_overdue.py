@@ -49,6 +49,20 @@ def test_the_months_owed_run_from_the_month_after_paid_up_to_until_last_month():
     assert (row.first_due, row.last_due, row.months) == (date(2025, 10, 1), date(2026, 2, 1), 5)
 
 
+def test_months_inside_an_approved_deferral_are_not_arrears():
+    from employers.models import Deferral
+
+    deferred = _employer(paid_up_to=date(2025, 12, 1))  # owes 2026-01 and 2026-02, both deferred (2026-01 … 2026-06)
+    Deferral.objects.create(employer=deferred, start_period=date(2026, 1, 1), end_period=date(2026, 6, 1), reason="经营困难")
+    partly = _employer(paid_up_to=date(2025, 10, 1))  # owes 2025-11 and 2025-12 before its 缓缴 starts
+    Deferral.objects.create(employer=partly, start_period=date(2026, 1, 1), end_period=date(2026, 6, 1), reason="经营困难")
+    never = _employer(start=date(2026, 1, 1))  # never allocated, its first month deferred
+    Deferral.objects.create(employer=never, start_period=date(2026, 1, 1), end_period=date(2026, 3, 1), reason="经营困难")
+    owed = _overdue()
+    assert deferred.pk not in owed and never.pk not in owed
+    assert partly.pk in owed
+
+
 def test_a_never_allocated_employer_owes_from_its_members_earliest_start():
     owes = _employer(start=date(2026, 1, 1))
     starts_now = _employer(start=date(2026, 3, 1))

@@ -170,7 +170,7 @@ def _supplementary(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
         [period, U(reason), str(count), _money(amount)] for period, reason, count, amount in f["rows"]
     ]
     _slip(c, receipt, base_url, info=info, table=table, widths=[0.25, 0.35, 0.15, 0.25], align=["c", "l", "c", "r"],
-          unposted="（缴款后补缴分配时记账）")
+          unposted="（补缴分配后记账）")
 
 
 def _payment(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:

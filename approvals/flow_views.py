@@ -23,7 +23,7 @@ from approvals.services.message import message_mark_read
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
-from gjj_portal.tenancy import agent_required, business_check, current_employer, not_found, reviewer_required
+from gjj_portal.tenancy import agent_required, business_allowed, business_check, current_employer, not_found, reviewer_required
 from gjj_portal.uploads import explains_upload_refusals
 
 PAGE_SIZE = 20
@@ -122,14 +122,16 @@ def _application_context(application: Application) -> dict:
 def application_detail(request, pk: int):
     """From 待办 / 已办 / 我发起的: the application, its 流程图, its 电子档案 and the actions it allows."""
     application = _agent_application(request, pk)
-    context = _application_context(application) | {"upload_form": ArchiveUploadForm(), "editing": request.GET.get("edit") == "1"}
+    context = _application_context(application) | {"upload_form": ArchiveUploadForm(), "editing": request.GET.get("edit") == "1",
+                                                    "may_submit": business_allowed(request, application.business_code, "submit")}
     template = "approvals/application_detail.html#application-body" if wants_partial(request) else "approvals/application_detail.html"
     return render(request, template, context)
 
 
 def _after_agent_action(request, application: Application, event: str = CHANGED):
     if wants_partial(request):
-        context = _application_context(application) | {"upload_form": ArchiveUploadForm()}
+        context = _application_context(application) | {"upload_form": ArchiveUploadForm(),
+                                                        "may_submit": business_allowed(request, application.business_code, "submit")}
         response = render(request, "approvals/application_detail.html#application-body", context)
         return trigger_client_event(response, event)
     return redirect("flow:application-detail", pk=application.pk)

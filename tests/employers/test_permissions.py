@@ -181,3 +181,15 @@ def test_tabs_show_only_the_businesses_of_the_module_the_agent_may_do(employer):
     agent = _agent(employer, "prepare", "member_seal")
     page = _client(agent).get(reverse("approvals:business", args=["member_seal"])).text
     assert reverse("approvals:business", args=["member_unseal"]) not in page
+
+
+def test_a_maker_is_not_offered_submit_or_end_on_the_application_page(employer):
+    maker = _agent(employer, "prepare", "member_register")
+    checker = _agent(employer, "submit", "member_register", login="ok")
+    batch = Batch.objects.create(employer=employer, agent=maker, business_code="member_register", summary="测试")
+    application = Application.objects.create(employer=employer, submitter=maker, business_code="member_register", batch=batch,
+                                             business_name="缴存人登记", summary="测试")
+    url = reverse("flow:application-detail", args=[application.pk])
+    page = _client(maker).get(url).text
+    assert reverse("flow:application-submit", args=[application.pk]) not in page and "您的权限为仅录入" in page
+    assert reverse("flow:application-submit", args=[application.pk]) in _client(checker).get(url).text

@@ -51,7 +51,8 @@ class RemittanceConfig(AppConfig):
             (name, "view") for name in ("remittance:statements", "remittance:statement-print", "remittance:account-query",
                                         "remittance:account-query-print", "remittance:journal-query", "remittance:journal-query-print",
                                         "remittance:entry-detail", "remittance:entry-detail-print", "remittance:entry-slip",
-                                        "employers:change-query", "employers:change-query-print"))))
+                                        "employers:change-query", "employers:change-query-print", "remittance:ledger",
+                                        "remittance:ledger-export", "remittance:ledger-print"))))
         # 补缴分配 and the 补缴书 belong to 补缴: its 提交 moves the money.
         for name, action in (("remittance:supplement-list", "view"), ("remittance:supplement-allocate", "submit"),
                              ("remittance:supplement-print", "view"), ("remittance:member-supplements", "view"),

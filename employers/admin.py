@@ -15,6 +15,7 @@ from .models import (
     Center,
     CenterPolicy,
     Deferral,
+    Department,
     Employer,
     EmployerChange,
     EmployerGroup,
@@ -107,6 +108,32 @@ class GroupEmployerInline(RoleAccess, admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Department)
+class DepartmentAdmin(AuditedAdmin):
+    """单位部门 (issue 17): kept by each employer's 主经办人 in 单位部门管理; here for support. A department that still has
+    members cannot be deleted (its members are PROTECTed)."""
+
+    list_display = ("employer", "code", "name", "manager", "member_count", "agent_count", "created_at")
+    list_filter = ("employer__status", "created_at")
+    search_fields = ("code", "name", "manager", "employer__account_no", "employer__name")
+    list_select_related = ("employer",)
+    autocomplete_fields = ("employer",)
+    ordering = ("employer__account_no", "code")
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(_members=Count("members", distinct=True), _agents=Count("agents", distinct=True))
+
+    @admin.display(description="缴存人数", ordering="_members")
+    def member_count(self, obj):
+        return obj._members
+
+    @admin.display(description="经办人数", ordering="_agents")
+    def agent_count(self, obj):
+        return obj._agents
 
 
 @admin.register(EmployerGroup)

@@ -5,6 +5,7 @@ Another employer's agent is a 404 (audited, SEC-19); an agent who is not the 主
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,6 +48,13 @@ def agent_list(request):
     return render(request, "employers/agents.html", {"rows": rows, "two_person": selectors.two_person_labels(employer=employer)})
 
 
+def _departments(employer):
+    """单位部门管理: the departments an agent may be limited to (the field is left out while the employer has none)."""
+    from .models import Department
+
+    return Department.objects.filter(employer=employer).order_by("code", "pk")
+
+
 def _back_to_list(request):
     return HttpResponseClientRedirect(reverse("employers:agents")) if request.htmx else redirect("employers:agents")
 
@@ -62,14 +70,17 @@ def _save_error(form, error: BusinessError) -> None:
 def agent_add(request):
     """【新增经办人】: the agent gets a temporary password by SMS (or after the center's 审核, where it is required)."""
     employer = current_employer(request)
-    form = AgentForm(request.POST or None, grantables=grantables())
+    form = AgentForm(request.POST or None, grantables=grantables(), departments=_departments(employer))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            agent = services.agent_create(
-                employer=employer, actor=request.user, login_name=data["login_name"], display_name=data["display_name"],
-                phone=data["phone"], id_number=data["id_number"], valid_from=data["valid_from"], valid_to=data["valid_to"],
-                levels=form.levels())
+            with transaction.atomic():
+                agent = services.agent_create(
+                    employer=employer, actor=request.user, login_name=data["login_name"], display_name=data["display_name"],
+                    phone=data["phone"], id_number=data["id_number"], valid_from=data["valid_from"], valid_to=data["valid_to"],
+                    levels=form.levels())
+                if data.get("departments"):
+                    services.agent_departments_set(agent=agent, actor=request.user, departments=data["departments"])
         except BusinessError as error:
             _save_error(form, error)
         else:
@@ -90,7 +101,9 @@ def agent_edit(request, pk: int):
     levels = selectors.agent_levels(agent=agent)
     initial = {"display_name": agent.display_name, "login_name": agent.login_name, "phone": agent.phone,
                "id_number": agent.id_number, "valid_from": agent.valid_from, "valid_to": agent.valid_to}
-    form = AgentForm(request.POST or None, initial=initial, grantables=grantables(), levels=levels, editing=agent)
+    initial["departments"] = sorted(selectors.agent_department_ids(agent=agent))
+    form = AgentForm(request.POST or None, initial=initial, grantables=grantables(), levels=levels, editing=agent,
+                     departments=_departments(agent.employer))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -99,6 +112,8 @@ def agent_edit(request, pk: int):
                                           login_name=data["login_name"])
             if not agent.is_primary:
                 services.agent_permissions_set(agent=agent, actor=request.user, levels=form.levels())
+                if "departments" in form.fields:
+                    services.agent_departments_set(agent=agent, actor=request.user, departments=data["departments"])
         except BusinessError as error:
             _save_error(form, error)
         else:

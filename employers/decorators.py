@@ -17,6 +17,9 @@ from gjj_portal.tenancy import (
 primary_required = _role_required(lambda user: getattr(user, "is_agent", False) and getattr(user, "is_primary", False),
                                   "只有本单位的主经办人可以管理经办人。")
 
+# 单位部门管理: the departments decide what a limited agent sees, so they are the 主经办人's, like the agents.
+departments_required = _role_required(lambda user: getattr(user, "is_agent", False) and getattr(user, "is_primary", False),
+                                      "只有本单位的主经办人可以管理部门。")
 
-__all__ = ["agent_required", "business_allowed", "business_check", "current_employer", "not_found", "primary_required",
+__all__ = ["agent_required", "business_allowed", "business_check", "current_employer", "departments_required", "not_found", "primary_required",
            "reviewer_required"]

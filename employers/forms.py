@@ -104,13 +104,20 @@ class AgentForm(forms.Form):
     valid_to = forms.DateField(label="有效期至", required=False, widget=forms.DateInput(attrs={"type": "date"}),
                                help_text="不填表示长期有效；过期后不能登录。")
 
-    def __init__(self, *args, grantables=(), levels=None, editing=None, **kwargs):
+    def __init__(self, *args, grantables=(), levels=None, editing=None, departments=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.grantables = list(grantables)
         self.editing = editing
         levels = levels or {}
         if editing is not None and editing.is_primary:
             self.grantables = []  # the 主经办人 may do every business
+            departments = None  # …and sees every member
+        if departments is not None and departments.exists():
+            # 单位部门管理 (issue 17): none chosen, all of the employer's members.
+            self.fields["departments"] = forms.ModelMultipleChoiceField(
+                label="可办理部门", queryset=departments, required=False, widget=forms.CheckboxSelectMultiple,
+                help_text="不选表示可查询和办理本单位全部缴存人；选择后仅可查询和办理所选部门的缴存人。",
+                error_messages={"invalid_choice": "请选择本单位的部门。", "invalid_pk_value": "请选择本单位的部门。"})
         for index, item in enumerate(self.grantables):
             choices = LEVEL_CHOICES if item.two_step else [LEVEL_CHOICES[0], ("submit", "可办")]
             self.fields[f"perm_{index}"] = forms.ChoiceField(label=item.label, choices=choices, required=False,
@@ -153,6 +160,16 @@ class AgentForm(forms.Form):
         if start and end and end < start:
             self.add_error("valid_to", "有效期截止日期不能早于开始日期。")
         return data
+
+
+class DepartmentForm(forms.Form):
+    """新增 / 修改部门 (单位部门管理): 部门编号, 部门名称, 负责人."""
+
+    code = forms.RegexField(label="部门编号", max_length=20, regex=r"^[A-Za-z0-9_-]+$",
+                            error_messages={"invalid": "部门编号只能由字母、数字、-、_ 组成。"},
+                            help_text="本单位内唯一，如 01、XS；导入文件的「部门」列可填编号或名称。")
+    name = forms.CharField(label="部门名称", max_length=50)
+    manager = forms.CharField(label="负责人", max_length=50, required=False)
 
 
 class TwoPersonForm(forms.Form):

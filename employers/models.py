@@ -339,6 +339,30 @@ class Deferral(models.Model):
         return self.start_period <= period <= self.end_period
 
 
+class Department(models.Model):
+    """单位部门 (issue 17, 单位部门管理): the employer's own departments (编号, 名称, 负责人). A member belongs to at most
+    one; an agent may be limited to some (User.departments). Written only by employers.services."""
+
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="departments",
+                                 db_index=False)  # served by the unique (employer, code)
+    code = models.CharField("部门编号", max_length=20)
+    name = models.CharField("部门名称", max_length=50)
+    manager = models.CharField("负责人", max_length=50, blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "单位部门"
+        verbose_name_plural = "单位部门"
+        ordering = ["employer_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["employer", "code"], name="employers_department_unique_code"),
+            models.UniqueConstraint(fields=["employer", "name"], name="employers_department_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
 class PortalUserManager(UserManager):
     def _create_user_object(self, username, email, password, **extra_fields):
         login_name = extra_fields.get("login_name") or username
@@ -396,6 +420,9 @@ class User(AbstractUser):
     id_number = EncryptedAttribute("id_number_enc")
     valid_from = models.DateField("有效期自", null=True, blank=True)
     valid_to = models.DateField("有效期至", null=True, blank=True, help_text="过期后不能登录，已登录的会话随即结束")
+    # 单位部门管理 (issue 17): an agent given some departments sees and changes only their members; none, all of them.
+    departments = models.ManyToManyField(Department, verbose_name="可办理部门", blank=True, related_name="agents",
+                                         help_text="不选表示可办理本单位全部缴存人；选择后仅可查询和办理所选部门的缴存人")
     center_review = models.CharField("中心审核", max_length=10, blank=True, default="", choices=[
         ("", "无需审核或已通过"), ("pending", "待中心审核"), ("refused", "中心未通过")])
 
@@ -468,6 +495,17 @@ class User(AbstractUser):
         if level is None:
             return False
         return action != "submit" or level == AgentPermission.Level.SUBMIT
+
+    def department_scope(self) -> frozenset[int] | None:
+        """单位部门管理 (issue 17): the departments this agent is limited to, read once per request; None when it sees
+        every member of its employer (no department chosen, or the 主经办人)."""
+        if not self.is_agent or self.is_primary or self.pk is None:
+            return None
+        cached = getattr(self, "_departments_cache", None)
+        if cached is None:
+            cached = frozenset(self.departments.values_list("pk", flat=True))
+            self._departments_cache = cached
+        return cached or None
 
     def business_refusal(self, key: str, action: str = "view", *, preparer_id: int | None = None) -> str:
         """Why this agent may not do it, in Chinese ('' when it may). `preparer_id` is the agent who prepared the 清册

@@ -97,10 +97,11 @@ def agent_list(*, employer: Employer) -> list:
     """The employer's agents, the 主经办人 first, each with its permission rows (one query for all)."""
     from django.db.models import Prefetch
 
-    from .models import AgentPermission, User
+    from .models import AgentPermission, Department, User
 
     return list(User.objects.filter(role=User.Role.AGENT, employer=employer)
-                .prefetch_related(Prefetch("business_permissions", queryset=AgentPermission.objects.order_by("business_code")))
+                .prefetch_related(Prefetch("business_permissions", queryset=AgentPermission.objects.order_by("business_code")),
+                                  Prefetch("departments", queryset=Department.objects.order_by("code")))
                 .order_by("-is_primary", "login_name"))
 
 
@@ -145,3 +146,39 @@ def agent_pending_get(*, pk: int):
     from .models import User
 
     return get_object_or_404(User.objects.select_related("employer"), pk=pk, role=User.Role.AGENT, center_review="pending")
+
+
+# ---------------------------------------------------------------- 单位部门管理 (issue 17)
+
+def department_list(*, employer: Employer) -> QuerySet:
+    """The employer's departments in 编号 order, each with its member count (部门人数) and its agents' count."""
+    from django.db.models import Count
+
+    from .models import Department
+
+    return (Department.objects.filter(employer=employer)
+            .annotate(member_count=Count("members", distinct=True), agent_count=Count("agents", distinct=True))
+            .order_by("code", "pk"))
+
+
+def department_choices(*, employer: Employer, agent=None) -> list:
+    """The departments an agent may choose (a 部门 selector, the member forms): all of the employer's, or only those the
+    agent is limited to."""
+    from .models import Department
+
+    qs = Department.objects.filter(employer=employer).only("pk", "code", "name", "employer_id").order_by("code", "pk")
+    scope = agent.department_scope() if agent is not None else None
+    return list(qs if scope is None else qs.filter(pk__in=scope))
+
+
+def department_get(*, employer: Employer, pk: int):
+    """One department of this employer; another employer's is a 404."""
+    from django.shortcuts import get_object_or_404
+
+    from .models import Department
+
+    return get_object_or_404(Department, pk=pk, employer=employer)
+
+
+def agent_department_ids(*, agent) -> set[int]:
+    return set(agent.departments.values_list("pk", flat=True))

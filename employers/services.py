@@ -31,6 +31,12 @@ from .agent_services import (  # noqa: F401  (经办人管理, issue 17: the age
     temporary_password,
     two_person_set,
 )
+from .department_services import (  # noqa: F401  (单位部门管理, issue 17)
+    agent_departments_set,
+    department_create,
+    department_delete,
+    department_update,
+)
 from .models import Center, CenterPolicy, Deferral, Employer, EmployerChange, RateChange, User
 from .selectors import current_month
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agent_views, views
+from . import agent_views, department_views, views
 
 app_name = "employers"
 
@@ -23,6 +23,11 @@ urlpatterns = [
     path("employer/agents/<int:pk>/", agent_views.agent_edit, name="agent-edit"),
     path("employer/agents/<int:pk>/disable/", agent_views.agent_disable, name="agent-disable"),
     path("employer/agents/<int:pk>/enable/", agent_views.agent_enable, name="agent-enable"),
+    # 单位部门管理 (issue 17)
+    path("employer/departments/", department_views.department_list, name="departments"),
+    path("employer/departments/new/", department_views.department_add, name="department-add"),
+    path("employer/departments/<int:pk>/", department_views.department_edit, name="department-edit"),
+    path("employer/departments/<int:pk>/delete/", department_views.department_delete, name="department-delete"),
     path("center/agents/", agent_views.center_agent_list, name="center-agents"),
     path("center/agents/<int:pk>/approve/", agent_views.center_agent_approve, name="center-agent-approve"),
     path("center/agents/<int:pk>/refuse/", agent_views.center_agent_refuse, name="center-agent-refuse"),

@@ -5,11 +5,13 @@ when the key is encrypted). Without them a development or test run makes a self-
 certificate once under var/signing/, so demos and tests sign like production does.
 """
 
+import asyncio
 import datetime
+import hashlib
 import io
 import os
 import threading
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import keys as asn1_keys
@@ -24,6 +26,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
@@ -68,10 +71,29 @@ def signing_paths() -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-@cache
-def _signer() -> signers.SimpleSigner:
+@dataclass(frozen=True)
+class _Loaded:
+    """The center's signer as parsed once, the files it came from (path, mtime, size) and the room its signature needs."""
+
+    source: tuple
+    signer: signers.SimpleSigner
+    bytes_reserved: int
+
+
+_loaded: _Loaded | None = None
+
+
+def _source() -> tuple:
+    """What the signer is loaded from: both files' path, mtime and size, and the key's password. A rotated key or
+    certificate (a new file, or the old one rewritten) changes it, and the next document loads the new one."""
     cert_path, key_path = signing_paths()
-    password = os.environ.get("GJJ_SIGNING_KEY_PASSWORD")
+    cert_stat, key_stat = cert_path.stat(), key_path.stat()
+    return (str(cert_path), cert_stat.st_mtime_ns, cert_stat.st_size, str(key_path), key_stat.st_mtime_ns, key_stat.st_size,
+            os.environ.get("GJJ_SIGNING_KEY_PASSWORD"))
+
+
+def _signer_load(cert_path: Path, key_path: Path, password: str | None) -> signers.SimpleSigner:
+    """Parse the center's key and certificate (PEM) into a pyHanko signer."""
     key = serialization.load_pem_private_key(key_path.read_bytes(), password=password.encode() if password else None)
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     return signers.SimpleSigner(
@@ -83,18 +105,49 @@ def _signer() -> signers.SimpleSigner:
     )
 
 
+def _bytes_reserved(signer: signers.SimpleSigner) -> int:
+    """Room for the CMS signature in the PDF (hex, so twice its bytes), measured once on a dummy signature with the
+    same 50 % margin pyHanko adds: left to pyHanko, every document would be signed twice, once only to measure.
+    Without a timestamp or revocation data the container's size does not depend on the document."""
+    dummy = asyncio.run(signer.async_sign(
+        hashlib.sha256(b"").digest(), "sha256", dry_run=True, use_pades=True,
+        signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.datetime.now(datetime.UTC)),
+    ))
+    size = len(dummy.dump()) * 2
+    return size + 2 * (size // 4)
+
+
+def _loaded_signer() -> _Loaded:
+    """The signer, parsed once per process and again only when the key or certificate files change."""
+    global _loaded
+    source = _source()
+    loaded = _loaded
+    if loaded is not None and loaded.source == source:
+        return loaded
+    with _lock:
+        if _loaded is None or _loaded.source != source:
+            signer = _signer_load(Path(source[0]), Path(source[3]), source[6])
+            _loaded = _Loaded(source=source, signer=signer, bytes_reserved=_bytes_reserved(signer))
+        return _loaded
+
+
+def _signer() -> signers.SimpleSigner:
+    return _loaded_signer().signer
+
+
 def signing_certificate() -> asn1_x509.Certificate:
     return _signer().signing_cert
 
 
 def pdf_sign(pdf: bytes, *, reason: str = "住房公积金中心电子签章") -> bytes:
     """Sign a PDF (PAdES baseline B) with the center's key."""
+    loaded = _loaded_signer()
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(
         field_name="CenterSeal", reason=reason, location="鄂尔多斯", subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256",
     )
     out = io.BytesIO()
-    signers.sign_pdf(writer, meta, signer=_signer(), output=out)
+    signers.sign_pdf(writer, meta, signer=loaded.signer, output=out, bytes_reserved=loaded.bytes_reserved)
     return out.getvalue()
 
 

@@ -31,7 +31,7 @@ from employers.models import Deferral, Employer
 from gjj_portal.money import month_add
 from members.models import Member
 
-from .models import Account, Assessment, Line, Payment
+from .models import Account, Assessment, EmployerBalance, Line, Payment
 from .selectors import MONEY, ZERO
 
 OVERDUE_BUSINESS = "催缴"
@@ -74,9 +74,9 @@ def _earliest_start() -> Subquery:
 
 
 def _unallocated() -> Coalesce:
-    """未分配金额 of the row's employer: minus the Σ of its unallocated account's lines."""
-    lines = Line.objects.filter(account__kind=Account.Kind.UNALLOCATED, account__employer=OuterRef("pk"))
-    return _sum(lines, "amount")
+    """未分配金额 of the row's employer: its one row of the balance table (EmployerBalance), not a sum of its lines."""
+    left = EmployerBalance.objects.filter(employer=OuterRef("pk")).values("unallocated")[:1]
+    return Coalesce(Subquery(left, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
 def overdue_employers(*, query: str = "", min_months: int = 1, today: date | None = None) -> QuerySet[Employer]:
@@ -138,7 +138,7 @@ def overdue_of(employer: Employer, *, today: date | None = None) -> Overdue:
     months = (last_due.year - first_due.year) * 12 + last_due.month - first_due.month + 1
     reminded = employer.last_reminded_at
     return Overdue(
-        employer=employer, first_due=first_due, last_due=last_due, months=months, unallocated=-employer.unallocated + ZERO,
+        employer=employer, first_due=first_due, last_due=last_due, months=months, unallocated=employer.unallocated + ZERO,
         assessed_count=employer.assessed_count,
         reminded_today=reminded is not None and timezone.localtime(reminded).date() == (today or timezone.localdate()),
     )

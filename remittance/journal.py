@@ -15,6 +15,7 @@ from gjj_portal.errors import BusinessError
 from gjj_portal.money import check_amount
 from members.models import Member
 
+from .balances import balances_check, balances_post
 from .models import Account, Entry, Line, SerialCounter
 
 ZERO = Decimal("0.00")
@@ -118,6 +119,7 @@ def entry_post(
         # COPY on PostgreSQL, one executemany on SQLite: a 50,000-member month builds no model instance
         insert_rows(Line, [(entry.pk, _pk(leg.account), _pk(leg.member), leg.amount, leg.interest, leg.period) for leg in legs],
                     fields=["entry", "account", "member", "amount", "interest", "period"])
+        balances_post(entry)  # the balance table, in this transaction (remittance.models.EmployerBalance)
     return entry
 
 
@@ -129,7 +131,8 @@ def account_balance(account: Account) -> Decimal:
 
 def reconcile() -> list[str]:
     """Check the journal: every entry balances and has two lines or more, the books balance as a
-    whole, no employer's 未分配金额 is negative, and every allocated assessment and 补缴 matches its entry.
+    whole, no employer's 未分配金额 is negative, every allocated assessment and 补缴 matches its entry, and the
+    balance table (EmployerPosting, EmployerBalance) agrees with the lines.
     Sums are rounded to the fen in SQL: SQLite adds decimals as binary floats (0.1 + 0.2 ≠ 0.3 there)."""
     from .models import Assessment, Supplement
 
@@ -158,4 +161,4 @@ def reconcile() -> list[str]:
         .values_list("serial_no", "amount", "entry__amount")
     ):
         problems.append(f"补缴 {serial_no} 金额 {amount} 与分配流水 {entry_amount} 不符")
-    return problems
+    return problems + balances_check()

@@ -118,6 +118,68 @@ class Line(models.Model):
         return f"{self.entry.serial_no} {self.account} {self.amount}"
 
 
+class EmployerBalance(models.Model):
+    """单位余额: where an employer's balances stand after its last posting, kept with the journal (issue 18).
+
+    The balance table is two tables written by remittance.balances in the transaction of every posting
+    (journal.entry_post, the one way lines are written):
+    - EmployerBalance, one row per employer: the members' accounts at the employer and the 未分配金额 as they stand,
+      and the (记账日期, 流水) of the employer's last posting. Its row lock (FOR NO KEY UPDATE, taken by entry_post
+      whoever calls it) serialises the employer's postings, so the running balances below never interleave;
+      未分配金额 is read here in one row.
+    - EmployerPosting, one row per (posting, employer whose accounts it touched): what it did to the members'
+      accounts at that employer (本期增加 credits, 本期减少 debits) and to its 未分配金额, and both balances after it
+      in the order (记账日期, 流水) the queries show. 单位账户信息查询 reads the last row before the period (期初余额)
+      and the period's rows by the index (employer, 记账日期, 流水): O(postings of the period), not the history.
+    A posting dated before the employer's last one (年度结息 is dated 6/30) moves the later rows' balances by its
+    amounts. Both tables are derived: journal.reconcile() checks them against the lines, and
+    `manage.py balances_rebuild` checks (--check) or rebuilds them; they are never edited by hand.
+    """
+
+    employer = models.OneToOneField(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, primary_key=True, related_name="journal_balance")
+    members = models.DecimalField("个人账户余额合计", max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    unallocated = models.DecimalField("未分配金额", max_digits=14, decimal_places=2, default=Decimal("0.00"))
+    last_posted_on = models.DateField("最后记账日期", null=True, blank=True)
+    last_entry = models.ForeignKey(Entry, verbose_name="最后一笔流水", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   db_index=False)
+
+    class Meta:
+        verbose_name = "单位余额"
+        verbose_name_plural = "单位余额"
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} 未分配 {self.unallocated} 个人 {self.members}"
+
+
+class EmployerPosting(models.Model):
+    """单位账户变动: one posting as it touched one employer's accounts, with both balances after it (see
+    EmployerBalance). A 内部转移 has a row at the receiving employer and one at each sending employer."""
+
+    # No index of its own: the unique (entry, employer) constraint's index serves look-ups by entry.
+    entry = models.ForeignKey(Entry, verbose_name="流水", on_delete=models.PROTECT, related_name="employer_postings", db_index=False)
+    # No index of its own: remittance_emppost_emp_day (employer, posted_on, entry) serves look-ups by employer.
+    employer = models.ForeignKey(Employer, verbose_name="缴存单位", on_delete=models.PROTECT, related_name="+", db_index=False)
+    posted_on = models.DateField("记账日期")  # the entry's, here so that one index reads the employer's postings in order
+    increase = models.DecimalField("个人账户增加", max_digits=14, decimal_places=2)
+    decrease = models.DecimalField("个人账户减少", max_digits=14, decimal_places=2)
+    unallocated_change = models.DecimalField("未分配金额变动", max_digits=14, decimal_places=2)  # + raises it
+    balance = models.DecimalField("个人账户余额", max_digits=14, decimal_places=2)
+    unallocated = models.DecimalField("未分配金额", max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = "单位账户变动"
+        verbose_name_plural = "单位账户变动"
+        ordering = ["employer", "posted_on", "entry"]
+        indexes = [models.Index(fields=["employer", "posted_on", "entry"], name="remittance_emppost_emp_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "employer"], name="remittance_employerposting_one_per_entry"),
+            models.CheckConstraint(condition=Q(increase__gte=0, decrease__gte=0), name="remittance_employerposting_parts_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id} {self.employer_id} {self.balance} {self.unallocated}"
+
+
 class SerialCounter(models.Model):
     """The last number issued per (scope, day): locked and incremented, so a number is never issued twice."""
 

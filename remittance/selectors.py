@@ -31,7 +31,17 @@ from employers.selectors import deferral_skip
 from gjj_portal.money import format_period, month_add
 from members.models import Member, ScheduledBaseChange
 
-from .models import Account, Assessment, AssessmentLine, Entry, Line, Payment, Receipt, Supplement
+from .models import (
+    Assessment,
+    AssessmentLine,
+    EmployerBalance,
+    EmployerPosting,
+    Entry,
+    Line,
+    Payment,
+    Receipt,
+    Supplement,
+)
 
 ZERO = Decimal("0.00")
 
@@ -41,11 +51,9 @@ def current_period() -> date:
 
 
 def employer_unallocated(*, employer: Employer) -> Decimal:
-    """未分配金额: money paid in and not yet allocated, as the journal says."""
-    total = Line.objects.filter(account__kind=Account.Kind.UNALLOCATED, account__employer=employer).aggregate(
-        total=Sum("amount", default=ZERO)
-    )["total"]
-    return -total + ZERO
+    """未分配金额: money paid in and not yet allocated, from the balance table (one row, written with every posting)."""
+    left = EmployerBalance.objects.filter(employer=employer).values_list("unallocated", flat=True).first()
+    return ZERO if left is None else left + ZERO
 
 
 def assessment_next_period(*, employer: Employer) -> date | None:
@@ -375,35 +383,23 @@ def account_changes(*, employer: Employer, start: date, end: date) -> AccountCha
     """单位账户变更记录 (seed 001 §8.2): every posting of the period that changed the members' accounts at the
     employer or its 未分配金额, in the order they were posted, with the balances after each (2 queries).
 
-    Member and 未分配 accounts carry credit balances: a credit (negative line) is an increase."""
-    lines = Line.objects.filter(account__employer=employer, account__kind__in=[Account.Kind.MEMBER, Account.Kind.UNALLOCATED])
-    member, unallocated = Q(account__kind=Account.Kind.MEMBER), Q(account__kind=Account.Kind.UNALLOCATED)
-    before = lines.filter(entry__posted_on__lt=start).aggregate(
-        members=Sum("amount", filter=member, default=ZERO), unallocated=Sum("amount", filter=unallocated, default=ZERO),
-    )
-    postings = (
-        lines.filter(entry__posted_on__range=(start, end))
-        .values("entry_id", "entry__posted_on", "entry__serial_no", "entry__kind", "entry__summary")
-        .annotate(
-            credits=Sum("amount", filter=member & Q(amount__lt=0), default=ZERO),
-            debits=Sum("amount", filter=member & Q(amount__gt=0), default=ZERO),
-            unallocated=Sum("amount", filter=unallocated, default=ZERO),
-        )
-        .order_by("entry__posted_on", "entry_id")
-    )
-    opening, opening_unallocated = -before["members"] + ZERO, -before["unallocated"] + ZERO
-    balance, left = opening, opening_unallocated
-    rows = []
+    Read from the balance table (EmployerPosting): the opening balances are those after the last posting before the
+    period, and each row of the period carries its own, so the page reads the period's postings, not the history."""
+    postings = EmployerPosting.objects.filter(employer=employer)
+    before = postings.filter(posted_on__lt=start).order_by("-posted_on", "-entry_id").values_list("balance", "unallocated").first()
+    opening, opening_unallocated = before or (ZERO, ZERO)
     kinds = dict(Entry.Kind.choices)
-    for posting in postings:
-        increase, decrease = -posting["credits"] + ZERO, posting["debits"] + ZERO
-        balance, left = balance + increase - decrease, left - posting["unallocated"]
-        rows.append(AccountChange(
-            posted_on=posting["entry__posted_on"], serial_no=posting["entry__serial_no"],
-            kind=kinds.get(posting["entry__kind"], ""), summary=posting["entry__summary"], increase=increase, decrease=decrease,
-            balance=balance, unallocated=left,
-        ))
-    return AccountChanges(start=start, end=end, opening=opening, opening_unallocated=opening_unallocated, rows=rows)
+    rows = [
+        AccountChange(
+            posted_on=posted_on, serial_no=serial_no, kind=kinds.get(kind, ""), summary=summary, increase=increase + ZERO,
+            decrease=decrease + ZERO, balance=balance + ZERO, unallocated=left + ZERO,
+        )
+        for posted_on, serial_no, kind, summary, increase, decrease, balance, left in (
+            postings.filter(posted_on__range=(start, end)).order_by("posted_on", "entry_id")
+            .values_list("posted_on", "entry__serial_no", "entry__kind", "entry__summary", "increase", "decrease", "balance", "unallocated")
+        )
+    ]
+    return AccountChanges(start=start, end=end, opening=opening + ZERO, opening_unallocated=opening_unallocated + ZERO, rows=rows)
 
 
 def payment_list(*, employer: Employer | None = None) -> QuerySet[Payment]:

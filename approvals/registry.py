@@ -75,7 +75,8 @@ class Picker:
     """How the entry form chooses its member (seed 001: 通过个人账号下拉框选择职工, 反显): a search box with
     suggestions, served by the member app. The engine passes the members already in the 清册 to leave out.
 
-    search(*, employer, query, exclude_ids, after, limit) -> objects; get(*, employer, key) -> object or None;
+    search(*, employer, query, exclude_ids, after, limit, agent) -> objects; get(*, employer, key, agent) -> object or None
+    (the agent: 单位部门管理 limits what it may pick);
     key(obj) -> the value of the form's `field`; label(obj) -> a suggestion's text; echo(obj) -> [(label, value)]."""
 
     search: Callable[..., list]
@@ -295,6 +296,24 @@ def all() -> builtins.list[BusinessType]:  # noqa: A001 - the registry's public 
 def in_module(module: str) -> builtins.list[BusinessType]:
     """The businesses of one home module, in their order (the tabs of its page)."""
     return sorted((b for b in _REGISTRY.values() if b.module == module), key=lambda b: (b.order, b.code))
+
+
+# 单位部门管理 (issue 17): which members an agent may act on is the members app's rule. It registers
+# row_scope(*, agent) -> None (the agent acts on every member of its employer: nothing to check) or
+# check(items) -> {index: (column key, message)} over the checked rows' [(member_id, cleaned)]; the engine adds those
+# refusals to the rows the agent enters or imports.
+_ROW_SCOPE: builtins.list[Callable[..., Any]] = []
+
+
+def row_scope_register(row_scope: Callable[..., Any]) -> None:
+    _ROW_SCOPE[:] = [row_scope]
+
+
+def row_scope_check(*, agent) -> Callable[[builtins.list[tuple[int | None, dict | None]]], dict[int, tuple[str, str]]] | None:
+    """The check of the rows this agent may not stage, or None when it may stage any (the common case, no query)."""
+    if agent is None or not _ROW_SCOPE:
+        return None
+    return _ROW_SCOPE[0](agent=agent)
 
 
 @dataclass(frozen=True)

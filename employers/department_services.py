@@ -108,9 +108,13 @@ def agent_departments_set(*, agent: User, actor: User | None, departments: Itera
         locked = User.objects.select_for_update(no_key=True).get(pk=agent.pk)
         before = sorted(locked.departments.values_list("code", flat=True))
         locked.departments.set(chosen)
+        if locked.departments_limited != bool(chosen):
+            locked.departments_limited = bool(chosen)
+            locked.save(update_fields=["departments_limited"])
         after = sorted(d.code for d in chosen)
         if before != after:
             audit.record("employers.agent.departments_set", actor=actor, employer=locked.employer, obj=locked,
                          data={"before": before, "after": after})
     agent.__dict__.pop("_departments_cache", None)
+    agent.departments_limited = locked.departments_limited
     return locked

@@ -423,6 +423,9 @@ class User(AbstractUser):
     # 单位部门管理 (issue 17): an agent given some departments sees and changes only their members; none, all of them.
     departments = models.ManyToManyField(Department, verbose_name="可办理部门", blank=True, related_name="agents",
                                          help_text="不选表示可办理本单位全部缴存人；选择后仅可查询和办理所选部门的缴存人")
+    # Set with `departments` by employers.services.agent_departments_set, so an agent without a limit (most) is known
+    # from its own row, without a query on every member page.
+    departments_limited = models.BooleanField("按部门限制", default=False, editable=False)
     center_review = models.CharField("中心审核", max_length=10, blank=True, default="", choices=[
         ("", "无需审核或已通过"), ("pending", "待中心审核"), ("refused", "中心未通过")])
 
@@ -498,14 +501,14 @@ class User(AbstractUser):
 
     def department_scope(self) -> frozenset[int] | None:
         """单位部门管理 (issue 17): the departments this agent is limited to, read once per request; None when it sees
-        every member of its employer (no department chosen, or the 主经办人)."""
-        if not self.is_agent or self.is_primary or self.pk is None:
+        every member of its employer (no department chosen, or the 主经办人), without a query."""
+        if not self.is_agent or self.is_primary or self.pk is None or not self.departments_limited:
             return None
         cached = getattr(self, "_departments_cache", None)
         if cached is None:
             cached = frozenset(self.departments.values_list("pk", flat=True))
             self._departments_cache = cached
-        return cached or None
+        return cached  # limited, its departments gone (deleted in the admin): it sees no member rather than all
 
     def business_refusal(self, key: str, action: str = "view", *, preparer_id: int | None = None) -> str:
         """Why this agent may not do it, in Chinese ('' when it may). `preparer_id` is the agent who prepared the 清册

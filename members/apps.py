@@ -14,6 +14,7 @@ class MembersConfig(AppConfig):
         from .businesses import (
             annual_base,
             base_adjust,
+            common,
             member_change,
             register,
             seal,
@@ -25,6 +26,7 @@ class MembersConfig(AppConfig):
         for business in (register.BUSINESS, base_adjust.BUSINESS, seal.UNSEAL, seal.SEAL, member_change.BUSINESS,
                          transfer_group.BUSINESS, transfer_in.BUSINESS):
             registry.register(business)
+        registry.row_scope_register(common.row_scope)  # 单位部门管理: an agent limited to some departments
         registry.register(annual_base.register())  # 年度基数调整: the second tab of 基数调整, with its 申报清册 and 确认单
         documents.register(confirmation_kind(transfer_common.DOCUMENT, "缴存人调动确认单"))
         registry.register_page(registry.Page(module="缴存人信息查询", url_name="members:query", guards=tuple(

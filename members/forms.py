@@ -18,10 +18,21 @@ class AccountQueryForm(_DateRange):
 
     status = forms.ChoiceField(label="账户状态", required=False, choices=[("", "全部")] + list(Member.Status.choices))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["date_from"].label = "开户日期自"
         self.fields["date_to"].label = "开户日期至"
+        if departments:  # 单位部门管理 (issue 17): only where the employer has departments, only those the agent may see
+            self.fields["department"] = department_field(departments)
+
+
+def department_field(departments) -> forms.ChoiceField:
+    """The 部门 selector of a query: 全部, each department (编号 名称), 未分配部门."""
+    from .selectors import NO_DEPARTMENT
+
+    choices = [("", "全部"), *((str(d.pk), f"{d.code} {d.name}") for d in departments), (NO_DEPARTMENT, "未分配部门")]
+    return forms.ChoiceField(label="部门", required=False, choices=choices,
+                             error_messages={"invalid_choice": "请选择列表中的部门。"})
 
 
 class ChangeQueryForm(_DateRange):

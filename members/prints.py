@@ -6,6 +6,7 @@ masked as the page shows it, and goes through the one sealed, signed table of gj
 
 from collections.abc import Iterable
 from decimal import Decimal
+from itertools import groupby
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -61,16 +62,35 @@ def _change_row(change: MemberChange) -> list[str]:
     ]
 
 
-def account_list_print(*, employer: Employer, agent: User, form, members: QuerySet[Member]) -> ListPrint:
-    """打印缴存人账户信息，有中心电子章，每月分配完可打印明细留存 (seed 001 §7.1)."""
+def account_list_print(*, employer: Employer, agent: User, form, members: QuerySet[Member], by_department: bool = False) -> ListPrint:
+    """打印缴存人账户信息，有中心电子章，每月分配完可打印明细留存 (seed 001 §7.1). With departments (单位部门管理), the
+    members stand by department (部门编号 order, 未分配部门 last), each department closed by its 小计 row."""
     row_cap_check(members.count())
     members = list(members)
     total = sum((member.monthly_amount for member in members), Decimal("0.00"))
+    columns, rows = ACCOUNT_COLUMNS, [_account_row(member) for member in members]
+    if by_department:
+        columns, rows = [*ACCOUNT_COLUMNS, Column("部门", 20)], _rows_by_department(members)
     return list_print_issue(
         kind=MEMBER_ACCOUNTS, employer=employer, agent=agent,
-        center=Center.current(), columns=ACCOUNT_COLUMNS, rows=[_account_row(member) for member in members],
+        center=Center.current(), columns=columns, rows=rows,
         filters=form_filters(form), totals=[("月缴存额", yuan(total))],
     )
+
+
+def _rows_by_department(members: list[Member]) -> list[list[str]]:
+    """The members grouped by department, each group followed by「小计」: 人数 in 姓名, 月缴存额 summed."""
+    def group_key(member: Member):
+        department = member.department if member.department_id else None
+        return (department is None, department.code if department else "", department.name if department else "未分配部门")
+
+    rows: list[list[str]] = []
+    for (_none, _code, name), group in groupby(sorted(members, key=lambda m: (group_key(m), m.account_no)), key=group_key):
+        group = list(group)
+        rows.extend([*_account_row(member), name] for member in group)
+        subtotal = sum((member.monthly_amount for member in group), Decimal("0.00"))
+        rows.append([f"{name}小计", f"{len(group)}人", "", "", "", "", "", "", yuan(subtotal), "", "", name])
+    return rows
 
 
 def change_list_print(*, kind: str, employer: Employer, agent: User, form, changes: QuerySet[MemberChange],

@@ -10,15 +10,28 @@ from .models import Member, ScheduledBaseChange
 
 
 def member_counts(*, employer: Employer) -> dict[str, int]:
-    """Headcount by status for the home page header."""
+    """Headcount by status for the home page header. Counting `status` (never NULL) rather than the pk lets
+    PostgreSQL read the (employer, status, 月缴存额) index alone (an index-only scan), not every member's row."""
     return Member.objects.filter(employer=employer).aggregate(
-        total=Count("pk"),
-        normal=Count("pk", filter=Q(status=Member.Status.NORMAL)),
-        sealed=Count("pk", filter=Q(status=Member.Status.SEALED)),
+        total=Count("status"),
+        normal=Count("status", filter=Q(status=Member.Status.NORMAL)),
+        sealed=Count("status", filter=Q(status=Member.Status.SEALED)),
     )
 
 
-PICKER_FIELDS = ("pk", "account_no", "name", "id_masked", "status", "base", "monthly_amount")
+def in_scope(qs, agent, *, field: str = "department_id"):
+    """单位部门管理 (issue 17): an agent limited to some departments reads and changes only their members (`field` leads
+    from the rows to the member's department); an agent without a limit, all of its employer's."""
+    scope = agent.department_scope() if agent is not None else None
+    return qs if scope is None else qs.filter(**{f"{field}__in": scope})
+
+
+def member_get(*, employer: Employer, account_no: str, agent=None) -> Member | None:
+    """One member of this employer by 个人账号, within the agent's departments; None otherwise (the view answers 404)."""
+    return in_scope(Member.objects.filter(employer=employer, account_no=account_no[:20]), agent).first()
+
+
+PICKER_FIELDS = ("pk", "account_no", "name", "id_masked", "status", "base", "monthly_amount", "department_id")
 _ID_TAIL = 4  # id_masked keeps the last four characters of the 身份证号 (110105********002X)
 _VERIFY_LIMIT = 200  # members whose last four match, checked against five or six typed characters
 
@@ -32,7 +45,8 @@ def _id_tail_match(members, tail: str) -> Q:
     return Q(pk__in=[m.pk for m in candidates if (m.id_number or "").endswith(tail)])
 
 
-def member_search(*, employer: Employer, query: str, status: str | None = None, exclude_ids=(), limit: int = 20, after: str = ""):
+def member_search(*, employer: Employer, query: str, status: str | None = None, exclude_ids=(), limit: int = 20, after: str = "",
+                  agent=None):
     """The member picker (seed 001: 通过个人账号下拉框选择职工) as a search that stays cheap for 20,000 members: by
     个人账号 (prefix), name (contains) or the ID's last 4–6 characters, this employer's members only, in 个人账号
     order, `limit` at a time after the 个人账号 `after` (keyset paging). On PostgreSQL the employer index confines the
@@ -40,7 +54,7 @@ def member_search(*, employer: Employer, query: str, status: str | None = None, 
     query = " ".join((query or "").split())[:40]
     if not query:
         return Member.objects.none()
-    qs = Member.objects.filter(employer=employer)
+    qs = in_scope(Member.objects.filter(employer=employer), agent)
     if status:
         qs = qs.filter(status=status)
     match = Q(name__contains=query)
@@ -56,9 +70,18 @@ def member_search(*, employer: Employer, query: str, status: str | None = None, 
     return qs.only(*PICKER_FIELDS).order_by("account_no")[: max(1, min(limit, 100))]
 
 
-def member_account_list(*, employer: Employer, opened_from=None, opened_to=None, query: str = "", status: str = ""):
-    """账户信息 (seed 001 §7.1): the employer's members by open date and name or 个人账号."""
-    qs = Member.objects.filter(employer=employer)
+NO_DEPARTMENT = "none"  # the 部门 selector's 未分配部门
+
+
+def member_account_list(*, employer: Employer, opened_from=None, opened_to=None, query: str = "", status: str = "",
+                        department: str = "", agent=None):
+    """账户信息 (seed 001 §7.1): the employer's members by open date and name or 个人账号, and by 部门 (a department's
+    pk, or NO_DEPARTMENT), within the agent's departments."""
+    qs = in_scope(Member.objects.filter(employer=employer), agent)
+    if department == NO_DEPARTMENT:
+        qs = qs.filter(department__isnull=True)
+    elif department:
+        qs = qs.filter(department_id=department)
     if opened_from:
         qs = qs.filter(opened_on__gte=opened_from)
     if opened_to:
@@ -71,12 +94,14 @@ def member_account_list(*, employer: Employer, opened_from=None, opened_to=None,
     return qs.only(
         "pk", "account_no", "name", "id_masked", "gender", "status", "base", "employer_rate", "member_rate", "employer_amount",
         "member_amount", "monthly_amount", "opened_on", "start_period", "paid_up_to", "employer_id",
-    ).prefetch_related(Prefetch("scheduled_bases", queryset=pending, to_attr="pending_bases")).order_by("account_no")
+        "department__code", "department__name",
+    ).select_related("department").prefetch_related(Prefetch("scheduled_bases", queryset=pending, to_attr="pending_bases")).order_by("account_no")
 
 
-def scheduled_base_list(*, employer: Employer, query: str = ""):
+def scheduled_base_list(*, employer: Employer, query: str = "", agent=None):
     """基数调整 approved for a later 生效年月 and not yet in force (客户信息变更查询 shows them as 待生效)."""
     qs = ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING).select_related("member", "actor")
+    qs = in_scope(qs, agent, field="member__department_id")
     if query:
         qs = qs.filter(Q(member__account_no=query) | Q(member__name__contains=query))
     return qs.order_by("effective_period", "member__account_no", "pk")
@@ -87,11 +112,22 @@ def member_account_totals(members) -> dict:
     return members.order_by().aggregate(count=Count("pk"), monthly_amount=Sum("monthly_amount", default=Decimal("0.00")))
 
 
-def member_change_list(*, employer: Employer, kinds: list[str], date_from=None, date_to=None, query: str = "", reason: str = ""):
-    """客户信息变更查询 / 账户状态变更查询 (seed 001 §7.2–7.3)."""
+def member_department_subtotals(members) -> list[dict]:
+    """部门小计 of an 账户信息 result: 人数 and 月缴存额 per department, in 部门编号 order, 未分配部门 last (one query)."""
+    rows = (members.order_by().values("department_id", "department__code", "department__name")
+            .annotate(count=Count("*"), monthly_amount=Sum("monthly_amount", default=Decimal("0.00"))))
+    return sorted(({"code": r["department__code"] or "", "name": r["department__name"] or "未分配部门", "count": r["count"],
+                    "monthly_amount": r["monthly_amount"], "none": r["department_id"] is None} for r in rows),
+                  key=lambda r: (r["none"], r["code"]))
+
+
+def member_change_list(*, employer: Employer, kinds: list[str], date_from=None, date_to=None, query: str = "", reason: str = "",
+                       agent=None):
+    """客户信息变更查询 / 账户状态变更查询 (seed 001 §7.2–7.3), of the members within the agent's departments."""
     from .models import MemberChange
 
     qs = MemberChange.objects.filter(employer=employer, kind__in=kinds).select_related("member", "actor")
+    qs = in_scope(qs, agent, field="member__department_id")
     if date_from:
         qs = qs.filter(at__date__gte=date_from)
     if date_to:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from employers.decorators import agent_required, current_employer
+from employers.selectors import department_choices
 from gjj_portal.excel import Col, Sheet, write_workbook, xlsx_response
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document
@@ -40,12 +41,14 @@ def _params(request) -> str:
 
 
 def _account_rows(request, data: QueryDict):
-    form = AccountQueryForm(data or None)
+    employer = current_employer(request)
+    form = AccountQueryForm(data or None, departments=department_choices(employer=employer, agent=request.user))
     f = _filters(form)
     if f is None:
-        return form, selectors.member_account_list(employer=current_employer(request)).none()
-    qs = selectors.member_account_list(employer=current_employer(request), opened_from=f.get("date_from"), opened_to=f.get("date_to"),
-                                       query=f.get("query", ""), status=f.get("status", ""))
+        return form, selectors.member_account_list(employer=employer).none()
+    qs = selectors.member_account_list(employer=employer, opened_from=f.get("date_from"), opened_to=f.get("date_to"),
+                                       query=f.get("query", ""), status=f.get("status", ""), department=f.get("department", ""),
+                                       agent=request.user)
     return form, qs
 
 
@@ -57,6 +60,8 @@ def account_query(request):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "members/account_query.html", {
         "form": form, "page": page, "params": _params(request), "tab": "accounts", "totals": selectors.member_account_totals(qs),
+        "by_department": "department" in form.fields,
+        "subtotals": selectors.member_department_subtotals(qs) if "department" in form.fields else [],
         "print_url": reverse("members:query-print"),
     })
 
@@ -66,18 +71,24 @@ def account_query(request):
 @document("members_export")
 def account_export(request):
     """【导出】: the same rows through the one safe writer (SEC-29); IDs masked (SEC-38)."""
-    _form, qs = _account_rows(request, request.GET)
+    form, qs = _account_rows(request, request.GET)
     columns = [
         Col("个人账号", "text", 16), Col("姓名", "text", 12), Col("证件号码", "text", 22), Col("性别", "text", 6), Col("账户状态", "text", 10),
         Col("缴存基数", "money"), Col("单位缴存比例", "rate"), Col("个人缴存比例", "rate"), Col("单位月缴存额", "money"),
         Col("个人月缴存额", "money"), Col("月缴存额", "money"), Col("开户日期", "date", 12), Col("缴至年月", "text", 12),
+        Col("部门", "text", 16),
     ]
     rows = (
         [m.account_no, m.name, m.id_masked, m.get_gender_display(), m.get_status_display(), m.base, m.employer_rate, m.member_rate,
-         m.employer_amount, m.member_amount, m.monthly_amount, m.opened_on, f"{m.paid_up_to:%Y-%m}" if m.paid_up_to else ""]
+         m.employer_amount, m.member_amount, m.monthly_amount, m.opened_on, f"{m.paid_up_to:%Y-%m}" if m.paid_up_to else "",
+         m.department.name if m.department_id else ""]
         for m in qs[:EXPORT_LIMIT].iterator(chunk_size=2000)
     )
-    content = write_workbook([Sheet("账户信息", columns, rows)])
+    sheets = [Sheet("账户信息", columns, rows)]
+    if "department" in form.fields:  # 单位部门管理: 人数 and 月缴存额 per department of the same rows
+        sheets.append(Sheet("部门小计", [Col("部门编号", "text", 12), Col("部门", "text", 16), Col("人数", "int", 8), Col("月缴存额", "money")],
+                            ([r["code"], r["name"], r["count"], r["monthly_amount"]] for r in selectors.member_department_subtotals(qs))))
+    content = write_workbook(sheets)
     return xlsx_response(content, filename="缴存人账户信息.xlsx")
 
 
@@ -90,8 +101,9 @@ def _change_rows(request, data: QueryDict):
     if f is None:
         return form, selectors.member_change_list(employer=employer, kinds=kinds).none(), []
     qs = selectors.member_change_list(employer=employer, kinds=kinds, date_from=f.get("date_from"), date_to=f.get("date_to"),
+                                      agent=request.user,
                                       query=f.get("query", ""))
-    scheduled = selectors.scheduled_base_list(employer=employer, query=f.get("query", ""))[:SCHEDULED_LIMIT]
+    scheduled = selectors.scheduled_base_list(employer=employer, query=f.get("query", ""), agent=request.user)[:SCHEDULED_LIMIT]
     return form, qs, scheduled
 
 
@@ -101,7 +113,7 @@ def _status_rows(request, data: QueryDict):
     kinds = [MemberChange.Kind.STATUS, MemberChange.Kind.OPEN]
     if f is None:
         return form, selectors.member_change_list(employer=current_employer(request), kinds=kinds).none()
-    qs = selectors.member_change_list(employer=current_employer(request), kinds=kinds,
+    qs = selectors.member_change_list(employer=current_employer(request), kinds=kinds, agent=request.user,
                                       date_from=f.get("date_from"), date_to=f.get("date_to"), query=f.get("query", ""))
     change_type = f.get("change_type")
     if change_type == "开户":
@@ -145,7 +157,8 @@ def account_print(request):
     """打印缴存人账户信息 (seed 001 §7.1)."""
     def issue(data):
         form, qs = _account_rows(request, data)
-        return prints.account_list_print(employer=current_employer(request), agent=request.user, form=form, members=qs)
+        return prints.account_list_print(employer=current_employer(request), agent=request.user, form=form, members=qs,
+                                         by_department="department" in form.fields)
 
     return print_and_open(request, "members:query", issue)
 

@@ -9,6 +9,8 @@ four kinds, and remittance's AppConfig.ready() imports it.
 
 import io
 from collections.abc import Callable
+from decimal import Decimal
+from itertools import groupby
 
 from reportlab import rl_config
 from reportlab.lib import colors
@@ -224,8 +226,7 @@ def _detail_rows(c: canvas.Canvas, rows: list, y: float, widths: CharWidths) -> 
     c.line(MARGIN, y - 4, PAGE_W - MARGIN, y - 4)
     text = c.beginText(MARGIN, y - 16)
     text.setFont(cjk_font(), DETAIL_SIZE)
-    for row in rows:
-        cells = [str(row[0]), str(row[1]), str(row[2]), _money(row[3]), _money(row[4]), str(row[5])]
+    for cells in rows:
         line_x, column_x = 0.0, 0.0
         for value, (_, width, how) in zip(cells, DETAIL_COLUMNS, strict=True):
             target = column_x + (width - 6 - widths.of(value) if how == "r" else 2)
@@ -236,9 +237,27 @@ def _detail_rows(c: canvas.Canvas, rows: list, y: float, widths: CharWidths) -> 
     c.drawText(text)
 
 
+def detail_rows(lines: list[list]) -> list[list[str]]:
+    """The printed rows of a 明细 snapshot. Lines frozen with departments (单位部门管理: 名称 and 编号 after the six
+    cells, in department order) are closed department by department by a「小计」row: 人数, 发生额, 发生利息额."""
+    def cells(line: list) -> list[str]:
+        return [str(line[0]), str(line[1]), str(line[2]), _money(line[3]), _money(line[4]), str(line[5])]
+
+    if not any(len(line) > 6 and line[6] for line in lines):
+        return [cells(line) for line in lines]
+    rows: list[list[str]] = []
+    for (_code, name), group in groupby(lines, key=lambda line: (line[7], line[6] or "未分配部门")):
+        group = list(group)
+        rows += [cells(line) for line in group]
+        credit = sum((Decimal(line[3]) for line in group), Decimal("0.00"))
+        interest = sum((Decimal(line[4]) for line in group), Decimal("0.00"))
+        rows.append([f"{name}小计", f"{len({line[0] for line in group})}人", "", _money(credit), _money(interest), ""])
+    return rows
+
+
 def _detail(c: canvas.Canvas, receipt: Receipt, base_url: str) -> None:
     """业务明细: paginated by the space left on each page, the seal and QR on the first."""
-    lines = receipt.fields["lines"]
+    lines = detail_rows(receipt.fields["lines"])
     widths = CharWidths(DETAIL_SIZE)
     top = PAGE_H - MARGIN - 10
     first_rows = int((_detail_header(c, receipt, base_url, top) - 16 - (MARGIN + 20)) / DETAIL_ROW)

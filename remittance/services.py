@@ -26,6 +26,7 @@ from members.models import Member
 from members.services import bases_apply_due
 
 from .debit_todo import debits_settle_revoked
+from .departments import detail_line_department, entry_lines
 from .journal import Leg, bank_account, entry_post, member_account_ids, next_number, unallocated_account
 from .models import Assessment, AssessmentLine, AssessmentRevocation, Debit, Entry, Payment, Receipt
 from .selectors import (
@@ -37,7 +38,6 @@ from .selectors import (
     contributing_members,
     current_period,
     employer_unallocated,
-    entry_member_lines,
     previous_assessment,
 )
 
@@ -417,7 +417,9 @@ def _detail_fields(entry: Entry) -> dict:
         "title": "单位业务明细", "employer_name": entry.employer.name, "employer_account_no": entry.employer.account_no,
         "serial_no": entry.serial_no, "posted_on": day, "summary": entry.summary, "kind_label": kind,
         "amount": str(entry.amount), "headcount": entry.headcount,
-        "lines": [[line.member.account_no, line.member.name, day, str(line.credit), str(line.interest), kind] for line in entry_member_lines(entry=entry)],
+        # 单位部门管理: each line frozen with its member's department at the time of printing (the 明细's 小计 rows)
+        "lines": [[line.member.account_no, line.member.name, day, str(line.credit), str(line.interest), kind, *detail_line_department(line)]
+                  for line in entry_lines(entry=entry)],
         **_center_fields(),
     }
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from employers.decorators import agent_required, current_employer, not_found
 from gjj_portal.errors import BusinessError
 from gjj_portal.ratelimit import document
-from members.models import Member
+from members.selectors import member_get
 
 from . import selectors, supplements
 from .idempotency import InvalidKey, key_check, key_issue
@@ -103,7 +103,7 @@ def supplement_print(request, pk: int):
 def member_supplements(request, account_no: str):
     """缴存人账户信息 → 补缴记录: one member's 补缴 lines at this employer (month, reason, both parts, status)."""
     employer = current_employer(request)
-    member = Member.objects.filter(employer=employer, account_no=account_no[:20]).first()
+    member = member_get(employer=employer, account_no=account_no, agent=request.user)  # 单位部门管理: the agent's departments
     if member is None:
         not_found(request, f"member:{account_no[:20]}")
     lines = supplements.supplement_member_lines(member=member, employer=employer)

@@ -23,7 +23,7 @@ from gjj_portal.printing.documents import document_verify
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document, rate_limited
 
-from . import center_selectors, collection, prints, selectors, services
+from . import center_selectors, collection, departments, prints, selectors, services
 from .center_forms import PaymentSearchForm, StatementConfirmForm, statement_token
 from .excel import StatementRead, statement_read
 from .forms import DateRangeForm, JournalQueryForm, PaymentForm, StatementForm
@@ -128,10 +128,16 @@ def assessment_list(request):
 @require_GET
 @agent_required
 def assessment_detail(request, pk: int):
-    """明细: the members as assessed."""
+    """明细: the members as assessed; with departments (单位部门管理) a 部门 selector and each department's 小计."""
     assessment = _assessment(request, pk)
+    dept_form = departments.department_filter(employer=assessment.employer, agent=request.user, data=request.GET)
+    if dept_form is None and request.user.department_scope() is None:
+        lines, groups = selectors.assessment_line_list(assessment=assessment), None
+    else:
+        lines = departments.assessment_lines(assessment=assessment, department=departments.chosen(dept_form), agent=request.user)
+        groups = departments.grouped(lines, amounts=("employer_amount", "member_amount", "amount"))
     return render(request, "remittance/assessment_detail.html", {
-        "assessment": assessment, "lines": selectors.assessment_line_list(assessment=assessment),
+        "assessment": assessment, "lines": lines, "groups": groups, "dept_form": dept_form,
         "assessment_rows": selectors.change_rows(assessment),
     })
 
@@ -298,9 +304,17 @@ def journal_query_print(request):
 @require_GET
 @agent_required
 def entry_detail(request, pk: int):
-    """明细: per member (个人账号, 姓名, 记账日期, 发生额, 发生利息额, 业务明细类型)."""
+    """明细: per member (个人账号, 姓名, 记账日期, 发生额, 发生利息额, 业务明细类型); with departments (单位部门管理) a 部门
+    selector and each department's 小计."""
     entry = _entry(request, pk)
-    return render(request, "remittance/entry_detail.html", {"entry": entry, "lines": selectors.entry_member_lines(entry=entry)})
+    dept_form = departments.department_filter(employer=current_employer(request), agent=request.user, data=request.GET)
+    if dept_form is None and request.user.department_scope() is None:
+        return render(request, "remittance/entry_detail.html", {"entry": entry, "lines": selectors.entry_member_lines(entry=entry)})
+    lines = departments.entry_lines(entry=entry, department=departments.chosen(dept_form), agent=request.user)
+    return render(request, "remittance/entry_detail.html", {
+        "entry": entry, "lines": lines, "groups": departments.grouped(lines, amounts=("credit", "interest")), "dept_form": dept_form,
+        "dept_params": request.GET.urlencode() if departments.chosen(dept_form) else "",
+    })
 
 
 @require_GET
@@ -310,6 +324,17 @@ def entry_detail_print(request, pk: int):
     entry = _entry(request, pk)
     if selectors.entry_is_other_side(entry):  # its printed 明细 is the receiving employer's: 单位账户变更记录 prints this side
         raise Http404("内部转移转出的明细请在「账户信息查询」中打印单位账户变更记录")
+    dept_form = departments.department_filter(employer=entry.employer, agent=request.user, data=request.GET)
+    department = departments.chosen(dept_form)
+    if department or request.user.department_scope() is not None:
+        # 单位部门管理: one department's 明细 (or a limited agent's departments) is a sealed list of its own, not the receipt
+        lines = departments.entry_lines(entry=entry, department=department, agent=request.user)
+        try:
+            snapshot = departments.entry_detail_print(entry=entry, agent=request.user, form=dept_form, lines=lines)
+        except BusinessError as exc:
+            messages.error(request, str(exc))
+            return redirect("remittance:entry-detail", pk=entry.pk)
+        return redirect("printing:list-print", pk=snapshot.pk)
     return _pdf(request, services.receipt_issue(kind=Receipt.Kind.DETAIL, employer=entry.employer, entry=entry))
 
 

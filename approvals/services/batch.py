@@ -75,10 +75,16 @@ def batch_open(*, employer: Employer, agent: User, business_code: str) -> Batch:
     return batch
 
 
-def check_rows(*, business: registry.BusinessType, employer: Employer, batch: Batch | None, rows: list[tuple[int, dict]]) -> list[CheckedRow]:
-    """Run the business's row rules over all rows with one context; mark duplicates inside the rows and the batch."""
+def check_rows(*, business: registry.BusinessType, employer: Employer, batch: Batch | None, rows: list[tuple[int, dict]],
+               agent: User | None = None) -> list[CheckedRow]:
+    """Run the business's row rules over all rows with one context; mark duplicates inside the rows and the batch;
+    refuse the rows of members outside the agent's departments (单位部门管理)."""
     ctx = business.context(employer=employer, batch=batch, rows=[row for _n, row in rows])
     checked = [CheckedRow(row_no=row_no, result=business.clean_row(row, ctx)) for row_no, row in rows]
+    if (scope_check := registry.row_scope_check(agent=agent)) is not None:
+        good = [c.result for c in checked if c.result.ok]
+        for index, error in scope_check([(r.member_id, r.cleaned) for r in good]).items():
+            good[index].errors.append(error)
     _mark_duplicates(((c.row_no, c.result.key, c.result.errors) for c in checked if c.result.ok and c.result.key),
                      existing=_batch_keys(batch), business=business)
     return checked
@@ -140,7 +146,7 @@ def batch_line_add(*, agent: User, row: dict[str, str], batch: Batch | None = No
             rows = business.split_row(row, ctx)
             if not rows:
                 raise RowsInvalid([("", "没有需要变更的项目：请修改至少一项后再录入清册。")])
-        checked = check_rows(business=business, employer=batch.employer, batch=batch, rows=list(enumerate(rows, start=1)))
+        checked = check_rows(business=business, employer=batch.employer, batch=batch, rows=list(enumerate(rows, start=1)), agent=agent)
         errors = [error for c in checked for error in c.result.errors]
         if errors:
             raise RowsInvalid(errors)
@@ -214,7 +220,7 @@ def form_submit(*, employer: Employer, agent: User, business_code: str, row: dic
     becomes the application's payload; then it applies at once, or goes to the center. When the center wants
     电子档案 first, it waits as a draft (待提交) on its application page for 【添加档案】 and 【提交审批】."""
     business = registry.get(business_code)
-    (checked,) = check_rows(business=business, employer=employer, batch=None, rows=[(1, row)])
+    (checked,) = check_rows(business=business, employer=employer, batch=None, rows=[(1, row)], agent=agent)
     if not checked.result.ok:
         raise RowsInvalid(checked.result.errors)
     result = checked.result

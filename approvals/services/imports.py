@@ -71,7 +71,7 @@ class CheckedFile(list):
 
 
 def check_file(*, business: registry.BusinessType, employer: Employer, batch: Batch | None, rows: list[tuple[int, dict]],
-               on_progress=None, deadline: float | None = None) -> CheckedFile:
+               on_progress=None, deadline: float | None = None, agent: User | None = None) -> CheckedFile:
     """The rows of an uploaded file: their rules, and for each good row its ready 清册 line (personal data
     sealed). The context is loaded once; the pure per-row work is spread over the cores for a large file
     (gjj_portal.parallel); duplicates are then marked here, in row order. Past `deadline` (time.monotonic(),
@@ -79,10 +79,21 @@ def check_file(*, business: registry.BusinessType, employer: Employer, batch: Ba
     ctx = business.context(employer=employer, batch=batch, rows=[row for _n, row in rows])
     chunks = parallel.fork_map(functools.partial(_check_chunk, business, ctx, deadline), rows, on_progress=on_progress)
     checked = [item for chunk in chunks for item in chunk]
+    _refuse_out_of_scope(checked, agent)
     _mark_duplicates(((c.row, c.key, c.errors) for c in checked if c.line is not None and c.key),
                      existing=_batch_keys(batch), business=business)
     file_errors = business.check_file(rows, ctx) if business.check_file is not None else []
     return CheckedFile(checked, file_errors)
+
+
+def _refuse_out_of_scope(checked: list[FileRow], agent: User | None) -> None:
+    """单位部门管理: a good row of a member outside the agent's departments gets the members app's refusal."""
+    scope_check = registry.row_scope_check(agent=agent)
+    if scope_check is None:  # an agent without a limit: no row is read again
+        return
+    good = [item for item in checked if item.line is not None and not item.errors]
+    for index, error in scope_check([(item.line.member_id, json.loads(item.line.data)) for item in good]).items():
+        good[index].errors.append(error)
 
 
 def _check_chunk(business: registry.BusinessType, ctx, deadline: float | None, rows: list[tuple[int, dict]], done) -> list[FileRow]:
@@ -227,7 +238,7 @@ def _import_run(record: BatchImport) -> BatchImport:
             raise ImportTimedOut(time_limit)
         BatchImport.objects.filter(pk=import_id).update(rows_read=len(table.rows))
         checked = check_file(business=business, employer=employer, batch=record.batch, rows=table.rows,
-                             on_progress=progress("rows_checked"), deadline=deadline)
+                             on_progress=progress("rows_checked"), deadline=deadline, agent=agent)
     except BusinessError as exc:  # unreadable, or out of time: nothing of the file is kept but the reason
         with transaction.atomic():
             BatchImport.objects.filter(pk=import_id).update(

@@ -99,7 +99,7 @@ def _subject(request, business, batch):
         return None
     key = (request.POST.get(business.picker.field) if request.method == "POST" else request.GET.get("pick")) or ""
     key = _picker_text(key)
-    return business.picker.get(employer=employer, key=key) if key else None
+    return business.picker.get(employer=employer, key=key, agent=request.user) if key else None
 
 
 def _form(request, business, subject, *, data=None, carry: bool = False):
@@ -129,7 +129,7 @@ def _suggestions(request, business, batch) -> list:
     query = _picker_text(request.GET.get("q"))
     if business.picker is None or not query:
         return []
-    found = business.picker.search(employer=current_employer(request), query=query, exclude_ids=_picked(business, batch),
+    found = business.picker.search(employer=current_employer(request), query=query, exclude_ids=_picked(business, batch), agent=request.user,
                                    after=_picker_text(request.GET.get("after")), limit=PICKER_LIMIT + 1)
     return [{"key": business.picker.key(m), "label": business.picker.label(m)} for m in found]
 

@@ -14,7 +14,7 @@ from approvals import registry, rows
 from approvals.batch_forms import BatchEntryForm, picked_field
 from approvals.registry import Column, DisplayColumn, RowResult
 from employers import validators as employer_validators
-from employers.models import Employer, User
+from employers.models import Department, Employer, User
 from gjj_portal import codes
 from gjj_portal.bulk import values_in
 from gjj_portal.crypto import mask_phone
@@ -23,7 +23,7 @@ from gjj_portal.errors import BusinessError
 from ..models import Member
 from ..services import InfoChange, member_info_change
 from ..validators import validate_phone
-from .common import member_picker
+from .common import Departments, member_picker
 
 CODE = "member_change"
 
@@ -44,6 +44,7 @@ ITEMS = [
     Item("occupation", "职业", "choice", codes.OCCUPATION), Item("title", "职称", "choice", codes.TITLE),
     Item("marital_status", "婚姻状况", "choice", codes.MARITAL_STATUS), Item("address", "家庭住址", "text", max_length=200),
     Item("family_income", "家庭月收入", "money"),
+    Item("department_id", "部门", "department"),  # 单位部门管理 (issue 17): at most one of the employer's departments
 ]
 BY_FIELD = {item.field: item for item in ITEMS}
 GREYED = [("name", "姓名"), ("id_type", "证件类型"), ("id_masked", "证件号码"), ("gender", "性别"), ("birth_date", "出生日期"),
@@ -68,6 +69,12 @@ class MemberChangeForm(BatchEntryForm):
                 self.fields[item.field] = forms.CharField(label=item.label, required=False, max_length=200)
         self.fields["phone"].help_text = "如需变更，请填写新的11位手机号码；不填写表示不变更"
         self.fields["family_income"].help_text = "元/月"
+        departments = list(Department.objects.filter(employer=employer).order_by("code")) if employer is not None else []
+        if departments:
+            self.fields["department_id"] = forms.ChoiceField(label="部门", required=False, choices=[("", "不分配部门")] + [
+                (str(d.pk), f"{d.code} {d.name}") for d in departments])
+        else:
+            del self.fields["department_id"]  # an employer without departments sees no such item
 
     def as_row(self) -> dict[str, str]:
         return {name: "" if self.cleaned_data.get(name) is None else str(self.cleaned_data[name])
@@ -106,13 +113,22 @@ def prefill(*, employer: Employer, subject: Member) -> dict:
 class Context:
     members: dict[str, Member] = field(default_factory=dict)  # by 个人账号
     staged: set[str] = field(default_factory=set)  # 个人账号:item already in the 待变更清册
+    departments: Departments = field(default_factory=Departments)
+
+    def department_value(self, raw: str) -> str:
+        """A 部门 as the form carries it (the department's pk): the form's choice, or a file's 编号 or 名称."""
+        raw = (raw or "").strip()
+        if not raw or (raw.isdigit() and int(raw) in self.departments.by_pk):
+            return raw
+        department, _refusal = self.departments.find(raw)
+        return str(department.pk) if department else raw
 
 
 def context(*, employer: Employer, batch=None, rows: list[dict]) -> Context:
     accounts = sorted({(r.get("account_no") or "").strip() for r in rows} - {""})
     found = Member.objects.filter(employer=employer).filter(Q(account_no__in=values_in(Member, accounts))) if accounts else []
     staged = set(batch.lines.values_list("key", flat=True)) if batch is not None and batch.pk else set()
-    return Context(members={m.account_no: m for m in found}, staged=staged)
+    return Context(members={m.account_no: m for m in found}, staged=staged, departments=Departments.load(employer=employer))
 
 
 def split_row(row: dict[str, str], ctx: Context) -> list[dict[str, str]]:
@@ -125,6 +141,9 @@ def split_row(row: dict[str, str], ctx: Context) -> list[dict[str, str]]:
         value = (row.get(item.field) or "").strip()
         if item.field == "phone":
             if value and value != (member.phone or ""):
+                changed.append({"account_no": member.account_no, item.field: value})
+        elif item.kind == "department":
+            if item.field in row and ctx.department_value(value) != stored_text(member, item.field):
                 changed.append({"account_no": member.account_no, item.field: value})
         elif value != stored_text(member, item.field):
             changed.append({"account_no": member.account_no, item.field: value})
@@ -182,6 +201,8 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
     if key in ctx.staged:
         result.error(item.field, f"「{item.label}」已在待变更清册中，如需重新修改请先点击序号处的×取消")
         return result
+    if item.kind == "department":
+        return _department_row(result, member, item, row, ctx, key)
     try:
         value = _clean_value(item, (row.get(item.field) or "").strip())
     except ValueError as exc:
@@ -198,6 +219,22 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
     return result
 
 
+def _department_row(result: RowResult, member: Member, item: Item, row: dict[str, str], ctx: Context, key: str) -> RowResult:
+    """部门: one of the employer's departments (by the form's choice, or a 编号 or 名称), or none; department_id in the
+    cleaned data lets the engine hold a limited agent to its own departments."""
+    raw = (row.get(item.field) or "").strip()
+    value = ctx.department_value(raw)
+    if value and not (value.isdigit() and int(value) in ctx.departments.by_pk):
+        result.error(item.field, ctx.departments.find(raw)[1])
+        return result
+    old = ctx.departments.name_of(member.department_id) or "（空）"
+    result.cleaned = {"account_no": member.account_no, "name": member.name, "field": item.field, "label": item.label, "value": value,
+                      "old_text": old, "new_text": ctx.departments.name_of(value) or "（空）", "department_id": value}
+    result.key = key
+    result.member_id = member.pk
+    return result
+
+
 def apply(*, batch, actor: User) -> int:
     """【保存】 (or the center's approval): each member's staged items through the member service."""
     lines = list(batch.lines.order_by("row_no"))
@@ -207,6 +244,8 @@ def apply(*, batch, actor: User) -> int:
         value = line.secret.get("phone") if data["field"] == "phone" else data["value"]
         if data["field"] == "family_income":
             value = Decimal(value) if value else None
+        elif data["field"] == "department_id":
+            value = int(value) if value else None
         by_member.setdefault(line.member_id, []).append(InfoChange(data["field"], value, data["old_text"], data["new_text"]))
     members = {m.pk: m for m in Member.objects.filter(pk__in=list(by_member), employer_id=batch.employer_id)}
     for member_id, changes in by_member.items():

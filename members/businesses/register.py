@@ -16,7 +16,7 @@ from django.db import transaction
 from approvals import registry, rows
 from approvals.batch_forms import BatchEntryForm
 from approvals.registry import Column, DisplayColumn, RowResult
-from employers.models import Employer, User
+from employers.models import Department, Employer, User
 from gjj_portal import crypto
 from gjj_portal.bulk import aad_for
 from gjj_portal.crypto import blind_index, blind_indexes, mask_id, mask_phone
@@ -26,7 +26,7 @@ from gjj_portal.money import format_period
 from ..models import Member
 from ..services import employer_next_period, member_amounts, member_open_accounts, members_open_from_batch
 from ..validators import id_gender, normalize_text, validate_id_number, validate_phone
-from .common import Policies, check_base, mask_employer, no_policy
+from .common import Departments, Policies, check_base, mask_employer, no_policy
 
 CODE = "member_register"
 # SEC-28 caps an import at 5,000 rows (the registry's default); 缴存人登记 alone takes 50,000: a large employer
@@ -43,6 +43,8 @@ COLUMNS = [
     Column("单位缴存比例", "employer_rate", "rate", required=False, example="12%", note="可填 12、12% 或 0.12；不填按单位比例。"),
     Column("个人缴存比例", "member_rate", "rate", required=False, example="12%", note="可填 12、12% 或 0.12；不填按单位比例。"),
     Column("起缴年月", "start_period", "period", example="2026-01", note="如 2026-01，职工自入职次月起缴存（条例第17条）。"),
+    Column("部门", "department", "text", required=False, example="",
+           note="可不填；填写本单位部门管理中已有的部门编号或名称，职工归入该部门。"),
 ]
 
 DISPLAY = [
@@ -50,6 +52,7 @@ DISPLAY = [
     DisplayColumn("出生日期", "birth_date"), DisplayColumn("手机号码", "phone_masked"), DisplayColumn("缴存基数", "base", "money"),
     DisplayColumn("单位比例", "employer_rate", "rate"), DisplayColumn("个人比例", "member_rate", "rate"),
     DisplayColumn("月缴存额", "monthly_amount", "money"), DisplayColumn("起缴年月", "start_period", "period"),
+    DisplayColumn("部门", "department_name"),
 ]
 
 
@@ -62,11 +65,17 @@ class RegisterForm(BatchEntryForm):
     employer_rate = forms.CharField(label="单位缴存比例", max_length=10, help_text="如 12%")
     member_rate = forms.CharField(label="个人缴存比例", max_length=10, help_text="如 12%")
     start_period = forms.CharField(label="起缴年月", max_length=10, widget=forms.TextInput(attrs={"type": "month"}))
+    department = forms.ChoiceField(label="部门", required=False, choices=[("", "不分配部门")])
 
     def setup(self, employer) -> None:
         if employer is not None:
             self.fields["employer_rate"].initial = f"{employer.employer_rate * 100:.0f}%"
             self.fields["member_rate"].initial = f"{employer.member_rate * 100:.0f}%"
+            # 单位部门管理: the employer's departments by 编号 (the row rule finds 编号 or 名称, as in a file)
+            self.fields["department"].choices = [("", "不分配部门")] + [
+                (d.code, f"{d.code} {d.name}") for d in Department.objects.filter(employer=employer).order_by("code")]
+        if len(self.fields["department"].choices) == 1:
+            del self.fields["department"]  # an employer without departments sees no such field
         today = date.today()
         self.fields["start_period"].initial = f"{today:%Y-%m}"
 
@@ -83,6 +92,7 @@ class Context:
     # (base, employer rate, member rate, start month) as written → their check, done once: a file repeats them.
     terms: dict[tuple[str, str, str, str], "Terms"] = field(default_factory=dict)
     rate_terms: dict[tuple[str, str, str], "RateTerms"] = field(default_factory=dict)
+    departments: Departments = field(default_factory=Departments)
 
 
 class Terms(NamedTuple):  # a tuple: made once per distinct base, cheaper than a frozen dataclass
@@ -116,7 +126,9 @@ def context(*, employer: Employer, batch=None, rows: list[dict]) -> Context:
     numbers = {number for row in rows if len(number := _normalized_id(row.get("id_number", ""))) == 18}
     index_of = blind_indexes(numbers)
     return Context(employer=employer, policies=Policies.load(), index_of=index_of, open_accounts=member_open_accounts(list(index_of.values())),
-                   next_period=employer_next_period(employer=employer))
+                   next_period=employer_next_period(employer=employer),
+                   # 单位部门管理: read only when a row names a department (most files have no 部门 column)
+                   departments=Departments.load(employer=employer) if any((r.get("department") or "").strip() for r in rows) else Departments())
 
 
 def assessed_start(start: date, next_period: date | None) -> str:
@@ -256,6 +268,9 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
     terms = _terms(row, ctx)
     result.errors.extend(terms.errors)
     result.notices.extend(terms.notices)
+    department, refusal = ctx.departments.find(row.get("department", ""))
+    if refusal:
+        result.error("department", refusal)
     if result.errors:
         return result
     gender = id_gender(number)
@@ -263,6 +278,7 @@ def clean_row(row: dict[str, str], ctx: Context) -> RowResult:
         "name": name, "id_type": "resident", "id_masked": mask_id(number), "gender": gender,
         "gender_label": "男" if gender == "M" else "女", "birth_date": f"{number[6:10]}-{number[10:12]}-{number[12:14]}",
         "phone_masked": mask_phone(phone), **terms.cleaned,
+        "department_id": str(department.pk) if department else "", "department_name": department.name if department else "",
     }
     result.secret = {"id_number": number, "phone": phone}
     result.key = key

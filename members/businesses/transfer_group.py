@@ -40,11 +40,11 @@ DISPLAY = [
 ]
 
 
-def _search(*, employer: Employer, query: str, exclude_ids, after: str, limit: int) -> list[Member]:
+def _search(*, employer: Employer, query: str, exclude_ids, after: str, limit: int, agent=None) -> list[Member]:
     return group_transfer_search(employer=employer, query=query, exclude_ids=exclude_ids, after=after, limit=limit)
 
 
-def _get(*, employer: Employer, key: str) -> Member | None:
+def _get(*, employer: Employer, key: str, agent=None) -> Member | None:
     return (Member.objects.filter(account_no=key, employer__in=group_transfer_sources(employer=employer))
             .exclude(status=Member.Status.CLOSED).select_related("employer").first())
 

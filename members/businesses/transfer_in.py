@@ -53,7 +53,7 @@ def _found(*, employer: Employer, number: str, exclude_ids=None) -> Member | Non
     return transfer_candidate(employer=employer, id_number=number, exclude_ids=exclude_ids)
 
 
-def _search(*, employer: Employer, query: str, exclude_ids, after: str, limit: int) -> list[Member]:
+def _search(*, employer: Employer, query: str, exclude_ids, after: str, limit: int, agent=None) -> list[Member]:
     if after:  # one person at most: there is no next page
         return []
     member = _found(employer=employer, number=_number(query), exclude_ids=exclude_ids)
@@ -70,7 +70,7 @@ def _echo(member: Member) -> list[tuple[str, str]]:
 
 
 PICKER = registry.Picker(
-    search=_search, get=lambda *, employer, key: _found(employer=employer, number=_number(key)),
+    search=_search, get=lambda *, employer, key, agent=None: _found(employer=employer, number=_number(key)),
     key=lambda member: member.id_number, label=_label, echo=_echo, field="id_number", placeholder="输入调入职工的18位身份证号码检索",
 )
 

@@ -120,13 +120,14 @@ def _line_sql(connection) -> dict[str, str]:
     if connection.vendor == "postgresql":
         return {
             "text": "l.data ->> '{key}'", "numeric": "(l.data ->> '{key}')::numeric", "date": "(l.data ->> '{key}')::date",
-            "uuid": "(l.data ->> '{key}')::uuid",
+            "uuid": "(l.data ->> '{key}')::uuid", "int": "NULLIF(l.data ->> '{key}', '')::bigint",
             # f"{account}{n:05d}": five digits at least, more when the running number outgrows them
             "account_no": "%s || CASE WHEN o.n < 100000 THEN lpad(o.n::text, 5, '0') ELSE o.n::text END",
         }
     return {
         "text": "json_extract(l.data, '$.{key}')", "numeric": "json_extract(l.data, '$.{key}')",
         "date": "json_extract(l.data, '$.{key}')", "uuid": "json_extract(l.data, '$.{key}')",
+        "int": "NULLIF(json_extract(l.data, '$.{key}'), '')",
         "account_no": "%s || printf('%%05d', o.n)",
     }
 
@@ -138,7 +139,7 @@ FROM_LINE = {
     "phone_enc": ("text", "phone_enc"), "base": ("numeric", "base"), "employer_rate": ("numeric", "employer_rate"),
     "member_rate": ("numeric", "member_rate"), "employer_amount": ("numeric", "employer_amount"),
     "member_amount": ("numeric", "member_amount"), "monthly_amount": ("numeric", "monthly_amount"),
-    "start_period": ("date", "start_period"),
+    "start_period": ("date", "start_period"), "department": ("int", "department_id"),  # 单位部门管理 (a line without one: NULL)
 }
 
 

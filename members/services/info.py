@@ -6,7 +6,7 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from employers.models import User
+from employers.models import Department, User
 from gjj_portal import audit
 from gjj_portal.crypto import mask_phone
 from gjj_portal.errors import BusinessError
@@ -17,10 +17,11 @@ from .history import HistoryItem, _history_write
 # The fields an agent may change; every other one (name, ID, base, status …) is greyed on the form and refused here.
 MEMBER_INFO_FIELDS = frozenset({
     "education", "landline", "phone", "postal_code", "duty", "occupation", "title", "marital_status", "address", "family_income",
+    "department_id",  # 单位部门管理 (issue 17): one of the member's employer's departments, or none
 })
 # phone is an EncryptedAttribute over phone_enc: the column it is stored in, and the label it is shown under.
 _STORED_IN = {"phone": "phone_enc"}
-_LABELS = {"phone": "手机号码"}
+_LABELS = {"phone": "手机号码", "department_id": "部门"}
 _SHOWN_MAX = MemberChange._meta.get_field("old").max_length
 
 
@@ -66,6 +67,9 @@ def member_info_change(*, member: Member, actor: User | None, changes: Sequence[
             items.append(HistoryItem(locked.pk, member_info_label(change.field), _shown(old_text), _shown(new_text)))
         if not items:
             raise BusinessError("信息没有任何变更，请修改后再提交。")
+        if "department_id" in stored and locked.department_id is not None and not Department.objects.filter(
+                pk=locked.department_id, employer_id=locked.employer_id).exists():
+            raise BusinessError("部门不属于本单位或已删除，请重新选择部门。")
         try:
             locked.clean_fields(exclude=[f.name for f in Member._meta.concrete_fields if f.name not in stored])
         except ValidationError as exc:

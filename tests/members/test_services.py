@@ -122,7 +122,7 @@ def test_info_change_refuses_a_greyed_field(employer, agent):
 
 def test_info_fields_are_exactly_the_editable_ones():
     assert MEMBER_INFO_FIELDS == {"education", "landline", "phone", "postal_code", "duty", "occupation", "title", "marital_status",
-                                  "address", "family_income"}
+                                  "address", "family_income", "department_id"}  # 部门: 单位部门管理 (issue 17)
 
 
 def test_info_change_writes_one_history_row_per_changed_item_and_one_audit_event(employer, agent):

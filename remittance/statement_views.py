@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from employers.decorators import agent_required, current_employer
 from gjj_portal.errors import BusinessError
 from gjj_portal.ratelimit import document
-from members.models import Member
+from members.selectors import member_get
 
 from .interest import InterestYear, last_settled_year
 from .models import InterestRun
@@ -52,10 +52,12 @@ def statement_print(request):
     year = InterestYear(form.cleaned_data["year"])
     try:
         if request.POST.get("scope") == "all":
+            if request.user.department_scope() is not None:  # 单位部门管理: a limited agent prints its members one by one
+                raise BusinessError("您只能查询和打印可办理部门的缴存人，不能打印全部职工对账单；请填写个人账号打印本人对账单。")
             snapshot = staff_statements_issue(employer=employer, agent=request.user, year=year)
         else:
             account_no = form.cleaned_data["account_no"].strip()
-            member = Member.objects.filter(employer=employer, account_no=account_no).first() if account_no else None
+            member = member_get(employer=employer, account_no=account_no, agent=request.user) if account_no else None
             if member is None:
                 messages.error(request, "本单位没有该个人账号的职工，请核对个人账号。" if account_no else "请填写个人账号。")
                 return redirect(f"{reverse('remittance:statements')}?account_no={account_no[:20]}")

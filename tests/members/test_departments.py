@@ -457,3 +457,14 @@ def test_limited_agents_detail_print_is_its_departments_only(clerk_client, alloc
     assert response.status_code == 302 and not Receipt.objects.filter(kind=Receipt.Kind.DETAIL).exists()
     names = {row[1] for row in ListPrint.objects.latest("pk").content["rows"] if not row[0].endswith("小计")}
     assert names == {"销售甲", "销售乙"}
+
+
+def test_limited_agent_prints_statements_of_its_departments_members_only(clerk_client, staff):
+    from gjj_portal.models import ListPrint
+
+    url = reverse("remittance:statement-print")
+    response = clerk_client.post(url, {"year": 2025, "account_no": staff["财务甲"].account_no, "scope": "member"}, follow=True)
+    assert "本单位没有该个人账号的职工" in response.content.decode() and not ListPrint.objects.exists()
+    response = clerk_client.post(url, {"year": 2025, "scope": "all"}, follow=True)
+    assert "不能打印全部职工对账单" in response.content.decode() and not ListPrint.objects.exists()
+    assert clerk_client.post(url, {"year": 2025, "account_no": staff["销售甲"].account_no, "scope": "member"}).status_code == 303

@@ -33,3 +33,21 @@ def demo_agents(make_user) -> list[str]:
         ])
         added.append(MAKER["login"])
     return added
+
+
+# 单位部门管理 (issue 17): 100001's three departments; the demo command puts its members among them.
+DEPARTMENTS = [("01", "综合办公室", "王海燕"), ("02", "生产运营部", "张志强"), ("03", "财务部", "刘芳")]
+
+
+def demo_departments(*, account_no: str = "100001") -> list:
+    """Idempotent: 100001's departments in 编号 order (those already there are kept as they are)."""
+    from .department_services import department_create
+    from .models import Department
+
+    employer = Employer.objects.filter(account_no=account_no).first()
+    if employer is None:
+        return []
+    for code, name, manager in DEPARTMENTS:
+        if not Department.objects.filter(employer=employer, code=code).exists():
+            department_create(employer=employer, actor=None, code=code, name=name, manager=manager)
+    return list(Department.objects.filter(employer=employer, code__in=[c for c, _n, _m in DEPARTMENTS]).order_by("code"))

@@ -468,3 +468,43 @@ def test_limited_agent_prints_statements_of_its_departments_members_only(clerk_c
     response = clerk_client.post(url, {"year": 2025, "scope": "all"}, follow=True)
     assert "不能打印全部职工对账单" in response.content.decode() and not ListPrint.objects.exists()
     assert clerk_client.post(url, {"year": 2025, "account_no": staff["销售甲"].account_no, "scope": "member"}).status_code == 303
+
+
+# ---------------------------------------------------------------- demo (issue 17 item 8)
+
+
+def _demo(settings) -> str:
+    import io
+
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    settings.DEBUG = False
+    return out.getvalue()
+
+
+def test_demo_gives_100001_three_departments_with_its_members_among_them(settings):
+    from employers.models import User
+    from members.models import Member
+
+    _demo(settings)
+    departments = list(Department.objects.filter(employer__account_no="100001").order_by("code"))
+    assert [(d.code, d.name) for d in departments] == [("01", "综合办公室"), ("02", "生产运营部"), ("03", "财务部")]
+    members = Member.objects.filter(employer__account_no="100001")
+    assert not members.filter(department__isnull=True).exists()
+    assert sorted(members.filter(department=d).count() for d in departments) == [11, 11, 11]
+    maker = User.objects.get(username="100001:jbr01b")
+    assert maker.department_scope() is None  # jbr01b keeps reading every member
+    assert "已存在" in _demo(settings) and Department.objects.filter(employer__account_no="100001").count() == 3
+
+
+def test_demo_adds_the_departments_to_an_older_demo(settings):
+    from members.models import Member
+
+    _demo(settings)
+    Member.objects.filter(employer__account_no="100001").update(department=None)
+    Department.objects.all().delete()
+    assert "100001的三个部门" in _demo(settings)
+    assert not Member.objects.filter(employer__account_no="100001", department__isnull=True).exists()

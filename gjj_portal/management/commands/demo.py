@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from stdnum.cn import ric
 
-from employers.demo import demo_agents
+from employers.demo import demo_agents, demo_departments
 from employers.models import Center, CenterPolicy, Employer, EmployerGroup, GroupTransferGrant, User
 from gjj_portal.money import month_add
 from members.models import Member, MemberChange
@@ -94,6 +94,7 @@ class Command(BaseCommand):
             self.rng = random.Random(20260103)
             added = self._missing_staff() + self._missing_branch() + self._missing_deferral() + self._missing_collection()
             added += demo_agents(self._user)
+            added += self._missing_departments()
             if added:
                 self.stdout.write(f"演示数据已存在，只补开了新增的演示账号：{'、'.join(added)}。")
             else:
@@ -115,6 +116,7 @@ class Command(BaseCommand):
             self._deferral(DEFERRAL["account_no"])
             self._collection()
             demo_agents(self._user)  # 经办人管理: each employer's 主经办人, and 100001's 仅录入 agent jbr01b
+            self._departments()  # 单位部门管理: 100001's three departments, its members among them
         self.stdout.write(self.style.SUCCESS("演示数据已创建。登录密码 Demo@Ordos2026，动态口令密钥 " + DEMO_TOTP_SECRET))
 
     def _center(self) -> None:
@@ -185,6 +187,28 @@ class Command(BaseCommand):
         application = application_resubmit(application=application, agent=agent)
         application_pass(application=application, reviewer=User.objects.get(username="shenhe01"), version=application.version,
                          opinion="同意缓缴")
+
+    def _departments(self) -> int:
+        """100001's three departments (单位部门管理), its members dealt among them in 个人账号 order; a member already
+        in a department stays there. Returns how many members were placed."""
+        departments = demo_departments(account_no="100001")
+        if not departments:
+            return 0
+        members = list(Member.objects.filter(employer__account_no="100001", department__isnull=True).order_by("account_no")
+                       .values_list("pk", flat=True))
+        for index, department in enumerate(departments):
+            Member.objects.filter(pk__in=members[index::len(departments)]).update(department=department)
+        return len(members)
+
+    def _missing_departments(self) -> list[str]:
+        """An older demo database gets 100001's departments (the demo only grows)."""
+        from employers.models import Department
+
+        if Department.objects.filter(employer__account_no="100001").exists():
+            return []
+        with transaction.atomic():
+            self._departments()
+        return ["100001的三个部门"]
 
     def _missing_deferral(self) -> list[str]:
         """An older demo database gets 100002's 缓缴 (the demo only grows)."""

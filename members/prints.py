@@ -74,7 +74,7 @@ def account_list_print(*, employer: Employer, agent: User, form, members: QueryS
     return list_print_issue(
         kind=MEMBER_ACCOUNTS, employer=employer, agent=agent,
         center=Center.current(), columns=columns, rows=rows,
-        filters=form_filters(form), totals=[("月缴存额", yuan(total))],
+        filters=form_filters(form), totals=[("月缴存额", yuan(total))], records=len(members),
     )
 
 

@@ -122,7 +122,8 @@ def entry_detail_print(*, entry: Entry, agent: User, form: DepartmentFilterForm 
         total, interest = total + group.sums["credit"], interest + group.sums["interest"]
     filters = [("业务流水号", entry.serial_no), ("摘要", entry.summary), *(form_filters(form) if form is not None else [])]
     return list_print_issue(kind=ENTRY_DETAIL, employer=entry.employer, agent=agent, center=Center.current(), columns=ENTRY_DETAIL_COLUMNS,
-                            rows=rows, filters=filters, totals=[("发生额", yuan(total)), ("发生利息额", yuan(interest))])
+                            rows=rows, filters=filters, totals=[("发生额", yuan(total)), ("发生利息额", yuan(interest))],
+                            records=len(lines))
 
 
 def detail_line_department(line: Line) -> list[str]:

@@ -94,8 +94,10 @@ def _cells(row) -> list[str]:
 
 
 def list_print_issue(*, kind: str, employer, agent, center, columns: Sequence[Column], rows: Sequence[Sequence],
-                     filters: Sequence[tuple[str, str]] = (), totals: Sequence[tuple[str, str]] = (), title: str = "") -> ListPrint:
-    """打印 (seed 001 ch.7–8): freeze the list exactly as printed, with the center's name and seal text (STYLE.md §7)."""
+                     filters: Sequence[tuple[str, str]] = (), totals: Sequence[tuple[str, str]] = (), title: str = "",
+                     records: int | None = None) -> ListPrint:
+    """打印 (seed 001 ch.7–8): freeze the list exactly as printed, with the center's name and seal text (STYLE.md §7).
+    `records`: how many of the rows are records (共 N 条记录) when others are 小计 rows (单位部门管理)."""
     document = _registered(kind, list_print_render)
     row_cap_check(len(rows))
     title = title or document.title
@@ -112,6 +114,8 @@ def list_print_issue(*, kind: str, employer, agent, center, columns: Sequence[Co
         "totals": [[label, str(value)] for label, value in totals],
         "printed_at": timezone.localtime(printed_at).strftime("%Y-%m-%d %H:%M:%S"),
     }
+    if records is not None:
+        content["records"] = records
     return _snapshot_create(kind=kind, title=title, employer=employer, agent=agent, printed_at=printed_at, content=content,
                             row_count=len(rows), event="printing.list.printed")
 

@@ -290,7 +290,7 @@ def render_table(content: dict, *, number: str, code: str, base_url: str) -> byt
         page_header(c, layout)
         footer(c, layout, code, total, total)
         bottom = layout.table_top
-    closing(c, layout, code, base_url, bottom, lead=[f"共 {len(content['rows'])} 条记录。"], noun="打印件")
+    closing(c, layout, code, base_url, bottom, lead=[f"共 {content.get('records', len(content['rows']))} 条记录。"], noun="打印件")
     c.showPage()
     c.save()
     return buffer.getvalue()

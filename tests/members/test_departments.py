@@ -275,6 +275,7 @@ def test_account_print_groups_members_by_department_with_subtotal_rows(agent_cli
     assert firsts.index("销售部小计") < firsts.index("财务部小计") < firsts.index("未分配部门小计") == len(firsts) - 1
     sales_subtotal = content["rows"][firsts.index("销售部小计")]
     assert sales_subtotal[1] == "2人" and sales_subtotal[8] == "2,640.00"
+    assert content["records"] == 4  # 共 4 条记录: the 小计 rows are not records
 
 
 # ---------------------------------------------------------------- an agent limited to some departments
@@ -447,6 +448,7 @@ def test_entry_detail_page_filters_by_department_and_prints_that_department(agen
     content = ListPrint.objects.latest("pk").content
     assert [row[1] for row in content["rows"]].count("销售甲") == 1 and content["rows"][-1][:4] == ["销售部小计", "2人", "", "2,640.00"]
     assert ["部门", f"{staff['sales'].code} {staff['sales'].name}"] in content["filters"]
+    assert content["records"] == 2
 
 
 def test_limited_agents_detail_print_is_its_departments_only(clerk_client, allocated):

@@ -61,6 +61,15 @@ def undo(year: int) -> None:
 
     ids = list(Entry.objects.filter(kind=Entry.Kind.INTEREST, idempotency_key=f"结息-{year}").values_list("pk", flat=True))
     with connection.cursor() as cursor:
+        # The balance table first: a run's entries are each employer's last (6/30), so its employers' balances go back
+        # to the row before them.
+        cursor.execute("DELETE FROM remittance_employerposting WHERE entry_id = ANY(%s)", [ids])
+        cursor.execute("""
+            UPDATE remittance_employerbalance b
+            SET members = p.balance, unallocated = p.unallocated, last_posted_on = p.posted_on, last_entry_id = p.entry_id
+            FROM (SELECT DISTINCT ON (employer_id) * FROM remittance_employerposting ORDER BY employer_id, posted_on DESC, entry_id DESC) p
+            WHERE p.employer_id = b.employer_id AND b.last_entry_id = ANY(%s)
+        """, [ids])
         cursor.execute("ALTER TABLE remittance_line DISABLE TRIGGER USER")
         cursor.execute("ALTER TABLE remittance_entry DISABLE TRIGGER USER")
         cursor.execute("DELETE FROM remittance_line WHERE entry_id = ANY(%s)", [ids])

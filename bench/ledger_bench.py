@@ -70,6 +70,9 @@ def build(postings: int) -> None:
             SELECT e.id, %s, NULL, e.amount, 0, NULL FROM remittance_entry e WHERE e.employer_id = %s
         """, [MEMBERS, employer.pk, bank.pk, employer.pk])
         cursor.execute("DROP TABLE bench_accounts")
+    from remittance.balances import balances_rebuild
+
+    balances_rebuild(employer_ids=[employer.pk])  # the lines above bypassed entry_post: the balance table from them
 
 
 def export(out_path: str) -> dict:

@@ -11,6 +11,8 @@ from .models import (
     DebitAgreement,
     DebitReturn,
     DebitRun,
+    EmployerBalance,
+    EmployerPosting,
     Entry,
     InterestRun,
     Line,
@@ -52,6 +54,26 @@ class LineAdmin(ReadOnlyAdmin):
     list_filter = ("account__kind",)
     search_fields = ("entry__serial_no", "member__account_no")
     list_select_related = ("entry", "account", "member")
+
+
+@admin.register(EmployerPosting)
+class EmployerPostingAdmin(ReadOnlyAdmin):
+    """The balance table (issue 18): written with each posting, checked and rebuilt by `manage.py balances_rebuild`."""
+
+    list_display = ("employer", "posted_on", "entry", "increase", "decrease", "unallocated_change", "balance", "unallocated")
+    list_filter = ("entry__kind", "posted_on")
+    search_fields = ("entry__serial_no", "employer__account_no", "employer__name")
+    list_select_related = ("employer", "entry")
+    date_hierarchy = "posted_on"
+    show_full_result_count = False  # one row per posting and employer: no COUNT(*) of the whole table per page
+
+
+@admin.register(EmployerBalance)
+class EmployerBalanceAdmin(ReadOnlyAdmin):
+    list_display = ("employer", "unallocated", "members", "last_posted_on", "last_entry")
+    list_filter = ("last_posted_on",)
+    search_fields = ("employer__account_no", "employer__name")
+    list_select_related = ("employer", "last_entry")
 
 
 @admin.register(Assessment)

@@ -21,7 +21,7 @@ READ_ONLY = {
     "gjj_portal.auditevent", "gjj_portal.listprint", "remittance.entry", "remittance.line", "remittance.receipt",
     "remittance.account", "remittance.assessment", "remittance.assessmentline", "remittance.payment",
     "members.memberchange", "members.scheduledbasechange", "approvals.batchline", "gjj_portal.audithead",
-    "remittance.serialcounter", "gjj_portal.printcounter",
+    "remittance.serialcounter", "gjj_portal.printcounter", "remittance.employerposting", "remittance.employerbalance",
 }
 # Tables of a handful of rows: one per center, per year or per business type.
 SMALL = {"employers.center", "employers.centerpolicy", "approvals.flowsetting", "gjj_portal.audithead", "gjj_portal.printcounter",

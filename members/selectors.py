@@ -108,8 +108,10 @@ def scheduled_base_list(*, employer: Employer, query: str = "", agent=None):
 
 
 def member_account_totals(members) -> dict:
-    """合计 of an 账户信息 result: 人数 and 月缴存额 (one query)."""
-    return members.order_by().aggregate(count=Count("pk"), monthly_amount=Sum("monthly_amount", default=Decimal("0.00")))
+    """合计 of an 账户信息 result: 人数 and 月缴存额 (one query). Unfiltered, or by 账户状态, it reads only the
+    (employer, status) index, which carries 月缴存额 (members_member_emp_status; ~9 ms for 50,000 members on
+    PostgreSQL); a filter by 开户日期 or name reads the employer's rows and no others (docs/performance.md)."""
+    return members.order_by().aggregate(count=Count("*"), monthly_amount=Sum("monthly_amount", default=Decimal("0.00")))
 
 
 def member_department_subtotals(members) -> list[dict]:

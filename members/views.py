@@ -1,6 +1,5 @@
 """缴存人信息查询 (seed 001 ch.7)."""
 
-from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
@@ -9,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from employers.decorators import agent_required, current_employer
 from employers.selectors import department_choices
 from gjj_portal.excel import Col, Sheet, write_workbook, xlsx_response
+from gjj_portal.paging import keyset_page
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document
 
@@ -17,6 +17,8 @@ from .forms import AccountQueryForm, ChangeQueryForm, StatusChangeQueryForm
 from .models import MemberChange
 
 PAGE_SIZE = 20
+ACCOUNT_ORDER = ("account_no",)  # read along (employer, account_no): members_member_emp_account
+CHANGE_ORDER = ("-at", "-pk")  # read backwards along (employer, at, id): members_change_emp_at
 SCHEDULED_LIMIT = 500
 EXPORT_LIMIT = 100_000
 STATUS_CHANGE_NEW = {"封存": "封存", "启封": "正常", "开户": "正常"}
@@ -34,9 +36,10 @@ def _filters(form) -> dict | None:
 
 
 def _params(request) -> str:
-    """The page's filter as a query string, without the page number (for 【导出】 and 【打印】)."""
+    """The page's filter as a query string, without the page's cursor (for 【导出】 and 【打印】)."""
     params = request.GET.copy()
-    params.pop("page", None)
+    for name in ("page", "after", "before"):
+        params.pop(name, None)
     return params.urlencode()
 
 
@@ -55,9 +58,10 @@ def _account_rows(request, data: QueryDict):
 @agent_required
 @require_GET
 def account_query(request):
-    """账户信息: 【查询】 by 开户日期 or member, paginated; 【打印】 with the center's seal; 【导出】 to Excel."""
+    """账户信息: 【查询】 by 开户日期 or member, a page at a time from a cursor (首页 / 上一页 / 下一页);
+    【打印】 with the center's seal; 【导出】 to Excel."""
     form, qs = _account_rows(request, request.GET)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(qs, request.GET, order=ACCOUNT_ORDER, size=PAGE_SIZE)
     return render(request, "members/account_query.html", {
         "form": form, "page": page, "params": _params(request), "tab": "accounts", "totals": selectors.member_account_totals(qs),
         "by_department": "department" in form.fields,
@@ -132,7 +136,7 @@ def _status_rows(request, data: QueryDict):
 def change_query(request):
     """客户信息变更查询: base and information changes."""
     form, qs, scheduled = _change_rows(request, request.GET)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(qs, request.GET, order=CHANGE_ORDER, size=PAGE_SIZE)
     return render(request, "members/change_query.html", {"form": form, "page": page, "params": _params(request), "tab": "changes",
                                                          "title": "客户信息变更查询", "scheduled": scheduled,
                                                          "print_url": reverse("members:change-query-print")})
@@ -143,7 +147,7 @@ def change_query(request):
 def status_query(request):
     """账户状态变更查询: 个人账号, 变更类型, 查询日期."""
     form, qs = _status_rows(request, request.GET)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(qs, request.GET, order=CHANGE_ORDER, size=PAGE_SIZE)
     return render(request, "members/change_query.html", {"form": form, "page": page, "params": _params(request), "tab": "status",
                                                          "title": "账户状态变更查询", "print_url": reverse("members:status-query-print")})
 

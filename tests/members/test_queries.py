@@ -13,6 +13,7 @@ from approvals.services import batch_complete
 from members.models import Member
 from tests.factories import make_member
 from tests.members.factories import make_batch
+from tests.pager import pager_link
 
 pytestmark = pytest.mark.django_db
 FULL_ID = re.compile(r"\d{17}[\dX]")
@@ -44,11 +45,25 @@ def test_outsider_search_never_shows_my_members(outsider_client, employer):
     assert "保密职工" not in outsider_client.get(reverse("members:query-export")).content.decode(errors="ignore")
 
 
-def test_account_query_is_paginated(agent_client, employer):
+def test_account_query_pages_by_account_number_with_cursor_links(agent_client, employer):
+    numbers = sorted(make_member(employer, name=f"职工{i:02d}").account_no for i in range(25))
+    url = reverse("members:query")
+    first = agent_client.get(url).content.decode()
+    assert "合计：25 人" in first and f"<td>{numbers[19]}</td>" in first and f"<td>{numbers[20]}</td>" not in first
+    assert pager_link(first, "上一页") is None and pager_link(first, "首页") is None
+    second = agent_client.get(url + pager_link(first, "下一页")).content.decode()
+    assert f"<td>{numbers[20]}</td>" in second and f"<td>{numbers[24]}</td>" in second and f"<td>{numbers[19]}</td>" not in second
+    assert "合计：25 人" in second and pager_link(second, "下一页") is None and pager_link(second, "首页") == "?"
+    back = agent_client.get(url + pager_link(second, "上一页")).content.decode()
+    assert f"<td>{numbers[0]}</td>" in back and f"<td>{numbers[19]}</td>" in back and f"<td>{numbers[20]}</td>" not in back
+
+
+def test_account_query_page_links_keep_the_filter(agent_client, employer):
     for i in range(25):
-        make_member(employer, name=f"职工{i:02d}")
-    body = agent_client.get(reverse("members:query")).content.decode()
-    assert "共 25 条" in body and "下一页" in body
+        make_member(employer, name=f"甲{i:02d}")
+    make_member(employer, name="乙")
+    first = agent_client.get(reverse("members:query"), {"query": "甲"}).content.decode()
+    assert "合计：25 人" in first and pager_link(first, "下一页").startswith("?query=%E7%94%B2&after=")
 
 
 def test_export_is_safe_and_masked(agent_client, employer):

@@ -61,7 +61,7 @@ def test_account_print_holds_every_row_of_the_filter_not_only_the_page_on_screen
     members = [make_member(employer, name=f"打印职工{i:02d}") for i in range(25)]
     make_member(employer, name="其他人")
     page = agent_client.get(reverse("members:query"), {"query": "打印职工"}).content.decode()
-    assert "共 25 条" in page and "下一页" in page
+    assert "合计：25 人" in page and "下一页" in page
     pdf = open_pdf(agent_client, post_print(agent_client, "members:query-print", "query=打印职工"))
     assert pdf_verify(pdf)
     text = text_of(pdf)

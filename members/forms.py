@@ -35,11 +35,20 @@ def department_field(departments) -> forms.ChoiceField:
                              error_messages={"invalid_choice": "请选择列表中的部门。"})
 
 
-class ChangeQueryForm(_DateRange):
+class _ByDepartment:
+    """单位部门管理 (issue 17): the 部门 selector, only where the employer has departments."""
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if departments:
+            self.fields["department"] = department_field(departments)
+
+
+class ChangeQueryForm(_ByDepartment, _DateRange):
     """客户信息变更查询."""
 
 
-class StatusChangeQueryForm(_DateRange):
+class StatusChangeQueryForm(_ByDepartment, _DateRange):
     """账户状态变更查询: 个人账号, 变更类型, 查询日期."""
 
     change_type = forms.ChoiceField(label="变更类型", required=False, choices=[

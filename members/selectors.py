@@ -98,10 +98,17 @@ def member_account_list(*, employer: Employer, opened_from=None, opened_to=None,
     ).select_related("department").prefetch_related(Prefetch("scheduled_bases", queryset=pending, to_attr="pending_bases")).order_by("account_no")
 
 
-def scheduled_base_list(*, employer: Employer, query: str = "", agent=None):
+def _of_department(qs, department: str, *, field: str = "member__department"):
+    """部门 of the filter: a department's pk, NO_DEPARTMENT, or '' for all."""
+    if department == NO_DEPARTMENT:
+        return qs.filter(**{f"{field}__isnull": True})
+    return qs.filter(**{f"{field}_id": department}) if department else qs
+
+
+def scheduled_base_list(*, employer: Employer, query: str = "", agent=None, department: str = ""):
     """基数调整 approved for a later 生效年月 and not yet in force (客户信息变更查询 shows them as 待生效)."""
     qs = ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING).select_related("member", "actor")
-    qs = in_scope(qs, agent, field="member__department_id")
+    qs = _of_department(in_scope(qs, agent, field="member__department_id"), department)
     if query:
         qs = qs.filter(Q(member__account_no=query) | Q(member__name__contains=query))
     return qs.order_by("effective_period", "member__account_no", "pk")
@@ -124,12 +131,13 @@ def member_department_subtotals(members) -> list[dict]:
 
 
 def member_change_list(*, employer: Employer, kinds: list[str], date_from=None, date_to=None, query: str = "", reason: str = "",
-                       agent=None):
-    """客户信息变更查询 / 账户状态变更查询 (seed 001 §7.2–7.3), of the members within the agent's departments."""
+                       agent=None, department: str = ""):
+    """客户信息变更查询 / 账户状态变更查询 (seed 001 §7.2–7.3), of the members within the agent's departments, and of
+    one 部门 (the member's department now)."""
     from .models import MemberChange
 
     qs = MemberChange.objects.filter(employer=employer, kind__in=kinds).select_related("member", "actor")
-    qs = in_scope(qs, agent, field="member__department_id")
+    qs = _of_department(in_scope(qs, agent, field="member__department_id"), department)
     if date_from:
         qs = qs.filter(at__date__gte=date_from)
     if date_to:

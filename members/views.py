@@ -98,26 +98,28 @@ def account_export(request):
 
 def _change_rows(request, data: QueryDict):
     """The change records of the filter, and the 待生效 base changes the page lists above them."""
-    form = ChangeQueryForm(data or None)
-    f = _filters(form)
     employer = current_employer(request)
+    form = ChangeQueryForm(data or None, departments=department_choices(employer=employer, agent=request.user))
+    f = _filters(form)
     kinds = [MemberChange.Kind.BASE, MemberChange.Kind.INFO]
     if f is None:
         return form, selectors.member_change_list(employer=employer, kinds=kinds).none(), []
     qs = selectors.member_change_list(employer=employer, kinds=kinds, date_from=f.get("date_from"), date_to=f.get("date_to"),
-                                      agent=request.user,
+                                      agent=request.user, department=f.get("department", ""),
                                       query=f.get("query", ""))
-    scheduled = selectors.scheduled_base_list(employer=employer, query=f.get("query", ""), agent=request.user)[:SCHEDULED_LIMIT]
+    scheduled = selectors.scheduled_base_list(employer=employer, query=f.get("query", ""), agent=request.user,
+                                              department=f.get("department", ""))[:SCHEDULED_LIMIT]
     return form, qs, scheduled
 
 
 def _status_rows(request, data: QueryDict):
-    form = StatusChangeQueryForm(data or None)
+    employer = current_employer(request)
+    form = StatusChangeQueryForm(data or None, departments=department_choices(employer=employer, agent=request.user))
     f = _filters(form)
     kinds = [MemberChange.Kind.STATUS, MemberChange.Kind.OPEN]
     if f is None:
         return form, selectors.member_change_list(employer=current_employer(request), kinds=kinds).none()
-    qs = selectors.member_change_list(employer=current_employer(request), kinds=kinds, agent=request.user,
+    qs = selectors.member_change_list(employer=employer, kinds=kinds, agent=request.user, department=f.get("department", ""),
                                       date_from=f.get("date_from"), date_to=f.get("date_to"), query=f.get("query", ""))
     change_type = f.get("change_type")
     if change_type == "开户":

@@ -510,3 +510,14 @@ def test_demo_adds_the_departments_to_an_older_demo(settings):
     Department.objects.all().delete()
     assert "100001的三个部门" in _demo(settings)
     assert not Member.objects.filter(employer__account_no="100001", department__isnull=True).exists()
+
+
+def test_change_queries_filter_by_department(agent_client, agent, staff):
+    from members.services import InfoChange, member_info_change
+
+    for name in ("销售甲", "财务甲"):
+        member_info_change(member=staff[name], actor=agent, changes=[InfoChange("address", f"{name}的新地址", "", f"{name}的新地址")])
+    response = agent_client.get(reverse("members:change-query"), {"department": staff["finance"].pk})
+    assert [c.member.name for c in response.context["page"]] == ["财务甲"]
+    response = agent_client.get(reverse("members:status-query"), {"department": "none"})
+    assert {c.member.name for c in response.context["page"]} == {"无部门"}  # its 开户

@@ -134,7 +134,7 @@ def _suggestions(request, business, batch) -> list:
     return [{"key": business.picker.key(m), "label": business.picker.label(m)} for m in found]
 
 
-def _context(request, business, batch, *, form=None, page=None, subject=None, added: str = "") -> dict:
+def _context(request, business, batch, *, form=None, subject=None, added: str = "") -> dict:
     setting = flow_setting_get(business_code=business.code)  # the center's 审批设置, read once for the whole page
     approval = setting.needs_approval
     editable = batch is None or batch.is_editable
@@ -143,7 +143,7 @@ def _context(request, business, batch, *, form=None, page=None, subject=None, ad
     if form is None and editable:
         form = _form(request, business, subject, carry=request.method == "GET" and "pick" in request.GET)
     application = application_of_batch(batch=batch)
-    lines_page = selectors.batch_lines_page(batch=batch, page=page or request.GET.get("page"))
+    lines_page = selectors.batch_lines_page(batch=batch, params=request.GET)
     suggestions = _suggestions(request, business, batch)
     tabs = [b for b in registry.in_module(business.module) if business_allowed(request, b.code)] if business.module else []
     page_url = reverse("approvals:batch-detail", args=[batch.pk]) if batch else business.entry_url

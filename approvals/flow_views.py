@@ -4,7 +4,6 @@ Thin: check access, parse the form, call one service, render or redirect (STYLE.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -23,6 +22,7 @@ from approvals.services.message import message_mark_read
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
+from gjj_portal.paging import keyset_page
 from gjj_portal.tenancy import agent_required, business_allowed, business_check, current_employer, not_found, reviewer_required
 from gjj_portal.uploads import explains_upload_refusals
 
@@ -36,7 +36,8 @@ def _status_for(error: BusinessError) -> int:
 
 
 def _page(request, queryset, size: int = PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    """A page of a long list from its cursor, in the queryset's own order (首页 / 上一页 / 下一页; gjj_portal.paging)."""
+    return keyset_page(queryset, request.GET, size=size)
 
 
 def _agent_application(request, pk: int, action: str = "view") -> Application:
@@ -282,10 +283,7 @@ def center_queue(request):
         data = form.cleaned_data
         filters |= {"business_code": data["business_code"], "employer_query": data["employer"].strip(), "status": data["status"],
                     "date_from": data["date_from"], "date_to": data["date_to"]}
-    page = _page(request, selectors.application_queue(**filters))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {"form": form, "page": _page(request, selectors.application_queue(**filters))}
     template = "approvals/center_queue.html#queue-table" if wants_partial(request) else "approvals/center_queue.html"
     return render(request, template, context)
 
@@ -300,9 +298,7 @@ def center_done(request):
     done = selectors.application_done_by(reviewer=request.user)
     if query:
         done = done.filter(Q(employer__account_no__startswith=query) | Q(employer__name__icontains=query))
-    kept = request.GET.copy()
-    kept.pop("page", None)
-    context = {"page": _page(request, done), "q": query, "query": kept.urlencode()}
+    context = {"page": _page(request, done), "q": query}
     template = "approvals/center_done.html#done-table" if wants_partial(request) else "approvals/center_done.html"
     return render(request, template, context)
 

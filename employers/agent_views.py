@@ -4,7 +4,6 @@
 Another employer's agent is a 404 (audited, SEC-19); an agent who is not the 主经办人 gets 403."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from gjj_portal.errors import BusinessError
+from gjj_portal.paging import keyset_page
 
 from . import selectors, services
 from .decorators import current_employer, not_found, primary_required, reviewer_required
@@ -173,7 +173,7 @@ def two_person(request):
 @require_GET
 def center_agent_list(request):
     """经办人审核: agents added by a 主经办人 while the center's setting (新增经办人须中心审核) is on."""
-    page = Paginator(selectors.agent_pending_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(selectors.agent_pending_list(), request.GET, size=PAGE_SIZE)
     return render(request, "employers/center_agents.html", {"page": page})
 
 

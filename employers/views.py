@@ -24,6 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from gjj_portal import audit, crypto
 from gjj_portal.htmx import wants_partial
+from gjj_portal.paging import keyset_page
 from gjj_portal.printing.views import print_and_open
 
 from . import auth, selectors, services
@@ -251,10 +252,8 @@ def center_home(request):
     """The back-office landing page for reviewers: the employers of the center, searched and paged (htmx)."""
     # Read straight from the request: a control character (a NUL, which PostgreSQL refuses in any text) matches nothing.
     query = "".join(ch if ch.isprintable() else " " for ch in (request.GET.get("q") or "")[:50]).strip()
-    page = Paginator(employer_list(query=query), CENTER_PAGE_SIZE).get_page(request.GET.get("page"))
-    kept = request.GET.copy()
-    kept.pop("page", None)
-    context = {"page": page, "q": query, "query": kept.urlencode()}
+    page = keyset_page(employer_list(query=query), request.GET, order=("account_no",), size=CENTER_PAGE_SIZE)
+    context = {"page": page, "q": query}
     template = "employers/center_home.html#employers-table" if wants_partial(request) else "employers/center_home.html"
     return render(request, template, context)
 

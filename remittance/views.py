@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
 from django.db import OperationalError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from employers.decorators import agent_required, current_employer, not_found, re
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
+from gjj_portal.paging import keyset_page
 from gjj_portal.printing.documents import document_verify
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document, rate_limited
@@ -378,10 +378,8 @@ def _payments_page(request) -> dict:
     """最近缴款: searched (银行流水号, 单位账号 or 名称) and paged like the agent's lists."""
     search = PaymentSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_valid() else ""
-    page = Paginator(center_selectors.payment_search(query=query), PAYMENTS_PAGE_SIZE).get_page(request.GET.get("page"))
-    kept = request.GET.copy()
-    kept.pop("page", None)
-    return {"search": search, "page": page, "query": kept.urlencode()}
+    page = keyset_page(center_selectors.payment_search(query=query), request.GET, size=PAYMENTS_PAGE_SIZE)
+    return {"search": search, "page": page}
 
 
 @require_http_methods(["GET", "POST"])

@@ -11,6 +11,7 @@ from approvals.services.batch import batch_complete, batch_open
 from approvals.services.flow import application_end, application_pass, application_return
 from gjj_portal.errors import BusinessError
 from tests.approvals.flow_fixtures import CODE, business, image_bytes  # noqa: F401
+from tests.pager import pager_link
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
@@ -102,9 +103,11 @@ def test_center_page_pages_the_batch_lines_with_the_business_headers(business, a
     application = Application.objects.get(batch=batch)
     url = reverse("flow:center-application", args=[application.pk])
     body = reviewer_client.get(url).content.decode()
-    assert "联系人" in body and "合计人数 <strong>60</strong>" in body and "第 1 / 2 页" in body
-    fragment = reviewer_client.get(url + "?page=2", headers={"HX-Request": "true"})
-    assert b"<html" not in fragment.content and "清册联系人" in fragment.content.decode()
+    assert "联系人" in body and "合计人数 <strong>60</strong>" in body and 'hx-target="#lines-table"' in body
+    assert pager_link(body, "上一页") is None
+    fragment = reviewer_client.get(url + pager_link(body, "下一页"), headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in fragment and "清册联系人" in fragment and pager_link(fragment, "下一页") is None
+    assert "<td>51</td>" in fragment and "<td>60</td>" in fragment and "<td>50</td>" not in fragment
 
 
 def test_line_cells_type_money_and_periods_for_the_filters():

@@ -9,6 +9,7 @@ from approvals.models import Application, Message
 from approvals.services.flow import application_pass, application_return
 from approvals.services.message import message_push
 from tests.approvals.flow_fixtures import business, submit  # noqa: F401
+from tests.pager import pager_link
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +51,8 @@ def test_more_pages_the_message_history(agent, agent_client):
     for i in range(25):
         message_push(employer=agent.employer, business_name="汇缴核定", content=f"第{i}条消息")
     first = agent_client.get(reverse("flow:task-list", args=["messages"])).content.decode()
-    assert "第 1 / 2 页" in first and "第24条消息" in first and "第0条消息" not in first
-    second = agent_client.get(reverse("flow:task-list", args=["messages"]) + "?page=2", headers={"HX-Request": "true"})
+    assert "下一页" in first and "第24条消息" in first and "第0条消息" not in first
+    second = agent_client.get(reverse("flow:task-list", args=["messages"]) + pager_link(first, "下一页"), headers={"HX-Request": "true"})
     assert b"<html" not in second.content and "第0条消息" in second.content.decode()
 
 

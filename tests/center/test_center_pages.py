@@ -10,6 +10,7 @@ from django.urls import reverse
 from employers.models import User
 from tests import factories
 from tests.approvals.flow_fixtures import business, submit  # noqa: F401 (business is a fixture)
+from tests.pager import pager_link
 from tests.security.urlwalk import endpoints
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +70,9 @@ def test_the_employer_list_is_searched_and_paged_with_htmx(reviewer_client):
     for n in range(23):
         factories.make_employer(name=f"分页测试{n:02d}有限公司")
     page = reviewer_client.get(reverse("employers:center-home")).content.decode()
-    assert "第 1 / 2 页，共 23 条" in page and 'hx-target="#employers-table"' in page
+    assert 'hx-target="#employers-table"' in page and "分页测试00有限公司" in page
+    second = reviewer_client.get(reverse("employers:center-home") + pager_link(page, "下一页"), headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in second and "分页测试22有限公司" in second and "分页测试00有限公司" not in second
     fragment = reviewer_client.get(reverse("employers:center-home"), {"q": "分页测试05"}, headers={"HX-Request": "true"})
     body = fragment.content.decode()
     assert "<html" not in body and "分页测试05有限公司" in body and "分页测试06有限公司" not in body
@@ -82,7 +85,9 @@ def test_the_payment_list_is_searched_and_paged_with_htmx(reviewer_client, emplo
         pay(employer, "10.00", reviewer=reviewer, serial=f"YH{n:03d}")
     pay(other_employer, "20.00", reviewer=reviewer, serial="OTHER1")
     page = reviewer_client.get(reverse("remittance:payment-list")).content.decode()
-    assert "第 1 / 2 页，共 22 条" in page
+    assert "OTHER1" in page and "YH002" in page and "YH001" not in page  # newest first, 20 a page
+    second = reviewer_client.get(reverse("remittance:payment-list") + pager_link(page, "下一页")).content.decode()
+    assert "YH001" in second and "YH000" in second and "YH002" not in second and pager_link(second, "下一页") is None
     fragment = reviewer_client.get(reverse("remittance:payment-list"), {"q": "OTHER1"}, headers={"HX-Request": "true"}).content.decode()
     assert "<html" not in fragment and "OTHER1" in fragment and "YH001" not in fragment
 
@@ -100,7 +105,9 @@ def test_my_done_list_is_searched_and_paged_with_htmx(reviewer, reviewer_client,
         application = submit(agent if n else other_agent, summary=f"联系人变更{n:02d}")
         application_pass(application=application, reviewer=reviewer, version=application.version, opinion="同意")
     page = reviewer_client.get(reverse("flow:center-done")).content.decode()
-    assert "第 1 / 2 页，共 21 条" in page and 'hx-target="#done-table"' in page
+    assert 'hx-target="#done-table"' in page and pager_link(page, "下一页")
+    second = reviewer_client.get(reverse("flow:center-done") + pager_link(page, "下一页")).content.decode()
+    assert "联系人变更00" in second and pager_link(second, "下一页") is None
     fragment = reviewer_client.get(reverse("flow:center-done"), {"q": other_employer.account_no}, headers={"HX-Request": "true"})
     body = fragment.content.decode()
     assert "<html" not in body and "联系人变更00" in body and "联系人变更01" not in body

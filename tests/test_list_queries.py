@@ -1,34 +1,52 @@
-"""The agent's list pages run as many queries for an employer of 60 members as for one of 10 (issue 18 item 5):
-nothing is read per member or per row. The pages are the module entries and queries an agent opens daily."""
+"""The list pages answer in constant queries (issue 18 item 5): an agent's page runs as many queries for an employer
+of 500 members as for one of 10, a center page as many for a center of 30 employers, payments, applications and
+pending agents as for one of 3; nothing is read per member or per row. And no long list pages with OFFSET: the page
+after the first is read from its cursor (gjj_portal/paging.py), so its cost does not grow with its depth."""
+
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from tests.factories import login_as, make_agent, make_employer, make_member
+from approvals.models import Application, BatchLine, Message
+from approvals.services import application_pass
+from approvals.services.batch import batch_open
+from employers.models import User
+from members.models import Member
+from tests.approvals.flow_fixtures import CODE, business, submit  # noqa: F401 (business is a fixture)
+from tests.factories import login_as, make_agent, make_employer, make_member, make_members_bulk
+from tests.pager import pager_link
 
 pytestmark = pytest.mark.django_db
 
 PAGES = [
     ("home", [], {}), ("members:query", [], {}), ("members:change-query", [], {}), ("members:status-query", [], {}),
+    ("members:query", [], {"query": "职工"}),
     ("remittance:index", [], {}), ("remittance:assess", [], {}), ("remittance:assessment-list", [], {}),
     ("remittance:allocate-list", [], {}), ("remittance:query", [], {}), ("remittance:account-query", [], {}),
     ("remittance:journal-query", [], {}), ("employers:change-query", [], {}),
     ("approvals:business", ["member_register"], {}), ("approvals:business", ["base_adjust"], {"q": "职工"}),
     ("approvals:business", ["member_seal"], {"q": "职工"}), ("approvals:business", ["member_change"], {"q": "职工"}),
-    ("approvals:business", ["employer_change"], {}),
+    ("approvals:business", ["employer_change"], {}), ("flow:task-list", ["messages"], {}),
 ]
 
 
-def _client_for(size: int) -> Client:
+def _agent_client(size: int) -> tuple[Client, User]:
     employer = make_employer()
-    for _ in range(size):
+    for _ in range(min(size, 10)):
         make_member(employer)
+    if size > 10:
+        make_members_bulk(employer, size - 10)
+    agent = make_agent(employer)
+    Message.objects.bulk_create([Message(employer=employer, business_name="汇缴核定", content=f"第{n}条消息")
+                                 for n in range(size // 4)])
     client = Client()
-    login_as(client, make_agent(employer))
-    return client
+    login_as(client, agent)
+    return client, agent
 
 
 def _count(client: Client, name: str, args, params) -> int:
@@ -40,7 +58,118 @@ def _count(client: Client, name: str, args, params) -> int:
     return len(queries)
 
 
-def test_list_pages_run_the_same_queries_for_10_and_60_members():
-    small, large = _client_for(10), _client_for(60)
-    counts = {f"{name}{args}": (_count(small, name, args, params), _count(large, name, args, params)) for name, args, params in PAGES}
+def test_agent_list_pages_run_the_same_queries_for_10_and_500_members():
+    (small, _), (large, _) = _agent_client(10), _agent_client(500)
+    counts = {f"{name}{args}{params}": (_count(small, name, args, params), _count(large, name, args, params))
+              for name, args, params in PAGES}
     assert {page: pair for page, pair in counts.items() if pair[0] != pair[1]} == {}
+
+
+def test_a_batch_page_runs_the_same_queries_for_3_and_500_lines():
+    client, agent = _agent_client(10)
+    batch = batch_open(employer=agent.employer, agent=agent, business_code="member_seal")
+    members = list(Member.objects.filter(employer=agent.employer).values_list("pk", "account_no"))
+
+    def lines(numbers):
+        BatchLine.objects.bulk_create([BatchLine(batch=batch, row_no=n, key=f"k{n}", member_id=members[n % len(members)][0],
+                                                 data={"account_no": members[n % len(members)][1], "reason": "辞职"})
+                                       for n in numbers])
+
+    lines(range(1, 4))
+    few = _count(client, "approvals:batch-detail", [batch.pk], {})
+    lines(range(4, 501))
+    assert _count(client, "approvals:batch-detail", [batch.pk], {}) == few
+
+
+def _center(reviewer, agent, employers: int) -> None:
+    """`employers` more employers, each with a payment and a pending agent; as many applications, half of them
+    decided by the reviewer."""
+    from tests.remittance.conftest import pay
+
+    for _ in range(employers):
+        employer = make_employer()
+        pay(employer, "10.00", reviewer=reviewer)
+        make_agent(employer, center_review="pending")
+    for n in range(employers):
+        application = submit(agent, summary=f"联系人变更{n:02d}")
+        if n % 2:
+            application_pass(application=application, reviewer=reviewer, version=application.version, opinion="同意")
+
+
+CENTER_PAGES = [("employers:center-home", {}), ("remittance:payment-list", {}), ("flow:center-queue", {}),
+                ("flow:center-done", {}), ("employers:center-agents", {}), ("employers:center-home", {"q": "有限公司"})]
+
+
+def test_center_list_pages_run_the_same_queries_for_a_small_and_a_large_center(business, agent, reviewer, reviewer_client):  # noqa: F811
+    _center(reviewer, agent, 3)
+    few = {f"{name}{params}": _count(reviewer_client, name, [], params) for name, params in CENTER_PAGES}
+    _center(reviewer, agent, 45)
+    many = {f"{name}{params}": _count(reviewer_client, name, [], params) for name, params in CENTER_PAGES}
+    assert {page: (few[page], many[page]) for page in few if few[page] != many[page]} == {}
+
+
+def _later_page_queries(client: Client, name: str, args, params) -> list[str]:
+    """The SQL of the page after the first (following its 下一页 link), which must exist."""
+    url = reverse(name, args=args)
+    first = client.get(url, params).content.decode()
+    link = pager_link(first, "下一页")
+    assert link, f"{name} has no 下一页"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url + link)
+    assert response.status_code == 200 and pager_link(response.content.decode(), "上一页"), name
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def _offsets(sqls: list[str]) -> list[str]:
+    return [sql for sql in sqls if " OFFSET " in sql.upper()]
+
+
+def test_no_agent_list_reads_a_later_page_with_offset():
+    client, agent = _agent_client(120)
+    batch = batch_open(employer=agent.employer, agent=agent, business_code="member_seal")
+    BatchLine.objects.bulk_create([BatchLine(batch=batch, row_no=n, key=f"k{n}", data={"reason": "辞职"}) for n in range(1, 121)])
+    lists = [("members:query", [], {}), ("members:query", [], {"query": "职工批量"}), ("members:status-query", [], {}),
+             ("members:change-query", [], {}), ("approvals:batch-detail", [batch.pk], {}), ("flow:task-list", ["messages"], {})]
+    found = {f"{name}{args}{params}": _offsets(_later_page_queries(client, name, args, params)) for name, args, params in lists}
+    assert {page: sqls for page, sqls in found.items() if sqls} == {}
+
+
+def test_no_center_list_reads_a_later_page_with_offset(business, agent, reviewer, reviewer_client):  # noqa: F811
+    _center(reviewer, agent, 45)
+    batch = batch_open(employer=agent.employer, agent=agent, business_code=CODE)
+    BatchLine.objects.bulk_create([BatchLine(batch=batch, row_no=n, key=f"k{n}", data={"contact_name": "联系人"}) for n in range(1, 61)])
+    from approvals.services import batch_complete
+
+    batch_complete(batch=batch, agent=agent)
+    application = Application.objects.get(batch=batch)
+    lists = [(name, [], params) for name, params in CENTER_PAGES] + [("flow:center-application", [application.pk], {})]
+    found = {f"{name}{args}{params}": _offsets(_later_page_queries(reviewer_client, name, args, params)) for name, args, params in lists}
+    assert {page: sqls for page, sqls in found.items() if sqls} == {}
+
+
+def test_a_deep_page_reads_as_few_rows_as_the_first(agent_client, agent):
+    """The 25th page of 500 members is one LIMIT 21 from its cursor: the SQL names the cursor's 个人账号."""
+    make_members_bulk(agent.employer, 500, history=False)
+    url = reverse("members:query")
+    body = agent_client.get(url).content.decode()
+    for _ in range(23):
+        body = agent_client.get(url + pager_link(body, "下一页")).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        body = agent_client.get(url + pager_link(body, "下一页")).content.decode()
+    numbers = sorted(Member.objects.filter(employer=agent.employer).values_list("account_no", flat=True))
+    assert f"<td>{numbers[480]}</td>" in body and f"<td>{numbers[499]}</td>" in body and f"<td>{numbers[479]}</td>" not in body
+    listing = [q["sql"] for q in queries.captured_queries if "members_member" in q["sql"] and "LIMIT 21" in q["sql"]]
+    assert len(listing) == 1 and numbers[479] in listing[0] and " OFFSET " not in listing[0]
+
+
+def test_pending_agents_older_than_a_day_are_listed_oldest_first(reviewer_client):
+    """经办人审核's order survives paging: 25 pending agents, the oldest 20 first, then the rest."""
+    agents = []
+    for n in range(25):
+        pending = make_agent(make_employer(), center_review="pending", display_name=f"待审经办人{n:02d}")
+        User.objects.filter(pk=pending.pk).update(date_joined=timezone.now() - timedelta(days=30 - n))
+        agents.append(pending)
+    first = reviewer_client.get(reverse("employers:center-agents")).content.decode()
+    assert "待审经办人00" in first and "待审经办人19" in first and "待审经办人20" not in first
+    second = reviewer_client.get(reverse("employers:center-agents") + pager_link(first, "下一页")).content.decode()
+    assert "待审经办人20" in second and "待审经办人24" in second and "待审经办人19" not in second

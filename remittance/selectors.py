@@ -379,6 +379,14 @@ class AccountChanges:
         return sum((row.decrease for row in self.rows), ZERO)
 
 
+def employer_balances_before(*, employer: Employer, day: date) -> tuple[Decimal, Decimal]:
+    """(members' accounts at the employer, 未分配金额) after every posting dated before `day`: one row of the balance
+    table, read backwards by its index (期初余额 of a period starting on `day`)."""
+    before = (EmployerPosting.objects.filter(employer=employer, posted_on__lt=day).order_by("-posted_on", "-entry_id")
+              .values_list("balance", "unallocated").first())
+    return (before[0] + ZERO, before[1] + ZERO) if before else (ZERO, ZERO)
+
+
 def account_changes(*, employer: Employer, start: date, end: date) -> AccountChanges:
     """单位账户变更记录 (seed 001 §8.2): every posting of the period that changed the members' accounts at the
     employer or its 未分配金额, in the order they were posted, with the balances after each (2 queries).
@@ -386,8 +394,7 @@ def account_changes(*, employer: Employer, start: date, end: date) -> AccountCha
     Read from the balance table (EmployerPosting): the opening balances are those after the last posting before the
     period, and each row of the period carries its own, so the page reads the period's postings, not the history."""
     postings = EmployerPosting.objects.filter(employer=employer)
-    before = postings.filter(posted_on__lt=start).order_by("-posted_on", "-entry_id").values_list("balance", "unallocated").first()
-    opening, opening_unallocated = before or (ZERO, ZERO)
+    opening, opening_unallocated = employer_balances_before(employer=employer, day=start)
     kinds = dict(Entry.Kind.choices)
     rows = [
         AccountChange(

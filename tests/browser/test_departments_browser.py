@@ -88,3 +88,34 @@ def test_add_a_department_move_a_member_into_it_and_filter_the_accounts_by_it(pa
     page.get_by_text("部门「安全环保部」还有1名缴存人，不能删除").wait_for()
     assert seen == ["确定删除部门安全环保部吗？"]
     assert Department.objects.filter(pk=department.pk).exists()
+
+
+def test_primary_limits_an_agent_to_a_department_and_the_agent_reads_only_its_members(page, demo):
+    primary = User.objects.get(username="100001:jbr01")
+    agent_login(page, primary, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
+    page.get_by_role("heading", name=primary.employer.name).wait_for()
+
+    # 经办人管理 → 修改 jbr01b → 可办理部门: 财务部
+    page.get_by_role("link", name="经办人管理").click()
+    page.get_by_role("row", name="jbr01b").get_by_role("link", name="修改").click()
+    page.get_by_label("财务部").check()
+    page.get_by_role("button", name="保存").click()
+    page.get_by_text("已保存经办人李晓东的信息和业务权限。").wait_for()
+    page.get_by_role("row", name="jbr01b").get_by_role("cell", name="财务部", exact=True).wait_for()
+    page.get_by_role("button", name="退出系统").click()
+    page.get_by_label("缴存单位账号").wait_for()
+
+    # jbr01b reads only 财务部's members; the selector offers only 财务部
+    maker = User.objects.get(username="100001:jbr01b")
+    agent_login(page, maker, password=DEMO_PASSWORD, secret=DEMO_TOTP_SECRET)
+    page.get_by_role("link", name="缴存人信息查询").click()
+    finance = Department.objects.get(employer=maker.employer, name="财务部")
+    members = Member.objects.filter(employer=maker.employer, department=finance)
+    page.get_by_text(f"合计：{members.count()} 人").wait_for()
+    options = page.get_by_role("combobox", name="部门").locator("option").all_inner_texts()
+    assert options == ["全部", "03 财务部", "未分配部门"]
+    rows = page.get_by_role("table", name="部门小计").locator("tbody tr")
+    assert rows.count() == 1 and rows.first.inner_text().split("\t")[1] == "财务部小计"
+    other = Member.objects.filter(employer=maker.employer).exclude(department=finance).first()
+    assert page.get_by_role("cell", name=other.account_no).count() == 0
+    page.screenshot(path=f"{SHOTS}/departments_limited.png", full_page=True)

@@ -201,5 +201,5 @@ def annual_base_roster(request):
     from .businesses import annual_base
 
     columns = [Col("个人账号", "text", 16), Col("姓名", "text", 12), Col("当前缴存基数", "money"), Col("上年度月平均工资", "text", 18)]
-    content = write_workbook([Sheet("清册", columns, annual_base.roster_rows(employer=current_employer(request)))])
+    content = write_workbook([Sheet("清册", columns, annual_base.roster_rows(employer=current_employer(request), agent=request.user))])
     return xlsx_response(content, filename="年度基数调整职工名单.xlsx")

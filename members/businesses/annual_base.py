@@ -249,9 +249,12 @@ def _summary(*, batch, count: int, amount: Decimal) -> str:
 
 # ---------------------------------------------------------------- the roster and the prints
 
-def roster_rows(*, employer: Employer):
-    """【下载职工名单】: every normal member in the import template's layout, 上年度月平均工资 left empty."""
-    members = (Member.objects.filter(employer=employer).normal().order_by("account_no")
+def roster_rows(*, employer: Employer, agent=None):
+    """【下载职工名单】: every normal member in the import template's layout, 上年度月平均工资 left empty (单位部门管理:
+    only the members of the agent's departments, for an agent limited to some)."""
+    from ..selectors import in_scope
+
+    members = (in_scope(Member.objects.filter(employer=employer), agent).normal().order_by("account_no")
                .values_list("account_no", "name", "base").iterator(chunk_size=5000))
     return ([account_no, name, base, ""] for account_no, name, base in members)
 

@@ -521,3 +521,16 @@ def test_change_queries_filter_by_department(agent_client, agent, staff):
     assert [c.member.name for c in response.context["page"]] == ["财务甲"]
     response = agent_client.get(reverse("members:status-query"), {"department": "none"})
     assert {c.member.name for c in response.context["page"]} == {"无部门"}  # its 开户
+
+
+def test_limited_agents_annual_base_roster_lists_only_its_departments(clerk_client, agent_client, staff):
+    import io
+
+    from openpyxl import load_workbook
+
+    def names(client):
+        book = load_workbook(io.BytesIO(client.get(reverse("members:annual-base-roster")).content), read_only=True)
+        return sorted(row[1] for row in list(book.worksheets[0].iter_rows(values_only=True))[1:])
+
+    assert names(clerk_client) == ["销售乙", "销售甲"]
+    assert len(names(agent_client)) == 4

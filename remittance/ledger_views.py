@@ -28,8 +28,8 @@ class LedgerForm(DateRangeForm):
     account_no = forms.CharField(label="个人账号", max_length=20, required=False,
                                  help_text="查询个人明细账时填写；不填则查询单位明细账")
 
-    def __init__(self, *args, employer=None, **kwargs):
-        self.employer = employer
+    def __init__(self, *args, employer=None, agent=None, **kwargs):
+        self.employer, self.agent = employer, agent
         super().__init__(*args, **kwargs)
 
     def clean_account_no(self):
@@ -38,7 +38,8 @@ class LedgerForm(DateRangeForm):
         if not value:
             return None
         member = member_for_ledger(employer=self.employer, account_no=value)
-        if member is None:
+        scope = self.agent.department_scope() if self.agent is not None else None
+        if member is None or scope is not None and member.department_id not in scope:  # 单位部门管理: not the agent's
             raise forms.ValidationError("本单位没有该个人账号的职工，请核对个人账号。")
         return member
 
@@ -54,7 +55,7 @@ def _ledger(form: LedgerForm) -> Ledger:
 def ledger_page(request):
     """明细账: 期初余额, the postings of the range (paged) with the balance after each, 合计 and 期末余额."""
     employer = current_employer(request)
-    form = LedgerForm(request.GET or {}, employer=employer)
+    form = LedgerForm(request.GET or {}, employer=employer, agent=request.user)
     context = {"form": form, "employer": employer, "print_params": request.GET.urlencode()}
     if form.is_valid():
         ledger = _ledger(form)
@@ -76,7 +77,7 @@ def ledger_page(request):
 def ledger_export(request):
     """【导出Excel】: the whole ledger of the range as .xlsx, written to a temporary file and streamed from it."""
     employer = current_employer(request)
-    form = LedgerForm(request.GET or {}, employer=employer)
+    form = LedgerForm(request.GET or {}, employer=employer, agent=request.user)
     if not form.is_valid():
         messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
         return redirect(f"{reverse('remittance:ledger')}?{request.GET.urlencode()}")
@@ -98,7 +99,7 @@ def ledger_print_view(request):
     employer = current_employer(request)
 
     def issue(data):
-        form = LedgerForm(data, employer=employer)
+        form = LedgerForm(data, employer=employer, agent=request.user)
         if not form.is_valid():
             raise BusinessError("；".join(e for errors in form.errors.values() for e in errors) or "查询条件有误，请修改后重新查询再打印。")
         return ledger_print(ledger=_ledger(form), agent=request.user)

@@ -534,3 +534,12 @@ def test_limited_agents_annual_base_roster_lists_only_its_departments(clerk_clie
 
     assert names(clerk_client) == ["销售乙", "销售甲"]
     assert len(names(agent_client)) == 4
+
+
+def test_limited_agents_ledger_of_another_departments_member_is_not_found(clerk_client, staff):
+    url = reverse("remittance:ledger")
+    dates = {"start": "2025-01-01", "end": "2026-12-31"}
+    body = clerk_client.get(url, {**dates, "account_no": staff["财务甲"].account_no}).content.decode()
+    assert "本单位没有该个人账号的职工" in body
+    body = clerk_client.get(url, {**dates, "account_no": staff["销售甲"].account_no}).content.decode()
+    assert "本单位没有该个人账号的职工" not in body

@@ -15,7 +15,6 @@ other databases on it see their connections dropped once.
 """
 
 import argparse
-import base64
 import html.parser
 import http.client
 import io
@@ -26,7 +25,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,10 +41,18 @@ from urllib.parse import urlencode, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
-SOCKET_DIR = "/var/run/postgresql"
-PG_ADMIN = f"postgres://postgres@/postgres?host={SOCKET_DIR}"
+from bench.serving import (  # noqa: E402
+    GUNICORN,
+    PG_ADMIN,
+    PYTHON,
+    children,
+    free_port,
+    percentile,
+    server_env,
+    server_errors,
+    wait_up,
+)
+
 FIRST_PERIOD = date(2019, 1, 1)  # the members' 起缴年月: eight years of months to assess
 CN_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")
 WORKER_KILL_GRACE = 5.0  # seconds after a SIGKILL in which a dropped connection is the kill's
@@ -54,35 +60,6 @@ RESTART_GRACE = 10.0  # seconds after PostgreSQL is back in which a failure is s
 
 
 # ---------------------------------------------------------------- environment and database
-
-
-def server_env(workdir: Path, database: str, port: int) -> dict[str, str]:
-    """Production settings for the run: throwaway secrets, a self-signed certificate, loopback only."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GJJ_") and k != "DATABASE_URL"}
-    # The production settings with one change: the collected static files go to the run's folder, not the checkout.
-    (workdir / "soak_settings.py").write_text(
-        f"from gjj_portal.settings import *  # noqa: F403\n\nSTATIC_ROOT = {str(workdir / 'static')!r}\n")
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "soak_settings",
-        "PYTHONPATH": os.pathsep.join([str(workdir), str(ROOT)]),
-        "GJJ_SECRET_KEY": secrets.token_urlsafe(50),
-        "GJJ_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "DATABASE_URL": f"postgres://postgres@/{database}?host={SOCKET_DIR}",
-        "GJJ_ALLOWED_HOSTS": "127.0.0.1",
-        "GJJ_CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port}",
-        "GJJ_SSL_REDIRECT": "0",
-        "GJJ_SECURE_COOKIES": "0",  # plain http on loopback; a deployment never does this
-        "GJJ_SIGNING_CERT": str(workdir / "center-cert.pem"),
-        "GJJ_SIGNING_KEY": str(workdir / "center-key.pem"),
-        "GJJ_MEDIA_ROOT": str(workdir / "media"),
-        "GJJ_SMS_FILE_PATH": str(workdir / "sms"),
-        "GJJ_LOG_LEVEL": "WARNING",
-        "GJJ_IMPORT_PROCESSES": "1",
-        # 16 agents import and print every cycle: the per-unit hourly limits are for people, not for a soak.
-        "GJJ_IMPORT_RATE_LIMIT": "100000",
-        "GJJ_DOCUMENT_RATE_LIMIT": "100000",
-    })
-    return env
 
 
 def fresh_database(name: str) -> None:
@@ -709,39 +686,6 @@ class Replayer(threading.Thread):
 # ---------------------------------------------------------------- the servers and the chaos
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
-def wait_up(port: int, seconds: float = 60) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/login/", headers={"Host": f"127.0.0.1:{port}"})
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("gunicorn did not answer on /login/")
-
-
 class Chaos(threading.Thread):
     """Two SIGKILLs of a web worker and one PostgreSQL restart, spread over the run."""
 
@@ -912,27 +856,6 @@ def check_books(ledger: Ledger) -> dict:
 
     out["audit events"] = AuditEvent.objects.count()
     return out
-
-
-def server_errors(log: Path) -> list[str]:
-    """The tracebacks django.request logged: one line each (its last line)."""
-    found = []
-    for line in log.read_text(errors="replace").splitlines():
-        if not line.startswith("{"):
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if record.get("logger") == "django.request" and record.get("level") == "ERROR":
-            last = (record.get("exc") or "").strip().splitlines()[-1:] or [""]
-            found.append(f"{record['ts']} {record['message']} — {last[0]}")
-    return found
-
-
-def percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
 
 def report(stats: Stats, *, seconds: float) -> dict:

@@ -1,9 +1,11 @@
-"""Cross-cutting middleware: request ids and client IPs for logs and audit, no-store caching."""
+"""Cross-cutting middleware: request ids and client IPs for logs and audit, no-store caching; the query count a
+benchmark reads (off unless GJJ_BENCH_QUERY_HEADER is set)."""
 
 import ipaddress
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from gjj_portal import context
@@ -81,4 +83,36 @@ class NoStoreMiddleware:
         if user is not None and user.is_authenticated:
             add_never_cache_headers(response)
             patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+class QueryCountMiddleware:
+    """bench/scale.py's view of the server: every response says how many queries the request ran (X-Query-Count) and
+    how long they took (X-Query-Ms), the session and user look-ups included. Only when GJJ_BENCH_QUERY_HEADER is set
+    (a benchmark's server): a deployment never tells a client about its database."""
+
+    def __init__(self, get_response):
+        if not settings.GJJ_BENCH_QUERY_HEADER:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import time
+
+        from django.db import connection
+
+        counted = {"queries": 0, "seconds": 0.0}
+
+        def count(execute, sql, params, many, context):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                counted["queries"] += 1
+                counted["seconds"] += time.perf_counter() - started
+
+        with connection.execute_wrapper(count):
+            response = self.get_response(request)
+        response["X-Query-Count"] = str(counted["queries"])
+        response["X-Query-Ms"] = f"{counted['seconds'] * 1000:.1f}"
         return response

@@ -87,6 +87,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that it counts every query; it takes itself out unless GJJ_BENCH_QUERY_HEADER is set.
+    "gjj_portal.middleware.QueryCountMiddleware",
     "gjj_portal.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -109,6 +111,9 @@ MIDDLEWARE = [
     "gjj_portal.middleware.NoStoreMiddleware",
     "gjj_portal.middleware.QueryTimeoutMiddleware",
 ]
+
+# bench/scale.py sets it on its own server: responses carry X-Query-Count and X-Query-Ms. Never in a deployment.
+GJJ_BENCH_QUERY_HEADER = env_bool("GJJ_BENCH_QUERY_HEADER", False)
 
 ROOT_URLCONF = "gjj_portal.urls"
 WSGI_APPLICATION = "gjj_portal.wsgi.application"

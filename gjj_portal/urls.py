@@ -14,6 +14,9 @@ handler500 = "gjj_portal.views.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # For a load balancer's checks (and bench/scale.py's floor): public, showing nothing but "ok".
+    path("healthz/", views.health, name="health"),
+    path("healthz/db/", views.health_db, name="health-db"),
     path("", include("employers.urls")),
     path("", include("approvals.urls")),
     path("", include("members.urls")),

@@ -3,6 +3,8 @@
 import logging
 
 from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
@@ -30,6 +32,23 @@ def home(request):
         "panels": task_panels(employer=employer, agent=request.user),
     }
     return render(request, "home.html", context)
+
+
+@login_not_required
+@require_GET
+def health(request):
+    """存活检查 for a load balancer: the process answers, nothing else is touched (and nothing is shown)."""
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")
+
+
+@login_not_required
+@require_GET
+def health_db(request):
+    """就绪检查: one query (SELECT 1), so a load balancer learns the database answers; shows no data."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")
 
 
 def _error(request, status: int, title: str, text: str):

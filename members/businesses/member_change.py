@@ -26,6 +26,7 @@ from ..validators import validate_phone
 from .common import Departments, member_picker
 
 CODE = "member_change"
+UNKNOWN_DEPARTMENT = "?"  # a 部门 cell naming no department of the employer (refused by the row rule)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class MemberChangeForm(BatchEntryForm):
         departments = list(Department.objects.filter(employer=employer).order_by("code")) if employer is not None else []
         if departments:
             self.fields["department_id"] = forms.ChoiceField(label="部门", required=False, choices=[("", "不分配部门")] + [
-                (str(d.pk), f"{d.code} {d.name}") for d in departments])
+                (d.code, f"{d.code} {d.name}") for d in departments])
         else:
             del self.fields["department_id"]  # an employer without departments sees no such item
 
@@ -82,9 +83,11 @@ class MemberChangeForm(BatchEntryForm):
 
 
 def stored_text(member: Member, name: str) -> str:
-    """How the form carries a stored value (the code of a coded item); the phone is never put on a page."""
+    """How the form carries a stored value (the code of a coded item, the 部门's 编号); the phone is never put on a page."""
     if name == "phone":
         return ""
+    if name == "department_id":
+        return member.department.code if member.department_id else ""
     value = getattr(member, name)
     return "" if value is None else (f"{value:.2f}" if isinstance(value, Decimal) else str(value))
 
@@ -116,17 +119,19 @@ class Context:
     departments: Departments = field(default_factory=Departments)
 
     def department_value(self, raw: str) -> str:
-        """A 部门 as the form carries it (the department's pk): the form's choice, or a file's 编号 or 名称."""
+        """The department's pk for a 部门 cell (the form's choice is its 编号; a file may give the 编号 or the 名称), ''
+        for none, UNKNOWN_DEPARTMENT for one the employer does not have."""
         raw = (raw or "").strip()
-        if not raw or (raw.isdigit() and int(raw) in self.departments.by_pk):
-            return raw
+        if not raw:
+            return ""
         department, _refusal = self.departments.find(raw)
-        return str(department.pk) if department else raw
+        return str(department.pk) if department else UNKNOWN_DEPARTMENT
 
 
 def context(*, employer: Employer, batch=None, rows: list[dict]) -> Context:
     accounts = sorted({(r.get("account_no") or "").strip() for r in rows} - {""})
-    found = Member.objects.filter(employer=employer).filter(Q(account_no__in=values_in(Member, accounts))) if accounts else []
+    found = (Member.objects.filter(employer=employer).filter(Q(account_no__in=values_in(Member, accounts))).select_related("department")
+             if accounts else [])
     staged = set(batch.lines.values_list("key", flat=True)) if batch is not None and batch.pk else set()
     return Context(members={m.account_no: m for m in found}, staged=staged, departments=Departments.load(employer=employer))
 
@@ -143,7 +148,7 @@ def split_row(row: dict[str, str], ctx: Context) -> list[dict[str, str]]:
             if value and value != (member.phone or ""):
                 changed.append({"account_no": member.account_no, item.field: value})
         elif item.kind == "department":
-            if item.field in row and ctx.department_value(value) != stored_text(member, item.field):
+            if item.field in row and ctx.department_value(value) != str(member.department_id or ""):
                 changed.append({"account_no": member.account_no, item.field: value})
         elif value != stored_text(member, item.field):
             changed.append({"account_no": member.account_no, item.field: value})
@@ -224,7 +229,7 @@ def _department_row(result: RowResult, member: Member, item: Item, row: dict[str
     cleaned data lets the engine hold a limited agent to its own departments."""
     raw = (row.get(item.field) or "").strip()
     value = ctx.department_value(raw)
-    if value and not (value.isdigit() and int(value) in ctx.departments.by_pk):
+    if value == UNKNOWN_DEPARTMENT:
         result.error(item.field, ctx.departments.find(raw)[1])
         return result
     old = ctx.departments.name_of(member.department_id) or "（空）"

@@ -178,7 +178,7 @@ def test_member_change_moves_a_member_to_another_department_and_records_it(agent
     member.save(update_fields=["department"])
     page = reverse("approvals:business", args=[member_change.CODE])
     data = {"account_no": member.account_no, **{i.field: member_change.stored_text(member, i.field) for i in member_change.ITEMS}}
-    data["department_id"] = str(finance.pk)
+    data["department_id"] = finance.code  # the form's choice is the 部门编号
     response = agent_client.post(page, data)
     assert response.status_code in (200, 302)
     batch = Batch.objects.get(employer=employer, business_code=member_change.CODE)
@@ -199,7 +199,7 @@ def test_member_change_refuses_another_employers_department(employer, other_empl
     foreign = _dept(other_employer, "01", "销售部")
     member = factories.make_member(employer)
     ctx = member_change.context(employer=employer, rows=[{"account_no": member.account_no}])
-    result = member_change.clean_row({"account_no": member.account_no, "department_id": str(foreign.pk)}, ctx)
+    result = member_change.clean_row({"account_no": member.account_no, "department_id": foreign.code}, ctx)
     assert result.errors and result.errors[0][0] == "department_id"
     assert "本单位没有编号或名称" in result.errors[0][1]
 
@@ -257,7 +257,7 @@ def test_account_export_carries_the_department_and_a_subtotal_sheet(agent_client
     from openpyxl import load_workbook
 
     response = agent_client.get(reverse("members:query-export"), {"department": staff["sales"].pk})
-    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    book = load_workbook(io.BytesIO(response.getvalue()), read_only=True)
     rows = list(book["账户信息"].iter_rows(values_only=True))
     assert rows[0][-1] == "部门" and sorted(r[1] for r in rows[1:]) == ["销售乙", "销售甲"] and {r[-1] for r in rows[1:]} == {"销售部"}
     subtotal = list(book["部门小计"].iter_rows(values_only=True))
@@ -311,7 +311,7 @@ def test_limited_agent_sees_only_its_departments_in_queries_exports_and_prints(c
     # a department outside its limit is not a choice: refused, nothing listed
     response = clerk_client.get(reverse("members:query"), {"department": staff["finance"].pk})
     assert list(response.context["page"]) == [] and "请选择列表中的部门" in response.content.decode()
-    book = load_workbook(io.BytesIO(clerk_client.get(reverse("members:query-export")).content), read_only=True)
+    book = load_workbook(io.BytesIO(clerk_client.get(reverse("members:query-export")).getvalue()), read_only=True)
     assert sorted(r[1] for r in list(book["账户信息"].iter_rows(values_only=True))[1:]) == ["销售乙", "销售甲"]
     clerk_client.post(reverse("members:query-print"), {"q": ""})
     printed = [row[1] for row in ListPrint.objects.latest("pk").content["rows"] if not row[0].endswith("小计")]
@@ -363,7 +363,7 @@ def test_limited_agent_moves_members_only_into_its_departments(employer, sales_c
     member = staff["销售甲"]
     with pytest.raises(RowsInvalid) as refused:
         batch_line_add(agent=sales_clerk, employer=employer, business_code="member_change",
-                       row={"account_no": member.account_no, "department_id": str(staff["finance"].pk)})
+                       row={"account_no": member.account_no, "department_id": staff["finance"].code})
     assert ("department", "您只能将缴存人归入您可办理的部门，请选择其中一个部门") in refused.value.errors
 
 
@@ -529,7 +529,7 @@ def test_limited_agents_annual_base_roster_lists_only_its_departments(clerk_clie
     from openpyxl import load_workbook
 
     def names(client):
-        book = load_workbook(io.BytesIO(client.get(reverse("members:annual-base-roster")).content), read_only=True)
+        book = load_workbook(io.BytesIO(client.get(reverse("members:annual-base-roster")).getvalue()), read_only=True)
         return sorted(row[1] for row in list(book.worksheets[0].iter_rows(values_only=True))[1:])
 
     assert names(clerk_client) == ["销售乙", "销售甲"]
@@ -543,3 +543,18 @@ def test_limited_agents_ledger_of_another_departments_member_is_not_found(clerk_
     assert "本单位没有该个人账号的职工" in body
     body = clerk_client.get(url, {**dates, "account_no": staff["销售甲"].account_no}).content.decode()
     assert "本单位没有该个人账号的职工" not in body
+
+
+def test_member_change_department_cell_is_found_by_code_or_name(employer, staff):
+    """The 部门 column of 缴存人信息变更 (its template's columns) takes a 编号 or a 名称, like 缴存人登记's."""
+    from members.businesses import member_change
+
+    assert "部门" in [column.header for column in member_change.COLUMNS]
+    member = staff["无部门"]
+    ctx = member_change.context(employer=employer, rows=[{"account_no": member.account_no}])
+    by_code = member_change.clean_row({"account_no": member.account_no, "department_id": "02"}, ctx)
+    by_name = member_change.clean_row({"account_no": member.account_no, "department_id": "财务部"}, ctx)
+    assert by_code.cleaned["value"] == by_name.cleaned["value"] == str(staff["finance"].pk)
+    assert (by_code.cleaned["old_text"], by_code.cleaned["new_text"]) == ("（空）", "财务部")
+    unknown = member_change.clean_row({"account_no": member.account_no, "department_id": "研发部"}, ctx)
+    assert unknown.errors == [("department_id", "本单位没有编号或名称为「研发部」的部门，请填写单位部门管理中已有的部门编号或名称")]

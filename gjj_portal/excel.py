@@ -10,8 +10,8 @@
   (which UTF-8 cannot encode) become U+FFFD, and text is cut at Excel's 32,767 characters.
 """
 
-import io
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -92,8 +92,9 @@ def cell_for(ws, value: Any, kind: str) -> WriteOnlyCell:
     return _text_cell(ws, value)
 
 
-def write_workbook(sheets: list[Sheet]) -> bytes:
-    """Write sheets of rows (values in column order) and return the .xlsx bytes."""
+def workbook_file(sheets: list[Sheet]):
+    """Write sheets of rows (values in column order) into a temporary file, rewound and returned: rows are written as
+    they come (write-only worksheets) and the workbook is zipped into the file, so neither sits in memory whole."""
     wb = Workbook(write_only=True)
     for sheet in sheets:
         ws = wb.create_sheet(title=writable(sheet.title)[:31])
@@ -109,15 +110,29 @@ def write_workbook(sheets: list[Sheet]) -> bytes:
         ws.append(header)
         for row in sheet.rows:
             ws.append([cell_for(ws, value, col.kind) for value, col in zip(row, sheet.columns, strict=False)])
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    out = tempfile.TemporaryFile()
+    wb.save(out)
+    out.seek(0)
+    return out
+
+
+def write_workbook(sheets: list[Sheet]) -> bytes:
+    """The workbook of workbook_file() as bytes (for the small generated workbooks: templates, error reports)."""
+    with workbook_file(sheets) as out:
+        return out.read()
 
 
 def _letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
     return get_column_letter(index + 1)
+
+
+def xlsx_file_response(out, *, filename: str) -> FileResponse:
+    """An export streamed from its temporary file (workbook_file), which is closed, and so deleted, when sent."""
+    response = FileResponse(out, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def xlsx_response(content: bytes, *, filename: str) -> HttpResponse:

@@ -66,15 +66,20 @@ def account_list_print(*, employer: Employer, agent: User, form, members: QueryS
     """打印缴存人账户信息，有中心电子章，每月分配完可打印明细留存 (seed 001 §7.1). With departments (单位部门管理), the
     members stand by department (部门编号 order, 未分配部门 last), each department closed by its 小计 row."""
     row_cap_check(members.count())
-    members = list(members)
-    total = sum((member.monthly_amount for member in members), Decimal("0.00"))
-    columns, rows = ACCOUNT_COLUMNS, [_account_row(member) for member in members]
     if by_department:
+        members = list(members)
+        total, count = sum((member.monthly_amount for member in members), Decimal("0.00")), len(members)
         columns, rows = [*ACCOUNT_COLUMNS, Column("部门", 20)], _rows_by_department(members)
+    else:  # the rows are kept (the snapshot freezes them), the members are not: read in chunks
+        total, columns, rows = Decimal("0.00"), ACCOUNT_COLUMNS, []
+        for member in members.iterator(chunk_size=2000):
+            total += member.monthly_amount
+            rows.append(_account_row(member))
+        count = len(rows)
     return list_print_issue(
         kind=MEMBER_ACCOUNTS, employer=employer, agent=agent,
         center=Center.current(), columns=columns, rows=rows,
-        filters=form_filters(form), totals=[("月缴存额", yuan(total))], records=len(members),
+        filters=form_filters(form), totals=[("月缴存额", yuan(total))], records=count,
     )
 
 

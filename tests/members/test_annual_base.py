@@ -271,13 +271,13 @@ def test_the_roster_lists_the_normal_members_in_the_template_layout(agent_client
     make_member(other_employer, name="外单位")
     response = agent_client.get(reverse("members:annual-base-roster"))
     assert response.status_code == 200
-    rows = list(load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0].iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(response.getvalue()), read_only=True).worksheets[0].iter_rows(values_only=True))
     assert [h for h in rows[0]] == annual_base.BUSINESS.headers
     assert [(r[0], r[1], r[2], r[3] or "") for r in rows[1:]] == [(m.account_no, m.name, 5000, "") for m in staff]
 
 
 def test_the_roster_filled_in_imports_back(agent_client, agent, staff):
-    workbook = load_workbook(io.BytesIO(agent_client.get(reverse("members:annual-base-roster")).content))
+    workbook = load_workbook(io.BytesIO(agent_client.get(reverse("members:annual-base-roster")).getvalue()))
     sheet = workbook.worksheets[0]
     for row in range(2, sheet.max_row + 1):
         sheet.cell(row=row, column=4, value="7000.00")
@@ -321,7 +321,7 @@ def test_the_declared_list_and_the_confirmation_are_sealed_prints(agent_client, 
 def test_an_outsider_cannot_see_the_list(outsider_client, agent, staff):
     batch = declare(agent, staff)
     assert outsider_client.get(reverse("approvals:batch-detail", args=[batch.pk])).status_code == 404
-    body = outsider_client.get(reverse("members:annual-base-roster")).content
+    body = outsider_client.get(reverse("members:annual-base-roster")).getvalue()
     rows = list(load_workbook(io.BytesIO(body), read_only=True).worksheets[0].iter_rows(values_only=True))
     assert rows == [tuple(annual_base.BUSINESS.headers)]
 

@@ -121,7 +121,7 @@ def test_the_export_of_a_stored_bad_name_works(agent_client, agent):
     Member.objects.filter(pk=other.pk).update(name="李\u202e四")
     response = agent_client.get(reverse("members:query-export"))
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    sheet = load_workbook(io.BytesIO(response.getvalue()), read_only=True).worksheets[0]
     values = {cell for row in sheet.iter_rows(values_only=True) for cell in row if isinstance(cell, str)}
     assert "张三" in values and "李\u202e四" in values, values
 

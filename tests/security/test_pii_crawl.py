@@ -32,7 +32,7 @@ def test_no_page_export_admin_or_print_shows_a_full_id_or_phone(agent, agent_cli
         response = agent_client.get(reverse(name, args=args), headers=headers, follow=True)
         assert response.status_code == 200, name
         bodies[f"{name}{' (htmx)' if headers else ''}"] = response.content.decode()
-    export = load_workbook(io.BytesIO(agent_client.get(reverse("members:query-export")).content), read_only=True)
+    export = load_workbook(io.BytesIO(agent_client.get(reverse("members:query-export")).getvalue()), read_only=True)
     bodies["导出"] = " ".join(str(cell) for sheet in export.worksheets for row in sheet.iter_rows(values_only=True) for cell in row)
     bodies["打印"] = printed(agent_client, "members:query-print")
     for name, args in [("admin:members_member_changelist", []), ("admin:members_member_change", [member.pk]),

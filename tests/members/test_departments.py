@@ -558,3 +558,14 @@ def test_member_change_department_cell_is_found_by_code_or_name(employer, staff)
     assert (by_code.cleaned["old_text"], by_code.cleaned["new_text"]) == ("（空）", "财务部")
     unknown = member_change.clean_row({"account_no": member.account_no, "department_id": "研发部"}, ctx)
     assert unknown.errors == [("department_id", "本单位没有编号或名称为「研发部」的部门，请填写单位部门管理中已有的部门编号或名称")]
+
+
+def test_register_template_has_the_optional_department_column(agent_client):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = agent_client.get(reverse("approvals:batch-template", args=["member_register"]))
+    book = load_workbook(io.BytesIO(response.content), read_only=True)
+    headers = [str(cell) for cell in next(book.worksheets[0].iter_rows(values_only=True)) if cell]
+    assert headers[-1].startswith("部门") and headers[-2].startswith("起缴年月")  # optional, after the required columns

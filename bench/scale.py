@@ -913,10 +913,15 @@ def serve_and_measure(*, args, name: str, secrets_: dict, env: dict, workdir: Pa
         except subprocess.TimeoutExpired:
             gunicorn.kill()
     loads["after"] = os.getloadavg()
+    from remittance.journal import reconcile
+
+    connections.close_all()
+    problems = reconcile()  # the journal and the balance table, after the run
+    print(f"  reconcile() after the run: {'ok' if not problems else problems[:5]}", flush=True)
     rows = [r.row() for r in results]
     floor = next((r for r in rows if r["page"] == FLOOR["/healthz/db/"]), None)
     return {"rows": rows, "floor p95": floor["p95"] if floor else None, "skipped": [(p.audience, p.name, p.route, p.path, why) for p, why in skipped],
-            "rss kib": rss, "loads": loads, "server errors": server_errors(log)}
+            "rss kib": rss, "loads": loads, "server errors": server_errors(log), "reconcile": problems[:10] or "ok"}
 
 
 # ---------------------------------------------------------------- main
@@ -938,7 +943,7 @@ def report(*, args, name: str, built: dict, measured: dict | None) -> str:
                 f"{statistics.median(during):.2f}), after {loads['after'][0]:.2f}; {args.clients} clients × {args.seconds:g} s per page",
                 f"peak worker RSS (VmHWM): {max(rss.values(), default=0) / 1024:.0f} MiB "
                 f"({', '.join(f'{v / 1024:.0f}' for v in sorted(rss.values()))} MiB)",
-                f"server errors logged: {len(measured['server errors'])}", "",
+                f"server errors logged: {len(measured['server errors'])}; reconcile() after the run: {measured['reconcile']}", "",
                 markdown(measured["rows"], measured["floor p95"]), "", "Left out:", "",
                 "| who | page | route | why |", "|---|---|---|---|"]
         out += [f"| {who} | {page} | `{path or route}` | {why} |" for who, page, route, path, why in measured["skipped"]]

@@ -65,7 +65,7 @@ def department_update(*, department: Department, actor: User | None, code: str, 
     _require_primary(actor, department.employer)
     code, name, manager = _clean(code, name, manager)
     with transaction.atomic():
-        locked = Department.objects.select_for_update().get(pk=department.pk)
+        locked = Department.objects.select_for_update(no_key=True).get(pk=department.pk)
         _check_unique(locked.employer, code, name, exclude_pk=locked.pk)
         before = {"code": locked.code, "name": locked.name, "manager": locked.manager}
         locked.code, locked.name, locked.manager = code, name, manager
@@ -83,7 +83,7 @@ def department_delete(*, department: Department, actor: User | None) -> None:
     """【删除】: refused while the department has members or an agent is limited to it."""
     _require_primary(actor, department.employer)
     with transaction.atomic():
-        locked = Department.objects.select_for_update().get(pk=department.pk)
+        locked = Department.objects.select_for_update(no_key=True).get(pk=department.pk)
         members = locked.members.count()
         if members:
             raise BusinessError(f"部门「{locked.name}」还有{members}名缴存人，不能删除；请先在缴存人信息变更中将其调整到其他部门。")

@@ -7,12 +7,13 @@ posting added to the accounts (a 转出 is negative), so 期初余额 + Σ发生
 未分配金额, not the members' accounts: it is in 账户信息查询, and the ledger's facts name the 未分配金额 at the end.
 A member's ledger is one row per line of its account at this employer (a 补缴 of three months is three rows).
 
-Rows are read with a server-side cursor (QuerySet.iterator) and written as SpreadsheetML deflated straight into a
+Rows are streamed from the database (_raw) and written as SpreadsheetML deflated straight into a
 temporary file (see ledger_xlsx for why not cell by cell through openpyxl), so a million postings never sit in memory (bench/ledger_bench.py, docs/performance.md)."""
 
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,7 +21,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from xml.sax.saxutils import escape as xml_escape
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 
 from employers.models import Center, Employer, User
@@ -42,6 +43,7 @@ MEMBER_PRINT = registry.register(list_kind("member_ledger", "个人明细账")).
 # A worksheet holds 1,048,576 rows; the facts, the header and the 合计 take a few.
 XLSX_MAX_ROWS = 1_048_000
 CHUNK = 5000
+SORT_MEMORY = "64MB"  # the export's sort in memory, not in temporary files (PostgreSQL's default is 4MB)
 KINDS = dict(Entry.Kind.choices)
 TRANSFER = Entry.Kind.TRANSFER.value
 TRANSFER_IN, TRANSFER_OUT = f"{KINDS[TRANSFER]}转入", f"{KINDS[TRANSFER]}转出"
@@ -100,11 +102,12 @@ def ledger_get(*, employer: Employer, start: date, end: date, member: Member | N
     if member is not None and member.employer_id != employer.pk:
         raise ValueError("a member's ledger is read at the member's own employer")
     lines = _lines(employer=employer, member=member)
-    opening = lines.filter(entry__posted_on__lt=start).aggregate(total=Sum("amount", default=ZERO))["total"]
-    period = lines.filter(entry__posted_on__range=(start, end)).aggregate(
-        total=Sum("amount", default=ZERO), interest=Sum("interest", default=ZERO),
-        count=Count("pk") if member is not None else Count("entry_id", distinct=True),
-    )
+    with _large_read():
+        opening = lines.filter(entry__posted_on__lt=start).aggregate(total=Sum("amount", default=ZERO))["total"]
+        period = lines.filter(entry__posted_on__range=(start, end)).aggregate(
+            total=Sum("amount", default=ZERO), interest=Sum("interest", default=ZERO),
+            count=Count("pk") if member is not None else Count("entry_id", distinct=True),
+        )
     return Ledger(employer=employer, member=member, start=start, end=end, opening=-opening + ZERO, count=period["count"],
                   amount=-period["total"] + ZERO, interest=period["interest"] + ZERO)
 
@@ -164,21 +167,32 @@ def _rows(ledger: Ledger, raw, balance: Decimal) -> Iterator[LedgerRow]:
 
 
 def _raw(queryset: QuerySet) -> Iterator[tuple]:
-    """The rows of `queryset` in chunks from a server-side cursor. On PostgreSQL straight from the driver, which types
-    them already (numeric → Decimal, date → date): the ORM's per-row converters cost as much again as the rest of an
-    export. SQLite hands sums back as floats, so there the ORM converts them."""
+    """The rows of `queryset`, in constant memory. On PostgreSQL straight from the driver, which types them already
+    (numeric → Decimal, date → date): the ORM's per-row converters cost as much again as the rest of an export. The
+    query is streamed (the server sends rows while these are written; a server-side cursor outside a transaction is
+    WITH HOLD, which stores the whole result before the first row, and inside one the server waits for each FETCH)
+    within _large_read(). SQLite hands sums back as floats, so there the ORM converts them."""
     if connection.vendor != "postgresql":
         yield from queryset.iterator(chunk_size=CHUNK)
         return
     sql, params = queryset.query.sql_with_params()
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(CHUNK):
-            yield from batch
+    with _large_read(), connection.cursor() as cursor:
+        yield from cursor.cursor.stream(sql, params, size=CHUNK)
+
+
+@contextmanager
+def _large_read():
+    """A transaction for the queries over a whole range of the journal; on PostgreSQL without JIT (it spent a second
+    compiling plans that run once) and with room to sort in memory."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '{SORT_MEMORY}'")
+        yield
 
 
 def ledger_rows(ledger: Ledger) -> Iterator[LedgerRow]:
-    """Every row of the ledger, streamed from a server-side cursor (constant memory)."""
+    """Every row of the ledger, streamed (constant memory; see _raw)."""
     return _rows(ledger, _raw(_postings(ledger)), ledger.opening)
 
 

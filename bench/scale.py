@@ -621,7 +621,7 @@ class Page:
 # (`pk` means another model under each prefix), or by the converter's keyword alone.
 def _value_queries(cast: Cast) -> dict[str, Callable[[], object]]:
     from approvals import registry
-    from approvals.models import Application, Archive, Batch, BatchImport, Message
+    from approvals.models import Application, Archive, Batch, BatchImport, BatchLine, Message
     from members.models import Member
     from remittance.models import Assessment, Debit, DebitAgreement, DebitRun, Entry, Payment, Supplement
 
@@ -633,6 +633,8 @@ def _value_queries(cast: Cast) -> dict[str, Callable[[], object]]:
     return {
         "batches/<pk>": lambda: first(Batch.objects.filter(employer=large, status=Batch.Status.DRAFT).order_by("pk")),
         "batches/<batch_pk>": lambda: first(Batch.objects.filter(employer=large, status=Batch.Status.SUBMITTED).order_by("pk")),
+        "batches/<pk>/lines/<line_pk>": lambda: first(BatchLine.objects.filter(batch__employer=large, batch__status=Batch.Status.DRAFT)
+                                                      .order_by("batch", "row_no")),
         "remittance/assessments/<pk>": lambda: first(Assessment.objects.filter(employer=large, status=Assessment.Status.ALLOCATED).order_by("-period")),
         "remittance/allocate/<pk>": lambda: first(Assessment.objects.filter(employer=large, status=Assessment.Status.ASSESSED)),
         "remittance/entries/<pk>": lambda: first(Entry.objects.filter(employer=large, kind=Entry.Kind.REMITTANCE).order_by("-posted_on", "-pk")),
@@ -840,16 +842,18 @@ def probe(port: int, page: Page, cookies: dict, downloads: bool) -> str:
 
 
 def markdown(rows: list[dict], floor_p95: float | None) -> str:
-    lines = ["| page | path | p50 ms | p95 ms | p99 ms | req/s | queries | statuses | target |", "|---|---|---:|---:|---:|---:|---:|---|---|"]
+    lines = ["| page | path | p50 ms | p95 ms | p99 ms | req/s | queries | db ms | statuses | target |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
     for row in rows:
         queries = "" if row["queries"] is None else f"{row['queries']:g}" + (f" (≤{row['queries max']})" if row["queries max"] != row["queries"] else "")
         statuses = " ".join(f"{k}×{v}" for k, v in sorted(row["statuses"].items()))
         target = ""
-        if row["page"] not in FLOOR.values():
+        if not row["page"].startswith(tuple(FLOOR.values())):
             ok = row["p95"] <= 150 and (floor_p95 is None or row["p95"] <= 3 * floor_p95)
             target = "ok" if ok else "**over**"
+        db_ms = "" if row["db ms"] is None else f"{row['db ms']:.0f}"  # the median request's time in its queries
         lines.append(f"| {row['page']} | `{row['path']}` | {row['p50']:.0f} | {row['p95']:.0f} | {row['p99']:.0f} | {row['rps']:.1f} | {queries} "
-                     f"| {statuses} | {target} |")
+                     f"| {db_ms} | {statuses} | {target} |")
     return "\n".join(lines)
 
 
@@ -919,8 +923,9 @@ def serve_and_measure(*, args, name: str, secrets_: dict, env: dict, workdir: Pa
     problems = reconcile()  # the journal and the balance table, after the run
     print(f"  reconcile() after the run: {'ok' if not problems else problems[:5]}", flush=True)
     rows = [r.row() for r in results]
-    floor = next((r for r in rows if r["page"] == FLOOR["/healthz/db/"]), None)
-    return {"rows": rows, "floor p95": floor["p95"] if floor else None, "skipped": [(p.audience, p.name, p.route, p.path, why) for p, why in skipped],
+    # the floor of the target: the lower of the one-query view's two p95s (first and last in the run)
+    floors = [r["p95"] for r in rows if r["page"].startswith(FLOOR["/healthz/db/"])]
+    return {"rows": rows, "floor p95": min(floors, default=None), "skipped": [(p.audience, p.name, p.route, p.path, why) for p, why in skipped],
             "rss kib": rss, "loads": loads, "server errors": server_errors(log), "reconcile": problems[:10] or "ok"}
 
 

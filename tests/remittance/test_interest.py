@@ -166,3 +166,16 @@ def test_the_center_page_runs_the_year_and_shows_it(employer, funded, reviewer_c
     assert run.status == InterestRun.Status.DONE and run.interest == Decimal("24.26")
     assert "已完成" in reviewer_client.get(reverse("remittance:center-interest")).content.decode()
     assert agent_client.get(reverse("remittance:center-interest")).status_code in (302, 403, 404)
+
+
+def test_a_staff_statement_above_the_print_cap_is_refused_before_its_rows_are_read(employer, agent, funded, monkeypatch):
+    """Issue 18 item 4: the whole staff's 年度对账单 of a large employer is counted, not listed, to be refused."""
+    from gjj_portal.printing import services as printing_services
+
+    interest.interest_settle(year=YEAR, today=AFTER)
+    monkeypatch.setattr(printing_services, "MAX_ROWS", 0)
+    listed = []
+    monkeypatch.setattr(statements, "_closing", lambda row: listed.append(row) or row)
+    with pytest.raises(BusinessError, match="查询结果共 1 条，超过单次打印上限 0 条"):
+        statements.staff_statements_issue(employer=employer, agent=agent, year=interest.InterestYear(YEAR))
+    assert listed == []

@@ -183,11 +183,14 @@ def _raw(queryset: QuerySet) -> Iterator[tuple]:
 @contextmanager
 def _large_read():
     """A transaction for the queries over a whole range of the journal; on PostgreSQL without JIT (it spent a second
-    compiling plans that run once) and with room to sort in memory."""
+    compiling plans that run once) and with room to sort in memory. SQLite reads as it is (a transaction there is
+    IMMEDIATE: it would hold the write lock for a read)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '{SORT_MEMORY}'")
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL jit = off; SET LOCAL work_mem = '{SORT_MEMORY}'")
         yield
 
 

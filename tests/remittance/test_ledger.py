@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -205,3 +206,25 @@ def test_a_print_above_the_row_cap_is_refused(agent_client, books, monkeypatch):
     response = agent_client.post(reverse("remittance:ledger-print"), {"q": "start=2000-01-01&end=2099-12-31"}, follow=True)
     assert "超过单次打印上限 3 条" in response.content.decode()
     assert not ListPrint.objects.filter(kind="employer_ledger").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the streamed read is PostgreSQL's")
+def test_postgresql_streams_the_rows_in_a_transaction_without_jit(employer, books, monkeypatch):
+    """The export's rows come by Cursor.stream (the server sends them while the sheet is written), in chunks, inside a
+    transaction with JIT off and the sort's memory raised; the workbook is the same."""
+    from psycopg import Cursor
+
+    seen = []
+    real = Cursor.stream
+
+    def stream(self, query, params=None, **kwargs):
+        settings = self.connection.execute("SELECT current_setting('jit'), current_setting('work_mem')").fetchone()
+        seen.append((kwargs.get("size"), *settings, self.connection.info.transaction_status.name))
+        return real(self, query, params, **kwargs)
+
+    monkeypatch.setattr(Cursor, "stream", stream)
+    ledger = ledger_get(employer=employer, start=FIRST, end=LAST)
+    rows = sheet_of(ledger_xlsx(ledger))
+    assert seen == [(ledger_module.CHUNK, "off", ledger_module.SORT_MEMORY, "INTRANS")]
+    assert [r[0] for r in rows if r[0] in (books["july"].serial_no, books["august"].serial_no)] == [
+        books["july"].serial_no, books["august"].serial_no]

@@ -3,10 +3,12 @@
 import io
 from datetime import datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import OperationalError
+from django.db.models import F
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,6 +35,9 @@ from .receipts import receipt_filename, receipt_pdf
 from .supplements import supplement_receipt_issue
 
 BUSY = "系统繁忙，请稍后重试。"
+LINES_PAGE = 50  # lines of a 明细 page
+ASSESSMENT_AMOUNTS = {"employer_amount": "employer_amount", "member_amount": "member_amount", "amount": "amount"}
+ENTRY_AMOUNTS = {"credit": -F("amount"), "interest": "interest"}  # 发生额 is the credit to the member's account
 ALLOCATE = "allocate"
 
 
@@ -128,17 +133,21 @@ def assessment_list(request):
 @require_GET
 @agent_required
 def assessment_detail(request, pk: int):
-    """明细: the members as assessed; with departments (单位部门管理) a 部门 selector and each department's 小计."""
+    """明细: the members as assessed, 50 a page in 个人账号 order (read from the cursor along the (assessment, 个人账号)
+    index: each page costs the same however many members there are); 人数 and 金额 are the assessment's own figures.
+    With departments (单位部门管理) a 部门 selector, each line's 部门 and each department's 小计 (one GROUP BY)."""
     assessment = _assessment(request, pk)
     dept_form = departments.department_filter(employer=assessment.employer, agent=request.user, data=request.GET)
+    groups = total = None
     if dept_form is None and request.user.department_scope() is None:
-        lines, groups = selectors.assessment_line_list(assessment=assessment), None
+        lines = selectors.assessment_line_list(assessment=assessment)
     else:
         lines = departments.assessment_lines(assessment=assessment, department=departments.chosen(dept_form), agent=request.user)
-        groups = departments.grouped(lines, amounts=("employer_amount", "member_amount", "amount"))
+        groups = departments.subtotals(lines, amounts=ASSESSMENT_AMOUNTS)
+        total = departments.subtotals_total(groups, amounts=ASSESSMENT_AMOUNTS)
     return render(request, "remittance/assessment_detail.html", {
-        "assessment": assessment, "lines": lines, "groups": groups, "dept_form": dept_form,
-        "assessment_rows": selectors.change_rows(assessment),
+        "assessment": assessment, "page": keyset_page(lines, request.GET, order=("account_no", "pk"), size=LINES_PAGE),
+        "groups": groups, "total": total, "dept_form": dept_form, "assessment_rows": selectors.change_rows(assessment),
     })
 
 
@@ -304,17 +313,21 @@ def journal_query_print(request):
 @require_GET
 @agent_required
 def entry_detail(request, pk: int):
-    """明细: per member (个人账号, 姓名, 记账日期, 发生额, 发生利息额, 业务明细类型); with departments (单位部门管理) a 部门
-    selector and each department's 小计."""
+    """明细: per member (个人账号, 姓名, 记账日期, 发生额, 发生利息额, 业务明细类型), 50 a page in member order (read
+    from the cursor along the (entry, member) index); 人数 and 发生额 are the posting's own figures. With departments
+    (单位部门管理) a 部门 selector, each line's 部门 and each department's 小计 (one GROUP BY)."""
     entry = _entry(request, pk)
     dept_form = departments.department_filter(employer=current_employer(request), agent=request.user, data=request.GET)
+    context = {"entry": entry, "dept_form": dept_form, "groups": None}
     if dept_form is None and request.user.department_scope() is None:
-        return render(request, "remittance/entry_detail.html", {"entry": entry, "lines": selectors.entry_member_lines(entry=entry)})
-    lines = departments.entry_lines(entry=entry, department=departments.chosen(dept_form), agent=request.user)
-    return render(request, "remittance/entry_detail.html", {
-        "entry": entry, "lines": lines, "groups": departments.grouped(lines, amounts=("credit", "interest")), "dept_form": dept_form,
-        "dept_params": request.GET.urlencode() if departments.chosen(dept_form) else "",
-    })
+        lines = selectors.entry_member_lines(entry=entry)
+    else:
+        lines = departments.entry_lines(entry=entry, department=departments.chosen(dept_form), agent=request.user)
+        groups = departments.subtotals(lines, amounts=ENTRY_AMOUNTS)
+        context |= {"groups": groups, "total": departments.subtotals_total(groups, amounts=ENTRY_AMOUNTS),
+                    "dept_params": urlencode({"department": departments.chosen(dept_form)}) if departments.chosen(dept_form) else ""}
+    context["page"] = keyset_page(lines, request.GET, order=("member_id", "pk"), size=LINES_PAGE)
+    return render(request, "remittance/entry_detail.html", context)
 
 
 @require_GET

@@ -2,13 +2,13 @@
 remittance registers this check at start-up (remittance/apps.py → employers.closing.closing_check_register).
 
 Every member transferred out or sealed (none still contributing), every member's balance and the 未分配金额 at 0
-(from the journal, never a stored figure), and no money pending: an assessed month not allocated, an approved 补缴
+(from the balance table, kept with every posting), and no money pending: an assessed month not allocated, an approved 补缴
 waiting for its money, a debit at the bank, an active 托收协议. Each unmet one links to the page that clears it.
-A few aggregate queries, whatever the headcount."""
+A few queries on indexes and the balance table, whatever the headcount and the history."""
 
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Round  # SQLite adds decimals as floats: 0.1 + 0.2 - 0.3 is not 0 there
 from django.urls import reverse
 
@@ -18,7 +18,7 @@ from gjj_portal.money import format_period
 from gjj_portal.templatetags.gjj import yuan
 from members.models import Member
 
-from .models import Account, Assessment, Debit, DebitAgreement, Line, Supplement
+from .models import Account, Assessment, Debit, DebitAgreement, EmployerBalance, EmployerPosting, Line, Supplement
 from .selectors import employer_unallocated
 
 ZERO = Decimal("0.00")
@@ -26,24 +26,42 @@ SEAL = "member_seal"  # members/businesses/seal.py
 CANCEL_AGREEMENT = "debit_agreement_cancel"  # remittance/businesses/collection_agreement.py
 
 
-def _members(employer: Employer) -> list[Condition]:
-    normal = Member.objects.filter(employer=employer, status=Member.Status.NORMAL).count()
-    if not normal:
-        return []
-    return [Condition("members_normal", f"尚有{normal}名职工为正常缴存状态，须全部调出或封存",
-                      reverse("approvals:business", args=[SEAL]), "办理封存")]
+def _members(employer: Employer) -> tuple[list[Condition], int]:
+    """The members still contributing, and the count of those not transferred out (normal or sealed): one index-only
+    scan of (employer, status) whatever the headcount."""
+    counts = Member.objects.filter(employer=employer, status__in=[Member.Status.NORMAL, Member.Status.SEALED]).aggregate(
+        normal=Count("status", filter=Q(status=Member.Status.NORMAL)), open=Count("status"))
+    if not counts["normal"]:
+        return [], counts["open"]
+    return [Condition("members_normal", f"尚有{counts['normal']}名职工为正常缴存状态，须全部调出或封存",
+                      reverse("approvals:business", args=[SEAL]), "办理封存")], counts["open"]
 
 
-def _balances(employer: Employer) -> list[Condition]:
-    """Members whose account at this employer holds money (a credit balance is the negative sum of its lines)."""
-    totals = list(Line.objects.filter(account__kind=Account.Kind.MEMBER, account__employer=employer)
-                  .values("account_id").annotate(total=Round(Sum("amount", default=ZERO), 2)).exclude(total=0).values_list("total", flat=True))
-    if not totals:
+BALANCES_TEXT = "须办理转出（由调入单位办理缴存人调动）或由中心办理提取后余额为0"
+
+
+def _balances(employer: Employer, *, open_members: int) -> list[Condition]:
+    """Members whose account at this employer holds money (a credit balance is the negative sum of its lines).
+
+    The members' total is one row of the balance table. A member's account is only ever debited by moving its whole
+    balance out (内部转移; there are no withdrawals yet), so no balance is negative and a total of 0 means every
+    balance is 0. That is checked, not assumed, but only where it is cheap: when the total is 0, the accounts ever
+    debited (the lines of the employer's postings that lowered its members' accounts, found through the balance
+    table) are summed; only if one of them is below 0 is every account summed to name the members."""
+    total = EmployerBalance.objects.filter(employer=employer).values_list("members", flat=True).first() or ZERO
+    link = (reverse("remittance:ledger"), "查看明细账")
+    if total != ZERO:
+        return [Condition("member_balances", f"职工个人账户余额合计{yuan(total + ZERO)}元不为0（尚有{open_members}名职工未转出），"
+                                             + BALANCES_TEXT, *link)]
+    lowered = EmployerPosting.objects.filter(employer=employer, decrease__gt=0).values("entry_id")
+    member_lines = Line.objects.filter(account__kind=Account.Kind.MEMBER, account__employer=employer)
+    debited = member_lines.filter(entry_id__in=lowered, amount__gt=0).values("account_id")
+    if not member_lines.filter(account_id__in=debited).values("account_id").annotate(total=Round(Sum("amount"), 2)).filter(total__gt=0).exists():
         return []
+    totals = list(member_lines.values("account_id").annotate(total=Round(Sum("amount", default=ZERO), 2)).exclude(total=0)
+                  .values_list("total", flat=True))
     people, total = len(totals), -sum(totals, ZERO) + ZERO
-    return [Condition("member_balances", f"尚有{people}名职工个人账户余额不为0（合计{yuan(total)}元），"
-                                         "须办理转出（由调入单位办理缴存人调动）或由中心办理提取后余额为0",
-                      reverse("remittance:ledger"), "查看明细账")]
+    return [Condition("member_balances", f"尚有{people}名职工个人账户余额不为0（合计{yuan(total)}元），" + BALANCES_TEXT, *link)]
 
 
 def _unallocated(employer: Employer) -> list[Condition]:
@@ -87,5 +105,6 @@ def _collection(employer: Employer) -> list[Condition]:
 
 def closing_conditions(*, employer: Employer) -> list[Condition]:
     """The members', the journal's and the months' conditions of 单位注销, in the order an agent clears them."""
-    return [*_members(employer), *_months(employer), *_supplements(employer), *_collection(employer), *_unallocated(employer),
-            *_balances(employer)]
+    members, open_members = _members(employer)
+    return [*members, *_months(employer), *_supplements(employer), *_collection(employer), *_unallocated(employer),
+            *_balances(employer, open_members=open_members)]

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +24,8 @@ from gjj_portal.errors import BusinessError
 from members.models import Member
 from members.services import TransferItem, member_seal, members_transfer
 from remittance import services as remittance_services
-from remittance.journal import reconcile
+from remittance.journal import Leg, entry_post, member_account_ids, reconcile
+from remittance.models import EmployerBalance, Entry
 from remittance.selectors import employer_unallocated
 from tests import factories
 from tests.approvals.flow_fixtures import image_bytes
@@ -103,7 +106,7 @@ def test_a_contributing_employer_lists_each_unmet_condition_with_its_link(employ
     assert conditions["members_normal"].url == reverse("approvals:business", args=["member_seal"])
     assert conditions["assessed_unallocated"].text.startswith("2025年08月共1个月已汇缴核定尚未分配")
     assert conditions["unallocated"].text.startswith("单位未分配金额为100.00元，须为0")
-    assert conditions["member_balances"].text.startswith("尚有2名职工个人账户余额不为0（合计2,744.00元）")
+    assert conditions["member_balances"].text.startswith("职工个人账户余额合计2,744.00元不为0（尚有2名职工未转出），须办理转出")
     assert "「缴存人封存」清册尚未办结" in conditions["open_batch"].text
     assert all(c.url and c.link for c in conditions.values())
 
@@ -113,7 +116,7 @@ def test_the_form_is_refused_naming_every_unmet_condition(employer, agent, funde
     assert not result.ok
     messages = [message for _key, message in result.errors]
     assert "不满足注销条件：尚有2名职工为正常缴存状态，须全部调出或封存" in messages
-    assert any(m.startswith("不满足注销条件：尚有2名职工个人账户余额不为0（合计2,744.00元）") for m in messages)
+    assert any(m.startswith("不满足注销条件：职工个人账户余额合计2,744.00元不为0（尚有2名职工未转出）") for m in messages)
     with pytest.raises(RowsInvalid):
         form_submit(employer=employer, agent=agent, business_code=CODE, row=ROW)
     assert not Application.objects.filter(business_code=CODE).exists()
@@ -123,6 +126,44 @@ def test_sealed_members_still_holding_money_block_the_closing(employer, agent, f
     for member in funded:
         member_seal(member=member, actor=agent, reason="辞职")
     assert codes(employer) == ["member_balances"]
+
+
+def test_a_balance_below_zero_is_found_even_when_the_total_is_zero(employer, agent):
+    """The total of the balance table is 0, yet one account was debited below 0 and another holds the money: every
+    account is then summed and both members are named."""
+    one, two = (factories.make_member(employer) for _ in range(2))
+    accounts = member_account_ids([one.pk, two.pk])
+    entry_post(kind=Entry.Kind.TRANSFER, employer=employer, summary="内部转移", actor=agent, amount=Decimal("100.00"),
+               legs=[Leg(accounts[one.pk], Decimal("100.00"), member=one.pk), Leg(accounts[two.pk], Decimal("-100.00"), member=two.pk)])
+    assert employer_balance_members(employer) == Decimal("0.00")
+    conditions = {c.code: c for c in closing_conditions(employer=Employer.objects.get(pk=employer.pk))}
+    assert conditions["member_balances"].text.startswith("尚有2名职工个人账户余额不为0（合计0.00元）")
+
+
+def test_moved_out_balances_at_zero_do_not_block_the_closing(employer, agent, funded, receiver):
+    """After 内部转移 the accounts were debited (to 0): the check of the debited accounts finds none below 0."""
+    empty(employer, agent, funded, receiver)
+    assert employer_balance_members(employer) == Decimal("0.00")
+    assert "member_balances" not in codes(employer)
+
+
+def employer_balance_members(employer) -> Decimal:
+    return EmployerBalance.objects.get(employer=employer).members
+
+
+def test_the_pages_queries_do_not_grow_with_members_and_lines(employer, agent, funded, shenhe, agent_client):
+    url = reverse("approvals:business", args=[CODE])
+    with CaptureQueriesContext(connection) as small:
+        assert agent_client.get(url).status_code == 200
+    for _ in range(5):
+        factories.make_member(employer)
+    employer.refresh_from_db()
+    assessment = remittance_services.assessment_create(employer=employer, agent=agent, period=AUGUST)
+    pay(employer, str(assessment.amount), shenhe)
+    remittance_services.allocation_complete(assessment=assessment, agent=agent, idempotency_key="close-august")
+    with CaptureQueriesContext(connection) as large:
+        assert agent_client.get(url).status_code == 200
+    assert len(large) == len(small), [q["sql"] for q in large.captured_queries]
 
 
 def test_money_left_unallocated_blocks_the_closing(employer, agent, funded, shenhe, receiver):

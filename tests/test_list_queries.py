@@ -3,7 +3,8 @@ of 500 members as for one of 10, a center page as many for a center of 30 employ
 pending agents as for one of 3; nothing is read per member or per row. And no long list pages with OFFSET: the page
 after the first is read from its cursor (gjj_portal/paging.py), so its cost does not grow with its depth."""
 
-from datetime import timedelta
+import re
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -173,3 +174,88 @@ def test_pending_agents_older_than_a_day_are_listed_oldest_first(reviewer_client
     assert "待审经办人00" in first and "待审经办人19" in first and "待审经办人20" not in first
     second = reviewer_client.get(reverse("employers:center-agents") + pager_link(first, "下一页")).content.decode()
     assert "待审经办人20" in second and "待审经办人24" in second and "待审经办人19" not in second
+
+
+def _posted(size: int):
+    """An employer of `size` members, its July 2025 assessed (汇缴核定明细 of `size` lines) and posted (业务明细)."""
+    from remittance import services
+    from tests.remittance.conftest import assess, pay
+
+    client, agent = _agent_client(size)
+    Member.objects.filter(employer=agent.employer).update(start_period=date(2025, 7, 1))  # the bulk ones start this month
+    assessment = assess(agent.employer, agent, date(2025, 7, 1))
+    pay(agent.employer, str(assessment.amount))
+    entry = services.allocation_complete(assessment=assessment, agent=agent, idempotency_key=f"pages{size}")
+    assessment.refresh_from_db()
+    return client, assessment, entry
+
+
+def _detail_pages(assessment, entry) -> list[tuple[str, list]]:
+    return [("remittance:assessment-detail", [assessment.pk]), ("remittance:entry-detail", [entry.pk])]
+
+
+def test_the_detail_pages_run_the_same_queries_for_3_and_300_lines_and_read_a_later_page_without_offset():
+    few_client, few_assessment, few_entry = _posted(3)
+    few = {name: _count(few_client, name, args, {}) for name, args in _detail_pages(few_assessment, few_entry)}
+    client, assessment, entry = _posted(300)
+    assert assessment.headcount == 300 and entry.headcount == 300
+    many = {name: _count(client, name, args, {}) for name, args in _detail_pages(assessment, entry)}
+    assert many == few
+    for name, args in _detail_pages(assessment, entry):
+        later = _later_page_queries(client, name, args, {})
+        assert _offsets(later) == [] and len(later) == few[name], name
+
+
+def _walk(client: Client, url: str, params=None) -> list[str]:
+    """Every page of a paged 明细, following 下一页 from the first."""
+    bodies = [client.get(url, params or {}).content.decode()]
+    while link := pager_link(bodies[-1], "下一页"):
+        bodies.append(client.get(url + link).content.decode())
+    return bodies
+
+
+def test_the_detail_pages_show_every_line_once_across_their_pages_and_the_whole_total_on_each():
+    from decimal import Decimal
+
+    from remittance.models import AssessmentLine, Line
+
+    client, assessment, entry = _posted(120)
+    url = reverse("remittance:assessment-detail", args=[assessment.pk])
+    bodies = _walk(client, url)
+    assert len(bodies) == 3  # 50 + 50 + 20
+    shown = [no for body in bodies for no in re.findall(r"<tr><td>(\d{11,})</td>", body)]
+    assert shown == sorted(AssessmentLine.objects.filter(assessment=assessment).values_list("account_no", flat=True))
+    total = f"{assessment.amount:,.2f}"
+    assert all(f"{assessment.headcount}人" in body and total in body.split("<tfoot>")[1] for body in bodies)
+    entry_bodies = _walk(client, reverse("remittance:entry-detail", args=[entry.pk]))
+    shown = [no for body in entry_bodies for no in re.findall(r"<tr><td>(\d{11,})</td>", body)]
+    expected = Line.objects.filter(entry=entry, member__isnull=False).order_by("member_id", "pk").values_list("member__account_no", flat=True)
+    assert len(entry_bodies) == 3 and shown == list(expected) and len(set(shown)) == 120
+    assert entry.amount == assessment.amount > Decimal("0.00")
+
+
+def test_the_department_subtotals_are_of_every_line_on_every_page():
+    from decimal import Decimal
+
+    from employers.models import Department
+    from members.models import Member
+    from remittance.models import AssessmentLine
+
+    client, assessment, entry = _posted(120)
+    employer = assessment.employer
+    sales = Department.objects.create(employer=employer, code="01", name="销售部")
+    ids = list(Member.objects.filter(employer=employer).order_by("pk").values_list("pk", flat=True))
+    Member.objects.filter(pk__in=ids[::3]).update(department=sales)  # 40 of 120, spread over every page
+    lines = AssessmentLine.objects.filter(assessment=assessment)
+    in_sales = sum(lines.filter(member__department=sales).values_list("amount", flat=True), Decimal("0.00"))
+    rest = assessment.amount - in_sales
+    for name, args in _detail_pages(assessment, entry):
+        bodies = _walk(client, reverse(name, args=args))
+        assert len(bodies) == 3, name
+        for body in bodies:
+            subtotals = body.split('id="department-subtotals"')[1]
+            assert re.search(rf"销售部小计</th><td>40人</td>.*?{in_sales:,.2f}", subtotals, re.S), name
+            assert re.search(rf"未分配部门小计</th><td>80人</td>.*?{rest:,.2f}", subtotals, re.S), name
+            assert re.search(rf"合计</th><td>120人</td>.*?{assessment.amount:,.2f}", subtotals, re.S), name
+        sales_only = _walk(client, reverse(name, args=args), {"department": sales.pk})
+        assert len(sales_only) == 1 and len(re.findall(r"<tr><td>\d{11,}</td>", sales_only[0])) == 40, name

@@ -198,3 +198,25 @@ def test_two_reviewers_pressing_together_send_one_message():
         t.join()
     assert sorted(outcomes) == ["refused", "sent"]
     assert Message.objects.filter(employer=employer, business_name="催缴").count() == 1
+
+
+def test_the_pages_queries_do_not_grow_with_employers_and_members(reviewer_client):
+    """A query for the count and one for the page (a sub-query per row of it), however many employers owe and however
+    many members they have; an employer that never allocated (its earliest 起缴年月 read) among them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert reviewer_client.get(reverse("center:overdue")).status_code == 200
+        return len(captured)
+
+    _employer(paid_up_to=date(2025, 12, 1))
+    _employer()
+    few = queries()
+    for n in range(30):
+        employer = _employer(paid_up_to=date(2025, 10, 1) if n % 3 else None)
+        for _ in range(3):
+            factories.make_member(employer)
+    assert overdue_employers().count() == 32
+    assert queries() == few

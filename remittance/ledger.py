@@ -22,20 +22,22 @@ from typing import NamedTuple
 from xml.sax.saxutils import escape as xml_escape
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 
 from employers.models import Center, Employer, User
 from gjj_portal.errors import BusinessError
 from gjj_portal.excel import MONEY_FORMAT, writable
 from gjj_portal.models import ListPrint
 from gjj_portal.money import format_period
+from gjj_portal.paging import KeysetPage, keyset_page
 from gjj_portal.printing import registry
 from gjj_portal.printing.services import list_kind, list_print_issue, row_cap_check
 from gjj_portal.printing.table import Column
 from gjj_portal.templatetags.gjj import yuan
 from members.models import Member
 
-from .models import Account, Entry, Line
+from .models import Account, EmployerPosting, Entry, Line
+from .selectors import employer_balances_before
 
 ZERO = Decimal("0.00")
 EMPLOYER_PRINT = registry.register(list_kind("employer_ledger", "单位明细账")).code
@@ -203,7 +205,8 @@ def ledger_rows(ledger: Ledger) -> Iterator[LedgerRow]:
 
 
 def ledger_page_rows(ledger: Ledger, *, offset: int, limit: int) -> list[LedgerRow]:
-    """The rows [offset, offset+limit) with their balances: the balance before the first is one aggregate."""
+    """The rows [offset, offset+limit) with their balances: the balance before the first is one aggregate (a member's
+    ledger on the page: a member has a few lines a year)."""
     raw = list(_postings(ledger)[offset:offset + limit])
     if not raw:
         return []
@@ -218,6 +221,75 @@ def ledger_page_rows(ledger: Ledger, *, offset: int, limit: int) -> list[LedgerR
             before = Q(entry__posted_on__lt=day) | Q(entry__posted_on=day, entry_id__lt=entry_id)
         balance -= lines.filter(before).aggregate(total=Sum("amount", default=ZERO))["total"]
     return list(_rows(ledger, raw, balance + ZERO))
+
+
+# The employer's ledger on the page reads the balance table (issue 18), never the lines of its 汇缴: 期初余额 is the
+# balance after the last posting before the range (one row), each posting's 发生额 and balance after it are its
+# EmployerPosting row, read 50 a page from the cursor along the index (employer, 记账日期, 流水). A posting that
+# changed no member's account (a 缴款: only the 未分配金额) is not in the ledger. 利息额, 人数 and 汇补缴年月 are the
+# posting's own (Entry.interest, headcount, period: journal.entry_post writes them from its legs) where the posting is
+# the employer's and not a 内部转移; a 内部转移 touches several employers, so its figures at this one are summed from
+# its lines here (a few members each, by the (entry, member) index).
+
+
+def _ledger_postings(employer: Employer) -> QuerySet[EmployerPosting]:
+    return EmployerPosting.objects.filter(employer=employer).filter(Q(increase__gt=0) | Q(decrease__gt=0))
+
+
+_OWN = Q(entry__employer=F("employer")) & ~Q(entry__kind=TRANSFER)  # the posting's stored figures are this employer's
+
+
+def _shared_lines(employer: Employer, postings: QuerySet) -> QuerySet[Line]:
+    """The lines at this employer's members' accounts of the postings whose figures are not this employer's alone."""
+    entries = postings.exclude(_OWN).values("entry_id")
+    return _lines(employer=employer, member=None).filter(entry_id__in=entries)
+
+
+def ledger_page_get(*, employer: Employer, start: date, end: date, member: Member | None = None) -> Ledger:
+    """The ledger's figures for the page: a member's from its lines (ledger_get; a member has few), the employer's
+    from the balance table in three small queries, whatever the size of its 汇缴."""
+    if member is not None:
+        return ledger_get(employer=employer, start=start, end=end, member=member)
+    opening, _unallocated = employer_balances_before(employer=employer, day=start)
+    postings = _ledger_postings(employer).filter(posted_on__range=(start, end))
+    sums = postings.aggregate(count=Count("pk"), increase=Sum("increase", default=ZERO), decrease=Sum("decrease", default=ZERO),
+                              interest=Sum("entry__interest", filter=_OWN, default=ZERO))
+    shared = _shared_lines(employer, postings).aggregate(interest=Sum("interest", default=ZERO))["interest"]
+    return Ledger(employer=employer, member=None, start=start, end=end, opening=opening + ZERO, count=sums["count"],
+                  amount=sums["increase"] - sums["decrease"] + ZERO, interest=sums["interest"] + shared + ZERO)
+
+
+LEDGER_ORDER = ("posted_on", "entry_id")  # unique per employer (one row per posting and employer)
+
+
+def ledger_page(ledger: Ledger, params, *, size: int) -> KeysetPage:
+    """One page of the employer's ledger (the page the request's cursor names), its rows LedgerRows with the balance
+    after each from the balance table: two queries, whatever the page's depth or the postings' size."""
+    postings = _ledger_postings(ledger.employer).filter(posted_on__range=(ledger.start, ledger.end)).select_related("entry").only(
+        "posted_on", "entry_id", "increase", "decrease", "balance", "employer_id",
+        "entry__serial_no", "entry__kind", "entry__period", "entry__interest", "entry__headcount", "entry__employer_id")
+    page = keyset_page(postings, params, order=LEDGER_ORDER, size=size)
+    shared_ids = [p.entry_id for p in page if p.entry.employer_id != p.employer_id or p.entry.kind == TRANSFER]
+    shared = {}
+    if shared_ids:
+        shared = {
+            row["entry_id"]: row for row in _lines(employer=ledger.employer, member=None).filter(entry_id__in=shared_ids)
+            .values("entry_id").order_by("entry_id")
+            .annotate(interest=Sum("interest", default=ZERO), people=Count("member_id", distinct=True), first=Min("period"), last=Max("period"))
+        }
+    rows = []
+    for posting in page:
+        entry, change = posting.entry, posting.increase - posting.decrease + ZERO
+        if posting.entry_id in shared_ids:
+            figures = shared.get(posting.entry_id, {})
+            interest, people = figures.get("interest", ZERO), figures.get("people", 0)
+            period = _period_text(entry.period, figures.get("first"), figures.get("last"))
+        else:
+            interest, people, period = entry.interest, entry.headcount, _period_text(entry.period, None, None)
+        rows.append(LedgerRow(entry.serial_no, posting.posted_on, _kind_text(entry.kind, change), period, change, interest + ZERO,
+                              people, posting.balance + ZERO))
+    page.object_list = rows
+    return page
 
 
 # ---------------------------------------------------------------- Excel

@@ -19,7 +19,8 @@ from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document
 
 from .forms import DateRangeForm
-from .ledger import Ledger, ledger_get, ledger_page_rows, ledger_print, ledger_xlsx, member_for_ledger
+from .ledger import Ledger, ledger_get, ledger_page_get, ledger_page_rows, ledger_print, ledger_xlsx, member_for_ledger
+from .ledger import ledger_page as ledger_keyset_page
 
 PAGE_SIZE = 50
 
@@ -53,20 +54,25 @@ def _ledger(form: LedgerForm) -> Ledger:
 @agent_required
 @vary_on_headers("HX-Request")
 def ledger_page(request):
-    """明细账: 期初余额, the postings of the range (paged) with the balance after each, 合计 and 期末余额."""
+    """明细账: 期初余额, the postings of the range (paged) with the balance after each, 合计 and 期末余额. The employer's
+    from the balance table, 50 postings a page read from the cursor (ledger.ledger_page); a member's from its lines."""
     employer = current_employer(request)
     form = LedgerForm(request.GET or {}, employer=employer, agent=request.user)
     context = {"form": form, "employer": employer, "print_params": request.GET.urlencode()}
     if form.is_valid():
-        ledger = _ledger(form)
-        page = Paginator(range(ledger.count), PAGE_SIZE).get_page(request.GET.get("page"))
+        data = form.cleaned_data
+        ledger = ledger_page_get(employer=employer, start=data["start"], end=data["end"], member=data["account_no"])
         kept = request.GET.copy()
-        kept.pop("page", None)
-        context |= {
-            "ledger": ledger, "page": page, "query": kept.urlencode(), "target": "#ledger-results",
-            "rows": ledger_page_rows(ledger, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE),
-            "export_query": kept.urlencode(),
-        }
+        for name in ("page", "after", "before", "part"):
+            kept.pop(name, None)
+        context |= {"ledger": ledger, "query": kept.urlencode(), "target": "#ledger-results", "export_query": kept.urlencode()}
+        if ledger.member is not None:  # a member's few lines: numbered pages
+            page = Paginator(range(ledger.count), PAGE_SIZE).get_page(request.GET.get("page"))
+            context |= {"page": page, "first_page": page.number == 1,
+                        "rows": ledger_page_rows(ledger, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE)}
+        else:
+            page = ledger_keyset_page(ledger, request.GET, size=PAGE_SIZE)
+            context |= {"keyset": page, "rows": page.object_list, "first_page": not page.has_previous}
     template = "remittance/ledger.html" + ("#ledger-results" if wants_partial(request) else "")
     return render(request, template, context)
 

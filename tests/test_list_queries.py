@@ -194,6 +194,9 @@ def _detail_pages(assessment, entry) -> list[tuple[str, list]]:
     return [("remittance:assessment-detail", [assessment.pk]), ("remittance:entry-detail", [entry.pk])]
 
 
+LEDGER_RANGE = {"start": "2000-01-01", "end": "2099-12-31"}
+
+
 def test_the_detail_pages_run_the_same_queries_for_3_and_300_lines_and_read_a_later_page_without_offset():
     few_client, few_assessment, few_entry = _posted(3)
     few = {name: _count(few_client, name, args, {}) for name, args in _detail_pages(few_assessment, few_entry)}
@@ -201,6 +204,7 @@ def test_the_detail_pages_run_the_same_queries_for_3_and_300_lines_and_read_a_la
     assert assessment.headcount == 300 and entry.headcount == 300
     many = {name: _count(client, name, args, {}) for name, args in _detail_pages(assessment, entry)}
     assert many == few
+    assert _count(client, "remittance:ledger", [], LEDGER_RANGE) == _count(few_client, "remittance:ledger", [], LEDGER_RANGE)  # 明细账
     for name, args in _detail_pages(assessment, entry):
         later = _later_page_queries(client, name, args, {})
         assert _offsets(later) == [] and len(later) == few[name], name

@@ -16,7 +16,7 @@ from gjj_portal.printing import services as printing_services
 from members.services import TransferItem, member_seal, members_transfer
 from remittance import ledger as ledger_module
 from remittance import services
-from remittance.ledger import ledger_get, ledger_page_rows, ledger_rows, ledger_xlsx
+from remittance.ledger import ledger_get, ledger_page_get, ledger_page_rows, ledger_rows, ledger_xlsx
 from remittance.models import Account, Line
 from tests import factories
 
@@ -228,3 +228,65 @@ def test_postgresql_streams_the_rows_in_a_transaction_without_jit(employer, book
     assert seen == [(ledger_module.CHUNK, "off", ledger_module.SORT_MEMORY, "INTRANS")]
     assert [r[0] for r in rows if r[0] in (books["july"].serial_no, books["august"].serial_no)] == [
         books["july"].serial_no, books["august"].serial_no]
+
+
+# ---- the page reads the balance table (issue 18) ---------------------------------------------------------------------
+
+
+def _every_page(ledger, size: int) -> tuple[list, int]:
+    """The rows of every page of the employer's ledger, following 下一页's cursor; and how many pages."""
+    from django.http import QueryDict
+
+    from remittance.ledger import ledger_page
+
+    rows, params, pages = [], QueryDict(), 0
+    while True:
+        page = ledger_page(ledger, params, size=size)
+        rows, pages = rows + page.object_list, pages + 1
+        if not page.has_next:
+            return rows, pages
+        params = QueryDict(page.next_url[1:])
+
+
+def test_the_page_reads_the_balance_table_and_agrees_with_the_journal(employer, members, books):
+    """The page's figures and rows (balance table, stored figures of the posting) are the export's (the lines), for a
+    range that starts after postings, with a 年度结息 dated before the allocations and a 缴款 that is not in the ledger."""
+    from remittance import interest
+    from remittance.journal import Leg, bank_account, entry_post, member_account
+    from remittance.models import Entry
+
+    value = Decimal("1000.00")  # a balance held through the 2025 interest year, posted as an allocation posts it
+    entry_post(kind=Entry.Kind.REMITTANCE, employer=employer, summary="2025年03月汇缴", actor=None, amount=value, headcount=1,
+               period=date(2025, 3, 1), legs=[Leg(bank_account(), value), Leg(member_account(members[0]), -value, members[0])],
+               posted_on=date(2025, 3, 1))
+    interest.interest_settle(year=2025, today=date(2026, 7, 1))
+    pay(employer, "100.00")
+    for start, end in [(FIRST, LAST), (date(2025, 6, 1), LAST), (FIRST, date(2026, 6, 30)), (date(2001, 1, 1), date(2001, 12, 31))]:
+        ledger = ledger_get(employer=employer, start=start, end=end)
+        on_page = ledger_page_get(employer=employer, start=start, end=end)
+        assert on_page == ledger, (start, end)
+        rows, pages = _every_page(on_page, size=2)
+        assert rows == list(ledger_rows(ledger)), (start, end)
+        assert pages == max(1, (len(rows) + 1) // 2)
+    rows = list(ledger_rows(ledger_get(employer=employer, start=FIRST, end=LAST)))
+    assert {"汇缴", "年终结息", "内部转移转出"} <= {row.kind for row in rows} and any(row.interest > 0 for row in rows)
+
+
+def test_a_later_page_of_the_ledger_is_read_from_its_cursor_without_offset(agent_client, employer, books, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from remittance import ledger_views
+    from tests.pager import pager_link
+
+    monkeypatch.setattr(ledger_views, "PAGE_SIZE", 1)
+    url, params = reverse("remittance:ledger"), {"start": "2000-01-01", "end": "2099-12-31"}
+    with CaptureQueriesContext(connection) as first:
+        body = agent_client.get(url, params).content.decode()
+    assert "期初余额</td>" in body and books["july"].serial_no in body
+    link = pager_link(body, "下一页")
+    with CaptureQueriesContext(connection) as later:
+        second = agent_client.get(url + link).content.decode()
+    assert books["august"].serial_no in second and books["july"].serial_no not in second and "期初余额</td>" not in second
+    assert pager_link(second, "上一页") and len(later) == len(first)
+    assert not [q["sql"] for q in later.captured_queries if " OFFSET " in q["sql"].upper()]

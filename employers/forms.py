@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 
-from gjj_portal.forms import DateRangeMixin
+from gjj_portal.forms import DateRangeMixin, QuickSelect
 
 
 class AgentLoginForm(forms.Form):
@@ -120,7 +120,7 @@ class AgentForm(forms.Form):
                 error_messages={"invalid_choice": "请选择本单位的部门。", "invalid_pk_value": "请选择本单位的部门。"})
         for index, item in enumerate(self.grantables):
             choices = LEVEL_CHOICES if item.two_step else [LEVEL_CHOICES[0], ("submit", "可办")]
-            self.fields[f"perm_{index}"] = forms.ChoiceField(label=item.label, choices=choices, required=False,
+            self.fields[f"perm_{index}"] = forms.ChoiceField(label=item.label, choices=choices, required=False, widget=QuickSelect,
                                                              initial=levels.get(item.key, ""))
 
     def permission_rows(self):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from approvals import registry
 from approvals.batch_forms import BatchEntryForm
 from approvals.registry import Column, DisplayColumn, RowResult
+from gjj_portal.forms import QuickSelect, QuickTextInput
 from gjj_portal.models import ListPrint
 from gjj_portal.printing import services as printing
 
@@ -45,14 +46,15 @@ class EmployerChangeForm(BatchEntryForm):
 
     def setup(self, employer) -> None:
         for field, label in EMPLOYER_GREYED_FIELDS:
-            self.fields[field] = forms.CharField(label=label, required=False, disabled=True)
+            self.fields[field] = forms.CharField(label=label, required=False, disabled=True, widget=QuickTextInput)
         for spec in EMPLOYER_INFO_FIELDS:
             if spec.kind == "choice":
                 choices = [("", "请选择")] + [(code, f"{code} {label}") for code, label in spec.choices]
-                self.fields[spec.field] = forms.ChoiceField(label=spec.label, required=False, choices=choices)
+                self.fields[spec.field] = forms.ChoiceField(label=spec.label, required=False, choices=choices, widget=QuickSelect)
             else:
                 help_text = "每月几日发放工资（1–31）" if spec.kind == "payday" else ""
-                self.fields[spec.field] = forms.CharField(label=spec.label, required=False, max_length=200, help_text=help_text)
+                self.fields[spec.field] = forms.CharField(label=spec.label, required=False, max_length=200, help_text=help_text,
+                                                          widget=QuickTextInput)
 
     def as_row(self) -> dict[str, str]:
         return {field: "" if self.cleaned_data.get(field) is None else str(self.cleaned_data[field]) for field in EDITABLE}

@@ -122,6 +122,9 @@ class DepartmentAdmin(AuditedAdmin):
     autocomplete_fields = ("employer",)
     ordering = ("employer__account_no", "code")
 
+    def get_readonly_fields(self, request, obj=None):
+        return ("employer",) if obj else ()  # a department never moves to another employer with its members
+
     def get_queryset(self, request):
         from django.db.models import Count
 

@@ -37,7 +37,7 @@ ADMIN_ACCESS: dict[str, dict[str, frozenset[str]]] = {
         "employers.agent": ALL | {"revoke_totp", "terminate_sessions", "password_reset_link"},
         "employers.reviewer": ALL | {"revoke_totp", "terminate_sessions", "password_reset_link"},
         "employers.agentpermission": ALL, "employers.twopersonrule": ALL,  # 经办人管理 (issue 17)
-        "employers.department": ALL,  # 单位部门管理 (issue 17)
+        "employers.department": VIEW | {"change"},  # 单位部门管理 (issue 17): added and deleted by the 主经办人 under its rules
         "approvals.flowsetting": ALL, "approvals.message": ALL, "approvals.application": ALL, "approvals.applicationstep": ALL,
         "approvals.archive": ALL, "approvals.batch": ALL, "approvals.batchimport": ALL, "approvals.batchline": ALL,
         "members.member": ALL, "members.memberchange": ALL, "members.scheduledbasechange": ALL,

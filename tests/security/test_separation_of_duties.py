@@ -37,7 +37,7 @@ SEES = {
         "employers.center", "employers.centerpolicy", "employers.employer", "employers.employerchange",
         "employers.employergroup", "employers.grouptransfergrant", "employers.ratechange", "employers.deferral",
         "employers.user", "employers.agent", "employers.reviewer", "employers.agentpermission", "employers.twopersonrule",
-        "approvals.flowsetting", "approvals.message", "approvals.application", "approvals.archive", "approvals.batch",
+        "employers.department", "approvals.flowsetting", "approvals.message", "approvals.application", "approvals.archive", "approvals.batch",
         "approvals.batchimport", "approvals.batchline",
         "members.member", "members.memberchange", "members.scheduledbasechange",
         "gjj_portal.listprint", "gjj_portal.printcounter", "remittance.supplementreason", "remittance.debitagreement",
@@ -53,7 +53,8 @@ CHANGES = {
     "admin": {"employers.center", "employers.centerpolicy", "employers.employer", "employers.employergroup",
               "employers.grouptransfergrant", "employers.user", "employers.agent",
               "employers.reviewer", "approvals.flowsetting", "approvals.message", "approvals.batch", "approvals.batchimport",
-              "members.member", "remittance.supplementreason", "employers.agentpermission", "employers.twopersonrule"},
+              "members.member", "remittance.supplementreason", "employers.agentpermission", "employers.twopersonrule",
+              "employers.department"},
     "security": {"employers.user", "employers.agent", "employers.reviewer"},
 }
 DELETES = {"admin": {"employers.center", "employers.centerpolicy", "employers.employer", "employers.employergroup",

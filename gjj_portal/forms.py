@@ -2,8 +2,7 @@
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 
 REVERSED_RANGE = "开始日期不能晚于结束日期，请修改后重新查询。"
 
@@ -41,11 +40,12 @@ class QuickSelect(forms.Select):
         options = []
         for option, label in self.choices:
             option = "" if option is None else str(option)
-            selected = mark_safe(" selected") if option in chosen else ""
+            selected = option in chosen
             chosen.discard(option)  # one selected option, as Select does
-            options.append(format_html('<option value="{}"{}>{}</option>', option, selected, label))
+            shape = '<option value="{}" selected>{}</option>' if selected else '<option value="{}">{}</option>'
+            options.append(format_html(shape, option, label))
         return format_html('<select name="{}"{}>\n{}\n</select>', name, flatatt(self.build_attrs(self.attrs, attrs)),
-                           mark_safe("\n".join(options)))
+                           format_html_join("\n", "{}", ((option,) for option in options)))
 
 
 class QuickTextInput(forms.TextInput):

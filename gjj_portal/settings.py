@@ -154,7 +154,8 @@ def _database_from_url(url: str) -> dict:
     if os.environ.get("GJJ_WEB_PROCESS") == "1" and timeout > 0:
         # The web workers only (gjj_portal/wsgi.py sets GJJ_WEB_PROCESS): a pathological query fails fast instead of
         # holding a worker; the task worker and management commands run unbounded.
-        options["options"] = f"{options.get('options', '')} -c statement_timeout={timeout}".strip()
+        # JIT off as well: it compiles for hundreds of milliseconds to save a few on a page's short queries.
+        options["options"] = f"{options.get('options', '')} -c statement_timeout={timeout} -c jit=off".strip()
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")),

@@ -67,7 +67,7 @@ def test_only_the_web_workers_get_the_statement_timeout(monkeypatch):
     assert "options" not in project._database_from_url(url)["OPTIONS"]
     monkeypatch.setenv("GJJ_WEB_PROCESS", "1")
     monkeypatch.setenv("GJJ_WEB_STATEMENT_TIMEOUT_MS", "1500")
-    assert project._database_from_url(url)["OPTIONS"]["options"] == "-c statement_timeout=1500"
+    assert project._database_from_url(url)["OPTIONS"]["options"] == "-c statement_timeout=1500 -c jit=off"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="statement_timeout is PostgreSQL's")

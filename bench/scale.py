@@ -62,6 +62,7 @@ from bench.serving import (  # noqa: E402
     GUNICORN,
     PG_ADMIN,
     PYTHON,
+    center_create,
     children,
     free_port,
     peak_rss_kib,
@@ -213,19 +214,11 @@ def _user(*, username: str, name: str, role: str, password: str, totp: str, empl
 
 
 def build_center(*, sizes: list[int], secrets_: dict, first: date) -> Cast:
-    from employers.models import Center, CenterPolicy, Employer, User
+    from employers.models import Employer, User
     from gjj_portal.management.commands.demo import uscc_with_check
     from remittance.journal import bank_account, unallocated_account
 
-    Center.objects.create(
-        name="鄂尔多斯市住房公积金中心", seal_text="鄂尔多斯市住房公积金中心 业务专用章", bank_name="中国建设银行鄂尔多斯分行营业部",
-        bank_account="15001706000000001234", bank_account_name="鄂尔多斯市住房公积金中心", address="鄂尔多斯市康巴什区市民中心",
-        phone="0477-12329",
-    )
-    for year in range(first.year - 1, date.today().year + 2):
-        CenterPolicy.objects.create(year=year, base_floor=Decimal("1980.00"), base_cap=Decimal("32592.00"), rate_min=Decimal("0.0500"),
-                                    rate_max=Decimal("0.1200"), equal_rates=True, rounding=CenterPolicy.Rounding.YUAN,
-                                    document="鄂公中发〔2023〕16号")
+    center_create(first_year=first.year)
     employers = []
     for i, _size in enumerate(sizes):
         account_no = f"{600001 + i}"

@@ -112,3 +112,22 @@ def server_errors(log: Path) -> list[str]:
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
+
+
+def center_create(*, first_year: int) -> None:
+    """The benchmarks' center (the demo's 鄂尔多斯 center) and a policy for every year from `first_year` - 1 to next
+    year: the same rows for the soak and for the city-scale database."""
+    from datetime import date
+    from decimal import Decimal
+
+    from employers.models import Center, CenterPolicy
+
+    Center.objects.create(
+        name="鄂尔多斯市住房公积金中心", seal_text="鄂尔多斯市住房公积金中心 业务专用章", bank_name="中国建设银行鄂尔多斯分行营业部",
+        bank_account="15001706000000001234", bank_account_name="鄂尔多斯市住房公积金中心", address="鄂尔多斯市康巴什区市民中心",
+        phone="0477-12329",
+    )
+    for year in range(first_year - 1, date.today().year + 2):
+        CenterPolicy.objects.create(year=year, base_floor=Decimal("1980.00"), base_cap=Decimal("32592.00"), rate_min=Decimal("0.0500"),
+                                    rate_max=Decimal("0.1200"), equal_rates=True, rounding=CenterPolicy.Rounding.YUAN,
+                                    document="鄂公中发〔2023〕16号")

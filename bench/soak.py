@@ -45,6 +45,7 @@ from bench.serving import (  # noqa: E402
     GUNICORN,
     PG_ADMIN,
     PYTHON,
+    center_create,
     children,
     free_port,
     percentile,
@@ -89,7 +90,7 @@ def build(*, agents: int, members: int, password: str, totp: str) -> list[dict]:
     from django.db import transaction
     from django.utils import timezone
 
-    from employers.models import Center, CenterPolicy, Employer, User
+    from employers.models import Employer, User
     from gjj_portal.management.commands.demo import uscc_with_check
     from members.models import Member
     from members.services import member_open
@@ -103,15 +104,7 @@ def build(*, agents: int, members: int, password: str, totp: str) -> list[dict]:
         account.save()
         return account
 
-    Center.objects.create(
-        name="鄂尔多斯市住房公积金中心", seal_text="鄂尔多斯市住房公积金中心 业务专用章", bank_name="中国建设银行鄂尔多斯分行营业部",
-        bank_account="15001706000000001234", bank_account_name="鄂尔多斯市住房公积金中心", address="鄂尔多斯市康巴什区市民中心",
-        phone="0477-12329",
-    )
-    for year in range(FIRST_PERIOD.year - 1, date.today().year + 2):
-        CenterPolicy.objects.create(year=year, base_floor=Decimal("1980.00"), base_cap=Decimal("32592.00"), rate_min=Decimal("0.0500"),
-                                    rate_max=Decimal("0.1200"), equal_rates=True, rounding=CenterPolicy.Rounding.YUAN,
-                                    document="鄂公中发〔2023〕16号")
+    center_create(first_year=FIRST_PERIOD.year)
     for n in (1, 2):
         user(f"soak-reviewer{n}", cn_name("审核员", n), User.Role.REVIEWER)
     specs = []

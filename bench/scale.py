@@ -441,7 +441,9 @@ def vacuum_analyze() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
+        # INDEX_CLEANUP ON: the 封存 leave dead items on under 2 % of the members' pages, which a plain VACUUM skips; those
+        # pages then stay not all-visible and the headcount's index-only scan fetches 9,000 rows from the heap (49 → 13 ms).
+        cursor.execute("VACUUM (INDEX_CLEANUP ON, ANALYZE)")
 
 
 def build_flavour(*, cast: Cast, sizes: list[int], timer: Timer) -> dict:

@@ -94,13 +94,35 @@ def watch_csp(page) -> list[str]:
     return refused
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser window; every page it visits must keep to the CSP (no violation in the console)."""
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
+def _window(browser, live_server):
+    """A fresh browser window (downloads accepted); every page it visits must keep to the CSP (no violation in the
+    console)."""
+    context = browser.new_context(locale="zh-CN", base_url=live_server.url, accept_downloads=True)
     context.set_default_timeout(15_000)
     page = context.new_page()
     refused = watch_csp(page)
     yield page
     context.close()
     assert refused == [], "CSP violations: " + "; ".join(refused[:5])
+
+
+@pytest.fixture
+def page(browser, live_server):
+    yield from _window(browser, live_server)
+
+
+@pytest.fixture
+def second_page(browser, live_server):
+    """A second window beside `page`: another user (the reviewer, the other employer's agent) at the same time."""
+    yield from _window(browser, live_server)
+
+
+@pytest.fixture
+def reviewer_page(second_page):
+    return second_page
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded 电子档案 go to the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"

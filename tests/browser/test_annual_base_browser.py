@@ -16,23 +16,11 @@ from approvals.models import Application
 from employers.models import CenterPolicy
 from members.models import Member, MemberChange
 from tests import factories
-from tests.browser.conftest import watch_csp
 from tests.browser.helpers import agent_login, center_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = "/tmp"
 JULY = date(2026, 7, 1)
-
-
-@pytest.fixture
-def reviewer_page(browser, live_server):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    refused = watch_csp(page)
-    yield page
-    context.close()
-    assert refused == [], "CSP violations: " + "; ".join(refused[:5])
 
 
 @pytest.fixture

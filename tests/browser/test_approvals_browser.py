@@ -12,26 +12,9 @@ from approvals.models import Application
 from employers.models import User
 from gjj_portal.management.commands.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from members.models import Member
-from tests.browser.conftest import watch_csp
 from tests.browser.helpers import agent_login, center_login, pick_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def reviewer_page(browser, live_server):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    refused = watch_csp(page)
-    yield page
-    context.close()
-    assert refused == [], "CSP violations: " + "; ".join(refused[:5])
 
 
 def scan_jpeg(path) -> str:

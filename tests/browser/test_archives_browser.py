@@ -19,11 +19,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SCREENSHOT = "/tmp/h2_archives.png"
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def scan_jpeg(path) -> str:
     buffer = io.BytesIO()
     image = Image.new("RGB", (400, 300), (245, 245, 240))

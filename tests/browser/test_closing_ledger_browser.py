@@ -18,28 +18,11 @@ from members.models import Member
 from remittance.ledger import ledger_get
 from remittance.models import Account, Line
 from tests import factories
-from tests.browser.conftest import watch_csp
 from tests.browser.helpers import agent_login
 from tests.browser.test_rate_deferral_browser import approve, attach_and_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = "/tmp"
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def second_page(browser, live_server):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url, accept_downloads=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    refused = watch_csp(page)
-    yield page
-    context.close()
-    assert refused == [], "CSP violations: " + "; ".join(refused[:5])
 
 
 def open_closing(page) -> None:

@@ -13,7 +13,6 @@ from remittance import collection
 from remittance.businesses.collection_agreement import SIGN
 from remittance.models import Assessment, AssessmentRevocation, Debit, DebitAgreement
 from tests import factories
-from tests.browser.conftest import watch_csp
 from tests.browser.helpers import agent_login, center_login
 from tests.remittance.conftest import assess, make_members
 from tests.remittance.test_collection import sign
@@ -21,17 +20,6 @@ from tests.remittance.test_collection import sign
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = "/tmp/h_collection"
 PASSWORD, SECRET = factories.PASSWORD, factories.TOTP_SECRET
-
-
-@pytest.fixture
-def second_page(browser, live_server):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url, accept_downloads=True)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    refused = watch_csp(page)
-    yield page
-    context.close()
-    assert refused == [], "CSP violations: " + "; ".join(refused[:5])
 
 
 def shot(page, name: str) -> None:

@@ -17,27 +17,10 @@ from gjj_portal.money import month_add
 from members.models import Member
 from remittance.models import Assessment
 from remittance.selectors import assessment_next_period
-from tests.browser.conftest import watch_csp
 from tests.browser.helpers import agent_login, center_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = "/tmp"
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def reviewer_page(browser, live_server):
-    context = browser.new_context(locale="zh-CN", base_url=live_server.url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    refused = watch_csp(page)
-    yield page
-    context.close()
-    assert refused == [], "CSP violations: " + "; ".join(refused[:5])
 
 
 def scan(path) -> str:

@@ -16,7 +16,6 @@ from remittance.interest import InterestYear, last_settled_year
 from remittance.models import Entry, Line
 from remittance.statements import member_year_figures
 from tests.browser.helpers import agent_login, center_login
-from tests.browser.test_approvals_browser import reviewer_page  # noqa: F401 - the reviewer's own browser page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = "/tmp"

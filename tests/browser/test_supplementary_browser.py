@@ -22,7 +22,7 @@ from remittance.businesses import supplementary
 from remittance.models import Entry, Receipt, Supplement
 from remittance.selectors import employer_unallocated
 from tests.browser.helpers import agent_login, center_login, pick_member
-from tests.browser.test_approvals_browser import review, reviewer_page  # noqa: F401 - the reviewer's own browser page
+from tests.browser.test_approvals_browser import review
 from tests.browser.test_engine_v2_browser import print_pdf
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from gjj_portal.admin_mixins import AuditedAdmin, ReadOnlyAdmin
 
-from .models import Member, MemberChange, ScheduledBaseChange
+from .models import Headcount, Member, MemberChange, ScheduledBaseChange
 
 
 @admin.register(Member)
@@ -52,3 +52,14 @@ class ScheduledBaseChangeAdmin(ReadOnlyAdmin):
     list_select_related = ("employer", "member", "actor")
     readonly_fields = ("member", "employer", "base", "employer_rate", "member_rate", "employer_amount", "member_amount", "monthly_amount",
                        "effective_period", "status", "batch", "actor", "created_at", "applied_at")
+
+
+@admin.register(Headcount)
+class HeadcountAdmin(ReadOnlyAdmin):
+    """缴存人数合计: written by the database with every member (members.headcount), never by hand; checked by reconcile
+    and counted again by manage.py headcount_rebuild."""
+
+    list_display = ("employer", "department_key", "status", "members", "monthly_amount")
+    list_filter = ("status",)
+    search_fields = ("employer__account_no", "employer__name")
+    list_select_related = ("employer",)

@@ -44,15 +44,25 @@ def _params(request) -> str:
 
 
 def _account_rows(request, data: QueryDict):
+    """The form, the rows of its filter, the filter, and the departments the agent may choose."""
     employer = current_employer(request)
-    form = AccountQueryForm(data or None, departments=department_choices(employer=employer, agent=request.user))
+    departments = department_choices(employer=employer, agent=request.user)
+    form = AccountQueryForm(data or None, departments=departments)
     f = _filters(form)
     if f is None:
-        return form, selectors.member_account_list(employer=employer).none()
+        return form, selectors.member_account_list(employer=employer).none(), f, departments
     qs = selectors.member_account_list(employer=employer, opened_from=f.get("date_from"), opened_to=f.get("date_to"),
                                        query=f.get("query", ""), status=f.get("status", ""), department=f.get("department", ""),
                                        agent=request.user)
-    return form, qs
+    return form, qs, f, departments
+
+
+def _account_summary(request, form, qs, f, departments) -> tuple[dict, list[dict]]:
+    """合计 and 部门小计 (from the kept headcount unless the filter names dates or a member)."""
+    if f is None:
+        return selectors.member_account_totals(qs), []
+    return selectors.member_account_summary(employer=current_employer(request), members=qs, filters=f, departments=departments,
+                                            agent=request.user, subtotals="department" in form.fields)
 
 
 @agent_required
@@ -60,12 +70,12 @@ def _account_rows(request, data: QueryDict):
 def account_query(request):
     """账户信息: 【查询】 by 开户日期 or member, a page at a time from a cursor (首页 / 上一页 / 下一页);
     【打印】 with the center's seal; 【导出】 to Excel."""
-    form, qs = _account_rows(request, request.GET)
+    form, qs, f, departments = _account_rows(request, request.GET)
     page = keyset_page(qs, request.GET, order=ACCOUNT_ORDER, size=PAGE_SIZE)
+    totals, subtotals = _account_summary(request, form, qs, f, departments)
     return render(request, "members/account_query.html", {
-        "form": form, "page": page, "params": _params(request), "tab": "accounts", "totals": selectors.member_account_totals(qs),
-        "by_department": "department" in form.fields,
-        "subtotals": selectors.member_department_subtotals(qs) if "department" in form.fields else [],
+        "form": form, "page": page, "params": _params(request), "tab": "accounts", "totals": totals,
+        "by_department": "department" in form.fields, "subtotals": subtotals,
         "print_url": reverse("members:query-print"),
     })
 
@@ -76,7 +86,7 @@ def account_query(request):
 def account_export(request):
     """【导出】: the same rows through the one safe writer (SEC-29); IDs masked (SEC-38). Rows come from the database in
     chunks and go into a temporary file that is streamed (issue 18: no export holds a whole employer in memory)."""
-    form, qs = _account_rows(request, request.GET)
+    form, qs, f, departments = _account_rows(request, request.GET)
     columns = [
         Col("个人账号", "text", 16), Col("姓名", "text", 12), Col("证件号码", "text", 22), Col("性别", "text", 6), Col("账户状态", "text", 10),
         Col("缴存基数", "money"), Col("单位缴存比例", "rate"), Col("个人缴存比例", "rate"), Col("单位月缴存额", "money"),
@@ -92,7 +102,8 @@ def account_export(request):
     sheets = [Sheet("账户信息", columns, rows)]
     if "department" in form.fields:  # 单位部门管理: 人数 and 月缴存额 per department of the same rows
         sheets.append(Sheet("部门小计", [Col("部门编号", "text", 12), Col("部门", "text", 16), Col("人数", "int", 8), Col("月缴存额", "money")],
-                            ([r["code"], r["name"], r["count"], r["monthly_amount"]] for r in selectors.member_department_subtotals(qs))))
+                            ([r["code"], r["name"], r["count"], r["monthly_amount"]]
+                             for r in _account_summary(request, form, qs, f, departments)[1])))
     return xlsx_file_response(workbook_file(sheets), filename="缴存人账户信息.xlsx")
 
 
@@ -162,7 +173,7 @@ def status_query(request):
 def account_print(request):
     """打印缴存人账户信息 (seed 001 §7.1)."""
     def issue(data):
-        form, qs = _account_rows(request, data)
+        form, qs, _f, _departments = _account_rows(request, data)
         return prints.account_list_print(employer=current_employer(request), agent=request.user, form=form, members=qs,
                                          by_department="department" in form.fields)
 

@@ -132,7 +132,7 @@ def account_balance(account: Account) -> Decimal:
 def reconcile() -> list[str]:
     """Check the journal: every entry balances and has two lines or more, the books balance as a
     whole, no employer's 未分配金额 is negative, every allocated assessment and 补缴 matches its entry, and the
-    balance table (EmployerPosting, EmployerBalance) agrees with the lines.
+    balance table (EmployerPosting, EmployerBalance) agrees with the lines, and the kept headcount with the members.
     Sums are rounded to the fen in SQL: SQLite adds decimals as binary floats (0.1 + 0.2 ≠ 0.3 there)."""
     from .models import Assessment, Supplement
 
@@ -161,4 +161,6 @@ def reconcile() -> list[str]:
         .values_list("serial_no", "amount", "entry__amount")
     ):
         problems.append(f"补缴 {serial_no} 金额 {amount} 与分配流水 {entry_amount} 不符")
-    return problems + balances_check()
+    from members.headcount import headcount_problems
+
+    return problems + balances_check() + headcount_problems()

@@ -18,19 +18,20 @@ def message_get(*, employer: Employer, pk: int) -> Message:
     return Message.objects.get(employer=employer, pk=pk)
 
 
-def message_unread_count(*, employer: Employer) -> int:
-    return Message.objects.filter(employer=employer, read_at__isnull=True).count()
-
-
 PANELS = {"messages": "消息", "todo": "待办", "done": "已办", "mine": "我发起的"}
 PANEL_SIZE = 5
+
+
+# What a panel row and a 【更多】 row show of an application (approvals/task_panels.html, task_list.html): not its
+# payload, its employer or its submitter, which a row does not show.
+ROW_FIELDS = ("pk", "business_code", "business_name", "summary", "status", "todo", "submitted_at", "updated_at")
 
 
 def task_panel_items(*, employer: Employer, agent: User, panel: str) -> QuerySet:
     """The rows of one task panel: 消息, 待办 (waiting for the agent), 已办 (finished), 我发起的."""
     if panel == "messages":
         return message_list(employer=employer)
-    return application_list(employer=employer, panel=panel, agent=agent)
+    return application_list(employer=employer, panel=panel, agent=agent).select_related(None).only(*ROW_FIELDS)
 
 
 def task_panels(*, employer: Employer, agent: User) -> dict:
@@ -40,7 +41,6 @@ def task_panels(*, employer: Employer, agent: User) -> dict:
             {"key": key, "title": title, "items": list(task_panel_items(employer=employer, agent=agent, panel=key)[:PANEL_SIZE])}
             for key, title in PANELS.items()
         ],
-        "unread": message_unread_count(employer=employer),
     }
 
 

@@ -10,6 +10,7 @@ class EmployersConfig(AppConfig):
         from gjj_portal.printing import registry as documents
         from gjj_portal.printing import services as printing
 
+        from . import signals  # noqa: F401  (the receivers)
         from .businesses import closing, deferral, employer_change, rate_change
 
         for business in (employer_change.BUSINESS, rate_change.BUSINESS, deferral.BUSINESS, closing.BUSINESS):

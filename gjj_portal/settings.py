@@ -272,10 +272,17 @@ GJJ_DOCUMENT_RATE_LIMIT = int(env("GJJ_DOCUMENT_RATE_LIMIT", "60"))
 GJJ_DOCUMENT_RATE_WINDOW = int(env("GJJ_DOCUMENT_RATE_WINDOW", "3600"))
 # The default cache holds those counters, so it must be shared by every server process: a table in
 # the database in production (`manage.py createcachetable` creates it); memory in development and tests.
-CACHES = {"default": (
-    {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"} if DEBUG or TESTING
-    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": env("GJJ_CACHE_TABLE", "gjj_cache")}
-)}
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"} if DEBUG or TESTING
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": env("GJJ_CACHE_TABLE", "gjj_cache")}
+    ),
+    # Each process's own memory, for what every page shows and hardly ever changes (the center's name and phone in
+    # the header: employers.context_processors), kept for a minute; never for counters or anything shared. The tests
+    # keep nothing there (each request's queries stay countable); tests/employers/test_center_shown.py turns it on.
+    "local": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"} if TESTING
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gjj-local", "TIMEOUT": 60},
+}
 
 # One-time codes by SMS (seed 000): the backend is pluggable, like Django's email backends.
 GJJ_SMS_BACKEND = env(

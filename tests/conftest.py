@@ -1,7 +1,7 @@
 """The fixed cast of the test suite (STYLE.md §10)."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 
 from employers.sms import LocmemBackend
@@ -46,8 +46,10 @@ def _clean_outbox():
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Rate-limit counters live in the process-wide default cache: every test starts without any."""
+    """Rate-limit counters live in the process-wide default cache: every test starts without any (nor with a center
+    another test left in the process's own cache)."""
     cache.clear()
+    caches["local"].clear()
 
 
 @pytest.fixture

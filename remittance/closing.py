@@ -4,11 +4,11 @@ remittance registers this check at start-up (remittance/apps.py → employers.cl
 Every member transferred out or sealed (none still contributing), every member's balance and the 未分配金额 at 0
 (from the balance table, kept with every posting), and no money pending: an assessed month not allocated, an approved 补缴
 waiting for its money, a debit at the bank, an active 托收协议. Each unmet one links to the page that clears it.
-A few queries on indexes and the balance table, whatever the headcount and the history."""
+A few queries on indexes, the kept headcount and the balance table, whatever the headcount and the history."""
 
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import Round  # SQLite adds decimals as floats: 0.1 + 0.2 - 0.3 is not 0 there
 from django.urls import reverse
 
@@ -16,7 +16,7 @@ from employers.closing import Condition
 from employers.models import Employer
 from gjj_portal.money import format_period
 from gjj_portal.templatetags.gjj import yuan
-from members.models import Member
+from members.selectors import member_counts
 
 from .models import Account, Assessment, Debit, DebitAgreement, EmployerBalance, EmployerPosting, Line, Supplement
 from .selectors import employer_unallocated
@@ -27,10 +27,11 @@ CANCEL_AGREEMENT = "debit_agreement_cancel"  # remittance/businesses/collection_
 
 
 def _members(employer: Employer) -> tuple[list[Condition], int]:
-    """The members still contributing, and the count of those not transferred out (normal or sealed): one index-only
-    scan of (employer, status) whatever the headcount."""
-    counts = Member.objects.filter(employer=employer, status__in=[Member.Status.NORMAL, Member.Status.SEALED]).aggregate(
-        normal=Count("status", filter=Q(status=Member.Status.NORMAL)), open=Count("status"))
+    """The members still contributing, and the count of those not transferred out (normal or sealed): from the kept
+    headcount (members.headcount, written with every member in the same transaction), a few rows whatever the
+    headcount."""
+    counts = member_counts(employer=employer)
+    counts["open"] = counts["normal"] + counts["sealed"]
     if not counts["normal"]:
         return [], counts["open"]
     return [Condition("members_normal", f"尚有{counts['normal']}名职工为正常缴存状态，须全部调出或封存",

@@ -95,10 +95,11 @@ def _earliest_start() -> Case:
 
 def _started_before(current: date) -> Subquery:
     """A normal member who started before this month (its pk, or NULL): the first one the (employer, status) index
-    finds will do. A scalar sub-query with LIMIT 1, not EXISTS: PostgreSQL turns an EXISTS into a semi-join over every
-    member of the center (a scan of 1,000,000 rows), where this one is probed per employer, after the cheaper tests."""
+    finds will do (no ORDER BY). A scalar sub-query with LIMIT 1, not EXISTS: PostgreSQL turns an EXISTS into a
+    semi-join over every member of the center (a scan of 1,000,000 rows), where this one is probed per employer,
+    after the cheaper tests."""
     started = Member.objects.filter(employer=OuterRef("pk"), status=Member.Status.NORMAL, start_period__lt=current)
-    return Subquery(started.values("pk")[:1])
+    return Subquery(started.order_by().values("pk")[:1])
 
 
 def _unallocated() -> Coalesce:
@@ -119,10 +120,13 @@ def overdue_employers(*, query: str = "", min_months: int = 1, today: date | Non
     employers = (
         Employer.objects.filter(status=Employer.Status.NORMAL)
         .alias(started=_started_before(current))
-        .filter(started__isnull=False)
         .annotate(earliest_start=_earliest_start())
-        .filter(Q(paid_up_to__isnull=False, paid_up_to__lt=latest_first_due)
-                | Q(paid_up_to__isnull=True, earliest_start__lt=month_add(latest_first_due, 1)))
+        # One OR whose tests PostgreSQL runs in the order written, each stopping at the first that fails: the members
+        # are probed only for an employer whose 缴至年月 is old enough (at most the overdue ones), not for every
+        # employer of the center. A never-allocated employer needs no second probe: its earliest normal start before
+        # this month is itself a normal member who started before this month.
+        .filter((Q(paid_up_to__isnull=False) & Q(paid_up_to__lt=latest_first_due) & Q(started__isnull=False))
+                | (Q(paid_up_to__isnull=True) & Q(earliest_start__lt=month_add(latest_first_due, 1))))
         # 缓缴 (条例 第20条): the months of an approved 缓缴 are not arrears. An employer whose owed months, from the first
         # through last month, all lie in one approved 缓缴 is not 催缴'd. (Dates are 1sts: 缴至年月 + 31 days falls in the
         # month after it, so start <= it means the 缓缴 starts no later than the first month owed.)

@@ -79,6 +79,15 @@ def test_an_employer_without_normal_members_or_not_normal_is_not_overdue():
     assert not {sealed_members.pk, sealed_employer.pk, nobody.pk} & set(_overdue())
 
 
+def test_an_allocated_employer_whose_normal_members_all_start_this_month_is_not_overdue():
+    """缴至年月 long past, its earlier members sealed, its normal ones starting this month: nothing owed yet."""
+    renewed = _employer(paid_up_to=date(2025, 10, 1), start=date(2026, 3, 1))
+    factories.make_member(renewed, status=Member.Status.SEALED, start_period=date(2025, 7, 1))
+    older = _employer(paid_up_to=date(2025, 10, 1), start=date(2026, 2, 1))
+    owed = _overdue()
+    assert renewed.pk not in owed and owed[older.pk] == 4
+
+
 def test_the_months_filter_keeps_those_owing_at_least_so_many_months():
     one = _employer(paid_up_to=date(2026, 1, 1))
     three = _employer(paid_up_to=date(2025, 11, 1))

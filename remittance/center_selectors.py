@@ -208,7 +208,9 @@ def collection_rows(*, period: date, query: str = "", state: str = "") -> QueryS
     """Each normal employer's 归集 of a month: its assessment (amount, headcount, status) and its payments."""
     assessment = Assessment.objects.filter(employer=OuterRef("pk"), period=period).exclude(status=Assessment.Status.DELETED)
     payments = _month_payments(period).filter(employer=OuterRef("pk"))
-    employers = _employer_search(Employer.objects.filter(status=Employer.Status.NORMAL), query).annotate(
+    employers = _employer_search(Employer.objects.filter(status=Employer.Status.NORMAL), query).only(
+        "account_no", "name", "paid_up_to",  # the row's own columns: not the employer's whole row
+    ).annotate(
         assessment_status=Subquery(assessment.values("status")[:1]),
         assessed_amount=Subquery(assessment.values("amount")[:1], output_field=MONEY),
         assessed_headcount=Subquery(assessment.values("headcount")[:1], output_field=IntegerField()),

@@ -103,9 +103,12 @@ def collection(request):
     form = CollectionFilterForm(request.GET or None, initial={"period": center_selectors.current_period()})
     data = form.cleaned_data if form.is_valid() else {}
     period = data.get("period") or center_selectors.current_period()
-    page = _page(request, center_selectors.collection_rows(period=period, query=data.get("q", ""), state=data.get("state", "")))
-    context = {"form": form, "period": period, "page": page, "query": _kept_query(request),
-               "totals": center_selectors.collection_totals(period=period)}
+    totals = center_selectors.collection_totals(period=period)
+    paginator = Paginator(center_selectors.collection_rows(period=period, query=data.get("q", ""), state=data.get("state", "")), PAGE_SIZE)
+    if not data.get("q") and not data.get("state"):
+        paginator.count = totals["employers"]  # unfiltered, the list is every normal employer: the totals counted them
+    page = paginator.get_page(request.GET.get("page"))
+    context = {"form": form, "period": period, "page": page, "query": _kept_query(request), "totals": totals}
     template = "center/collection.html#collection" if wants_partial(request) else "center/collection.html"
     return render(request, template, context)
 

@@ -238,6 +238,8 @@ class Assessment(models.Model):
         verbose_name = "汇缴核定"
         verbose_name_plural = "汇缴核定"
         ordering = ["-period"]
+        # 归集情况's center totals of a month (the one-per-month index leads with the employer).
+        indexes = [models.Index(fields=["period"], name="remittance_assessment_period")]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=["assessed", "allocated", "deleted"]), name="remittance_assessment_status_valid"),
             models.CheckConstraint(
@@ -317,7 +319,9 @@ class Payment(models.Model):
         ordering = ["-created_at", "-pk"]
         # 最近缴款 (the center's list, newest first) reads its page backwards on this index instead of sorting every
         # payment of the center.
-        indexes = [models.Index(fields=["created_at", "id"], name="remittance_payment_recent")]
+        # 归集情况 sums a month's payments by 到账日期 on value_date, instead of reading every payment of the center.
+        indexes = [models.Index(fields=["created_at", "id"], name="remittance_payment_recent"),
+                   models.Index(fields=["value_date"], name="remittance_payment_value_date")]
         constraints = [
             models.UniqueConstraint(fields=["bank_serial_no"], name="remittance_payment_unique_bank_serial"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="remittance_payment_amount_pos"),

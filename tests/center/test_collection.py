@@ -83,3 +83,17 @@ def test_the_page_shows_the_month_and_htmx_gets_the_region(month, reviewer_clien
 def test_a_month_in_the_future_is_refused_in_chinese(reviewer_client):
     page = reviewer_client.get(reverse("center:collection"), {"period": "2999-01"}).content.decode()
     assert "汇缴年月须在 2000-01 至本月之间" in page
+
+
+def test_the_pager_counts_the_normal_employers_and_a_search_its_own(month, reviewer_client):
+    """Unfiltered, the list's count is the center's 正常缴存单位 (the totals' figure); searched, it counts the matches."""
+    from employers.models import Employer
+
+    for n in range(21):
+        factories.make_employer(name=f"检索单位{n:02d}")
+    Employer.objects.filter(pk=factories.make_employer(name="检索单位封存").pk).update(status=Employer.Status.SEALED)
+    url = reverse("center:collection")
+    page = reviewer_client.get(url, {"period": "2025-07"}).content.decode()
+    assert "共 24 条" in page and '<td class="num">24</td>' in page
+    searched = reviewer_client.get(url, {"period": "2025-07", "q": "检索单位"}).content.decode()
+    assert "共 21 条" in searched and '<td class="num">24</td>' in searched

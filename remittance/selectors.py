@@ -11,6 +11,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
@@ -29,6 +30,7 @@ from django.utils import timezone
 from employers.models import Employer
 from employers.selectors import deferral_skip
 from gjj_portal.money import format_period, month_add
+from gjj_portal.templatetags import gjj as formats
 from members.models import Member, ScheduledBaseChange
 
 from .models import (
@@ -310,11 +312,27 @@ def journal_totals(rows: list[FlowRow]) -> FlowTotals:
     )
 
 
+def _entries_seen(employer: Employer) -> QuerySet[Entry]:
+    """The employer's postings and the 内部转移 that touched one of its accounts."""
+    return Entry.objects.filter(Q(employer=employer) | Q(kind=Entry.Kind.TRANSFER, pk__in=_transfers_touching(employer)))
+
+
 def entry_get(*, employer: Employer, pk: int) -> Entry:
     """The employer's posting, or a 内部转移 that touched one of its accounts (its 明细 then shows only those lines:
     `viewer_id`). Raises Entry.DoesNotExist otherwise (the view turns it into 404)."""
-    entry = (Entry.objects.select_related("employer", "actor")
-             .filter(Q(employer=employer) | Q(kind=Entry.Kind.TRANSFER, pk__in=_transfers_touching(employer))).get(pk=pk))
+    entry = _entries_seen(employer).select_related("employer", "actor").get(pk=pk)
+    entry.viewer_id = employer.pk
+    return entry
+
+
+ENTRY_PAGE_FIELDS = ("serial_no", "posted_on", "kind", "summary", "employer_id", "amount", "interest", "headcount", "period")
+
+
+def entry_page_get(*, employer: Employer, pk: int) -> Entry:
+    """entry_get for a page that shows the posting's own figures (业务明细, 汇缴分配完成): its own columns only (no
+    employer or 经办人 row), and `has_assessment` (a 汇缴 with its 汇缴核定, so a 汇缴书 to print) in the same query."""
+    entry = (_entries_seen(employer).only(*ENTRY_PAGE_FIELDS)
+             .annotate(has_assessment=Exists(Assessment.objects.filter(entry_id=OuterRef("pk")))).get(pk=pk))
     entry.viewer_id = employer.pk
     return entry
 
@@ -325,16 +343,31 @@ def entry_is_other_side(entry: Entry) -> bool:
 
 
 def entry_member_lines(*, entry: Entry) -> QuerySet[Line]:
-    """明细: the per-member lines of a posting (个人账号, 姓名, 发生额, 发生利息额), one query. A 内部转移 shows the
+    """明细: the per-member lines of a posting (个人账号 `account_no`, 姓名 `name`, 发生额 `credit`, 发生利息额), one
+    query; the member's two columns are read into the line (no member row built per line). A 内部转移 shows the
     viewer's side only (the sending employer its old account, the receiving one the new account)."""
     lines = Line.objects.filter(entry=entry, member__isnull=False)
     if entry.kind == Entry.Kind.TRANSFER:
         lines = lines.filter(account__employer_id=getattr(entry, "viewer_id", entry.employer_id))
     return (
-        lines.select_related("member").order_by("member__account_no", "period")
-        .only("amount", "interest", "period", "member__account_no", "member__name")
-        .annotate(credit=ExpressionWrapper(F("amount") * Value(-1), output_field=DecimalField(max_digits=14, decimal_places=2)))
+        lines.order_by("member__account_no", "period").only("member_id", "amount", "interest", "period")
+        .annotate(account_no=F("member__account_no"), name=F("member__name"),
+                  credit=ExpressionWrapper(F("amount") * Value(-1), output_field=DecimalField(max_digits=14, decimal_places=2)))
     )
+
+
+def entry_line_rows(lines, *, department: bool = False) -> list[tuple]:
+    """The 明细 page's cells of each line, formatted once here rather than by a filter per cell in the template:
+    (个人账号, 姓名, 部门, 汇补缴年月, 发生额, 发生利息额); 部门 only for lines read with their department
+    (remittance.departments.entry_lines), 未分配部门 for a member without one."""
+    rows = []
+    for line in lines:
+        dept = ""
+        if department:
+            dept = line.member.department.name if line.member.department_id else ""
+        rows.append((line.account_no, line.name, dept or "未分配部门", formats.period(line.period), formats.yuan(line.credit),
+                     formats.yuan(line.interest)))
+    return rows
 
 
 @dataclass

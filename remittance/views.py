@@ -316,7 +316,10 @@ def entry_detail(request, pk: int):
     """明细: per member (个人账号, 姓名, 记账日期, 发生额, 发生利息额, 业务明细类型), 50 a page in member order (read
     from the cursor along the (entry, member) index); 人数 and 发生额 are the posting's own figures. With departments
     (单位部门管理) a 部门 selector, each line's 部门 and each department's 小计 (one GROUP BY)."""
-    entry = _entry(request, pk)
+    try:
+        entry = selectors.entry_page_get(employer=current_employer(request), pk=pk)
+    except Entry.DoesNotExist:
+        not_found(request, f"entry:{pk}")
     dept_form = departments.department_filter(employer=current_employer(request), agent=request.user, data=request.GET)
     context = {"entry": entry, "dept_form": dept_form, "groups": None}
     if dept_form is None and request.user.department_scope() is None:
@@ -326,7 +329,9 @@ def entry_detail(request, pk: int):
         groups = departments.subtotals(lines, amounts=ENTRY_AMOUNTS)
         context |= {"groups": groups, "total": departments.subtotals_total(groups, amounts=ENTRY_AMOUNTS),
                     "dept_params": urlencode({"department": departments.chosen(dept_form)}) if departments.chosen(dept_form) else ""}
-    context["page"] = keyset_page(lines, request.GET, order=("member_id", "pk"), size=LINES_PAGE)
+    context["page"] = page = keyset_page(lines, request.GET, order=("member_id", "pk"), size=LINES_PAGE)
+    context |= {"rows": selectors.entry_line_rows(page, department=context["groups"] is not None),
+                "by_department": context["groups"] is not None, "supplementary": entry.kind == Entry.Kind.SUPPLEMENTARY}
     return render(request, "remittance/entry_detail.html", context)
 
 

@@ -19,7 +19,16 @@ from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document
 
 from .forms import DateRangeForm
-from .ledger import Ledger, ledger_get, ledger_page_get, ledger_page_rows, ledger_print, ledger_xlsx, member_for_ledger
+from .ledger import (
+    Ledger,
+    ledger_get,
+    ledger_page_cells,
+    ledger_page_get,
+    ledger_page_rows,
+    ledger_print,
+    ledger_xlsx,
+    member_for_ledger,
+)
 from .ledger import ledger_page as ledger_keyset_page
 
 PAGE_SIZE = 50
@@ -69,10 +78,10 @@ def ledger_page(request):
         if ledger.member is not None:  # a member's few lines: numbered pages
             page = Paginator(range(ledger.count), PAGE_SIZE).get_page(request.GET.get("page"))
             context |= {"page": page, "first_page": page.number == 1,
-                        "rows": ledger_page_rows(ledger, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE)}
+                        "rows": ledger_page_cells(ledger_page_rows(ledger, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE))}
         else:
             page = ledger_keyset_page(ledger, request.GET, size=PAGE_SIZE)
-            context |= {"keyset": page, "rows": page.object_list, "first_page": not page.has_previous}
+            context |= {"keyset": page, "rows": ledger_page_cells(page.object_list), "first_page": not page.has_previous}
     template = "remittance/ledger.html" + ("#ledger-results" if wants_partial(request) else "")
     return render(request, template, context)
 

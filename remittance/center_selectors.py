@@ -231,7 +231,12 @@ def collection_rows(*, period: date, query: str = "", state: str = "") -> QueryS
 
 def payment_search(*, query: str = "") -> QuerySet[Payment]:
     """缴款 recorded, newest first; searched by 银行流水号, 单位账号 (prefix) or 单位名称."""
-    payments = Payment.objects.select_related("entry", "employer", "recorded_by").order_by("-created_at", "-pk")
+    payments = (
+        Payment.objects.select_related("entry", "employer")
+        # a row's own columns (and created_at, the page's cursor), not the wide rows of the entry and the employer
+        .only("amount", "value_date", "bank_serial_no", "source", "created_at", "entry__serial_no", "employer__account_no", "employer__name")
+        .order_by("-created_at", "-pk")
+    )
     query = _printable(query)
     if query:
         payments = payments.filter(Q(bank_serial_no=query) | Q(employer__account_no__startswith=query) | Q(employer__name__icontains=query))

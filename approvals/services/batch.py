@@ -160,6 +160,7 @@ def batch_line_add(*, agent: User, row: dict[str, str], batch: Batch | None = No
             lines.append(line)
             audit.record("approvals.batch.line_added", actor=agent, employer=batch.employer, obj=line,
                          data={"batch": batch.pk, "business": batch.business_code, "row_no": line.row_no})
+        batch_totals_store(batch=batch)
     return lines
 
 
@@ -174,15 +175,29 @@ def batch_line_delete(*, batch: Batch, line: BatchLine, agent: User) -> None:
                      data={"batch": batch.pk, "business": batch.business_code, "row_no": line.row_no})
         BatchLine.objects.filter(pk=line.pk).delete()
         BatchLine.objects.filter(batch=batch, row_no__gt=line.row_no).update(row_no=F("row_no") - 1)
+        batch_totals_store(batch=batch)
 
 
-def batch_totals(*, batch: Batch) -> dict:
-    """合计人数 and 合计金额, aggregated in SQL. `count` is the lines; `people` the members named in them (补缴 stages
-    a line per member and month), or the lines where none is named yet (缴存人登记)."""
+def batch_totals_count(*, batch: Batch) -> dict:
+    """合计人数 and 合计金额, aggregated in SQL from the lines. `count` is the lines; `people` the members named in them
+    (补缴 stages a line per member and month), or the lines where none is named yet (缴存人登记)."""
     totals = batch.lines.aggregate(count=Count("pk"), amount=Sum("amount", default=Decimal("0.00")),
                                    people=Count("member", distinct=True))
     totals["people"] = totals["people"] or totals["count"]
     return totals
+
+
+def batch_totals_store(*, batch: Batch) -> None:
+    """Count the lines again and store the 合计 on the 清册 (inside the caller's transaction, which holds the 清册's row
+    lock: every change of its lines goes through here)."""
+    totals = batch_totals_count(batch=batch)
+    Batch.objects.filter(pk=batch.pk).update(line_count=totals["count"], people=totals["people"], amount_total=totals["amount"])
+    batch.line_count, batch.people, batch.amount_total = totals["count"], totals["people"], totals["amount"]
+
+
+def batch_totals(*, batch: Batch) -> dict:
+    """The 合计 the 清册 page shows, as stored with the last change of its lines (no count of them per view)."""
+    return {"count": batch.line_count, "amount": batch.amount_total + Decimal("0.00"), "people": batch.people or batch.line_count}
 
 
 def batch_complete(*, batch: Batch, agent: User) -> Batch:
@@ -192,7 +207,7 @@ def batch_complete(*, batch: Batch, agent: User) -> Batch:
     with transaction.atomic():
         batch = _locked(batch)
         _require_editable(batch)
-        totals = batch_totals(batch=batch)
+        totals = batch_totals_count(batch=batch)  # from the lines themselves: what is completed is what is there
         if not totals["count"]:
             raise BusinessError("清册中没有记录，请先录入清册。", code="batch_empty")
         if business.check_batch is not None and (refusals := business.check_batch(batch=batch)):

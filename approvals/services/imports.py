@@ -24,7 +24,7 @@ from gjj_portal.errors import BusinessError
 from gjj_portal.ratelimit import per_window, wait_words
 from gjj_portal.tenancy import Employer, User
 
-from .batch import _batch_keys, _encrypted, _locked, _mark_duplicates, _require_editable, batch_open
+from .batch import _batch_keys, _encrypted, _locked, _mark_duplicates, _require_editable, batch_open, batch_totals_store
 
 logger = logging.getLogger(__name__)
 
@@ -344,6 +344,7 @@ def _stage_lines(batch_import: BatchImport, *, batch: Batch, agent: User, lines:
         raise BusinessError(f"文件中有{len(keys)}人已在清册中，请先删除清册中的重复记录或重新上传。", code="import_duplicate")
     start = batch.lines.aggregate(m=Max("row_no"))["m"] or 0
     count = insert_rows(BatchLine, _line_rows(batch, lines, start=start), fields=LINE_FIELDS)
+    batch_totals_store(batch=batch)
     batch_import.batch = batch
     batch_import.status = BatchImport.Status.STAGED_GOOD if batch_import.errors else BatchImport.Status.STAGED
     batch_import.staged_at = timezone.now()

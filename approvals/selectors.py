@@ -94,11 +94,19 @@ def _passed_by(reviewer: User):
     ))
 
 
+# What a row of the back-office queue and done list shows (approvals/center_queue.html, center_done.html): not the
+# payload, the submitter or the employer's whole row.
+QUEUE_FIELDS = ("pk", "business_name", "summary", "status", "step_names", "current_step", "submitted_at",
+                "employer__account_no", "employer__name")
+DONE_FIELDS = ("pk", "business_name", "summary", "status", "updated_at", "employer__name")
+
+
 def application_queue(*, reviewer: User | None = None, business_code: str = "", employer_query: str = "", status: str = "",
                       date_from: date | None = None, date_to: date | None = None) -> QuerySet[Application]:
     """The back-office queue: applications waiting for the center, filtered; `passed_by_me` marks those the
-    reviewer may not decide again."""
-    qs = _applications().filter(status__in=[status] if status in PENDING_REVIEW else PENDING_REVIEW)
+    reviewer may not decide again. A row loads what approvals/center_queue.html shows (QUEUE_FIELDS)."""
+    qs = (Application.objects.select_related("employer").only(*QUEUE_FIELDS)
+          .filter(status__in=[status] if status in PENDING_REVIEW else PENDING_REVIEW))
     if reviewer is not None:
         qs = qs.annotate(passed_by_me=_passed_by(reviewer))
     if business_code:
@@ -122,7 +130,8 @@ def application_reviewer_may_decide(*, application: Application, reviewer: User)
 def application_done_by(*, reviewer: User) -> QuerySet[Application]:
     """The reviewer's own done list: applications where this reviewer passed or returned a step."""
     ids = ApplicationStep.objects.filter(actor=reviewer, action__in=[ApplicationStep.Action.PASS, ApplicationStep.Action.RETURN])
-    return _applications().filter(pk__in=ids.values("application_id")).order_by("-updated_at", "-pk")
+    return (Application.objects.select_related("employer").only(*DONE_FIELDS)
+            .filter(pk__in=ids.values("application_id")).order_by("-updated_at", "-pk"))
 
 
 def application_steps(*, application: Application) -> list[ApplicationStep]:

@@ -52,7 +52,7 @@ def current_period() -> date:
     return timezone.localdate().replace(day=1)
 
 
-def employer_unallocated(*, employer: Employer) -> Decimal:
+def employer_unallocated(*, employer: Employer | int) -> Decimal:
     """未分配金额: money paid in and not yet allocated, from the balance table (one row, written with every posting)."""
     left = EmployerBalance.objects.filter(employer=employer).values_list("unallocated", flat=True).first()
     return ZERO if left is None else left + ZERO
@@ -183,7 +183,7 @@ def change_rows(obj) -> list[tuple[str, int, Decimal]]:
 
 
 def assessment_list(*, employer: Employer, status: str | None = None) -> QuerySet[Assessment]:
-    qs = Assessment.objects.filter(employer=employer).exclude(status=Assessment.Status.DELETED).select_related("entry")
+    qs = Assessment.objects.filter(employer=employer).exclude(status=Assessment.Status.DELETED)
     return qs.filter(status=status) if status else qs
 
 
@@ -192,8 +192,31 @@ def assessment_get(*, employer: Employer, pk: int) -> Assessment:
     return Assessment.objects.select_related("employer", "entry").get(pk=pk, employer=employer)
 
 
+def assessment_page_get(*, employer: Employer, pk: int) -> Assessment:
+    """assessment_get for a page that shows the assessment's own figures (明细, 汇缴分配): no employer or entry row."""
+    return Assessment.objects.get(pk=pk, employer=employer)
+
+
 def assessment_line_list(*, assessment: Assessment) -> QuerySet[AssessmentLine]:
     return AssessmentLine.objects.filter(assessment=assessment).order_by("account_no")
+
+
+ASSESSMENT_LINE_COLUMNS = ("account_no", "name", "base", "employer_rate", "member_rate", "employer_amount", "member_amount", "amount")
+
+
+def assessment_line_rows(lines, *, department: bool = False) -> list[tuple]:
+    """The 明细 page's cells of each assessed line, formatted once here rather than by a filter per cell in the
+    template: (个人账号, 姓名, 部门, 缴存基数, 单位比例, 个人比例, 单位月缴存额, 个人月缴存额, 月缴存额); 部门 only for lines
+    read with their department (remittance.departments.assessment_lines), 未分配部门 for a member without one."""
+    rows = []
+    for line in lines:
+        dept = ""
+        if department:
+            dept = line.member.department.name if line.member.department_id else ""
+        rows.append((line.account_no, line.name, dept or "未分配部门", formats.yuan(line.base), formats.percent(line.employer_rate),
+                     formats.percent(line.member_rate), formats.yuan(line.employer_amount), formats.yuan(line.member_amount),
+                     formats.yuan(line.amount)))
+    return rows
 
 
 @dataclass
@@ -222,7 +245,7 @@ class AllocationState:
 
 
 def allocation_state(*, assessment: Assessment) -> AllocationState:
-    return AllocationState(due=assessment.amount, unallocated=employer_unallocated(employer=assessment.employer))
+    return AllocationState(due=assessment.amount, unallocated=employer_unallocated(employer=assessment.employer_id))
 
 
 ENTRY_TYPES = {

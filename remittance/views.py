@@ -126,7 +126,8 @@ def assess(request):
 def assessment_list(request):
     """汇缴核定查询 (seed 001 §5.2): the unallocated assessments."""
     employer = current_employer(request)
-    rows = selectors.assessment_list(employer=employer, status=Assessment.Status.ASSESSED).order_by("period")
+    rows = (selectors.assessment_list(employer=employer, status=Assessment.Status.ASSESSED).order_by("period")
+            .only("period", "serial_no", "assessed_on", "headcount", "amount", "status"))
     return render(request, "remittance/assessment_list.html", {"assessments": collection.assessments_marked(rows)})
 
 
@@ -136,17 +137,22 @@ def assessment_detail(request, pk: int):
     """明细: the members as assessed, 50 a page in 个人账号 order (read from the cursor along the (assessment, 个人账号)
     index: each page costs the same however many members there are); 人数 and 金额 are the assessment's own figures.
     With departments (单位部门管理) a 部门 selector, each line's 部门 and each department's 小计 (one GROUP BY)."""
-    assessment = _assessment(request, pk)
-    dept_form = departments.department_filter(employer=assessment.employer, agent=request.user, data=request.GET)
+    employer = current_employer(request)
+    try:
+        assessment = selectors.assessment_page_get(employer=employer, pk=pk)
+    except Assessment.DoesNotExist:
+        not_found(request, f"assessment:{pk}")
+    dept_form = departments.department_filter(employer=employer, agent=request.user, data=request.GET)
     groups = total = None
-    if dept_form is None and request.user.department_scope() is None:
-        lines = selectors.assessment_line_list(assessment=assessment)
+    if dept_form is None and request.user.department_scope() is None:  # the columns shown, as named tuples
+        lines = selectors.assessment_line_list(assessment=assessment).values_list("pk", *selectors.ASSESSMENT_LINE_COLUMNS, named=True)
     else:
         lines = departments.assessment_lines(assessment=assessment, department=departments.chosen(dept_form), agent=request.user)
         groups = departments.subtotals(lines, amounts=ASSESSMENT_AMOUNTS)
         total = departments.subtotals_total(groups, amounts=ASSESSMENT_AMOUNTS)
+    page = keyset_page(lines, request.GET, order=("account_no", "pk"), size=LINES_PAGE)
     return render(request, "remittance/assessment_detail.html", {
-        "assessment": assessment, "page": keyset_page(lines, request.GET, order=("account_no", "pk"), size=LINES_PAGE),
+        "assessment": assessment, "page": page, "rows": selectors.assessment_line_rows(page, department=groups is not None),
         "groups": groups, "total": total, "dept_form": dept_form, "assessment_rows": selectors.change_rows(assessment),
     })
 
@@ -185,7 +191,8 @@ def allocate_list(request):
     """汇缴分配: choose an assessed month."""
     employer = current_employer(request)
     return render(request, "remittance/allocate_list.html", {
-        "assessments": selectors.assessment_list(employer=employer, status=Assessment.Status.ASSESSED).order_by("period"),
+        "assessments": (selectors.assessment_list(employer=employer, status=Assessment.Status.ASSESSED).order_by("period")
+                        .values("pk", "period", "headcount", "amount")),
         "unallocated": selectors.employer_unallocated(employer=employer),
     })
 
@@ -195,7 +202,13 @@ def allocate_list(request):
 def allocate(request, pk: int):
     """【汇缴分配】 → 应汇缴金额, 未分配金额 and the seed's cases ①②③ → 【完成办理】 (seed 000 steps 9–11)."""
     employer = current_employer(request)
-    assessment = _assessment(request, pk)
+    if request.method == "GET":  # the page shows the assessment's own figures
+        try:
+            assessment = selectors.assessment_page_get(employer=employer, pk=pk)
+        except Assessment.DoesNotExist:
+            not_found(request, f"assessment:{pk}")
+    else:
+        assessment = _assessment(request, pk)
     if request.method == "POST":
         try:
             key = key_check(request.POST.get("key", ""), user=request.user, employer=employer, purpose=ALLOCATE, object_id=assessment.pk)
@@ -228,10 +241,14 @@ def allocate(request, pk: int):
 @agent_required
 def allocate_done(request, pk: int):
     """After 【完成办理】: "是否打印汇缴书" (seed 000 step 12)."""
-    entry = _entry(request, pk)
+    employer = current_employer(request)
+    try:
+        entry = selectors.entry_page_get(employer=employer, pk=pk)
+    except Entry.DoesNotExist:
+        not_found(request, f"entry:{pk}")
     if entry.kind != Entry.Kind.REMITTANCE:
         raise Http404("业务流水不存在")
-    return render(request, "remittance/allocate_done.html", {"entry": entry, "unallocated": selectors.employer_unallocated(employer=entry.employer)})
+    return render(request, "remittance/allocate_done.html", {"entry": entry, "unallocated": selectors.employer_unallocated(employer=entry.employer_id)})
 
 
 # ---------------------------------------------------------------- 单位信息查询

@@ -273,7 +273,8 @@ def account_query(request):
     if form.is_valid():  # the summary row (期初, 本期增加/减少, 期末, 未分配 at the period's end) comes from the same postings
         changes = selectors.account_changes(employer=employer, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
     template = "remittance/account_query.html" + ("#account-results" if wants_partial(request) else "")
-    return render(request, template, {"form": form, "changes": changes, "employer": employer, "print_params": request.GET.urlencode()})
+    return render(request, template, {"form": form, "changes": changes, "employer": employer, "print_params": request.GET.urlencode(),
+                                      "rows": selectors.account_change_cells(changes) if changes else []})
 
 
 @require_GET
@@ -288,8 +289,19 @@ def journal_query(request):
         data = form.cleaned_data
         rows = selectors.journal_list(employer=employer, kind=data["kind"], start=data["start"], end=data["end"])
         totals = selectors.journal_totals(rows)
+        detail = _pk_url("remittance:assessment-detail" if data["kind"] == "assessment" else "remittance:entry-detail")
+        slip = _pk_url("remittance:entry-slip")
+        for row in rows:
+            row.detail_url, row.slip_url = detail(row.pk), slip(row.pk)
     template = "remittance/journal_query.html" + ("#journal-results" if wants_partial(request) else "")
     return render(request, template, {"form": form, "rows": rows, "totals": totals, "print_params": request.GET.urlencode()})
+
+
+def _pk_url(name: str):
+    """The URL of `name` for any pk, reversed once: a list's link per row is its pk between the same prefix and suffix."""
+    marker = "2147483647"
+    prefix, suffix = reverse(name, args=[int(marker)]).split(marker)
+    return lambda pk: f"{prefix}{pk}{suffix}"
 
 
 def _valid(form):

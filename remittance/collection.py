@@ -84,11 +84,20 @@ def debit_in_flight(*, employer: Employer) -> bool:
 
 
 def run_list() -> QuerySet[DebitRun]:
+    """The runs, newest first, with their lines' outcomes counted; of the run's maker, only what its name needs."""
     return DebitRun.objects.annotate(
         issued=Count("debits", filter=Q(debits__status=Debit.Status.ISSUED)),
         succeeded=Count("debits", filter=Q(debits__status=Debit.Status.SUCCEEDED)),
         failed=Count("debits", filter=Q(debits__status=Debit.Status.FAILED)),
-    ).select_related("created_by").order_by("-created_at", "-pk")
+    ).select_related("created_by").only(
+        "run_no", "run_on", "count", "amount", "created_at",
+        "created_by__display_name", "created_by__login_name", "created_by__username",  # str(User), the 生成人
+    ).order_by("-created_at", "-pk")
+
+
+def run_count() -> int:
+    """How many runs run_list() holds, counted on the runs alone (not over its grouped join with every line)."""
+    return DebitRun.objects.count()
 
 
 def run_get(*, pk: int) -> DebitRun:

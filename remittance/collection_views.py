@@ -156,7 +156,9 @@ def debit_runs(request):
             else:
                 messages.success(request, f"已生成托收批次 {run.run_no}：{run.count} 笔，合计 {run.amount:,.2f} 元。请下载扣款文件发送银行。")
         return _see_other(reverse("remittance:debit-runs"))
-    page = Paginator(collection.run_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(collection.run_list(), PAGE_SIZE)
+    paginator.count = collection.run_count()
+    page = paginator.get_page(request.GET.get("page"))
     return render(request, "remittance/collection_runs.html", {"page": page, "candidates": collection.debit_candidates().count()})
 
 

@@ -484,3 +484,13 @@ def test_the_demo_has_an_employer_paying_by_collection_with_a_failed_debit(setti
     application = DebitAgreement.objects.get(employer__account_no="100004").application
     assert application.todo.endswith("托收扣款失败") and len(application.follow_up_actions) == 3
     assert_journal_balanced()
+
+
+def test_the_runs_list_shows_each_run_its_outcomes_and_its_maker(setup, reviewer_client, reviewer):
+    run_url = reverse("remittance:debit-runs")
+    reviewer_client.post(run_url)
+    run = Debit.objects.select_related("run").get().run
+    page = reviewer_client.get(run_url).content.decode()
+    row = page[page.index(f"<td>{run.run_no}</td>"):]
+    row = row[:row.index("</tr>")]
+    assert f"<td>{run.count}</td>" in row and "<td>1</td><td>0</td><td>0</td>" in row and f"<td>{reviewer}</td>" in row

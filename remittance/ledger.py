@@ -303,9 +303,12 @@ def ledger_page(ledger: Ledger, params, *, size: int) -> KeysetPage:
     return page
 
 
-def ledger_page_cells(rows: list[LedgerRow]) -> list[tuple]:
-    """The page's cells of each row, formatted once here rather than by a filter per cell in the template: 流水号,
-    记账日期, 业务类型, 汇补缴年月, 发生额, 利息额, 人数 (None in a member's ledger), 余额."""
+def ledger_page_cells(ledger: Ledger, rows: list[LedgerRow]) -> list[tuple]:
+    """The page's cells of each row, formatted once here rather than by a filter per cell in a template: 流水号,
+    记账日期, 业务类型, 汇补缴年月, 发生额, 利息额, 人数 (the employer's ledger only), 余额."""
+    if ledger.member is not None:
+        return [(row.serial_no, f"{row.posted_on:%Y-%m-%d}", row.kind, row.period, yuan(row.amount), yuan(row.interest),
+                 yuan(row.balance)) for row in rows]
     return [(row.serial_no, f"{row.posted_on:%Y-%m-%d}", row.kind, row.period, yuan(row.amount), yuan(row.interest), row.headcount,
              yuan(row.balance)) for row in rows]
 

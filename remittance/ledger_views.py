@@ -30,8 +30,11 @@ from .ledger import (
     member_for_ledger,
 )
 from .ledger import ledger_page as ledger_keyset_page
+from .table_rows import MONEY, html_rows
 
 PAGE_SIZE = 50
+EMPLOYER_CLASSES = ("", "", "", "", MONEY, MONEY, "", MONEY)  # 发生额, 利息额, 人数, 余额
+MEMBER_CLASSES = ("", "", "", "", MONEY, MONEY, MONEY)
 
 
 class LedgerForm(DateRangeForm):
@@ -78,10 +81,11 @@ def ledger_page(request):
         if ledger.member is not None:  # a member's few lines: numbered pages
             page = Paginator(range(ledger.count), PAGE_SIZE).get_page(request.GET.get("page"))
             context |= {"page": page, "first_page": page.number == 1,
-                        "rows": ledger_page_cells(ledger_page_rows(ledger, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE))}
+                        "rows": ledger_page_cells(ledger, ledger_page_rows(ledger, offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE))}
         else:
             page = ledger_keyset_page(ledger, request.GET, size=PAGE_SIZE)
-            context |= {"keyset": page, "rows": ledger_page_cells(page.object_list), "first_page": not page.has_previous}
+            context |= {"keyset": page, "rows": ledger_page_cells(ledger, page.object_list), "first_page": not page.has_previous}
+        context["rows"] = html_rows(context["rows"], MEMBER_CLASSES if ledger.member is not None else EMPLOYER_CLASSES)
     template = "remittance/ledger.html" + ("#ledger-results" if wants_partial(request) else "")
     return render(request, template, context)
 

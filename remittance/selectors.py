@@ -204,18 +204,18 @@ def assessment_line_list(*, assessment: Assessment) -> QuerySet[AssessmentLine]:
 ASSESSMENT_LINE_COLUMNS = ("account_no", "name", "base", "employer_rate", "member_rate", "employer_amount", "member_amount", "amount")
 
 
-def assessment_line_rows(lines, *, department: bool = False) -> list[tuple]:
-    """The 明细 page's cells of each assessed line, formatted once here rather than by a filter per cell in the
-    template: (个人账号, 姓名, 部门, 缴存基数, 单位比例, 个人比例, 单位月缴存额, 个人月缴存额, 月缴存额); 部门 only for lines
-    read with their department (remittance.departments.assessment_lines), 未分配部门 for a member without one."""
+def assessment_line_rows(lines, *, department: bool = False) -> list[list]:
+    """The 明细 page's cells of each assessed line, formatted once here rather than by a filter per cell in a template:
+    个人账号, 姓名, 部门 (lines read with their department: remittance.departments.assessment_lines; 未分配部门 for a
+    member without one), 缴存基数, 单位比例, 个人比例, 单位月缴存额, 个人月缴存额, 月缴存额."""
     rows = []
     for line in lines:
-        dept = ""
+        row = [line.account_no, line.name]
         if department:
-            dept = line.member.department.name if line.member.department_id else ""
-        rows.append((line.account_no, line.name, dept or "未分配部门", formats.yuan(line.base), formats.percent(line.employer_rate),
-                     formats.percent(line.member_rate), formats.yuan(line.employer_amount), formats.yuan(line.member_amount),
-                     formats.yuan(line.amount)))
+            row.append((line.member.department.name if line.member.department_id else "") or "未分配部门")
+        row += [formats.yuan(line.base), formats.percent(line.employer_rate), formats.percent(line.member_rate),
+                formats.yuan(line.employer_amount), formats.yuan(line.member_amount), formats.yuan(line.amount)]
+        rows.append(row)
     return rows
 
 
@@ -383,17 +383,21 @@ def entry_member_lines(*, entry: Entry) -> QuerySet[Line]:
     )
 
 
-def entry_line_rows(lines, *, department: bool = False) -> list[tuple]:
-    """The 明细 page's cells of each line, formatted once here rather than by a filter per cell in the template:
-    (个人账号, 姓名, 部门, 汇补缴年月, 发生额, 发生利息额); 部门 only for lines read with their department
-    (remittance.departments.entry_lines), 未分配部门 for a member without one."""
+def entry_line_rows(lines, *, entry: Entry, department: bool = False) -> list[list]:
+    """The 明细 page's cells of each line, formatted once here rather than by a filter per cell in a template:
+    个人账号, 姓名, 部门 (lines read with their department: remittance.departments.entry_lines; 未分配部门 for a member
+    without one), 记账日期, 汇补缴年月 (a 补缴's), 发生额, 发生利息额, 业务明细类型."""
+    posted, kind, supplementary = f"{entry.posted_on:%Y-%m-%d}", entry.get_kind_display(), entry.kind == Entry.Kind.SUPPLEMENTARY
     rows = []
     for line in lines:
-        dept = ""
+        row = [line.account_no, line.name]
         if department:
-            dept = line.member.department.name if line.member.department_id else ""
-        rows.append((line.account_no, line.name, dept or "未分配部门", formats.period(line.period), formats.yuan(line.credit),
-                     formats.yuan(line.interest)))
+            row.append((line.member.department.name if line.member.department_id else "") or "未分配部门")
+        row.append(posted)
+        if supplementary:
+            row.append(formats.period(line.period))
+        row += [formats.yuan(line.credit), formats.yuan(line.interest), kind]
+        rows.append(row)
     return rows
 
 

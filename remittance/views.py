@@ -33,12 +33,14 @@ from .idempotency import InvalidKey, key_check, key_issue
 from .models import Assessment, Entry, Payment, Receipt
 from .receipts import receipt_filename, receipt_pdf
 from .supplements import supplement_receipt_issue
+from .table_rows import MONEY, html_rows
 
 BUSY = "系统繁忙，请稍后重试。"
 LINES_PAGE = 50  # lines of a 明细 page
 ASSESSMENT_AMOUNTS = {"employer_amount": "employer_amount", "member_amount": "member_amount", "amount": "amount"}
 ENTRY_AMOUNTS = {"credit": -F("amount"), "interest": "interest"}  # 发生额 is the credit to the member's account
 ALLOCATE = "allocate"
+ACCOUNT_CHANGE_CLASSES = ("", "", "", "", MONEY, MONEY, MONEY, MONEY)  # 账户变更记录: 增加额, 减少额, 余额, 未分配金额
 
 
 def _see_other(url: str):
@@ -151,8 +153,11 @@ def assessment_detail(request, pk: int):
         groups = departments.subtotals(lines, amounts=ASSESSMENT_AMOUNTS)
         total = departments.subtotals_total(groups, amounts=ASSESSMENT_AMOUNTS)
     page = keyset_page(lines, request.GET, order=("account_no", "pk"), size=LINES_PAGE)
+    by_department = groups is not None
+    rows = html_rows(selectors.assessment_line_rows(page, department=by_department),
+                     ("", "", *("",) * by_department, MONEY, "", "", MONEY, MONEY, MONEY))
     return render(request, "remittance/assessment_detail.html", {
-        "assessment": assessment, "page": page, "rows": selectors.assessment_line_rows(page, department=groups is not None),
+        "assessment": assessment, "page": page, "rows": rows,
         "groups": groups, "total": total, "dept_form": dept_form, "assessment_rows": selectors.change_rows(assessment),
     })
 
@@ -274,7 +279,7 @@ def account_query(request):
         changes = selectors.account_changes(employer=employer, start=form.cleaned_data["start"], end=form.cleaned_data["end"])
     template = "remittance/account_query.html" + ("#account-results" if wants_partial(request) else "")
     return render(request, template, {"form": form, "changes": changes, "employer": employer, "print_params": request.GET.urlencode(),
-                                      "rows": selectors.account_change_cells(changes) if changes else []})
+                                      "rows": html_rows(selectors.account_change_cells(changes), ACCOUNT_CHANGE_CLASSES) if changes else ""})
 
 
 @require_GET
@@ -359,8 +364,9 @@ def entry_detail(request, pk: int):
         context |= {"groups": groups, "total": departments.subtotals_total(groups, amounts=ENTRY_AMOUNTS),
                     "dept_params": urlencode({"department": departments.chosen(dept_form)}) if departments.chosen(dept_form) else ""}
     context["page"] = page = keyset_page(lines, request.GET, order=("member_id", "pk"), size=LINES_PAGE)
-    context |= {"rows": selectors.entry_line_rows(page, department=context["groups"] is not None),
-                "by_department": context["groups"] is not None, "supplementary": entry.kind == Entry.Kind.SUPPLEMENTARY}
+    by_department = context["groups"] is not None
+    classes = ("", "", *("",) * by_department, "", *("",) * (entry.kind == Entry.Kind.SUPPLEMENTARY), MONEY, MONEY, "")
+    context["rows"] = html_rows(selectors.entry_line_rows(page, entry=entry, department=by_department), classes)
     return render(request, "remittance/entry_detail.html", context)
 
 

@@ -3,9 +3,9 @@
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from approvals.models import Application, ApplicationStep, Archive, BatchLine, FlowSetting, Message
+from approvals.models import Application, ApplicationStep, Archive, Batch, BatchLine, FlowSetting, Message
 from approvals.models.application import AWAITING_AGENT, FINISHED, PENDING_REVIEW
 from gjj_portal.tenancy import Employer, User
 
@@ -214,7 +214,9 @@ def application_lines(*, application: Application) -> dict:
         payload = [(labels.get(key, key), value) for key, value in (application.payload or {}).items()]
         return {"rows": None, "payload": payload, "columns": [], "totals": None}
     rows = BatchLine.objects.filter(batch_id=application.batch_id).order_by("row_no", "pk")
-    totals = rows.aggregate(count=Count("pk"), amount=Sum("amount"))
+    # the 合计 stored on the 清册 with its lines (approvals.services.batch.batch_totals_store), not added up per view
+    count, amount = Batch.objects.filter(pk=application.batch_id).values_list("line_count", "amount_total").get()
+    totals = {"count": count, "amount": amount}
     if not columns:
         columns = [(key, key, "text") for key in sorted({k for data in rows.values_list("data", flat=True)[:50] for k in data})]
     return {"rows": rows, "payload": [], "columns": columns, "totals": totals}

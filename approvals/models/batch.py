@@ -3,7 +3,6 @@
 import json
 import uuid
 import zlib
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -41,7 +40,8 @@ class Batch(models.Model):
     # the same transaction, under the 清册's row lock), so a 50,000-line 清册's page does not add its lines up per view.
     line_count = models.PositiveIntegerField("明细笔数", default=0, editable=False)
     people = models.PositiveIntegerField("合计人数", default=0, editable=False)
-    amount_total = models.DecimalField("合计金额", max_digits=16, decimal_places=2, default=Decimal("0.00"), editable=False)
+    # None while no line carries an amount (a 清册 of 封存 or 信息变更 has no 合计金额 to show)
+    amount_total = models.DecimalField("合计金额", max_digits=16, decimal_places=2, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "清册"

@@ -189,15 +189,17 @@ def batch_totals_count(*, batch: Batch) -> dict:
 
 def batch_totals_store(*, batch: Batch) -> None:
     """Count the lines again and store the 合计 on the 清册 (inside the caller's transaction, which holds the 清册's row
-    lock: every change of its lines goes through here)."""
-    totals = batch_totals_count(batch=batch)
-    Batch.objects.filter(pk=batch.pk).update(line_count=totals["count"], people=totals["people"], amount_total=totals["amount"])
-    batch.line_count, batch.people, batch.amount_total = totals["count"], totals["people"], totals["amount"]
+    lock: every change of its lines goes through here). 合计金额 stays None while no line carries an amount."""
+    totals = batch.lines.aggregate(count=Count("pk"), amount=Sum("amount"), people=Count("member", distinct=True))
+    people = totals["people"] or totals["count"]
+    Batch.objects.filter(pk=batch.pk).update(line_count=totals["count"], people=people, amount_total=totals["amount"])
+    batch.line_count, batch.people, batch.amount_total = totals["count"], people, totals["amount"]
 
 
 def batch_totals(*, batch: Batch) -> dict:
     """The 合计 the 清册 page shows, as stored with the last change of its lines (no count of them per view)."""
-    return {"count": batch.line_count, "amount": batch.amount_total + Decimal("0.00"), "people": batch.people or batch.line_count}
+    amount = Decimal("0.00") if batch.amount_total is None else batch.amount_total + Decimal("0.00")
+    return {"count": batch.line_count, "amount": amount, "people": batch.people or batch.line_count}
 
 
 def batch_complete(*, batch: Batch, agent: User) -> Batch:
@@ -207,7 +209,8 @@ def batch_complete(*, batch: Batch, agent: User) -> Batch:
     with transaction.atomic():
         batch = _locked(batch)
         _require_editable(batch)
-        totals = batch_totals_count(batch=batch)  # from the lines themselves: what is completed is what is there
+        batch_totals_store(batch=batch)  # counted again from the lines: what is completed is what is there
+        totals = batch_totals(batch=batch)
         if not totals["count"]:
             raise BusinessError("清册中没有记录，请先录入清册。", code="batch_empty")
         if business.check_batch is not None and (refusals := business.check_batch(batch=batch)):

@@ -58,6 +58,29 @@ def signed_in(user):
     return client
 
 
+_RENDER = {"depth": 0, "seconds": 0.0}
+
+
+def _time_templates() -> None:
+    """Count the time spent rendering templates (the outermost render of each response; includes the queries a
+    template's lazy querysets run, which the db column also counts)."""
+    from django.template.backends.django import Template
+
+    render = Template.render
+
+    def timed(self, context=None, request=None):
+        _RENDER["depth"] += 1
+        started = time.perf_counter()
+        try:
+            return render(self, context, request)
+        finally:
+            _RENDER["depth"] -= 1
+            if not _RENDER["depth"]:
+                _RENDER["seconds"] += time.perf_counter() - started
+
+    Template.render = timed
+
+
 def cost(client, path: str, runs: int) -> dict:
     from django.db import connection
 
@@ -71,9 +94,10 @@ def cost(client, path: str, runs: int) -> dict:
             spent["queries"] += 1
             spent["db"] += time.perf_counter() - started
 
-    walls, cpus, dbs, queries, status, size = [], [], [], [], None, 0
+    walls, cpus, dbs, queries, renders, status, size = [], [], [], [], [], None, 0
     for n in range(runs + 2):  # two to warm the caches (templates, the ORM's, the database's)
         spent.update(queries=0, db=0.0)
+        _RENDER["seconds"] = 0.0
         wall, cpu = time.perf_counter(), time.process_time()
         with connection.execute_wrapper(timer):
             response = client.get(path)
@@ -85,7 +109,8 @@ def cost(client, path: str, runs: int) -> dict:
             cpus.append(cpu * 1000)
             dbs.append(spent["db"] * 1000)
             queries.append(spent["queries"])
-    return {"status": status, "bytes": size, "wall": statistics.median(walls), "wall p90": sorted(walls)[int(len(walls) * 0.9) - 1],
+            renders.append(_RENDER["seconds"] * 1000)
+    return {"render": statistics.median(renders), "status": status, "bytes": size, "wall": statistics.median(walls), "wall p90": sorted(walls)[int(len(walls) * 0.9) - 1],
             "cpu": statistics.median(cpus), "db": statistics.median(dbs), "queries": statistics.median(queries)}
 
 
@@ -105,6 +130,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="gjj-cost-"))
     env = server_env(workdir, name, free_port(), master_key=secrets_["master_key"])
     django_setup(env)
+    _time_templates()
     import subprocess
 
     from bench.serving import PYTHON
@@ -122,9 +148,9 @@ def main() -> None:
     pages = [p for p in walk_pages(_value_queries(cast)) if not p.skipped and (not args.only or args.only in p.path or args.only in p.name)
              and (not args.path or p.path in args.path)]
     floor = cost(clients["agent"], "/healthz/db/", args.runs)
-    print(f"{'page':<58} {'status':>6} {'KB':>6} {'wall':>7} {'p90':>7} {'cpu':>7} {'db':>7} {'q':>4}   (ms, medians of {args.runs})")
+    print(f"{'page':<58} {'status':>6} {'KB':>6} {'wall':>7} {'p90':>7} {'cpu':>7} {'db':>7} {'render':>7} {'q':>4}   (ms, medians of {args.runs})")
     print(f"{'floor: /healthz/db/':<58} {floor['status']:>6} {floor['bytes'] / 1024:6.1f} {floor['wall']:7.1f} {floor['wall p90']:7.1f} "
-          f"{floor['cpu']:7.1f} {floor['db']:7.1f} {floor['queries']:4.0f}", flush=True)
+          f"{floor['cpu']:7.1f} {floor['db']:7.1f} {floor['render']:7.1f} {floor['queries']:4.0f}", flush=True)
     for page in pages:
         if page.path.endswith((".pdf", ".xlsx", ".csv", "/export/", "/template/")):
             continue  # downloads: bench/scale.py --downloads times them
@@ -135,7 +161,7 @@ def main() -> None:
             continue
         row = cost(client, page.path, args.runs)
         print(f"{page.path[:58]:<58} {row['status']:>6} {row['bytes'] / 1024:6.1f} {row['wall']:7.1f} {row['wall p90']:7.1f} "
-              f"{row['cpu']:7.1f} {row['db']:7.1f} {row['queries']:4.0f}", flush=True)
+              f"{row['cpu']:7.1f} {row['db']:7.1f} {row['render']:7.1f} {row['queries']:4.0f}", flush=True)
         if args.queries:
             from django.db import connection
             from django.test.utils import CaptureQueriesContext

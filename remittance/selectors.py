@@ -358,8 +358,12 @@ ENTRY_PAGE_FIELDS = ("serial_no", "posted_on", "kind", "summary", "employer_id",
 def entry_page_get(*, employer: Employer, pk: int) -> Entry:
     """entry_get for a page that shows the posting's own figures (业务明细, 汇缴分配完成): its own columns only (no
     employer or 经办人 row), and `has_assessment` (a 汇缴 with its 汇缴核定, so a 汇缴书 to print) in the same query."""
-    entry = (_entries_seen(employer).only(*ENTRY_PAGE_FIELDS)
+    entry = (Entry.objects.only(*ENTRY_PAGE_FIELDS)
              .annotate(has_assessment=Exists(Assessment.objects.filter(entry_id=OuterRef("pk")))).get(pk=pk))
+    # read by its key alone, then the same rule as entry_get's: the employer's own, or a 内部转移 that touched it
+    if entry.employer_id != employer.pk and not (
+            entry.kind == Entry.Kind.TRANSFER and _transfers_touching(employer).filter(entry_id=entry.pk).exists()):
+        raise Entry.DoesNotExist
     entry.viewer_id = employer.pk
     return entry
 

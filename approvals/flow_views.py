@@ -313,10 +313,11 @@ def _reviewer_application(pk: int) -> Application:
 def _center_context(request, application: Application, *, form: DecisionForm | None = None, error: str = "") -> dict:
     lines = selectors.application_lines(application=application)
     lines_page = _page(request, lines["rows"], LINES_PAGE_SIZE) if lines["rows"] is not None else None
-    return _application_context(application) | {
+    context = _application_context(application)
+    return context | {
         "form": form or DecisionForm(initial={"version": application.version}),
         "error": error,
-        "may_decide": selectors.application_reviewer_may_decide(application=application, reviewer=request.user),
+        "may_decide": selectors.application_reviewer_may_decide(application=application, reviewer=request.user, steps=context["steps"]),
         "lines": lines,
         "lines_page": lines_page,
         "line_cells": selectors.line_cells(lines=lines_page.object_list, columns=lines["columns"]) if lines_page is not None else [],

@@ -120,10 +120,14 @@ def application_queue(*, reviewer: User | None = None, business_code: str = "", 
     return qs.order_by("submitted_at", "pk")
 
 
-def application_reviewer_may_decide(*, application: Application, reviewer: User) -> bool:
-    """Pending, and not already passed by this reviewer in this round (SEC-22)."""
+def application_reviewer_may_decide(*, application: Application, reviewer: User, steps: list[ApplicationStep] | None = None) -> bool:
+    """Pending, and not already passed by this reviewer in this round (SEC-22). `steps`: the application's steps when
+    the page has them already (application_steps), read instead of asking the database again."""
     if not application.is_pending_review:
         return False
+    if steps is not None:
+        return not any(s.round == application.round and s.actor_id == reviewer.pk and s.action == ApplicationStep.Action.PASS
+                       for s in steps)
     return not application.steps.filter(round=application.round, actor=reviewer, action=ApplicationStep.Action.PASS).exists()
 
 

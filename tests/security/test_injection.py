@@ -22,6 +22,8 @@ RAW_SQL_MODULES = {
     "remittance/ledger.py",
     # the balance table: its check and rebuild as set-based SQL over the lines (employer ids as parameters)
     "remittance/balances.py",
+    # the headcount's triggers and their check: constant statements (table names are module constants), a table lock
+    "members/headcount.py",
     # constant statements only: the one-query health check (SELECT 1), the 催缴 list's SET LOCAL jit = off
     "gjj_portal/views.py", "remittance/center_selectors.py",
     # the benchmark's query counter wraps execute (GJJ_BENCH_QUERY_HEADER); it sends no SQL of its own

@@ -873,7 +873,7 @@ def serve_and_measure(*, args, name: str, secrets_: dict, env: dict, workdir: Pa
     log = workdir / "gunicorn.log"
     gunicorn = subprocess.Popen([GUNICORN, "gjj_portal.wsgi", "--workers", "4", "--bind", f"127.0.0.1:{port}", "--timeout", "120"],
                                 env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-    loads = {"before": os.getloadavg()}
+    loads = {"before": os.getloadavg(), "speed before": cpu_speed()}
     results: list[Result] = []
     skipped: list[tuple[Page, str]] = [(p, p.skipped) for p in pages if p.skipped]
     try:
@@ -912,6 +912,7 @@ def serve_and_measure(*, args, name: str, secrets_: dict, env: dict, workdir: Pa
         except subprocess.TimeoutExpired:
             gunicorn.kill()
     loads["after"] = os.getloadavg()
+    loads["speed after"] = cpu_speed()
     from remittance.journal import reconcile
 
     connections.close_all()
@@ -925,6 +926,18 @@ def serve_and_measure(*, args, name: str, secrets_: dict, env: dict, workdir: Pa
 
 
 # ---------------------------------------------------------------- main
+
+
+def cpu_speed() -> float:
+    """The machine's speed as the run sees it: ms for a fixed pure-Python loop, the best of three. On a shared virtual
+    machine it moves with the host's load (1.5–2 × between hours here), so runs compare only at a similar figure."""
+    best = float("inf")
+    for _ in range(3):
+        started, x = time.perf_counter(), 0
+        for i in range(3_000_000):
+            x += i * i
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def report(*, args, name: str, built: dict, measured: dict | None) -> str:
@@ -941,6 +954,8 @@ def report(*, args, name: str, built: dict, measured: dict | None) -> str:
         rss = measured["rss kib"]
         out += [f"load average before {loads['before'][0]:.2f}, during {min(during):.2f}–{max(during):.2f} (median "
                 f"{statistics.median(during):.2f}), after {loads['after'][0]:.2f}; {args.clients} clients × {args.seconds:g} s per page",
+                f"CPU speed (cpu_speed(): ms for a fixed Python loop, lower is faster): {loads.get('speed before', 0):.0f} before, "
+                f"{loads.get('speed after', 0):.0f} after",
                 f"peak worker RSS (VmHWM): {max(rss.values(), default=0) / 1024:.0f} MiB "
                 f"({', '.join(f'{v / 1024:.0f}' for v in sorted(rss.values()))} MiB)",
                 f"server errors logged: {len(measured['server errors'])}; reconcile() after the run: {measured['reconcile']}", "",

@@ -51,3 +51,12 @@ def percent(value) -> str:
     if value is None:
         return ""
     return f"{(Decimal(value) * 100).normalize():f}%"
+
+
+@register.filter
+def status_badge(application) -> str:
+    """An application's 状态 as a badge: <span class="status status-submitted">待审批</span> (a filter, not an include per
+    row: the lists show one on each of their rows)."""
+    from django.utils.html import format_html
+
+    return format_html('<span class="status status-{}">{}</span>', application.status, application.get_status_display())

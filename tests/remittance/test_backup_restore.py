@@ -17,7 +17,9 @@ from remittance.selectors import employer_unallocated
 from tests.members.factories import make_batch, register_row
 from tests.remittance.conftest import assess, make_members, pay
 
-EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry"]
+# 缴存人数合计 is written by the database's triggers as the members load (members.headcount); a dumped copy would be
+# counted twice. reconcile() below proves the loaded members counted it again.
+EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry", "members.headcount"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -44,17 +44,10 @@ def signed_in(user):
     """A test client holding `user`'s only session, as the login view leaves it (employers.views._complete_login)."""
     from django.test import Client
 
-    from employers.middleware import SESSION_AUTH_TIME, SESSION_LAST_SEEN
-    from employers.models import User
+    from tests.factories import login_as
 
     client = Client(SERVER_NAME="127.0.0.1", raise_request_exception=False)
-    client.force_login(user, backend="employers.auth.PortalBackend")
-    session = client.session
-    now = int(time.time())
-    session[SESSION_AUTH_TIME] = now
-    session[SESSION_LAST_SEEN] = now
-    session.save()
-    User.objects.filter(pk=user.pk).update(current_session_key=session.session_key)
+    login_as(client, user)
     return client
 
 

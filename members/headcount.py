@@ -90,10 +90,10 @@ def triggers_drop(schema_editor) -> None:
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_{event}")
 
 
-
 def triggers_create(schema_editor) -> None:
-    """(Re)create the triggers: a migration's operation, and after an AlterField of Member that SQLite performs by
-    copying the table (which leaves its triggers behind); then count again."""
+    """(Re)create the triggers (migration members/0013). A later AlterField of Member that SQLite performs by copying
+    the table leaves its triggers behind: such a migration calls this again, then headcount_rebuild();
+    tests/members/test_headcount.py fails without them."""
     triggers_drop(schema_editor)
     vendor = schema_editor.connection.vendor
     for statement in _pg_create() if vendor == "postgresql" else _sqlite_create():
@@ -119,12 +119,12 @@ def _counted():
 
 def headcount_rebuild() -> int:
     """Count every employer's members again (the triggers keep it from there). Returns the rows written."""
-    from .models import Headcount, Member
+    from .models import Headcount
 
     with transaction.atomic():
         if connection.vendor == "postgresql":  # no member is written while the rows are counted again
             with connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {Member._meta.db_table} IN SHARE MODE")
+                cursor.execute(f"LOCK TABLE {MEMBER} IN SHARE MODE")
         Headcount.objects.all().delete()
         rows = [Headcount(employer_id=r["employer_id"], department_key=r["department_id"] or 0, status=r["status"], members=r["n"],
                           monthly_amount=r["amount"]) for r in _counted()]

@@ -151,9 +151,8 @@ def member_account_summary(*, employer: Employer, members, filters: dict, depart
         return totals, []
     named = {d.pk: d for d in departments}
     return totals, _subtotals_sorted(
-        {"code": named[r["department_key"]].code if r["department_key"] in named else "",
-         "name": named[r["department_key"]].name if r["department_key"] in named else "未分配部门",
-         "count": r["count"], "monthly_amount": r["monthly_amount"], "none": r["department_key"] not in named} for r in rows)
+        {"code": d.code if d else "", "name": d.name if d else "未分配部门", "count": r["count"], "monthly_amount": r["monthly_amount"],
+         "none": d is None} for r in rows for d in [named.get(r["department_key"])])
 
 
 def member_change_list(*, employer: Employer, kinds: list[str], date_from=None, date_to=None, query: str = "", reason: str = "",

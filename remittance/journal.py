@@ -13,6 +13,7 @@ from employers.models import Employer, User
 from gjj_portal.bulk import insert_rows
 from gjj_portal.errors import BusinessError
 from gjj_portal.money import check_amount
+from members.headcount import headcount_problems
 from members.models import Member
 
 from .balances import balances_check, balances_post
@@ -161,6 +162,4 @@ def reconcile() -> list[str]:
         .values_list("serial_no", "amount", "entry__amount")
     ):
         problems.append(f"补缴 {serial_no} 金额 {amount} 与分配流水 {entry_amount} 不符")
-    from members.headcount import headcount_problems
-
     return problems + balances_check() + headcount_problems()

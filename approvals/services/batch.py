@@ -178,28 +178,32 @@ def batch_line_delete(*, batch: Batch, line: BatchLine, agent: User) -> None:
         batch_totals_store(batch=batch)
 
 
+def _lines_counted(batch: Batch) -> tuple[int, int, Decimal | None]:
+    """明细笔数, 合计人数 and 合计金额 added up from the lines (one query). 人数 is the members named in them (补缴 stages
+    a line per member and month), or the lines where none is named yet (缴存人登记); 金额 None while no line has one."""
+    totals = batch.lines.aggregate(count=Count("pk"), amount=Sum("amount"), people=Count("member", distinct=True))
+    return totals["count"], totals["people"] or totals["count"], totals["amount"]
+
+
+def _shown(count: int, people: int, amount: Decimal | None) -> dict:
+    return {"count": count, "amount": Decimal("0.00") if amount is None else amount + Decimal("0.00"), "people": people or count}
+
+
 def batch_totals_count(*, batch: Batch) -> dict:
-    """合计人数 and 合计金额, aggregated in SQL from the lines. `count` is the lines; `people` the members named in them
-    (补缴 stages a line per member and month), or the lines where none is named yet (缴存人登记)."""
-    totals = batch.lines.aggregate(count=Count("pk"), amount=Sum("amount", default=Decimal("0.00")),
-                                   people=Count("member", distinct=True))
-    totals["people"] = totals["people"] or totals["count"]
-    return totals
+    """The 合计 as the lines give them now (what batch_totals shows once stored)."""
+    return _shown(*_lines_counted(batch))
 
 
 def batch_totals_store(*, batch: Batch) -> None:
     """Count the lines again and store the 合计 on the 清册 (inside the caller's transaction, which holds the 清册's row
-    lock: every change of its lines goes through here). 合计金额 stays None while no line carries an amount."""
-    totals = batch.lines.aggregate(count=Count("pk"), amount=Sum("amount"), people=Count("member", distinct=True))
-    people = totals["people"] or totals["count"]
-    Batch.objects.filter(pk=batch.pk).update(line_count=totals["count"], people=people, amount_total=totals["amount"])
-    batch.line_count, batch.people, batch.amount_total = totals["count"], people, totals["amount"]
+    lock: every change of its lines goes through here)."""
+    batch.line_count, batch.people, batch.amount_total = _lines_counted(batch)
+    Batch.objects.filter(pk=batch.pk).update(line_count=batch.line_count, people=batch.people, amount_total=batch.amount_total)
 
 
 def batch_totals(*, batch: Batch) -> dict:
     """The 合计 the 清册 page shows, as stored with the last change of its lines (no count of them per view)."""
-    amount = Decimal("0.00") if batch.amount_total is None else batch.amount_total + Decimal("0.00")
-    return {"count": batch.line_count, "amount": amount, "people": batch.people or batch.line_count}
+    return _shown(batch.line_count, batch.people, batch.amount_total)
 
 
 def batch_complete(*, batch: Batch, agent: User) -> Batch:

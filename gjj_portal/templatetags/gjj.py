@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils.html import format_html
 
 from gjj_portal import crypto
 from gjj_portal.money import round_money
@@ -57,6 +58,4 @@ def percent(value) -> str:
 def status_badge(application) -> str:
     """An application's 状态 as a badge: <span class="status status-submitted">待审批</span> (a filter, not an include per
     row: the lists show one on each of their rows)."""
-    from django.utils.html import format_html
-
     return format_html('<span class="status status-{}">{}</span>', application.status, application.get_status_display())

@@ -17,6 +17,7 @@ from gjj_portal.excel import XLSX_CONTENT_TYPE
 from gjj_portal.htmx import wants_partial
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document
+from gjj_portal.table_rows import MONEY, html_rows
 
 from .forms import DateRangeForm
 from .ledger import (
@@ -30,7 +31,6 @@ from .ledger import (
     member_for_ledger,
 )
 from .ledger import ledger_page as ledger_keyset_page
-from .table_rows import MONEY, html_rows
 
 PAGE_SIZE = 50
 EMPLOYER_CLASSES = ("", "", "", "", MONEY, MONEY, "", MONEY)  # 发生额, 利息额, 人数, 余额

@@ -24,6 +24,7 @@ from gjj_portal.paging import keyset_page
 from gjj_portal.printing.documents import document_verify
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document, rate_limited
+from gjj_portal.table_rows import MONEY, html_rows
 
 from . import center_selectors, collection, departments, prints, selectors, services
 from .center_forms import PaymentSearchForm, StatementConfirmForm, statement_token
@@ -33,7 +34,6 @@ from .idempotency import InvalidKey, key_check, key_issue
 from .models import Assessment, Entry, Payment, Receipt
 from .receipts import receipt_filename, receipt_pdf
 from .supplements import supplement_receipt_issue
-from .table_rows import MONEY, html_rows
 
 BUSY = "系统繁忙，请稍后重试。"
 LINES_PAGE = 50  # lines of a 明细 page

@@ -1,6 +1,6 @@
-"""remittance.table_rows: a long list's rows written in Python escape every cell, as the template did."""
+"""gjj_portal.table_rows: a long list's rows written in Python escape every cell, as the template did."""
 
-from remittance.table_rows import MONEY, html_rows
+from gjj_portal.table_rows import MONEY, html_rows
 
 
 def test_every_cell_is_escaped_and_the_money_columns_are_classed():

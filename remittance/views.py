@@ -24,7 +24,8 @@ from gjj_portal.paging import keyset_page
 from gjj_portal.printing.documents import document_verify
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document, rate_limited
-from gjj_portal.table_rows import MONEY, html_rows
+from gjj_portal.table_rows import MONEY, html_rows, link, url_for_rows
+from gjj_portal.templatetags.gjj import yuan
 
 from . import center_selectors, collection, departments, prints, selectors, services
 from .center_forms import PaymentSearchForm, StatementConfirmForm, statement_token
@@ -425,6 +426,7 @@ def receipt_verify(request):
 
 
 PAYMENTS_PAGE_SIZE = 20
+PAYMENT_CLASSES = ("", "", "", "num", "", "", "", "")  # 缴款金额
 
 
 def _payments_page(request) -> dict:
@@ -432,7 +434,11 @@ def _payments_page(request) -> dict:
     search = PaymentSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_valid() else ""
     page = keyset_page(center_selectors.payment_search(query=query), request.GET, size=PAYMENTS_PAGE_SIZE)
-    return {"search": search, "page": page}
+    slip = url_for_rows("remittance:payment-slip")
+    rows = html_rows(((p.entry.serial_no, p.employer.account_no, p.employer.name, yuan(p.amount), f"{p.value_date:%Y-%m-%d}",
+                       p.bank_serial_no, p.get_source_display(), link(slip(p.pk), "打印缴费凭条", new_tab=True)) for p in page),
+                     PAYMENT_CLASSES)
+    return {"search": search, "page": page, "rows": rows}
 
 
 @require_http_methods(["GET", "POST"])

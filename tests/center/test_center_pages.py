@@ -92,6 +92,24 @@ def test_the_payment_list_is_searched_and_paged_with_htmx(reviewer_client, emplo
     assert "<html" not in fragment and "OTHER1" in fragment and "YH001" not in fragment
 
 
+def test_a_payment_row_shows_its_cells_escaped_with_the_slip_link(reviewer_client, employer, reviewer):
+    from remittance.models import Payment
+    from tests.remittance.conftest import pay
+
+    employer.name = "<b>甲&乙</b>有限公司"
+    employer.save(update_fields=["name"])
+    pay(employer, "12345.60", reviewer=reviewer, serial="YH-ROW")
+    payment = Payment.objects.get(bank_serial_no="YH-ROW")
+    page = reviewer_client.get(reverse("remittance:payment-list")).content.decode()
+    row = re.search(r"<tr><td>[^<]*</td><td>%s</td>.*?</tr>" % employer.account_no, page, re.S).group(0)
+    assert "&lt;b&gt;甲&amp;乙&lt;/b&gt;有限公司" in row and '<td class="num">12,345.60</td>' in row
+    assert f"<td>{payment.value_date:%Y-%m-%d}</td><td>YH-ROW</td><td>{payment.get_source_display()}</td>" in row
+    slip = reverse("remittance:payment-slip", args=[payment.pk])
+    assert f'<a href="{slip}" target="_blank" rel="noopener">打印缴费凭条</a>' in row
+    empty = reviewer_client.get(reverse("remittance:payment-list"), {"q": "无此流水"}).content.decode()
+    assert '<td colspan="8" class="empty">暂无缴款</td>' in empty
+
+
 def test_user_roles_exist_for_the_walk():
     assert {"agent", "admin", "auditor", "security", "reviewer"} <= set(User.Role.values)
 

@@ -10,3 +10,33 @@ def test_every_cell_is_escaped_and_the_money_columns_are_classed():
 
 def test_no_rows_is_empty():
     assert html_rows([], ("", MONEY)) == ""
+
+
+def test_a_rows_url_is_the_one_reverse_gives():
+    from django.urls import reverse
+
+    from gjj_portal.table_rows import url_for_rows
+
+    slip = url_for_rows("remittance:payment-slip")
+    assert [slip(7), slip(123456)] == [reverse("remittance:payment-slip", args=[7]), reverse("remittance:payment-slip", args=[123456])]
+    supplements = url_for_rows("remittance:member-supplements")
+    assert supplements("60000100001") == reverse("remittance:member-supplements", args=["60000100001"])
+
+
+def test_a_link_cell_escapes_its_href_and_text():
+    from gjj_portal.table_rows import link
+
+    assert link('/x?a=1&b="2"', "<b>打印</b>", new_tab=True) == (
+        '<a href="/x?a=1&amp;b=&quot;2&quot;" target="_blank" rel="noopener">&lt;b&gt;打印&lt;/b&gt;</a>'
+    )
+    assert link("/y/", "查看") == '<a href="/y/">查看</a>'
+
+
+def test_a_cell_is_escaped_exactly_as_djangos_escape_and_safe_html_passes():
+    from django.utils.html import conditional_escape, format_html
+    from django.utils.translation import gettext_lazy
+
+    from gjj_portal.table_rows import cell
+
+    for value in ["<a href='x'>\"&</a>", 12, None, gettext_lazy("中文"), format_html("<i>{}</i>", "<b>")]:
+        assert cell(value) == conditional_escape(value)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from approvals import selectors
+from approvals import selectors, table_cells
 from approvals.flow_forms import ArchiveUploadForm, DecisionForm, QueueFilterForm
 from approvals.models import Application, Archive, Batch, Message
 from approvals.selectors import PANEL_SIZE, PANELS
@@ -75,7 +75,9 @@ def task_list(request, panel: str):
     """【更多】: the panel's whole history, paged."""
     if panel not in PANELS:
         raise Http404("页面不存在")
-    context = {"panel_key": panel, "title": PANELS[panel], "page": _page(request, _panel_items(request, panel))}
+    page = _page(request, _panel_items(request, panel))
+    rows = table_cells.message_rows(page) if panel == "messages" else table_cells.application_rows(page)
+    context = {"panel_key": panel, "title": PANELS[panel], "page": page, "rows": rows}
     template = "approvals/task_list.html#task-table" if wants_partial(request) else "approvals/task_list.html"
     return render(request, template, context)
 

@@ -1,0 +1,86 @@
+"""approvals.table_cells: the rows of the flow's long lists, written in Python (issue 18), are what the templates' loops
+wrote: the same cells, links and texts, every cell escaped (a name with <b>& shows as text)."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.template import engines
+
+from approvals import table_cells
+from approvals.models import Application, Message
+
+NAUGHTY = "<b>张&三</b>"
+AT = datetime(2026, 1, 31, 17, 5, tzinfo=UTC)  # 2026-02-01 01:05 in Asia/Shanghai
+
+# The loops the rows replace, as approvals/task_list.html wrote them.
+APPLICATION_LOOP = """{% for application in page %}
+<tr>
+  <td>{{ application.pk }}</td><td>{{ application.business_name }}</td><td>{{ application.summary }}</td>
+  <td>{{ application|status_badge }}{% if application.todo %}<br><span class="todo">{{ application.todo }}</span>{% endif %}</td>
+  <td>{{ application.submitted_at|date:"Y-m-d H:i"|default:"—" }}</td><td>{{ application.updated_at|date:"Y-m-d H:i" }}</td>
+  <td>{% for label, url, document in application.follow_up_actions %}<a href="{{ url }}"{% if document %} target="_blank" rel="noopener"{% endif %}>【{{ label }}】</a> {% endfor %}<a href="{% url 'flow:application-detail' application.pk %}">查看流程图</a></td>
+</tr>
+{% endfor %}"""
+MESSAGE_LOOP = """{% for message in page %}
+<tr class="{% if not message.read_at %}unread{% endif %}">
+  <td><a href="{% url 'flow:message-detail' message.pk %}">{{ message.business_name }}</a></td>
+  <td>{{ message.content }}</td><td>{{ message.created_at|date:"Y-m-d H:i" }}</td><td>{{ message.get_channel_display }}</td>
+  <td>{% if message.read_at %}已读{% else %}<strong>未读</strong>{% endif %}</td>
+</tr>
+{% endfor %}"""
+
+
+def _template(loop: str, **context) -> str:
+    return engines["django"].from_string(loop).render(context)
+
+
+def _same(html: str) -> str:
+    """The markup without the template's indentation."""
+    return re.sub(r">\s+<", "><", html).strip()
+
+
+@pytest.fixture
+def follow_ups(monkeypatch):
+    """A business that leaves the agent 【打印】 (a document, in a new tab) and 【分配】 after approval."""
+    actions = [("打印", "/print/?a=1&b=<2>", True), ("<分配>", "/allocate/", False)]
+    monkeypatch.setattr(Application, "follow_up_actions", property(lambda self: actions if self.todo else []))
+
+
+def test_application_rows_are_what_the_task_list_wrote(follow_ups):
+    applications = [
+        Application(
+            pk=7,
+            business_name=NAUGHTY,
+            summary="补缴 & <i>",
+            status="approved",
+            todo="打印补缴书<>",
+            submitted_at=AT,
+            updated_at=AT,
+        ),
+        Application(pk=8, business_name="基数调整", summary="", status="draft", todo="", submitted_at=None, updated_at=AT),
+        Application(pk=9, business_name="封存", summary="s", status="under_review", todo="", submitted_at=AT, updated_at=AT),
+    ]
+    rows = table_cells.application_rows(applications)
+    assert _same(rows) == _same(_template(APPLICATION_LOOP, page=applications))
+    assert "&lt;b&gt;张&amp;三&lt;/b&gt;" in rows and "<b>" not in rows
+    assert "2026-02-01 01:05" in rows and "<td>—</td>" in rows
+    assert (
+        '<a href="/print/?a=1&amp;b=&lt;2&gt;" target="_blank" rel="noopener">【打印】</a> <a href="/allocate/">【&lt;分配&gt;】</a> '
+        in rows
+    )
+
+
+def test_message_rows_are_what_the_task_list_wrote():
+    messages = [
+        Message(pk=3, business_name=NAUGHTY, content="内容 <script>&", channel="sms", created_at=AT, read_at=None),
+        Message(pk=4, business_name="汇缴核定", content="核定成功", channel="portal", created_at=AT, read_at=AT),
+    ]
+    rows = table_cells.message_rows(messages)
+    assert _same(rows) == _same(_template(MESSAGE_LOOP, page=messages))
+    assert '<tr class="unread"><td><a href="/messages/3/">&lt;b&gt;张&amp;三&lt;/b&gt;</a>' in rows
+    assert "<td>短信</td>" in rows and "<script>" not in rows
+
+
+def test_no_rows_leave_the_empty_message_to_the_template():
+    assert table_cells.application_rows([]) == "" and table_cells.message_rows([]) == ""

@@ -19,6 +19,7 @@ from gjj_portal.printing.table import Column
 from gjj_portal.templatetags.gjj import percent, period, yuan
 
 from .models import Member, MemberChange, ScheduledBaseChange
+from .selectors import with_pending_bases
 
 ACCOUNT_COLUMNS = [
     Column("个人账号", 24), Column("姓名", 18), Column("证件号码", 34), Column("性别", 10, "c"), Column("账户状态", 14, "c"),
@@ -39,7 +40,7 @@ def _account_row(member: Member) -> list[str]:
     """The cells of members/account_query.html: 证件号码 masked, money and rates as the page formats them, a 待生效 base below the base."""
     return [
         member.account_no, member.name, member.id_masked, member.get_gender_display(), member.get_status_display(),
-        "\n".join([yuan(member.base), *(f"{period(s.effective_period)}起 {yuan(s.base)}（待生效）" for s in getattr(member, "pending_bases", []))]),
+        "\n".join([yuan(member.base), *(f"{period(s.effective_period)}起 {yuan(s.base)}（待生效）" for s in member.pending_bases)]),
         percent(member.employer_rate), percent(member.member_rate), yuan(member.monthly_amount),
         f"{member.opened_on:%Y-%m-%d}", period(member.paid_up_to),
     ]
@@ -66,6 +67,7 @@ def account_list_print(*, employer: Employer, agent: User, form, members: QueryS
     """打印缴存人账户信息，有中心电子章，每月分配完可打印明细留存 (seed 001 §7.1). With departments (单位部门管理), the
     members stand by department (部门编号 order, 未分配部门 last), each department closed by its 小计 row."""
     row_cap_check(members.count())
+    members = with_pending_bases(members)
     if by_department:
         members = list(members)
         total, count = sum((member.monthly_amount for member in members), Decimal("0.00")), len(members)

@@ -1,10 +1,16 @@
 """Reads of members for pages and exports (always scoped to the employer)."""
 
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.db.models import Count, Prefetch, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import RFC3986_SUBDELIMS
 
 from employers.models import Employer
+from gjj_portal.templatetags.gjj import percent, period, yuan
 
 from .models import Headcount, Member, ScheduledBaseChange
 
@@ -67,6 +73,8 @@ def member_search(*, employer: Employer, query: str, status: str | None = None, 
     return qs.only(*PICKER_FIELDS).order_by("account_no")[: max(1, min(limit, 100))]
 
 
+_ACCOUNT_SLOT = "account-no-slot"  # reversed once a page, each row's 个人账号 put in its place
+URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted in a path
 NO_DEPARTMENT = "none"  # the 部门 selector's 未分配部门
 
 
@@ -87,12 +95,57 @@ def member_account_list(*, employer: Employer, opened_from=None, opened_to=None,
         qs = qs.filter(Q(account_no=query) | Q(name__contains=query))
     if status:
         qs = qs.filter(status=status)
-    pending = ScheduledBaseChange.objects.filter(status=ScheduledBaseChange.Status.PENDING).order_by("effective_period", "pk")
     return qs.only(
         "pk", "account_no", "name", "id_masked", "gender", "status", "base", "employer_rate", "member_rate", "employer_amount",
         "member_amount", "monthly_amount", "opened_on", "start_period", "paid_up_to", "employer_id",
         "department__code", "department__name",
-    ).select_related("department").prefetch_related(Prefetch("scheduled_bases", queryset=pending, to_attr="pending_bases")).order_by("account_no")
+    ).select_related("department").order_by("account_no")
+
+
+def _pending_bases():
+    return ScheduledBaseChange.objects.filter(status=ScheduledBaseChange.Status.PENDING).order_by("effective_period", "pk")
+
+
+def with_pending_bases(members):
+    """The members with their 待生效 base changes as `pending_bases` (the print reads every row of the filter)."""
+    return members.prefetch_related(Prefetch("scheduled_bases", queryset=_pending_bases(), to_attr="pending_bases"))
+
+
+def pending_bases_of(members) -> dict[int, list[tuple]]:
+    """The 待生效 base changes of a page's members, (生效年月, 基数) in 生效年月 order by member pk: one query of three
+    columns, not a prefetch (which builds an instance and its related manager for each)."""
+    ids = [member.pk for member in members]
+    found: dict[int, list[tuple]] = {}
+    if ids:
+        for member_id, effective_period, base in _pending_bases().filter(member_id__in=ids).values_list("member_id", "effective_period", "base"):
+            found.setdefault(member_id, []).append((effective_period, base))
+    return found
+
+
+ACCOUNT_CLASSES = ("", "", "", "", "", "num", "num", "num", "num", "", "")  # 缴存基数, 单位比例, 个人比例, 月缴存额 on the right
+
+
+def member_account_cells(members, *, by_department: bool) -> list[tuple]:
+    """账户信息's cells of each row of a page, formatted once here rather than by a filter per cell in the template
+    (members/account_query.html): a 待生效 base below the base, the 部门 where the employer has departments, and the
+    link to the member's 补缴记录."""
+    pending = pending_bases_of(members)
+    genders, statuses = dict(Member.Gender.choices), dict(Member.Status.choices)
+    link = reverse("remittance:member-supplements", args=[_ACCOUNT_SLOT])
+    rows = []
+    for m in members:
+        base = yuan(m.base)
+        if m.pk in pending:
+            base = format_html("{}{}", base, format_html_join("", '<br><span class="small muted">{}起 {}（待生效）</span>',
+                                                             ((period(when), yuan(amount)) for when, amount in pending[m.pk])))
+        row = [m.account_no, m.name, m.id_masked, genders.get(m.gender, m.gender), statuses.get(m.status, m.status), base,
+               percent(m.employer_rate), percent(m.member_rate), yuan(m.monthly_amount),
+               f"{m.opened_on:%Y-%m-%d}" if m.opened_on else "", period(m.paid_up_to)]
+        if by_department:
+            row.append(m.department.name if m.department_id and m.department.name else "—")
+        row.append(format_html('<a href="{}">补缴记录</a>', link.replace(_ACCOUNT_SLOT, quote(m.account_no, safe=URL_SAFE))))
+        rows.append(row)
+    return rows
 
 
 def _of_department(qs, department: str, *, field: str = "member__department"):
@@ -102,13 +155,18 @@ def _of_department(qs, department: str, *, field: str = "member__department"):
     return qs.filter(**{f"{field}_id": department}) if department else qs
 
 
+# What the page and the print show of a 待生效 base change: not the member's or the 办理人's whole row.
+SCHEDULED_ROW_FIELDS = ("pk", "employer_id", "member_id", "actor_id", "base", "monthly_amount", "effective_period", "status", "created_at",
+                        "member__account_no", "member__name", "member__base", "actor__display_name", "actor__login_name", "actor__username")
+
+
 def scheduled_base_list(*, employer: Employer, query: str = "", agent=None, department: str = ""):
     """基数调整 approved for a later 生效年月 and not yet in force (客户信息变更查询 shows them as 待生效)."""
     qs = ScheduledBaseChange.objects.filter(employer=employer, status=ScheduledBaseChange.Status.PENDING).select_related("member", "actor")
     qs = _of_department(in_scope(qs, agent, field="member__department_id"), department)
     if query:
         qs = qs.filter(Q(member__account_no=query) | Q(member__name__contains=query))
-    return qs.order_by("effective_period", "member__account_no", "pk")
+    return qs.only(*SCHEDULED_ROW_FIELDS).order_by("effective_period", "member__account_no", "pk")
 
 
 def member_account_totals(members) -> dict:
@@ -173,6 +231,27 @@ def member_change_list(*, employer: Employer, kinds: list[str], date_from=None, 
         qs = qs.filter(reason=reason)
     return qs.order_by("-at", "-pk")
 
+
+CHANGE_CLASSES = ("",) * 10
+SCHEDULED_CLASSES = ("", "", "", "num", "num", "num", "", "", "")  # 当前缴存基数, 调整后缴存基数, 调整后月缴存额
+
+
+def member_change_cells(changes) -> list[tuple]:
+    """客户信息变更查询 / 账户状态变更查询's cells of each record of a page (members/change_query.html): 变更时间 in
+    the local time, 个人账号, 姓名, 变更类型, 变更项目, 变更前, 变更后, 变更原因, 生效年月, 办理人."""
+    from .models import MemberChange
+
+    kinds, localtime = dict(MemberChange.Kind.choices), timezone.localtime
+    return [(f"{localtime(c.at):%Y-%m-%d %H:%M}", c.member.account_no, c.member.name, kinds.get(c.kind, c.kind), c.field, c.old, c.new,
+             c.reason, period(c.effective_period), "" if c.actor is None else str(c.actor)) for c in changes]
+
+
+def scheduled_base_cells(scheduled) -> list[tuple]:
+    """The cells of the 待生效 base changes listed above the records: 个人账号, 姓名, 变更项目, 当前缴存基数, 调整后缴存基数,
+    调整后月缴存额, 生效年月, 状态, 办理人."""
+    statuses = dict(ScheduledBaseChange.Status.choices)
+    return [(s.member.account_no, s.member.name, "缴存基数", yuan(s.member.base), yuan(s.base), yuan(s.monthly_amount),
+             period(s.effective_period), statuses.get(s.status, s.status), "" if s.actor is None else str(s.actor)) for s in scheduled]
 
 
 def group_transfer_sources(*, employer: Employer):

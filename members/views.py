@@ -11,6 +11,7 @@ from gjj_portal.excel import Col, Sheet, workbook_file, xlsx_file_response
 from gjj_portal.paging import keyset_page
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document
+from gjj_portal.table_rows import html_rows
 
 from . import prints, selectors
 from .forms import AccountQueryForm, ChangeQueryForm, StatusChangeQueryForm
@@ -77,10 +78,12 @@ def account_query(request):
     form, qs, f, departments = _account_rows(request, request.GET)
     page = keyset_page(qs, request.GET, order=ACCOUNT_ORDER, size=PAGE_SIZE)
     totals, subtotals = _account_summary(request, form, qs, f, departments)
+    by_department = "department" in form.fields
+    classes = selectors.ACCOUNT_CLASSES + (("",) if by_department else ()) + ("",)
     return render(request, "members/account_query.html", {
         "form": form, "page": page, "params": _params(request), "tab": "accounts", "totals": totals,
-        "by_department": "department" in form.fields, "subtotals": subtotals,
-        "print_url": reverse("members:query-print"),
+        "by_department": by_department, "subtotals": subtotals, "print_url": reverse("members:query-print"),
+        "rows": html_rows(selectors.member_account_cells(page, by_department=by_department), classes),
     })
 
 
@@ -154,8 +157,10 @@ def change_query(request):
     """客户信息变更查询: base and information changes."""
     form, qs, scheduled = _change_rows(request, request.GET)
     page = keyset_page(qs.only(*CHANGE_ROW_FIELDS), request.GET, order=CHANGE_ORDER, size=PAGE_SIZE)
+    scheduled = html_rows(selectors.scheduled_base_cells(scheduled), selectors.SCHEDULED_CLASSES)
     return render(request, "members/change_query.html", {"form": form, "page": page, "params": _params(request), "tab": "changes",
                                                          "title": "客户信息变更查询", "scheduled": scheduled,
+                                                         "rows": html_rows(selectors.member_change_cells(page), selectors.CHANGE_CLASSES),
                                                          "print_url": reverse("members:change-query-print")})
 
 
@@ -166,7 +171,8 @@ def status_query(request):
     form, qs = _status_rows(request, request.GET)
     page = keyset_page(qs.only(*CHANGE_ROW_FIELDS), request.GET, order=CHANGE_ORDER, size=PAGE_SIZE)
     return render(request, "members/change_query.html", {"form": form, "page": page, "params": _params(request), "tab": "status",
-                                                         "title": "账户状态变更查询", "print_url": reverse("members:status-query-print")})
+                                                         "title": "账户状态变更查询", "print_url": reverse("members:status-query-print"),
+                                                         "rows": html_rows(selectors.member_change_cells(page), selectors.CHANGE_CLASSES)})
 
 
 # ---------------------------------------------------------------- 打印 (a POST: it freezes a snapshot)

@@ -17,6 +17,9 @@ from employers.models import Employer
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.htmx import wants_partial
+from gjj_portal.table_rows import html_rows
+from gjj_portal.templatetags.gjj import period as period_text
+from gjj_portal.templatetags.gjj import yuan
 
 from . import center_selectors, center_services
 from .center_forms import CollectionFilterForm, MemberLookupForm, OverdueFilterForm
@@ -108,9 +111,24 @@ def collection(request):
     if not data.get("q") and not data.get("state"):
         paginator.count = totals["employers"]  # unfiltered, the list is every normal employer: the totals counted them
     page = paginator.get_page(request.GET.get("page"))
-    context = {"form": form, "period": period, "page": page, "query": _kept_query(request), "totals": totals}
+    context = {"form": form, "period": period, "page": page, "query": _kept_query(request), "totals": totals,
+               "rows": html_rows(map(_collection_cells, page), COLLECTION_CLASSES)}
     template = "center/collection.html#collection" if wants_partial(request) else "center/collection.html"
     return render(request, template, context)
+
+
+COLLECTION_CLASSES = ("", "", "", "num", "num", "num", "num", "num", "num", "")
+_COLLECTION_STATE = {"allocated": "已分配", "assessed": "已核定未分配"}
+
+
+def _collection_cells(e) -> tuple:
+    """单位账号, 单位名称, 缴至年月, 核定人数, 核定金额, 缴款笔数, 缴款金额, 分配人数, 分配金额, 办理情况."""
+    assessed = e.assessed_amount is not None
+    allocated = e.assessment_status == "allocated"
+    return (e.account_no, e.name, period_text(e.paid_up_to) or "—", "—" if e.assessed_headcount is None else e.assessed_headcount,
+            yuan(e.assessed_amount) if assessed else "—", e.paid_count, yuan(e.paid_amount),
+            e.assessed_headcount if allocated else "—", yuan(e.assessed_amount) if allocated else "—",
+            _COLLECTION_STATE.get(e.assessment_status, "未核定"))
 
 
 @require_http_methods(["GET", "POST"])

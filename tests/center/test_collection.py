@@ -97,3 +97,18 @@ def test_the_pager_counts_the_normal_employers_and_a_search_its_own(month, revie
     assert "共 24 条" in page and '<td class="num">24</td>' in page
     searched = reviewer_client.get(url, {"period": "2025-07", "q": "检索单位"}).content.decode()
     assert "共 21 条" in searched and '<td class="num">24</td>' in searched
+
+
+def test_each_row_shows_the_state_and_a_dash_for_what_was_not_done(month, reviewer_client, employer, other_employer):
+    page = reviewer_client.get(reverse("center:collection"), {"period": "2025-07"}).content.decode()
+    allocated = (f"<tr><td>{employer.account_no}</td><td>{employer.name}</td><td>2025年07月</td><td class=\"num\">3</td>"
+                 '<td class="num">3,040.00</td><td class="num">1</td><td class="num">3,040.00</td><td class="num">3</td>'
+                 '<td class="num">3,040.00</td><td>已分配</td></tr>')
+    assessed = (f"<td>{other_employer.account_no}</td><td>{other_employer.name}</td><td>—</td><td class=\"num\">1</td>"
+                '<td class="num">1,440.00</td><td class="num">1</td><td class="num">1,000.00</td><td class="num">—</td>'
+                '<td class="num">—</td><td>已核定未分配</td>')
+    idle = ('<td>未办理有限公司</td><td>—</td><td class="num">—</td><td class="num">—</td><td class="num">0</td>'
+            '<td class="num">0.00</td><td class="num">—</td><td class="num">—</td><td>未核定</td>')
+    assert allocated in page and assessed in page and idle in page
+    empty = reviewer_client.get(reverse("center:collection"), {"period": "2025-07", "q": "无此单位"}).content.decode()
+    assert '<td colspan="10" class="empty">没有符合条件的单位</td>' in empty

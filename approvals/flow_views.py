@@ -285,7 +285,8 @@ def center_queue(request):
         data = form.cleaned_data
         filters |= {"business_code": data["business_code"], "employer_query": data["employer"].strip(), "status": data["status"],
                     "date_from": data["date_from"], "date_to": data["date_to"]}
-    context = {"form": form, "page": _page(request, selectors.application_queue(**filters))}
+    page = _page(request, selectors.application_queue(**filters))
+    context = {"form": form, "page": page, "rows": table_cells.queue_rows(page)}
     template = "approvals/center_queue.html#queue-table" if wants_partial(request) else "approvals/center_queue.html"
     return render(request, template, context)
 
@@ -300,7 +301,8 @@ def center_done(request):
     done = selectors.application_done_by(reviewer=request.user)
     if query:
         done = done.filter(Q(employer__account_no__startswith=query) | Q(employer__name__icontains=query))
-    context = {"page": _page(request, done), "q": query}
+    page = _page(request, done)
+    context = {"page": page, "rows": table_cells.done_rows(page), "q": query}
     template = "approvals/center_done.html#done-table" if wants_partial(request) else "approvals/center_done.html"
     return render(request, template, context)
 

@@ -76,3 +76,51 @@ def message_rows(messages: Iterable[Message]) -> SafeString:
             for message in messages
         )
     )
+
+
+def queue_rows(applications: Iterable[Application]) -> SafeString:
+    """待审批业务: 编号, 业务名称, 单位账号, 单位名称, 摘要, 当前环节, 状态, 提交时间, 操作 (审批; 查看 where this reviewer
+    passed the step before, application_queue's passed_by_me)."""
+    review = url_for_rows("flow:center-application")
+    rows = []
+    for application in applications:
+        url = review(application.pk)
+        if getattr(application, "passed_by_me", False):
+            action = mark_safe(f'{link(url, "查看")} <span class="muted small">已由您办理上一环节</span>')
+        else:
+            action = link(url, "审批")
+        employer = application.employer
+        rows.append(
+            (
+                application.pk,
+                application.business_name,
+                employer.account_no,
+                employer.name,
+                application.summary,
+                application.step_name,
+                status_badge(application.status),
+                minute(application.submitted_at),
+                action,
+            )
+        )
+    return html_rows(rows, ("",) * 9)
+
+
+def done_rows(applications: Iterable[Application]) -> SafeString:
+    """我的已办: 编号, 业务名称, 单位名称, 摘要, 状态, 更新时间, 查看."""
+    review = url_for_rows("flow:center-application")
+    return html_rows(
+        (
+            (
+                application.pk,
+                application.business_name,
+                application.employer.name,
+                application.summary,
+                status_badge(application.status),
+                minute(application.updated_at),
+                link(review(application.pk), "查看"),
+            )
+            for application in applications
+        ),
+        ("",) * 7,
+    )

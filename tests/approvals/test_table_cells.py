@@ -84,3 +84,93 @@ def test_message_rows_are_what_the_task_list_wrote():
 
 def test_no_rows_leave_the_empty_message_to_the_template():
     assert table_cells.application_rows([]) == "" and table_cells.message_rows([]) == ""
+
+
+# approvals/center_queue.html's and center_done.html's loops.
+QUEUE_LOOP = """{% for application in page %}
+<tr>
+  <td>{{ application.pk }}</td><td>{{ application.business_name }}</td><td>{{ application.employer.account_no }}</td>
+  <td>{{ application.employer.name }}</td><td>{{ application.summary }}</td><td>{{ application.step_name }}</td>
+  <td>{{ application|status_badge }}</td>
+  <td>{{ application.submitted_at|date:"Y-m-d H:i" }}</td>
+  <td>{% if application.passed_by_me %}<a href="{% url 'flow:center-application' application.pk %}">查看</a> <span class="muted small">已由您办理上一环节</span>{% else %}<a href="{% url 'flow:center-application' application.pk %}">审批</a>{% endif %}</td>
+</tr>
+{% endfor %}"""
+DONE_LOOP = """{% for application in page %}
+<tr>
+  <td>{{ application.pk }}</td><td>{{ application.business_name }}</td><td>{{ application.employer.name }}</td><td>{{ application.summary }}</td>
+  <td>{{ application|status_badge }}</td>
+  <td>{{ application.updated_at|date:"Y-m-d H:i" }}</td>
+  <td><a href="{% url 'flow:center-application' application.pk %}">查看</a></td>
+</tr>
+{% endfor %}"""
+
+
+def _reviewed() -> list[Application]:
+    from employers.models import Employer
+
+    employer = Employer(account_no="600001", name=NAUGHTY)
+    first = Application(
+        pk=21,
+        business_name="缴存人调动",
+        summary="<i>共1人</i>",
+        status="submitted",
+        step_names=["初审", "复核"],
+        current_step=2,
+        submitted_at=AT,
+        updated_at=AT,
+        employer=employer,
+    )
+    first.passed_by_me = True
+    second = Application(
+        pk=22,
+        business_name=NAUGHTY,
+        summary="",
+        status="resubmitted",
+        step_names=[],
+        current_step=1,
+        submitted_at=AT,
+        updated_at=AT,
+        employer=employer,
+    )
+    second.passed_by_me = False
+    return [first, second]
+
+
+def test_queue_and_done_rows_are_what_the_back_office_lists_wrote():
+    applications = _reviewed()
+    queue = table_cells.queue_rows(applications)
+    assert _same(queue) == _same(_template(QUEUE_LOOP, page=applications))
+    assert '<a href="/center/applications/21/">查看</a> <span class="muted small">已由您办理上一环节</span>' in queue
+    assert '<a href="/center/applications/22/">审批</a>' in queue and "<td>复核</td>" in queue and "<td>第1步审批</td>" in queue
+    done = table_cells.done_rows(applications)
+    assert _same(done) == _same(_template(DONE_LOOP, page=applications))
+    assert "<b>" not in queue + done and "&lt;b&gt;张&amp;三&lt;/b&gt;" in done
+
+
+def test_the_queue_search_bar_is_the_one_djangos_widgets_wrote():
+    """QueueFilterForm writes its widgets in Python (QuickSelect): the same elements as the template-rendered ones."""
+    from django import forms
+    from django.test.html import parse_html
+
+    from approvals.flow_forms import QueueFilterForm
+
+    class Templated(QueueFilterForm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for name, field in self.fields.items():
+                widget = {"business_code": forms.Select, "status": forms.Select, "employer": forms.TextInput}.get(name)
+                field.widget = widget(attrs=field.widget.attrs) if widget else forms.DateInput(attrs={"type": "date"})
+                if widget is forms.Select:
+                    field.widget.choices = field.choices
+
+    choices = [("base_adjust", "基数调整"), ("a&b", "<甲>")]
+    for data in (
+        None,
+        {"business_code": "a&b", "employer": 'x"<y>&', "status": "submitted", "date_from": "2026-01-01", "date_to": "2025-01-01"},
+        {"business_code": "nonsense", "date_from": "not a date"},
+    ):
+        quick, django = QueueFilterForm(data, business_choices=choices), Templated(data, business_choices=choices)
+        assert quick.is_valid() == django.is_valid()
+        for name in quick.fields:
+            assert parse_html(str(quick[name])) == parse_html(str(django[name])), (name, str(quick[name]))

@@ -41,3 +41,8 @@ def link(href: str, text: str, *, new_tab: bool = False) -> SafeString:
     if new_tab:
         return mark_safe(f'<a href="{escape(href)}" target="_blank" rel="noopener">{escape(text)}</a>')
     return mark_safe(f'<a href="{escape(href)}">{escape(text)}</a>')
+
+
+def links(*anchors: SafeString) -> SafeString:
+    """Several link() cells in one cell, a space apart."""
+    return mark_safe(" ".join(anchors))

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from employers.decorators import agent_required, current_employer, not_found
 from gjj_portal.errors import BusinessError
 from gjj_portal.ratelimit import document
+from gjj_portal.table_rows import MONEY, html_rows, link, links, url_for_rows
+from gjj_portal.templatetags.gjj import period, yuan
 from members.selectors import member_get
 
 from . import selectors, supplements
@@ -34,11 +36,25 @@ def _supplement(request, pk: int) -> Supplement:
 def supplement_list(request):
     """补缴分配: the approved 补缴 waiting for money, and the 未分配金额 to allocate them from."""
     employer = current_employer(request)
+    waiting = supplements.supplement_list(employer=employer, status=Supplement.Status.APPROVED).order_by("approved_on", "pk")
+    allocated = supplements.supplement_list(employer=employer, status=Supplement.Status.ALLOCATED)[:10]
+    allocate, print_ = url_for_rows("remittance:supplement-allocate"), url_for_rows("remittance:supplement-print")
+    detail, slip = url_for_rows("remittance:entry-detail"), url_for_rows("remittance:entry-slip")
     return render(request, "remittance/supplement_list.html", {
-        "waiting": supplements.supplement_list(employer=employer, status=Supplement.Status.APPROVED).order_by("approved_on", "pk"),
-        "allocated": supplements.supplement_list(employer=employer, status=Supplement.Status.ALLOCATED)[:10],
+        "waiting": html_rows(((s.serial_no, _months(s), s.reasons, s.headcount, yuan(s.amount), f"{s.approved_on:%Y-%m-%d}",
+                               links(link(allocate(s.pk), "补缴分配"), link(print_(s.pk), "打印", new_tab=True))) for s in waiting),
+                             ("", "", "", "", MONEY, "", "")),
+        "allocated": html_rows(((s.serial_no, _months(s), s.headcount, yuan(s.amount), s.entry.serial_no, f"{s.entry.posted_on:%Y-%m-%d}",
+                                 links(link(detail(s.entry_id), "明细"), link(slip(s.entry_id), "打印凭条", new_tab=True))) for s in allocated),
+                               ("", "", "", MONEY, "", "", "")),
         "unallocated": selectors.employer_unallocated(employer=employer),
     })
+
+
+def _months(supplement: Supplement) -> str:
+    """补缴年月: one month, or the first 至 the last."""
+    first = period(supplement.period_from)
+    return first if supplement.period_to == supplement.period_from else f"{first}至{period(supplement.period_to)}"
 
 
 @require_http_methods(["GET", "POST"])

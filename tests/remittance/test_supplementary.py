@@ -371,6 +371,26 @@ def test_supplement_pages_answer_404_to_another_employer(employer, agent, review
     assert supplement.serial_no in agent_client.get(reverse("remittance:supplement-list")).content.decode()
 
 
+def test_the_list_shows_a_waiting_and_an_allocated_supplement_with_their_links(employer, agent, reviewer, missed, agent_client):
+    from django.urls import reverse
+
+    empty = agent_client.get(reverse("remittance:supplement-list")).content.decode()
+    assert '<td colspan="7" class="empty">没有待分配的补缴。' in empty and "最近已分配的补缴" not in empty
+    done = _approved(employer, agent, reviewer, [_row(missed, AUG), _row(missed, SEP)])
+    pay(employer, "2400.00")
+    entry = supplements.supplement_allocate(supplement=done, agent=agent, idempotency_key="k1")
+    waiting = _approved(employer, agent, reviewer, [_row(missed, OCT)])
+    page = agent_client.get(reverse("remittance:supplement-list")).content.decode()
+    assert (f"<tr><td>{waiting.serial_no}</td><td>2025年10月</td><td>{waiting.reasons}</td><td>1</td>"
+            f'<td class="money">1,200.00</td><td>{waiting.approved_on:%Y-%m-%d}</td>'
+            f'<td><a href="{reverse("remittance:supplement-allocate", args=[waiting.pk])}">补缴分配</a> '
+            f'<a href="{reverse("remittance:supplement-print", args=[waiting.pk])}" target="_blank" rel="noopener">打印</a></td></tr>') in page
+    assert (f"<tr><td>{done.serial_no}</td><td>2025年08月至2025年09月</td><td>1</td><td class=\"money\">2,400.00</td>"
+            f"<td>{entry.serial_no}</td><td>{entry.posted_on:%Y-%m-%d}</td>"
+            f'<td><a href="{reverse("remittance:entry-detail", args=[entry.pk])}">明细</a> '
+            f'<a href="{reverse("remittance:entry-slip", args=[entry.pk])}" target="_blank" rel="noopener">打印凭条</a></td></tr>') in page
+
+
 # ---------------------------------------------------------------- the flow around it and the queries
 
 

@@ -66,7 +66,7 @@ def agreement_list(*, employer: Employer) -> QuerySet[DebitAgreement]:
 
 
 def debit_list(*, employer: Employer) -> QuerySet[Debit]:
-    return Debit.objects.filter(employer=employer).select_related("run", "payment__entry", "allocation").order_by("-run__created_at", "-pk")
+    return Debit.objects.filter(employer=employer).select_related("run").order_by("-run__created_at", "-pk")  # the list shows allocation_id only
 
 
 def debit_get(*, employer: Employer, pk: int) -> Debit:

@@ -18,6 +18,8 @@ from employers.decorators import agent_required, current_employer, not_found, re
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.ratelimit import document
+from gjj_portal.table_rows import MONEY, html_rows, link, links, url_for_rows
+from gjj_portal.templatetags.gjj import period, yuan
 
 from . import collection, selectors, services
 from .businesses.collection_agreement import CANCEL, CHANGE, SIGN
@@ -50,11 +52,34 @@ def debit_home(request):
     """【托收】: the agreement in force (and before), failed debits waiting for a choice, every debit."""
     employer = current_employer(request)
     page = Paginator(collection.debit_list(employer=employer), PAGE_SIZE).get_page(request.GET.get("page"))
+    detail, slip = url_for_rows("remittance:debit-detail"), url_for_rows("remittance:entry-slip")
+    pending = collection.debits_pending(employer=employer)
     return render(request, "remittance/collection_home.html", {
         "employer": employer, "active": collection.agreement_active(employer=employer),
-        "agreements": collection.agreement_list(employer=employer)[:10], "pending": collection.debits_pending(employer=employer),
-        "page": page, "sign_code": SIGN, "change_code": CHANGE, "cancel_code": CANCEL,
+        "agreements": collection.agreement_list(employer=employer)[:10],
+        "pending": html_rows(((d.number, period(d.period), yuan(d.amount), d.fail_reason,
+                               link(detail(d.pk), "处理（重新托收 / 变更付款方式 / 撤销核定）")) for d in pending), ("", "", MONEY, "", "")),
+        "page": page, "rows": html_rows((_debit_cells(d, detail, slip) for d in page), DEBIT_CLASSES),
+        "sign_code": SIGN, "change_code": CHANGE, "cancel_code": CANCEL,
     })
+
+
+DEBIT_CLASSES = ("", "", "", "", "", MONEY, "", "", "")
+
+
+def _debit_cells(d: Debit, detail, slip) -> tuple:
+    """扣款编号, 托收批次, 扣款日期, 汇缴年月, 协议编号, 扣款金额, 状态, 说明, 操作."""
+    if d.status == Debit.Status.FAILED:
+        note = d.fail_reason + (f"；已选择{d.get_resolution_display()}" if d.resolution else "")
+    elif d.allocation_id:
+        note = f"已自动完成{period(d.period)}汇缴分配"
+    else:
+        note = d.allocation_note
+    actions = link(detail(d.pk), "查看")
+    if d.allocation_id:
+        actions = links(actions, link(slip(d.allocation_id), "打印汇缴书", new_tab=True))
+    return (d.number, d.run.run_no, f"{d.run.run_on:%Y-%m-%d}", period(d.period), d.agreement_no, yuan(d.amount),
+            d.get_status_display(), note, actions)
 
 
 @require_POST

@@ -445,6 +445,29 @@ def test_agent_pages_show_the_agreement_and_the_failed_debit(setup, agent_client
     assert debit.resolution == Debit.Resolution.RETRY
 
 
+def test_the_debit_rows_say_what_became_of_each_debit_with_their_links(setup, agent_client):
+    employer, _, reviewer, agreement, _ = setup
+    empty = agent_client.get(reverse("remittance:debit-home")).content.decode()
+    assert '<td colspan="9" class="empty">暂无托收扣款记录</td>' in empty and "扣款失败，待处理" not in empty
+    debit = collection.debit_run_create(actor=reviewer).debits.get()
+    import_return(return_file([ok(debit, "ICBC0009")]), reviewer)
+    debit.refresh_from_db()
+    home = agent_client.get(reverse("remittance:debit-home")).content.decode()
+    assert (f"<tr><td>{debit.number}</td><td>{debit.run.run_no}</td><td>{debit.run.run_on:%Y-%m-%d}</td><td>{debit.period:%Y年%m月}</td>"
+            f'<td>{agreement.agreement_no}</td><td class="money">{debit.amount:,.2f}</td><td>{debit.get_status_display()}</td>'
+            f"<td>已自动完成{debit.period:%Y年%m月}汇缴分配</td>"
+            f'<td><a href="{reverse("remittance:debit-detail", args=[debit.pk])}">查看</a> '
+            f'<a href="{reverse("remittance:entry-slip", args=[debit.allocation_id])}" target="_blank" rel="noopener">打印汇缴书</a></td></tr>') in home
+
+
+def test_a_failed_debit_waits_in_its_own_table_with_its_reason(setup, agent_client):
+    debit = _failed(setup)
+    home = agent_client.get(reverse("remittance:debit-home")).content.decode()
+    assert (f'<tr><td>{debit.number}</td><td>{debit.period:%Y年%m月}</td><td class="money">{debit.amount:,.2f}</td><td>余额不足</td>'
+            f'<td><a href="{reverse("remittance:debit-detail", args=[debit.pk])}">处理（重新托收 / 变更付款方式 / 撤销核定）</a></td></tr>') in home
+    assert f"<td>{debit.get_status_display()}</td><td>余额不足</td>" in home
+
+
 def test_another_employer_gets_404_for_a_debit(setup, outsider_client):
     debit = _failed(setup)
     for url in (reverse("remittance:debit-detail", args=[debit.pk]), reverse("remittance:debit-agreement-print", args=[setup[3].pk])):

@@ -49,10 +49,12 @@ def agent_list(request):
 
 
 def _departments(employer):
-    """单位部门管理: the departments an agent may be limited to (the field is left out while the employer has none)."""
+    """单位部门管理: the departments an agent may be limited to; None while the employer has none (the form leaves the
+    field out)."""
     from .models import Department
 
-    return Department.objects.filter(employer=employer).order_by("code", "pk")
+    departments = Department.objects.filter(employer=employer).order_by("code", "pk")
+    return departments if departments.exists() else None
 
 
 def _back_to_list(request):
@@ -98,12 +100,14 @@ def agent_add(request):
 def agent_edit(request, pk: int):
     """【修改】 an agent: its details and (not for the 主经办人) its business permissions."""
     agent = _agent(request, pk)
-    levels = selectors.agent_levels(agent=agent)
+    levels = {} if agent.is_primary else selectors.agent_levels(agent=agent)  # the 主经办人 may do every business
     initial = {"display_name": agent.display_name, "login_name": agent.login_name, "phone": agent.phone,
                "id_number": agent.id_number, "valid_from": agent.valid_from, "valid_to": agent.valid_to}
-    initial["departments"] = sorted(selectors.agent_department_ids(agent=agent))
+    departments = _departments(agent.employer)
+    if not agent.is_primary and departments is not None:  # the form has no 可办理部门 otherwise: nothing to read
+        initial["departments"] = sorted(selectors.agent_department_ids(agent=agent))
     form = AgentForm(request.POST or None, initial=initial, grantables=grantables(), levels=levels, editing=agent,
-                     departments=_departments(agent.employer))
+                     departments=departments)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

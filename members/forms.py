@@ -2,17 +2,10 @@
 
 from django import forms
 
-from gjj_portal.forms import DateRangeMixin, QuickSelect, QuickTextInput
+from employers.forms import CachedSelect, QuickDateInput
+from gjj_portal.forms import DateRangeMixin, QuickTextInput
 
 from .models import Member
-
-
-class QuickDateInput(forms.DateInput):
-    """An <input type="date"> written in Python like QuickTextInput (the query pages render their filter on every
-    request), its value formatted as DateInput formats it."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        return QuickTextInput.render(self, name, value, attrs, renderer)
 
 
 class _DateRange(DateRangeMixin, forms.Form):
@@ -24,7 +17,7 @@ class _DateRange(DateRangeMixin, forms.Form):
 class AccountQueryForm(_DateRange):
     """账户信息: by 开户日期 and member."""
 
-    status = forms.ChoiceField(label="账户状态", required=False, choices=[("", "全部")] + list(Member.Status.choices), widget=QuickSelect)
+    status = forms.ChoiceField(label="账户状态", required=False, choices=[("", "全部")] + list(Member.Status.choices), widget=CachedSelect)
 
     def __init__(self, *args, departments=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,7 +32,7 @@ def department_field(departments) -> forms.ChoiceField:
     from .selectors import NO_DEPARTMENT
 
     choices = [("", "全部"), *((str(d.pk), f"{d.code} {d.name}") for d in departments), (NO_DEPARTMENT, "未分配部门")]
-    return forms.ChoiceField(label="部门", required=False, choices=choices, widget=QuickSelect,
+    return forms.ChoiceField(label="部门", required=False, choices=choices, widget=CachedSelect,
                              error_messages={"invalid_choice": "请选择列表中的部门。"})
 
 
@@ -61,4 +54,4 @@ class StatusChangeQueryForm(_ByDepartment, _DateRange):
 
     change_type = forms.ChoiceField(label="变更类型", required=False, choices=[
         ("", "全部"), ("封存", "封存"), ("启封", "启封"), ("开户", "开户"), ("调入", "调入"), ("调出", "调出"),
-    ], widget=QuickSelect)
+    ], widget=CachedSelect)

@@ -22,6 +22,7 @@ from approvals.models.application import FINISHED
 from approvals.registry import Column, RowResult
 
 from ..closing import CODE, Condition, closing_conditions, employer_close
+from ..forms import CachedSelect, QuickTextarea
 from ..models import Employer, User
 
 REASONS = ("单位撤销", "单位破产", "单位解散", "单位合并或分立", "其他")
@@ -35,9 +36,9 @@ COLUMNS = [
 
 
 class ClosingForm(BatchEntryForm):
-    reason = forms.ChoiceField(label="注销原因", choices=[("", "请选择")] + [(r, r) for r in REASONS],
+    reason = forms.ChoiceField(label="注销原因", choices=[("", "请选择")] + [(r, r) for r in REASONS], widget=CachedSelect,
                                error_messages={"required": "请选择注销原因"})
-    note = forms.CharField(label="注销说明", max_length=200, widget=forms.Textarea(attrs={"rows": 3}),
+    note = forms.CharField(label="注销说明", max_length=200, widget=QuickTextarea(attrs={"rows": 3}),
                            error_messages={"required": "请填写注销说明"}, help_text="如：经股东会决议解散，已办理营业执照注销")
 
     def setup(self, employer) -> None:

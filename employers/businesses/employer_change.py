@@ -13,10 +13,11 @@ from django.urls import reverse
 from approvals import registry
 from approvals.batch_forms import BatchEntryForm
 from approvals.registry import Column, DisplayColumn, RowResult
-from gjj_portal.forms import QuickSelect, QuickTextInput
+from gjj_portal.forms import QuickTextInput
 from gjj_portal.models import ListPrint
 from gjj_portal.printing import services as printing
 
+from ..forms import CachedSelect
 from ..models import Employer, User
 from ..services import (
     EMPLOYER_GREYED_FIELDS,
@@ -50,7 +51,7 @@ class EmployerChangeForm(BatchEntryForm):
         for spec in EMPLOYER_INFO_FIELDS:
             if spec.kind == "choice":
                 choices = [("", "请选择")] + [(code, f"{code} {label}") for code, label in spec.choices]
-                self.fields[spec.field] = forms.ChoiceField(label=spec.label, required=False, choices=choices, widget=QuickSelect)
+                self.fields[spec.field] = forms.ChoiceField(label=spec.label, required=False, choices=choices, widget=CachedSelect)
             else:
                 help_text = "每月几日发放工资（1–31）" if spec.kind == "payday" else ""
                 self.fields[spec.field] = forms.CharField(label=spec.label, required=False, max_length=200, help_text=help_text,

@@ -2,7 +2,8 @@
 (same URL conf walk, same objects), each requested through the whole middleware stack with Django's test client,
 signed in as the large employer's 主经办人 or the reviewer. Per page: the median and p90 of the request's wall time,
 of its CPU time in this process (Python: middleware, view, ORM, templates) and of its time in queries, and the
-number of queries. With 16 clients on 4 workers and 2 cores, a page meets p95 ≤ 150 ms only when its whole cost
+number of queries, and the Python function calls of one request (cProfile's count: it does not move with the host's
+speed, so it compares two versions of a page on a busy machine). With 16 clients on 4 workers and 2 cores, a page meets p95 ≤ 150 ms only when its whole cost
 (Python plus the database's share) is near the floor's, so this is the figure to work on; bench/scale.py gives
 the figure that counts.
 
@@ -103,7 +104,12 @@ def cost(client, path: str, runs: int) -> dict:
             dbs.append(spent["db"] * 1000)
             queries.append(spent["queries"])
             renders.append(_RENDER["seconds"] * 1000)
-    return {"render": statistics.median(renders), "status": status, "bytes": size, "wall": statistics.median(walls), "wall p90": sorted(walls)[int(len(walls) * 0.9) - 1],
+    profiler = cProfile.Profile()  # the Python calls of one more request: unlike the times, the same on a busy host
+    profiler.enable()
+    client.get(path)
+    profiler.disable()
+    calls = pstats.Stats(profiler).total_calls
+    return {"calls": calls, "render": statistics.median(renders), "status": status, "bytes": size, "wall": statistics.median(walls), "wall p90": sorted(walls)[int(len(walls) * 0.9) - 1],
             "cpu": statistics.median(cpus), "db": statistics.median(dbs), "queries": statistics.median(queries)}
 
 
@@ -141,9 +147,9 @@ def main() -> None:
     pages = [p for p in walk_pages(_value_queries(cast)) if not p.skipped and (not args.only or args.only in p.path or args.only in p.name)
              and (not args.path or p.path in args.path)]
     floor = cost(clients["agent"], "/healthz/db/", args.runs)
-    print(f"{'page':<58} {'status':>6} {'KB':>6} {'wall':>7} {'p90':>7} {'cpu':>7} {'db':>7} {'render':>7} {'q':>4}   (ms, medians of {args.runs})")
+    print(f"{'page':<58} {'status':>6} {'KB':>6} {'wall':>7} {'p90':>7} {'cpu':>7} {'db':>7} {'render':>7} {'q':>4} {'calls':>7}   (ms, medians of {args.runs}; calls: one request)")
     print(f"{'floor: /healthz/db/':<58} {floor['status']:>6} {floor['bytes'] / 1024:6.1f} {floor['wall']:7.1f} {floor['wall p90']:7.1f} "
-          f"{floor['cpu']:7.1f} {floor['db']:7.1f} {floor['render']:7.1f} {floor['queries']:4.0f}", flush=True)
+          f"{floor['cpu']:7.1f} {floor['db']:7.1f} {floor['render']:7.1f} {floor['queries']:4.0f} {floor['calls']:7d}", flush=True)
     for page in pages:
         if page.path.endswith((".pdf", ".xlsx", ".csv", "/export/", "/template/")):
             continue  # downloads: bench/scale.py --downloads times them
@@ -154,7 +160,7 @@ def main() -> None:
             continue
         row = cost(client, page.path, args.runs)
         print(f"{page.path[:58]:<58} {row['status']:>6} {row['bytes'] / 1024:6.1f} {row['wall']:7.1f} {row['wall p90']:7.1f} "
-              f"{row['cpu']:7.1f} {row['db']:7.1f} {row['render']:7.1f} {row['queries']:4.0f}", flush=True)
+              f"{row['cpu']:7.1f} {row['db']:7.1f} {row['render']:7.1f} {row['queries']:4.0f} {row['calls']:7d}", flush=True)
         if args.queries:
             from django.db import connection
             from django.test.utils import CaptureQueriesContext
@@ -162,7 +168,7 @@ def main() -> None:
             with CaptureQueriesContext(connection) as captured:
                 client.get(page.path)
             for query in captured.captured_queries:
-                print(f"    {float(query['time']) * 1000:7.1f} ms  {query['sql'][:300]}")
+                print(f"    {float(query["time"]) * 1000:7.1f} ms  {query["sql"][:int(os.environ.get("SQL_WIDTH", "300"))]}")
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()

@@ -5,6 +5,12 @@ business's row rules (the same ones the import uses, SEC-24) run in the service.
 
 from django import forms
 
+from gjj_portal.forms import QuickSelect, QuickTextInput
+
+# Django's plain widgets and their subclasses that write the same element in Python (gjj_portal.forms): an entry form
+# of eight fields cost the 清册 page more in widget templates than its fifty lines (issue 18).
+QUICK_WIDGETS = {forms.TextInput: QuickTextInput, forms.Select: QuickSelect}
+
 
 class BatchEntryForm(forms.Form):
     """Entry forms take the tenant so choices (e.g. the employer's members) and defaults can be set."""
@@ -13,6 +19,10 @@ class BatchEntryForm(forms.Form):
         self.employer = employer
         super().__init__(*args, **kwargs)
         self.setup(employer)
+        for field in self.fields.values():
+            quick = QUICK_WIDGETS.get(type(field.widget))
+            if quick is not None:  # the same widget (its attributes, type and choices), written in Python
+                field.widget.__class__ = quick
 
     def setup(self, employer) -> None:
         """Subclasses set choices and initial values here."""

@@ -114,7 +114,7 @@ def _application_context(application: Application) -> dict:
         "steps": steps,
         "chart": selectors.flow_chart(application=application, steps=steps),
         "archives": list(selectors.archive_list(application=application)),
-        "archive_rule": selectors.flow_setting_get(business_code=application.business_code),  # the center's 红字 required items
+        "archive_rule": selectors.flow_setting_shown(business_code=application.business_code),  # the center's 红字 required items
         "batch_url": _batch_url(application),
     }
 
@@ -324,7 +324,7 @@ def _center_context(request, application: Application, *, form: DecisionForm | N
         "may_decide": selectors.application_reviewer_may_decide(application=application, reviewer=request.user, steps=context["steps"]),
         "lines": lines,
         "lines_page": lines_page,
-        "line_cells": selectors.line_cells(lines=lines_page.object_list, columns=lines["columns"]) if lines_page is not None else [],
+        "line_rows": table_cells.line_rows(lines_page.object_list, lines["columns"]) if lines_page is not None else "",
     }
 
 

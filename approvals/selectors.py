@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+from django.core.cache import caches
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from approvals.models import Application, ApplicationStep, Archive, Batch, BatchLine, FlowSetting, Message
@@ -47,8 +48,27 @@ def task_panels(*, employer: Employer, agent: User) -> dict:
 def flow_setting_get(*, business_code: str) -> FlowSetting:
     """The center's setting for a business type; without a row, the registry's default (one step, no archives)."""
     setting = FlowSetting.objects.filter(business_code=business_code).first()
-    if setting is not None:
-        return setting
+    return setting if setting is not None else _default_setting(business_code)
+
+
+FLOW_SETTINGS_KEY = "approvals:flow-settings"
+
+
+def flow_setting_shown(*, business_code: str) -> FlowSetting:
+    """flow_setting_get for what a page shows (【完成办理】 or 【提交审批】, the 红字 archives required): the center's
+    settings read once a minute per process (caches["local"]), not on every 清册 and application page. Saving or
+    deleting one forgets them at once in this process (approvals.signals), in the others within the minute; what
+    the flow does (submit or complete, archives required) is decided by flow_setting_get."""
+    local = caches["local"]
+    by_code = local.get(FLOW_SETTINGS_KEY)
+    if by_code is None:
+        by_code = {setting.business_code: setting for setting in FlowSetting.objects.all()}
+        local.set(FLOW_SETTINGS_KEY, by_code)
+    setting = by_code.get(business_code)
+    return setting if setting is not None else _default_setting(business_code)
+
+
+def _default_setting(business_code: str) -> FlowSetting:
     from approvals import registry
 
     try:

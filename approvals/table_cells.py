@@ -1,24 +1,30 @@
-"""The rows of the approval flow's long lists (the task lists behind 【更多】, the back-office queue and done list),
-written in Python from cells formatted once (issue 18; gjj_portal.table_rows) instead of a template loop with a
-variable lookup, a filter and a {% url %} per cell. Each writes what its template's loop wrote: the same cells,
-links, texts and escaping; the template keeps the table, its head and the empty-table message."""
+"""The rows of the approval flow's long lists (the task lists behind 【更多】, the back-office queue and done list) and
+of a 清册's lines (its own page, the reviewer's), written in Python from cells formatted once (issue 18;
+gjj_portal.table_rows) instead of a template loop with a variable lookup, a filter and a {% url %} per cell.
+
+Each writes what its template's loop wrote: the same cells, links, texts and escaping; the template keeps the table,
+its head and the empty-table message. Markup comes only from html_rows, link, format_html and format_html_join, which
+escape every value (SEC-25: no mark_safe here)."""
 
 from collections.abc import Iterable
 from datetime import datetime
-from html import escape
 
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from approvals.models import Application, Message
-from gjj_portal.table_rows import cell, html_rows, link, url_for_rows
+from approvals.selectors import typed_cell
+from gjj_portal.table_rows import html_rows, link, url_for_rows
+from gjj_portal.templatetags.gjj import percent, period, yuan
 
+_BADGE = '<span class="status status-{}">{}</span>'
 # {{ application|status_badge }} of each status, written once (gjj_portal.templatetags.gjj.status_badge)
-_BADGES = {
-    value: mark_safe(f'<span class="status status-{escape(value)}">{escape(str(label))}</span>')
-    for value, label in Application.Status.choices
-}
+_BADGES = {value: format_html(_BADGE, value, label) for value, label in Application.Status.choices}
 _CHANNELS = dict(Message.Channel.choices)
+_READ, _UNREAD = format_html("{}", "已读"), format_html("<strong>{}</strong>", "未读")
 
 
 def minute(value: datetime | None) -> str:
@@ -31,7 +37,7 @@ def minute(value: datetime | None) -> str:
 def status_badge(status: str) -> SafeString:
     """An application's 状态 as its badge: <span class="status status-submitted">待审核</span>."""
     badge = _BADGES.get(status)
-    return badge if badge is not None else mark_safe(f'<span class="status status-{escape(status)}">{escape(status)}</span>')
+    return badge if badge is not None else format_html(_BADGE, status, status)
 
 
 def application_rows(applications: Iterable[Application]) -> SafeString:
@@ -40,16 +46,13 @@ def application_rows(applications: Iterable[Application]) -> SafeString:
     detail = url_for_rows("flow:application-detail")
     rows = []
     for application in applications:
-        state = status_badge(application.status)
+        state, actions = status_badge(application.status), link(detail(application.pk), "查看流程图")
         if application.todo:
-            state = mark_safe(f'{state}<br><span class="todo">{escape(application.todo)}</span>')
-        actions = (
-            "".join(
-                f"{link(url, f'【{label}】', new_tab=bool(document))} " for label, url, document in application.follow_up_actions
-            )
-            if application.todo
-            else ""
-        )
+            state = format_html('{}<br><span class="todo">{}</span>', state, application.todo)
+            follow_ups = [
+                (link(url, f"【{label}】", new_tab=bool(document)),) for label, url, document in application.follow_up_actions
+            ]
+            actions = format_html("{}{}", format_html_join("", "{} ", follow_ups), actions)
         rows.append(
             (
                 application.pk,
@@ -58,7 +61,7 @@ def application_rows(applications: Iterable[Application]) -> SafeString:
                 state,
                 minute(application.submitted_at) or "—",
                 minute(application.updated_at),
-                mark_safe(actions + link(detail(application.pk), "查看流程图")),
+                actions,
             )
         )
     return html_rows(rows, ("",) * 7)
@@ -67,14 +70,20 @@ def application_rows(applications: Iterable[Application]) -> SafeString:
 def message_rows(messages: Iterable[Message]) -> SafeString:
     """【更多】 of 消息: 业务名称 (the link that opens it), 消息内容, 时间, 推送渠道, 状态; an unread row is marked."""
     detail = url_for_rows("flow:message-detail")
-    return mark_safe(
-        "\n".join(
-            f'<tr class="{"" if message.read_at else "unread"}"><td>{link(detail(message.pk), message.business_name)}</td>'
-            f"<td>{cell(message.content)}</td><td>{minute(message.created_at)}</td>"
-            f"<td>{cell(_CHANNELS.get(message.channel, message.channel))}</td>"
-            f"<td>{'已读' if message.read_at else '<strong>未读</strong>'}</td></tr>"
+    return format_html_join(
+        "\n",
+        '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        (
+            (
+                "" if message.read_at else "unread",
+                link(detail(message.pk), message.business_name),
+                message.content,
+                minute(message.created_at),
+                _CHANNELS.get(message.channel, message.channel),
+                _READ if message.read_at else _UNREAD,
+            )
             for message in messages
-        )
+        ),
     )
 
 
@@ -86,7 +95,7 @@ def queue_rows(applications: Iterable[Application]) -> SafeString:
     for application in applications:
         url = review(application.pk)
         if getattr(application, "passed_by_me", False):
-            action = mark_safe(f'{link(url, "查看")} <span class="muted small">已由您办理上一环节</span>')
+            action = format_html('{} <span class="muted small">已由您办理上一环节</span>', link(url, "查看"))
         else:
             action = link(url, "审批")
         employer = application.employer
@@ -124,3 +133,50 @@ def done_rows(applications: Iterable[Application]) -> SafeString:
         ),
         ("",) * 7,
     )
+
+
+def line_cell(value, kind: str) -> str:
+    """One cell's text of a 清册 line as approvals/_cell.html writes it: money and rates (yuan, percent; their
+    column is classed "num"), a month as 2026年01月, anything else as the template shows a value (localized)."""
+    value = typed_cell(value, kind)
+    if kind == "money":
+        return yuan(value)
+    if kind == "rate":
+        return percent(value)
+    if kind == "period":
+        return period(value)
+    return value if isinstance(value, str) else localize(value)
+
+
+_LINE = 987654321  # a line pk no real line has; its place in the reversed delete URL is where each line's goes
+_DELETE = (
+    '<form method="post" action="{}" hx-post="{}" hx-target="closest tr" hx-swap="delete" hx-confirm="{}" class="inline">'
+    '<input type="hidden" name="csrfmiddlewaretoken" value="{}">{}</form>'
+)
+_REMOVE = format_html('<button type="submit" class="link danger">{}</button>', "删除")
+_CANCEL = '<button type="submit" class="link danger" aria-label="取消第{}项修改" title="取消修改">×</button>'
+
+
+def line_rows(
+    lines, columns: list[tuple[str, str, str]], *, batch=None, itemised: bool = False, csrf_token: str = ""
+) -> SafeString:
+    """A page of 清册 lines: 序号, then the columns' cells. With `batch` (an editable 清册 on its own page) each line
+    has its 删除 form in a last cell, or for an itemised business (one line per changed item) a × before its 序号."""
+    classes = ["", *("num" if kind in ("money", "rate") else "" for _, _, kind in columns)]
+    if batch is not None:
+        head, tail = reverse("approvals:batch-line-delete", args=[batch.pk, _LINE]).split(str(_LINE))
+        if not itemised:
+            classes.append("")
+    rows = []
+    for line in lines:
+        number, data = line.row_no, line.data
+        row = [number, *(line_cell(data.get(key), kind) for key, _, kind in columns)]
+        if batch is not None:
+            url = f"{head}{line.pk}{tail}"
+            if itemised:
+                cancel = format_html(_CANCEL, number)
+                row[0] = format_html("{}{}", format_html(_DELETE, url, url, "确定取消该项修改吗？", csrf_token, cancel), number)
+            else:
+                row.append(format_html(_DELETE, url, url, "确定删除该职工的清册记录吗？", csrf_token, _REMOVE))
+        rows.append(row)
+    return html_rows(rows, classes)

@@ -8,6 +8,7 @@ import is a 404 and is audited as an authorization failure (SEC-19)."""
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
@@ -16,13 +17,12 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from approvals import batch_selectors as selectors
-from approvals import excel, registry
+from approvals import excel, registry, table_cells
 from approvals.models import Batch, BatchImport, BatchLine
 from approvals.selectors import (
     application_of_batch,
     application_return_opinion,
-    flow_setting_get,
-    line_cells,
+    flow_setting_shown,
     typed_cell,
 )
 from approvals.services import (
@@ -135,14 +135,16 @@ def _suggestions(request, business, batch) -> list:
 
 
 def _context(request, business, batch, *, form=None, subject=None, added: str = "") -> dict:
-    setting = flow_setting_get(business_code=business.code)  # the center's 审批设置, read once for the whole page
+    setting = flow_setting_shown(business_code=business.code)  # the center's 审批设置, read once for the whole page
     approval = setting.needs_approval
     editable = batch is None or batch.is_editable
     if subject is None and form is None:
         subject = _subject(request, business, batch)
     if form is None and editable:
         form = _form(request, business, subject, carry=request.method == "GET" and "pick" in request.GET)
-    application = application_of_batch(batch=batch)
+    # the application shows only with a 退回 (its opinion, its 流程图) or the 电子档案 before 【提交审批】
+    shows_application = batch is not None and (batch.status == Batch.Status.RETURNED or (editable and approval))
+    application = application_of_batch(batch=batch) if shows_application else None
     lines_page = selectors.batch_lines_page(batch=batch, params=request.GET)
     suggestions = _suggestions(request, business, batch)
     tabs = [b for b in registry.in_module(business.module) if business_allowed(request, b.code)] if business.module else []
@@ -167,7 +169,8 @@ def _context(request, business, batch, *, form=None, subject=None, added: str = 
         "more": suggestions[PICKER_LIMIT - 1]["key"] if len(suggestions) > PICKER_LIMIT else "",
         "added": added,
         "page": lines_page,
-        "rows": line_cells(lines=lines_page, columns=_columns(business)),
+        "rows": table_cells.line_rows(lines_page, _columns(business), batch=batch if editable else None, itemised=business.itemised,
+                                      csrf_token=get_token(request) if batch is not None and editable else ""),
         "totals": batch_totals(batch=batch) if batch else {"count": 0, "amount": 0},
         "tabs": tabs if len(tabs) > 1 else [],
         "page_url": page_url,

@@ -36,8 +36,8 @@ def _template(loop: str, **context) -> str:
 
 
 def _same(html: str) -> str:
-    """The markup without the template's indentation."""
-    return re.sub(r">\s+<", "><", html).strip()
+    """The markup without the template's indentation (a run of white space is one space; none between tags)."""
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
 
 
 @pytest.fixture
@@ -174,3 +174,86 @@ def test_the_queue_search_bar_is_the_one_djangos_widgets_wrote():
         assert quick.is_valid() == django.is_valid()
         for name in quick.fields:
             assert parse_html(str(quick[name])) == parse_html(str(django[name])), (name, str(quick[name]))
+
+
+# approvals/batch_detail.html's and center_application.html's loops over a page of lines (approvals/_cell.html a cell).
+BATCH_LOOP = """{% for row in rows %}
+<tr>
+  <td>{% if editable and business.itemised %}
+    <form method="post" action="{% url 'approvals:batch-line-delete' batch.pk row.line.pk %}" hx-post="{% url 'approvals:batch-line-delete' batch.pk row.line.pk %}"
+          hx-target="closest tr" hx-swap="delete" hx-confirm="确定取消该项修改吗？" class="inline">
+      {% csrf_token %}<button type="submit" class="link danger" aria-label="取消第{{ row.line.row_no }}项修改" title="取消修改">×</button>
+    </form>{% endif %}{{ row.line.row_no }}</td>
+  {% for value, kind in row.cells %}{% include "approvals/_cell.html" %}{% endfor %}
+  {% if editable and not business.itemised %}
+  <td>
+    <form method="post" action="{% url 'approvals:batch-line-delete' batch.pk row.line.pk %}" hx-post="{% url 'approvals:batch-line-delete' batch.pk row.line.pk %}"
+          hx-target="closest tr" hx-swap="delete" hx-confirm="确定删除该职工的清册记录吗？" class="inline">
+      {% csrf_token %}<button type="submit" class="link danger">删除</button>
+    </form>
+  </td>
+  {% endif %}
+</tr>
+{% endfor %}"""
+CENTER_LOOP = """{% for row in line_cells %}
+<tr><td>{{ row.no }}</td>
+  {% for value, kind in row.cells %}{% include "approvals/_cell.html" %}{% endfor %}
+</tr>
+{% endfor %}"""
+COLUMNS = [
+    ("name", "姓名", "text"),
+    ("base", "缴存基数", "money"),
+    ("rate", "单位比例", "rate"),
+    ("period", "起缴年月", "period"),
+    ("count", "人数", "text"),
+    ("bad", "金额", "money"),
+    ("none", "部门", "text"),
+]
+
+
+def _lines():
+    from approvals.models import BatchLine
+
+    return [
+        BatchLine(
+            pk=35,
+            row_no=1,
+            data={"name": NAUGHTY, "base": "6000.00", "rate": "0.12", "period": "2027-01-01", "count": 1234, "bad": "x<y"},
+        ),
+        BatchLine(pk=36, row_no=1000, data={"name": "王芳", "base": "1234567.5", "rate": "0.125", "period": "bad", "none": None}),
+    ]
+
+
+@pytest.mark.parametrize("itemised", [False, True])
+def test_line_rows_are_what_the_batch_page_wrote(itemised):
+    from types import SimpleNamespace
+
+    from approvals.models import Batch
+    from approvals.selectors import line_cells
+
+    lines, batch = _lines(), Batch(pk=26)
+    context = {
+        "rows": line_cells(lines=lines, columns=COLUMNS),
+        "editable": True,
+        "batch": batch,
+        "business": SimpleNamespace(itemised=itemised),
+        "csrf_token": "tok<en>",
+    }
+    rows = table_cells.line_rows(lines, COLUMNS, batch=batch, itemised=itemised, csrf_token="tok<en>")
+    assert _same(rows) == _same(_template(BATCH_LOOP, **context))
+    assert "&lt;b&gt;张&amp;三&lt;/b&gt;" in rows and "<b>" not in rows and 'value="tok&lt;en&gt;"' in rows
+    assert (
+        '<td class="num">6,000.00</td><td class="num">12%</td><td>2027年01月</td><td>1234</td><td class="num"></td><td></td>'
+        in rows
+    )
+    assert ('action="/batches/26/lines/36/delete/"' in rows) and (("取消第1000项修改" in rows) == itemised)
+
+
+def test_line_rows_of_the_reviewers_page_and_of_a_closed_batch_have_no_forms():
+    from approvals.selectors import line_cells
+
+    lines = _lines()
+    rows = table_cells.line_rows(lines, COLUMNS)
+    assert _same(rows) == _same(_template(CENTER_LOOP, line_cells=line_cells(lines=lines, columns=COLUMNS)))
+    assert "<form" not in rows and "<td>1000</td>" in rows
+    assert table_cells.line_rows([], COLUMNS) == ""

@@ -46,8 +46,10 @@ def deferral_covering(*, employer: Employer, period: date) -> Deferral | None:
 
 
 def deferral_active(*, employer: Employer) -> Deferral | None:
-    """The 缓缴 running this month (the home header shows 缓缴 and its period)."""
-    return deferral_covering(employer=employer, period=current_month())
+    """The 缓缴 running this month: its 起止年月, which the home header shows with 缓缴 (the rest of the row is not read)."""
+    period = current_month()
+    return (Deferral.objects.filter(employer=employer, start_period__lte=period, end_period__gte=period)
+            .only("pk", "employer_id", "start_period", "end_period").first())
 
 
 def deferral_refusal(*, deferral: Deferral, period: date) -> str:

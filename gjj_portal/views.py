@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET
 
 from approvals import registry
@@ -16,6 +17,13 @@ from members.selectors import member_counts
 from remittance.selectors import employer_unallocated
 
 logger = logging.getLogger("gjj_portal.errors")
+
+def _tiles(tiles) -> str:
+    """The module grid, written here rather than by a template loop: a tile opens its page, or is greyed (暂未开通)."""
+    disabled = '<span class="module disabled" aria-disabled="true" title="本业务暂未开通">{}</span>'
+    return format_html_join("\n", "{}", ((format_html('<a class="module" href="{}">{}</a>', tile.url, tile.label) if tile.url
+                                           else format_html(disabled, tile.label),) for tile in tiles))
+
 
 @require_GET
 def home(request):
@@ -28,7 +36,7 @@ def home(request):
         "counts": member_counts(employer=employer),
         "deferral": deferral_active(employer=employer),  # 缓缴 (条例 第20条): the status reads 缓缴 with its period
         "unallocated": employer_unallocated(employer=employer),
-        "modules": registry.tiles(may=request.user.may),  # 经办人管理: only the businesses the agent may do
+        "modules": _tiles(registry.tiles(may=request.user.may)),  # 经办人管理: only the businesses the agent may do
         "panels": task_panels(employer=employer, agent=request.user),
     }
     return render(request, "home.html", context)

@@ -18,7 +18,9 @@ from .models import Headcount, Member, ScheduledBaseChange
 def member_counts(*, employer: Employer) -> dict[str, int]:
     """Headcount by status for the home page header, from the kept headcount (members.headcount): a few rows, not the
     employer's members."""
-    by_status = dict(Headcount.objects.filter(employer=employer).order_by().values_list("status").annotate(n=Sum("members")))
+    by_status: dict[str, int] = {}
+    for status, members in Headcount.objects.filter(employer=employer).order_by().values_list("status", "members"):
+        by_status[status] = by_status.get(status, 0) + members  # a row per department and status: added here, not grouped in SQL
     return {"total": sum(by_status.values()), "normal": by_status.get(Member.Status.NORMAL, 0), "sealed": by_status.get(Member.Status.SEALED, 0)}
 
 

@@ -205,7 +205,12 @@ def member_account_summary(*, employer: Employer, members, filters: dict, depart
         kept = kept.filter(department_key=0 if department == NO_DEPARTMENT else int(department))
     if status:
         kept = kept.filter(status=status)
-    rows = list(kept.order_by().values("department_key").annotate(count=Sum("members"), monthly_amount=Sum("monthly_amount")))
+    grouped: dict[int, dict] = {}  # a row per department and status: added up here, not grouped in SQL (cheaper to build)
+    for key, members, amount in kept.order_by().values_list("department_key", "members", "monthly_amount"):
+        row = grouped.setdefault(key, {"department_key": key, "count": 0, "monthly_amount": Decimal("0.00")})
+        row["count"] += members
+        row["monthly_amount"] += amount
+    rows = list(grouped.values())
     totals = {"count": sum(r["count"] for r in rows), "monthly_amount": sum((r["monthly_amount"] for r in rows), Decimal("0.00"))}
     if not subtotals:
         return totals, []

@@ -30,17 +30,23 @@ def _options(choices: tuple[tuple[str, str], ...], chosen: frozenset[str]) -> st
     return format_html_join("\n", "{}", ((option,) for option in options))
 
 
+@lru_cache(maxsize=2048)
+def _select(name: str, attrs: tuple, choices: tuple[tuple[str, str], ...], chosen: frozenset[str]) -> str:
+    return format_html('<select name="{}"{}>\n{}\n</select>', name, flatatt(dict(attrs)), _options(choices, chosen))
+
+
 class CachedSelect(QuickSelect):
-    """QuickSelect whose options are written once per process for each set of choices and chosen value: the 经办人
-    form repeats one select of the same two or three levels for each of ~30 businesses (format_html per option
-    was most of that page's time), and the query filters show the same few choices on every request."""
+    """QuickSelect whose element is written once per process for each name, attributes, choices and chosen value: the
+    经办人 form repeats one select of the same two or three levels for each of ~30 businesses (format_html per
+    option was most of that page's time), and the query filters show the same few choices on every request."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        if any(isinstance(label, (list, tuple)) or hasattr(label, "__html__") for _value, label in self.choices):
-            return super().render(name, value, attrs, renderer)  # grouped, or a label that is HTML: not keyed by its text
+        attrs = self.build_attrs(self.attrs, attrs)
+        if any(isinstance(label, (list, tuple)) or hasattr(label, "__html__") for _value, label in self.choices) or any(
+                hasattr(item, "__html__") or not isinstance(item, (str, int, bool)) for item in attrs.values()):
+            return super().render(name, value, attrs, renderer)  # grouped, or HTML given as is: not keyed by its text
         choices = tuple(("" if option is None else str(option), str(label)) for option, label in self.choices)
-        options = _options(choices, frozenset(self.format_value(value)))
-        return format_html('<select name="{}"{}>\n{}\n</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options)
+        return _select(str(name), tuple(attrs.items()), choices, frozenset(self.format_value(value)))
 
 
 class QuickTextarea(forms.Textarea):

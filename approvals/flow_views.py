@@ -40,15 +40,18 @@ def _page(request, queryset, size: int = PAGE_SIZE):
     return keyset_page(queryset, request.GET, size=size)
 
 
-def _agent_application(request, pk: int, action: str = "view") -> Application:
+def _agent_application(request, pk: int, action: str = "view", *, page: bool = False) -> Application:
     """The agent's own employer's application (another's: 404), once its permission for the business and the action
-    is checked (经办人管理: 403). 提交 of a 清册 is refused to its preparer where the employer requires two agents."""
+    is checked (经办人管理: 403). 提交 of a 清册 is refused to its preparer where the employer requires two agents.
+    `page`: read for showing only (selectors.PAGE_FIELDS)."""
     try:
-        application = selectors.application_get(pk=pk, employer=current_employer(request))
+        application = selectors.application_get(pk=pk, employer=current_employer(request), page=page)
     except Application.DoesNotExist:
         not_found(request, "application")
-    preparer = getattr(application.batch, "agent_id", None) if application.batch_id else None
-    business_check(request, application.business_code, action, preparer_id=preparer if action == "submit" else None)
+    preparer = None
+    if action == "submit" and application.batch_id:  # the 清册's preparer matters only to 提交
+        preparer = getattr(application.batch, "agent_id", None)
+    business_check(request, application.business_code, action, preparer_id=preparer)
     return application
 
 
@@ -124,7 +127,7 @@ def _application_context(application: Application) -> dict:
 @vary_on_headers("HX-Request")
 def application_detail(request, pk: int):
     """From 待办 / 已办 / 我发起的: the application, its 流程图, its 电子档案 and the actions it allows."""
-    application = _agent_application(request, pk)
+    application = _agent_application(request, pk, page=True)
     context = _application_context(application) | {"upload_form": ArchiveUploadForm(), "editing": request.GET.get("edit") == "1",
                                                     "may_submit": business_allowed(request, application.business_code, "submit")}
     template = "approvals/application_detail.html#application-body" if wants_partial(request) else "approvals/application_detail.html"
@@ -307,9 +310,9 @@ def center_done(request):
     return render(request, template, context)
 
 
-def _reviewer_application(pk: int) -> Application:
+def _reviewer_application(pk: int, *, page: bool = False) -> Application:
     try:
-        return selectors.application_get(pk=pk)
+        return selectors.application_get(pk=pk, page=page)
     except Application.DoesNotExist:
         raise Http404("页面不存在")
 
@@ -333,7 +336,7 @@ def _center_context(request, application: Application, *, form: DecisionForm | N
 @vary_on_headers("HX-Request")
 def center_application(request, pk: int):
     """The application for review: employer, 清册 lines (paged), totals, archives, earlier opinions, 流程图."""
-    application = _reviewer_application(pk)
+    application = _reviewer_application(pk, page=True)
     context = _center_context(request, application)
     template = "approvals/center_application.html#lines-table" if wants_partial(request) else "approvals/center_application.html"
     return render(request, template, context)

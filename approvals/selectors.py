@@ -99,9 +99,17 @@ def application_list(*, employer: Employer, panel: str | None = None, agent: Use
     return qs.order_by("-updated_at", "-pk")
 
 
-def application_get(*, pk: int, employer: Employer | None = None) -> Application:
-    """One application; pass the employer for an agent (another employer's application is DoesNotExist → 404)."""
-    qs = _applications()
+# What an application's page shows of it, its employer and its submitter (application_detail.html,
+# center_application.html, the 流程图): not the employer's or the agent's whole row, which a page does not show.
+PAGE_FIELDS = ("business_code", "business_name", "employer", "submitter", "batch", "summary", "payload", "amount", "status",
+               "steps_total", "step_names", "current_step", "round", "version", "todo", "submitted_at", "finished_at",
+               "employer__account_no", "employer__name", "submitter__display_name", "submitter__login_name", "submitter__username")
+
+
+def application_get(*, pk: int, employer: Employer | None = None, page: bool = False) -> Application:
+    """One application; pass the employer for an agent (another employer's application is DoesNotExist → 404).
+    `page`: only what its page shows (PAGE_FIELDS), for a view that shows it; a service takes the whole row."""
+    qs = _applications().only(*PAGE_FIELDS) if page else _applications()
     if employer is not None:
         qs = qs.filter(employer=employer)
     return qs.get(pk=pk)
@@ -159,7 +167,8 @@ def application_done_by(*, reviewer: User) -> QuerySet[Application]:
 
 
 def application_steps(*, application: Application) -> list[ApplicationStep]:
-    return list(application.steps.select_related("actor").order_by("acted_at", "pk"))
+    """The acts so far, in order; each carries its actor's name as it was (actor_name), so no user row is read."""
+    return list(application.steps.order_by("acted_at", "pk"))
 
 
 def application_return_opinion(*, application: Application | None) -> ApplicationStep | None:
@@ -237,7 +246,7 @@ def application_lines(*, application: Application) -> dict:
         labels = {key: header for key, header, _ in columns}
         payload = [(labels.get(key, key), value) for key, value in (application.payload or {}).items()]
         return {"rows": None, "payload": payload, "columns": [], "totals": None}
-    rows = BatchLine.objects.filter(batch_id=application.batch_id).order_by("row_no", "pk")
+    rows = BatchLine.objects.filter(batch_id=application.batch_id).only("pk", "row_no", "data").order_by("row_no", "pk")
     # the 合计 stored on the 清册 with its lines (approvals.services.batch.batch_totals_store), not added up per view
     count, amount = Batch.objects.filter(pk=application.batch_id).values_list("line_count", "amount_total").get()
     totals = {"count": count, "amount": amount}

@@ -94,3 +94,35 @@ def test_every_entry_form_writes_the_elements_djangos_widgets_wrote(code, agent)
         for name in quick.fields:
             if isinstance(quick.fields[name].widget, (forms.TextInput, forms.Select)):
                 assert parse_html(str(quick[name])) == parse_html(str(django[name])), (code, name)
+
+
+def _get(client, url: str) -> tuple[str, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode(), [q["sql"] for q in captured.captured_queries]
+
+
+def test_the_application_pages_read_what_they_show_and_no_more(agent, agent_client, reviewer, reviewer_client):
+    """No 清册 row for the agent's page (its preparer matters only to 提交), no user row for the steps (each keeps its
+    actor's name), the lines without their encrypted secrets; every field the pages show is read with the row."""
+    from approvals.models import Application
+    from approvals.services import batch_complete
+    from approvals.services.flow import application_pass
+
+    FlowSetting.objects.create(business_code="member_register", needs_approval=True, step_names="初审、复核")
+    batch = batch_complete(batch=make_batch(agent, rows=[register_row(name="王芳")]), agent=agent)
+    application = Application.objects.get(batch=batch)
+    application_pass(application=application, reviewer=reviewer, version=application.version, opinion="同意<i>")
+
+    body, queries = _get(agent_client, reverse("flow:application-detail", args=[application.pk]))
+    assert _reads(queries, "approvals_batch") == 0 and _reads(queries, "approvals_application") == 1
+    assert str(agent) in body and "同意&lt;i&gt;" in body and "复核" in body
+
+    body, queries = _get(reviewer_client, reverse("flow:center-application", args=[application.pk]))
+    steps = [sql for sql in queries if 'FROM "approvals_applicationstep"' in sql]
+    assert len(steps) == 1 and '"employers_user"' not in steps[0]
+    assert not any('"employers_user"."password"' in sql for sql in queries[2:])  # the submitter: only its name
+    assert not any('"approvals_batchline"."secret_enc"' in sql for sql in queries)
+    assert agent.employer.account_no in body and agent.employer.name in body and str(agent) in body
+    assert "王芳" in body and "复核（共2步）" in body and "您已办理本申请的上一审批环节" in body

@@ -71,6 +71,16 @@ def check_amount(value: Decimal, *, label: str = "金额", positive: bool = True
         raise BusinessError(f"{label}超出范围。") from None
 
 
+def money_from_sum(value: Decimal | int | float | None) -> Decimal:
+    """A SUM of a money column as a raw query's driver returns it, with two places: PostgreSQL gives a Decimal,
+    SQLite (numeric affinity, the development default) an int or a float, and no row gives NULL (0.00). The float
+    of a sum of amounts with two places is within a rounding error of it while below 2**53 fen: read by its repr and
+    rounded to 分 it is that sum."""
+    if value is None:
+        return Decimal("0.00")
+    return (value if isinstance(value, Decimal) else Decimal(repr(value))).quantize(FEN) + 0
+
+
 def round_money(value: Decimal, unit: str = "fen") -> Decimal:
     """Round half up (四舍五入) to 分 or to whole 元; the result always has two places."""
     if type(value) is not Decimal:  # the usual case skips these checks (an import rounds 100,000 parts)

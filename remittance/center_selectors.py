@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import (
     Case,
-    Count,
     DateField,
     Exists,
     ExpressionWrapper,
@@ -23,7 +22,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -32,7 +30,7 @@ from django.utils import timezone
 
 from approvals.models import Message
 from employers.models import Deferral, Employer
-from gjj_portal.money import month_add
+from gjj_portal.money import money_from_sum, month_add
 from members.models import Member
 
 from .models import Account, Assessment, EmployerBalance, Line, Payment
@@ -187,20 +185,38 @@ def _month_payments(period: date) -> QuerySet[Payment]:
     return Payment.objects.filter(value_date__gte=period, value_date__lt=month_add(period, 1))
 
 
+def _collection_sql() -> str:
+    """A month's 核定, 分配 and 缴款 for the whole center in one statement (see collection_totals)."""
+    assessment, payment = Assessment._meta.db_table, Payment._meta.db_table
+    return f"""
+        SELECT a.assessed_amount, a.assessed_headcount, a.assessed_employers, a.allocated_amount, a.allocated_headcount,
+               a.allocated_employers, p.paid_amount, p.paid_count, p.paid_employers
+        FROM (SELECT SUM(amount) AS assessed_amount, SUM(headcount) AS assessed_headcount, COUNT(*) AS assessed_employers,
+                     SUM(CASE WHEN status = %(allocated)s THEN amount END) AS allocated_amount,
+                     SUM(CASE WHEN status = %(allocated)s THEN headcount END) AS allocated_headcount,
+                     COUNT(CASE WHEN status = %(allocated)s THEN 1 END) AS allocated_employers
+              FROM {assessment} WHERE period = %(period)s AND status <> %(deleted)s) a
+        CROSS JOIN (SELECT SUM(amount) AS paid_amount, COUNT(*) AS paid_count, COUNT(DISTINCT employer_id) AS paid_employers
+                    FROM {payment} WHERE value_date >= %(period)s AND value_date < %(next)s) p
+    """
+
+
 def collection_totals(*, period: date) -> dict:
-    """The center's 归集 of a month: 核定 (assessed), 缴款 (paid in, by 到账日期) and 分配 (allocated) totals,
-    headcounts and employers, in three aggregate queries."""
-    assessments = Assessment.objects.filter(period=period).exclude(status=Assessment.Status.DELETED)
-    allocated = Q(status=Assessment.Status.ALLOCATED)
-    totals = assessments.aggregate(
-        assessed_amount=Sum("amount", default=ZERO), assessed_headcount=Sum("headcount", default=0),
-        assessed_employers=Count("pk"),
-        allocated_amount=Sum("amount", filter=allocated, default=ZERO), allocated_headcount=Sum("headcount", filter=allocated, default=0),
-        allocated_employers=Count("pk", filter=allocated),
-    )
-    totals |= _month_payments(period).aggregate(paid_amount=Sum("amount", default=ZERO), paid_count=Count("pk"),
-                                                paid_employers=Count("employer", distinct=True))
-    totals |= Employer.objects.aggregate(employers=Count("pk", filter=Q(status=Employer.Status.NORMAL)))
+    """The center's 归集 of a month: 核定 (assessed, by 汇缴年月), 缴款 (paid in, by 到账日期) and 分配 (allocated)
+    totals, headcounts and employers, and the normal employers: the assessments and payments in one statement (its
+    building costs a fraction of the three aggregates' it replaced), the employers counted by their app."""
+    with connection.cursor() as cursor:
+        cursor.execute(_collection_sql(), {"period": period, "next": month_add(period, 1), "allocated": Assessment.Status.ALLOCATED.value,
+                                           "deleted": Assessment.Status.DELETED.value})
+        row = cursor.fetchone()
+    names = ("assessed_amount", "assessed_headcount", "assessed_employers", "allocated_amount", "allocated_headcount", "allocated_employers",
+             "paid_amount", "paid_count", "paid_employers")
+    totals = dict(zip(names, row, strict=True))
+    for name in ("assessed_amount", "allocated_amount", "paid_amount"):
+        totals[name] = money_from_sum(totals[name])
+    for name in ("assessed_headcount", "allocated_headcount"):
+        totals[name] = int(totals[name] or 0)
+    totals["employers"] = Employer.objects.filter(status=Employer.Status.NORMAL).count()
     return totals
 
 

@@ -28,7 +28,7 @@ from employers.models import Center, Employer, User
 from gjj_portal.errors import BusinessError
 from gjj_portal.excel import MONEY_FORMAT, writable
 from gjj_portal.models import ListPrint
-from gjj_portal.money import format_period
+from gjj_portal.money import format_period, money_from_sum
 from gjj_portal.paging import KeysetPage, keyset_page
 from gjj_portal.printing import registry
 from gjj_portal.printing.services import list_kind, list_print_issue, row_cap_check
@@ -257,13 +257,6 @@ def _figures_sql() -> str:
     """
 
 
-def _money(value) -> Decimal:
-    """A sum as the driver returns it (PostgreSQL: Decimal; SQLite: int or float, or None for no rows) in yuan."""
-    if value is None:
-        return ZERO
-    return (value if isinstance(value, Decimal) else Decimal(repr(value))).quantize(ZERO) + ZERO
-
-
 def ledger_page_get(*, employer: Employer, start: date, end: date, member: Member | None = None) -> Ledger:
     """The ledger's figures for the page: a member's from its lines (ledger_get; a member has few), the employer's
     from the balance table in one statement whatever the size of its 汇缴: 期初余额 (the last posting before the
@@ -276,8 +269,8 @@ def ledger_page_get(*, employer: Employer, start: date, end: date, member: Membe
         cursor.execute(_figures_sql(), {"transfer": TRANSFER, "member": Account.Kind.MEMBER.value, "employer": employer.pk,
                                         "start": start, "end": end})
         opening, count, increase, decrease, own_interest, shared_interest = cursor.fetchone()
-    return Ledger(employer=employer, member=None, start=start, end=end, opening=_money(opening), count=count,
-                  amount=_money(increase) - _money(decrease) + ZERO, interest=_money(own_interest) + _money(shared_interest) + ZERO)
+    return Ledger(employer=employer, member=None, start=start, end=end, opening=money_from_sum(opening), count=count,
+                  amount=money_from_sum(increase) - money_from_sum(decrease) + ZERO, interest=money_from_sum(own_interest) + money_from_sum(shared_interest) + ZERO)
 
 
 LEDGER_ORDER = ("posted_on", "entry_id")  # unique per employer (one row per posting and employer)

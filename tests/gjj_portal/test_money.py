@@ -236,3 +236,14 @@ def test_no_code_makes_a_float_or_a_decimal_from_one():
                 if name == "Decimal" and node.args and isinstance(node.args[0], ast.Constant) and type(node.args[0].value) is float:
                     offenders.append(f"{path.name}:{node.lineno} Decimal(float)")
     assert offenders == []
+
+
+def test_a_raw_sum_becomes_money_with_two_places_whatever_the_driver_returned():
+    from gjj_portal.money import money_from_sum
+
+    assert money_from_sum(None) == Decimal("0.00") and str(money_from_sum(None)) == "0.00"
+    assert str(money_from_sum(Decimal("1234.5"))) == "1234.50"  # PostgreSQL
+    assert str(money_from_sum(300)) == "300.00"  # SQLite: whole yuan
+    assert str(money_from_sum(0.1 + 0.2)) == "0.30"  # SQLite: a float sum of 0.10 and 0.20
+    assert str(money_from_sum(sum([1234567.89] * 3))) == "3703703.67"
+    assert str(money_from_sum(Decimal("-0.00"))) == "0.00"

@@ -26,12 +26,13 @@ PANEL_SIZE = 5
 # What a panel row and a 【更多】 row show of an application (approvals/task_panels.html, task_list.html): not its
 # payload, its employer or its submitter, which a row does not show.
 ROW_FIELDS = ("pk", "business_code", "business_name", "summary", "status", "todo", "submitted_at", "updated_at")
+MESSAGE_FIELDS = ("pk", "business_name", "content", "channel", "created_at", "read_at")  # not its employer or recipient
 
 
 def task_panel_items(*, employer: Employer, agent: User, panel: str) -> QuerySet:
     """The rows of one task panel: 消息, 待办 (waiting for the agent), 已办 (finished), 我发起的."""
     if panel == "messages":
-        return message_list(employer=employer)
+        return message_list(employer=employer).only(*MESSAGE_FIELDS)
     return application_list(employer=employer, panel=panel, agent=agent).select_related(None).only(*ROW_FIELDS)
 
 

@@ -30,13 +30,3 @@ def test_a_link_cell_escapes_its_href_and_text():
         '<a href="/x?a=1&amp;b=&quot;2&quot;" target="_blank" rel="noopener">&lt;b&gt;打印&lt;/b&gt;</a>'
     )
     assert link("/y/", "查看") == '<a href="/y/">查看</a>'
-
-
-def test_a_cell_is_escaped_exactly_as_djangos_escape_and_safe_html_passes():
-    from django.utils.html import conditional_escape, format_html
-    from django.utils.translation import gettext_lazy
-
-    from gjj_portal.table_rows import cell
-
-    for value in ["<a href='x'>\"&</a>", 12, None, gettext_lazy("中文"), format_html("<i>{}</i>", "<b>")]:
-        assert cell(value) == conditional_escape(value)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 
 from approvals.models import Application, Message
 from approvals.selectors import typed_cell
@@ -180,3 +181,45 @@ def line_rows(
                 row.append(format_html(_DELETE, url, url, "确定删除该职工的清册记录吗？", csrf_token, _REMOVE))
         rows.append(row)
     return html_rows(rows, classes)
+
+
+_PANEL_EMPTY = {"messages": "暂无消息", "todo": "暂无待办", "done": "暂无已办业务", "mine": "暂无发起的业务"}
+_UNREAD_DOT = format_html('<span class="dot" title="{}">{}</span>', "未读", "未读")
+
+
+def _iso(value: datetime) -> str:
+    """A time as {{ value|date:"c" }} writes it (ISO 8601 in the current time zone)."""
+    return (timezone.localtime(value) if timezone.is_aware(value) else value).isoformat()
+
+
+def panel_items(key: str, items: Iterable) -> SafeString:
+    """The <li>s of a home page task panel (approvals/task_panels.html): a message opens in #task-detail, an application
+    links to its page with its 待办 and follow-up actions or its status; the panel's empty line when it has none."""
+    written = []
+    if key == "messages":
+        detail = url_for_rows("flow:message-detail")
+        for message in items:
+            url = detail(message.pk)
+            written.append(format_html(
+                '<li class="{}">{}<a class="task-name" href="{}" hx-get="{}" hx-target="#task-detail" hx-swap="innerHTML">{}</a>'
+                '<span class="task-text">{}</span><time datetime="{}">{}</time></li>',
+                "" if message.read_at else "unread", "" if message.read_at else _UNREAD_DOT, url, url, message.business_name,
+                Truncator(message.content).chars(40), _iso(message.created_at), minute(message.created_at),
+            ))
+    else:
+        detail = url_for_rows("flow:application-detail")
+        for application in items:
+            if application.todo:
+                actions = format_html_join("", "{}", ((link(url, f"【{label}】", new_tab=bool(document)),)
+                                                      for label, url, document in application.follow_up_actions))
+                state = format_html('<span class="todo-actions"><span class="todo">{}</span>{}</span>', application.todo, actions)
+            else:
+                state = status_badge(application.status)
+            written.append(format_html(
+                '<li><a class="task-name" href="{}">{}</a><span class="task-text">{}</span>{}<time datetime="{}">{}</time></li>',
+                detail(application.pk), application.business_name, Truncator(application.summary).chars(30), state,
+                _iso(application.updated_at), minute(application.updated_at),
+            ))
+    if not written:
+        return format_html('<li class="empty">{}</li>', _PANEL_EMPTY[key])
+    return format_html_join("\n", "{}", ((item,) for item in written))

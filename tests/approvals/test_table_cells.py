@@ -257,3 +257,43 @@ def test_line_rows_of_the_reviewers_page_and_of_a_closed_batch_have_no_forms():
     assert _same(rows) == _same(_template(CENTER_LOOP, line_cells=line_cells(lines=lines, columns=COLUMNS)))
     assert "<form" not in rows and "<td>1000</td>" in rows
     assert table_cells.line_rows([], COLUMNS) == ""
+
+
+# The loop of a home page task panel, as approvals/task_panels.html wrote it.
+PANEL_LOOP = """{% for item in panel.items %}
+  {% if panel.key == "messages" %}
+  <li class="{% if not item.read_at %}unread{% endif %}">
+    {% if not item.read_at %}<span class="dot" title="未读">未读</span>{% endif %}
+    <a class="task-name" href="{% url 'flow:message-detail' item.pk %}" hx-get="{% url 'flow:message-detail' item.pk %}" hx-target="#task-detail" hx-swap="innerHTML">{{ item.business_name }}</a>
+    <span class="task-text">{{ item.content|truncatechars:40 }}</span>
+    <time datetime="{{ item.created_at|date:'c' }}">{{ item.created_at|date:"Y-m-d H:i" }}</time>
+  </li>
+  {% else %}
+  <li>
+    <a class="task-name" href="{% url 'flow:application-detail' item.pk %}">{{ item.business_name }}</a>
+    <span class="task-text">{{ item.summary|truncatechars:30 }}</span>
+    {% if item.todo %}<span class="todo-actions"><span class="todo">{{ item.todo }}</span>{% for label, url, document in item.follow_up_actions %}<a href="{{ url }}"{% if document %} target="_blank" rel="noopener"{% endif %}>【{{ label }}】</a>{% endfor %}</span>{% else %}{{ item|status_badge }}{% endif %}
+    <time datetime="{{ item.updated_at|date:'c' }}">{{ item.updated_at|date:"Y-m-d H:i" }}</time>
+  </li>
+  {% endif %}
+{% empty %}
+  <li class="empty">{% if panel.key == "messages" %}暂无消息{% elif panel.key == "todo" %}暂无待办{% elif panel.key == "done" %}暂无已办业务{% else %}暂无发起的业务{% endif %}</li>
+{% endfor %}"""
+
+
+def test_panel_items_are_what_the_panel_loop_wrote(follow_ups):
+    long = "一二三四五六七八九十" * 5 + "<b>&"
+    messages = [
+        Message(pk=3, business_name=NAUGHTY, content=long, channel="sms", created_at=AT, read_at=None),
+        Message(pk=4, business_name="汇缴核定", content="核定成功 <i>", channel="portal", created_at=AT, read_at=AT),
+    ]
+    applications = [
+        Application(pk=7, business_name=NAUGHTY, summary=long, status="approved", todo="打印补缴书<>", submitted_at=AT, updated_at=AT),
+        Application(pk=9, business_name="封存", summary="s&", status="under_review", todo="", submitted_at=AT, updated_at=AT),
+    ]
+    for key, items in [("messages", messages), ("todo", applications), ("mine", applications), ("done", [])]:
+        panel = {"key": key, "items": items}
+        written = table_cells.panel_items(key, items)
+        assert _same(written) == _same(_template(PANEL_LOOP, panel=panel)), key
+    assert "&lt;b&gt;张&amp;三&lt;/b&gt;" in table_cells.panel_items("messages", messages)
+    assert _same(table_cells.panel_items("done", [])) == '<li class="empty">暂无已办业务</li>'

@@ -5,7 +5,7 @@ from django import forms
 from approvals.models import Application
 from approvals.models.application import PENDING_REVIEW
 from approvals.services.archive import MAX_FILES_PER_REQUEST, TOO_MANY_FILES
-from gjj_portal.forms import DateRangeMixin, QuickSelect, QuickTextInput
+from gjj_portal.forms import DateRangeMixin, QuickDateInput, QuickSelect, QuickTextInput
 
 
 class MultipleImageInput(forms.ClearableFileInput):
@@ -44,10 +44,6 @@ class DecisionForm(forms.Form):
         help_text="退回时必须填写，说明需要经办人修改的内容。",
         error_messages={"max_length": "审批意见最多500字。"},
     )
-
-
-class QuickDateInput(QuickTextInput, forms.DateInput):
-    """An <input type="date"> written in Python (gjj_portal.forms.QuickTextInput), its value formatted as DateInput does."""
 
 
 class QueueFilterForm(DateRangeMixin, forms.Form):

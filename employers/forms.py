@@ -1,61 +1,11 @@
 """Login, enrolment and password forms (Chinese labels as in the seeds)."""
 
-from functools import lru_cache
-
 from django import forms
 from django.contrib.auth import password_validation
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
-from gjj_portal.forms import DateRangeMixin, QuickSelect, QuickTextInput
+from gjj_portal.forms import CachedSelect, DateRangeMixin, QuickDateInput, QuickTextInput
 from gjj_portal.table_rows import html_rows
-
-
-class QuickDateInput(forms.DateInput):
-    """An <input type="date"> written in Python like gjj_portal.forms.QuickTextInput (the page renders it on every
-    request; Django's widget template costs ~1 ms), its value formatted as DateInput formats it."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        return QuickTextInput.render(self, name, value, attrs, renderer)
-
-
-@lru_cache(maxsize=512)
-def _options(choices: tuple[tuple[str, str], ...], chosen: frozenset[str]) -> str:
-    """The <option>s of a select, as QuickSelect writes them (one option selected per chosen value)."""
-    left, options = set(chosen), []
-    for option, label in choices:
-        shape = '<option value="{}" selected>{}</option>' if option in left else '<option value="{}">{}</option>'
-        options.append(format_html(shape, option, label))
-        left.discard(option)
-    return format_html_join("\n", "{}", ((option,) for option in options))
-
-
-@lru_cache(maxsize=2048)
-def _select(name: str, attrs: tuple, choices: tuple[tuple[str, str], ...], chosen: frozenset[str]) -> str:
-    return format_html('<select name="{}"{}>\n{}\n</select>', name, flatatt(dict(attrs)), _options(choices, chosen))
-
-
-class CachedSelect(QuickSelect):
-    """QuickSelect whose element is written once per process for each name, attributes, choices and chosen value: the
-    经办人 form repeats one select of the same two or three levels for each of ~30 businesses (format_html per
-    option was most of that page's time), and the query filters show the same few choices on every request."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        attrs = self.build_attrs(self.attrs, attrs)
-        if any(isinstance(label, (list, tuple)) or hasattr(label, "__html__") for _value, label in self.choices) or any(
-                hasattr(item, "__html__") or not isinstance(item, (str, int, bool)) for item in attrs.values()):
-            return super().render(name, value, attrs, renderer)  # grouped, or HTML given as is: not keyed by its text
-        choices = tuple(("" if option is None else str(option), str(label)) for option, label in self.choices)
-        return _select(str(name), tuple(attrs.items()), choices, frozenset(self.format_value(value)))
-
-
-class QuickTextarea(forms.Textarea):
-    """A <textarea> written in Python: the element Django's textarea.html writes (a newline after the opening tag,
-    the value when it has one)."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        value = self.format_value(value)
-        return format_html('<textarea name="{}"{}>\n{}</textarea>', name, flatatt(self.build_attrs(self.attrs, attrs)), value or "")
 
 
 class AgentLoginForm(forms.Form):

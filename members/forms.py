@@ -2,8 +2,7 @@
 
 from django import forms
 
-from employers.forms import CachedSelect, QuickDateInput
-from gjj_portal.forms import DateRangeMixin, QuickTextInput
+from gjj_portal.forms import CachedSelect, DateRangeMixin, QuickDateInput, QuickTextInput
 
 from .models import Member
 

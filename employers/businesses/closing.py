@@ -20,9 +20,9 @@ from approvals.batch_forms import BatchEntryForm
 from approvals.models import Application
 from approvals.models.application import FINISHED
 from approvals.registry import Column, RowResult
+from gjj_portal.forms import CachedSelect, QuickTextarea
 
 from ..closing import CODE, Condition, closing_conditions, employer_close
-from ..forms import CachedSelect, QuickTextarea
 from ..models import Employer, User
 
 REASONS = ("单位撤销", "单位破产", "单位解散", "单位合并或分立", "其他")

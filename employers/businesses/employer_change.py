@@ -13,11 +13,10 @@ from django.urls import reverse
 from approvals import registry
 from approvals.batch_forms import BatchEntryForm
 from approvals.registry import Column, DisplayColumn, RowResult
-from gjj_portal.forms import QuickTextInput
+from gjj_portal.forms import CachedSelect, QuickTextInput
 from gjj_portal.models import ListPrint
 from gjj_portal.printing import services as printing
 
-from ..forms import CachedSelect
 from ..models import Employer, User
 from ..services import (
     EMPLOYER_GREYED_FIELDS,

@@ -19,10 +19,9 @@ from approvals.batch_forms import BatchEntryForm
 from approvals.models import Application
 from approvals.models.application import FINISHED
 from approvals.registry import Column, RowResult
-from gjj_portal.forms import QuickTextInput
+from gjj_portal.forms import QuickTextarea, QuickTextInput
 from gjj_portal.money import format_period, month_add
 
-from ..forms import QuickTextarea
 from ..models import CenterPolicy, Employer, RateChange, User
 from ..services import next_period, rate_change_approve, rate_change_problems, rate_text
 

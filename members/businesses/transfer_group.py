@@ -13,11 +13,10 @@ from django.utils import timezone
 from approvals import registry, rows
 from approvals.batch_forms import BatchEntryForm, picked_field
 from approvals.registry import Column, DisplayColumn, RowResult
-from employers.forms import CachedSelect
 from employers.models import Employer, User
 from gjj_portal.bulk import values_in
 from gjj_portal.errors import BusinessError
-from gjj_portal.forms import QuickTextInput
+from gjj_portal.forms import CachedSelect, QuickTextInput
 
 from ..models import Member
 from ..selectors import group_transfer_search, group_transfer_sources

@@ -101,7 +101,7 @@ def test_a_payment_row_shows_its_cells_escaped_with_the_slip_link(reviewer_clien
     pay(employer, "12345.60", reviewer=reviewer, serial="YH-ROW")
     payment = Payment.objects.get(bank_serial_no="YH-ROW")
     page = reviewer_client.get(reverse("remittance:payment-list")).content.decode()
-    row = re.search(r"<tr><td>[^<]*</td><td>%s</td>.*?</tr>" % employer.account_no, page, re.S).group(0)
+    row = re.search(rf"<tr><td>[^<]*</td><td>{employer.account_no}</td>.*?</tr>", page, re.S).group(0)
     assert "&lt;b&gt;甲&amp;乙&lt;/b&gt;有限公司" in row and '<td class="num">12,345.60</td>' in row
     assert f"<td>{payment.value_date:%Y-%m-%d}</td><td>YH-ROW</td><td>{payment.get_source_display()}</td>" in row
     slip = reverse("remittance:payment-slip", args=[payment.pk])

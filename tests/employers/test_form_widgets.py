@@ -8,7 +8,7 @@ from django import forms
 from django.test.html import parse_html
 from django.utils.html import format_html
 
-from employers.forms import CachedSelect, QuickDateInput, QuickTextarea
+from gjj_portal.forms import CachedSelect, QuickDateInput, QuickTextarea
 
 CHOICES = [("", "不可办"), ("entry", "仅录入"), ("submit", "录入并提交"), ("a&b", "<甲>")]
 

@@ -8,7 +8,7 @@ from django import forms
 from django.test.html import parse_html
 from django.urls import reverse
 
-from employers.forms import QuickDateInput
+from gjj_portal.forms import QuickDateInput
 from members.forms import AccountQueryForm, StatusChangeQueryForm
 from members.models import ScheduledBaseChange
 from tests.factories import make_member

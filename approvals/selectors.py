@@ -4,8 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.cache import caches
-from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from approvals.models import Application, ApplicationStep, Archive, Batch, BatchLine, FlowSetting, Message
 from approvals.models.application import AWAITING_AGENT, FINISHED, PENDING_REVIEW
@@ -37,32 +36,11 @@ def task_panel_items(*, employer: Employer, agent: User, panel: str) -> QuerySet
     return application_list(employer=employer, panel=panel, agent=agent).select_related(None).only(*ROW_FIELDS)
 
 
-APPLICATION_PANELS = ("todo", "done", "mine")
-
-
-def _application_panels(*, employer: Employer, agent: User) -> dict[str, list[Application]]:
-    """The five newest rows of 待办, 已办 and 我发起的. Where the database takes a LIMIT inside a UNION (PostgreSQL),
-    one query of the three, each row tagged with its panel; elsewhere (SQLite) a query each."""
-    parts = [task_panel_items(employer=employer, agent=agent, panel=key).annotate(panel=Value(key))[:PANEL_SIZE]
-             for key in APPLICATION_PANELS]
-    if not connection.features.supports_slicing_ordering_in_compound:
-        return {key: list(part) for key, part in zip(APPLICATION_PANELS, parts, strict=True)}
-    rows = {key: [] for key in APPLICATION_PANELS}
-    for application in parts[0].union(*parts[1:], all=True):
-        rows[application.panel].append(application)
-    for items in rows.values():  # a UNION keeps no order: each panel newest first again
-        items.sort(key=lambda application: (application.updated_at, application.pk), reverse=True)
-    return rows
-
-
 def task_panels(*, employer: Employer, agent: User) -> dict:
-    """The four panels of the employer home page (seed 001 ch.2), five rows each: 消息, and the three panels of
-    applications (_application_panels)."""
-    applications = _application_panels(employer=employer, agent=agent)
+    """The four panels of the employer home page (seed 001 ch.2), five rows each."""
     return {
         "panels": [
-            {"key": key, "title": title,
-             "items": applications[key] if key in applications else list(task_panel_items(employer=employer, agent=agent, panel=key)[:PANEL_SIZE])}
+            {"key": key, "title": title, "items": list(task_panel_items(employer=employer, agent=agent, panel=key)[:PANEL_SIZE])}
             for key, title in PANELS.items()
         ],
     }

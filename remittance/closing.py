@@ -19,7 +19,6 @@ from gjj_portal.templatetags.gjj import yuan
 from members.selectors import member_counts
 
 from .models import Account, Assessment, Debit, DebitAgreement, EmployerBalance, EmployerPosting, Line, Supplement
-from .selectors import employer_unallocated
 
 ZERO = Decimal("0.00")
 SEAL = "member_seal"  # members/businesses/seal.py
@@ -41,7 +40,13 @@ def _members(employer: Employer) -> tuple[list[Condition], int]:
 BALANCES_TEXT = "须办理转出（由调入单位办理缴存人调动）或由中心办理提取后余额为0"
 
 
-def _balances(employer: Employer, *, open_members: int) -> list[Condition]:
+def _balance_row(employer: Employer) -> tuple[Decimal, Decimal]:
+    """(members' accounts at the employer, 未分配金额): its one row of the balance table, read once for both checks."""
+    row = EmployerBalance.objects.filter(employer=employer).values_list("members", "unallocated").first()
+    return (ZERO, ZERO) if row is None else (row[0] + ZERO, row[1] + ZERO)
+
+
+def _balances(employer: Employer, *, open_members: int, total: Decimal) -> list[Condition]:
     """Members whose account at this employer holds money (a credit balance is the negative sum of its lines).
 
     The members' total is one row of the balance table. A member's account is only ever debited by moving its whole
@@ -49,7 +54,6 @@ def _balances(employer: Employer, *, open_members: int) -> list[Condition]:
     balance is 0. That is checked, not assumed, but only where it is cheap: when the total is 0, the accounts ever
     debited (the lines of the employer's postings that lowered its members' accounts, found through the balance
     table) are summed; only if one of them is below 0 is every account summed to name the members."""
-    total = EmployerBalance.objects.filter(employer=employer).values_list("members", flat=True).first() or ZERO
     link = (reverse("remittance:ledger"), "查看明细账")
     if total != ZERO:
         return [Condition("member_balances", f"职工个人账户余额合计{yuan(total + ZERO)}元不为0（尚有{open_members}名职工未转出），"
@@ -65,8 +69,7 @@ def _balances(employer: Employer, *, open_members: int) -> list[Condition]:
     return [Condition("member_balances", f"尚有{people}名职工个人账户余额不为0（合计{yuan(total)}元），" + BALANCES_TEXT, *link)]
 
 
-def _unallocated(employer: Employer) -> list[Condition]:
-    left = employer_unallocated(employer=employer)
+def _unallocated(left: Decimal) -> list[Condition]:
     if left == ZERO:
         return []
     return [Condition("unallocated", f"单位未分配金额为{yuan(left)}元，须为0：请办理汇缴分配或补缴分配，多缴的金额请联系中心办理退款",
@@ -107,5 +110,6 @@ def _collection(employer: Employer) -> list[Condition]:
 def closing_conditions(*, employer: Employer) -> list[Condition]:
     """The members', the journal's and the months' conditions of 单位注销, in the order an agent clears them."""
     members, open_members = _members(employer)
-    return [*members, *_months(employer), *_supplements(employer), *_collection(employer), *_unallocated(employer),
-            *_balances(employer, open_members=open_members)]
+    total, unallocated = _balance_row(employer)
+    return [*members, *_months(employer), *_supplements(employer), *_collection(employer), *_unallocated(unallocated),
+            *_balances(employer, open_members=open_members, total=total)]

@@ -5,11 +5,11 @@ business's row rules (the same ones the import uses, SEC-24) run in the service.
 
 from django import forms
 
-from gjj_portal.forms import QuickSelect, QuickTextInput
+from gjj_portal.forms import QuickSelect, QuickTextarea, QuickTextInput
 
 # Django's plain widgets and their subclasses that write the same element in Python (gjj_portal.forms): an entry form
 # of eight fields cost the 清册 page more in widget templates than its fifty lines (issue 18).
-QUICK_WIDGETS = {forms.TextInput: QuickTextInput, forms.Select: QuickSelect}
+QUICK_WIDGETS = {forms.TextInput: QuickTextInput, forms.Select: QuickSelect, forms.Textarea: QuickTextarea}
 
 
 class BatchEntryForm(forms.Form):

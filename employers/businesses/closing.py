@@ -20,7 +20,7 @@ from approvals.batch_forms import BatchEntryForm
 from approvals.models import Application
 from approvals.models.application import FINISHED
 from approvals.registry import Column, RowResult
-from gjj_portal.forms import CachedSelect, QuickTextarea
+from gjj_portal.forms import CachedSelect
 
 from ..closing import CODE, Condition, closing_conditions, employer_close
 from ..models import Employer, User
@@ -38,7 +38,7 @@ COLUMNS = [
 class ClosingForm(BatchEntryForm):
     reason = forms.ChoiceField(label="注销原因", choices=[("", "请选择")] + [(r, r) for r in REASONS], widget=CachedSelect,
                                error_messages={"required": "请选择注销原因"})
-    note = forms.CharField(label="注销说明", max_length=200, widget=QuickTextarea(attrs={"rows": 3}),
+    note = forms.CharField(label="注销说明", max_length=200, widget=forms.Textarea(attrs={"rows": 3}),
                            error_messages={"required": "请填写注销说明"}, help_text="如：经股东会决议解散，已办理营业执照注销")
 
     def setup(self, employer) -> None:

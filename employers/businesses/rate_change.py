@@ -19,7 +19,6 @@ from approvals.batch_forms import BatchEntryForm
 from approvals.models import Application
 from approvals.models.application import FINISHED
 from approvals.registry import Column, RowResult
-from gjj_portal.forms import QuickTextarea, QuickTextInput
 from gjj_portal.money import format_period, month_add
 
 from ..models import CenterPolicy, Employer, RateChange, User
@@ -38,13 +37,13 @@ COLUMNS = [
 
 
 class RateChangeForm(BatchEntryForm):
-    current_employer_rate = forms.CharField(label="现行单位缴存比例", required=False, disabled=True, widget=QuickTextInput)
-    current_member_rate = forms.CharField(label="现行个人缴存比例", required=False, disabled=True, widget=QuickTextInput)
-    employer_rate = forms.CharField(label="调整后单位缴存比例（%）", max_length=10, help_text="如 10 或 10%", widget=QuickTextInput)
-    member_rate = forms.CharField(label="调整后个人缴存比例（%）", max_length=10, help_text="如 10 或 10%", widget=QuickTextInput)
-    effective_period = forms.CharField(label="生效年月", max_length=10, widget=QuickTextInput(attrs={"type": "month"}),
+    current_employer_rate = forms.CharField(label="现行单位缴存比例", required=False, disabled=True)
+    current_member_rate = forms.CharField(label="现行个人缴存比例", required=False, disabled=True)
+    employer_rate = forms.CharField(label="调整后单位缴存比例（%）", max_length=10, help_text="如 10 或 10%")
+    member_rate = forms.CharField(label="调整后个人缴存比例（%）", max_length=10, help_text="如 10 或 10%")
+    effective_period = forms.CharField(label="生效年月", max_length=10, widget=forms.TextInput(attrs={"type": "month"}),
                                        help_text="默认为本单位下一个汇缴核定月份；之后的月份在该月汇缴核定时生效")
-    reason = forms.CharField(label="调整原因", max_length=200, widget=QuickTextarea(attrs={"rows": 2}))
+    reason = forms.CharField(label="调整原因", max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
 
     def setup(self, employer) -> None:
         month = next_period(employer=employer) if employer is not None else None

@@ -8,7 +8,6 @@ from django.db.models import Q
 from approvals import registry
 from employers.models import CenterPolicy, Department, Employer
 from gjj_portal.bulk import values_in
-from gjj_portal.forms import QuickTextInput
 from gjj_portal.money import format_period
 
 from ..models import Member
@@ -91,15 +90,6 @@ class MemberIndex:
         if len(named) > 1:
             return None, "本单位有多名同名职工，请填写个人账号"
         return None, "本单位没有该个人账号的职工"
-
-
-def quick(field):
-    """The field with its text input written in Python (QuickTextInput: the same element, the same attributes), for
-    the entry forms' fields made elsewhere with Django's template-rendered TextInput (approvals' picked_field)."""
-    widget = field.widget
-    field.widget = QuickTextInput(attrs={**widget.attrs, "type": widget.input_type})
-    field.widget.is_required = widget.is_required
-    return field
 
 
 def member_label(member: Member) -> str:

@@ -16,13 +16,13 @@ from approvals.registry import Column, DisplayColumn, RowResult
 from employers.models import Employer, User
 from gjj_portal.bulk import values_in
 from gjj_portal.errors import BusinessError
-from gjj_portal.forms import CachedSelect, QuickTextInput
+from gjj_portal.forms import CachedSelect
 
 from ..models import Member
 from ..selectors import group_transfer_search, group_transfer_sources
 from ..services import GROUP_TRANSFER, employer_next_period
 from . import transfer_common
-from .common import member_label, quick
+from .common import member_label
 from .transfer_common import Context, applier, blocked, clean_terms, load_context
 
 CODE = GROUP_TRANSFER
@@ -64,10 +64,9 @@ PICKER = registry.Picker(search=_search, get=_get, key=lambda m: m.account_no, l
 
 class GroupTransferForm(BatchEntryForm):
     source = forms.ChoiceField(label="转出单位", help_text="只列出中心已关联为同一集团、并授权本单位办理的单位", widget=CachedSelect)
-    account_no = quick(picked_field())
-    base = forms.CharField(label="缴存基数（元）", max_length=20, help_text="在本单位的缴存基数；缴存比例为本单位的比例",
-                           widget=QuickTextInput)
-    start_period = forms.CharField(label="起缴年月", max_length=10, widget=QuickTextInput(attrs={"type": "month"}),
+    account_no = picked_field()
+    base = forms.CharField(label="缴存基数（元）", max_length=20, help_text="在本单位的缴存基数；缴存比例为本单位的比例")
+    start_period = forms.CharField(label="起缴年月", max_length=10, widget=forms.TextInput(attrs={"type": "month"}),
                                    help_text="默认为本单位下一个汇缴核定月份")
 
     def setup(self, employer) -> None:

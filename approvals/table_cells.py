@@ -9,7 +9,6 @@ escape every value (SEC-25: no mark_safe here)."""
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
@@ -149,7 +148,6 @@ def line_cell(value, kind: str) -> str:
     return value if isinstance(value, str) else localize(value)
 
 
-_LINE = 987654321  # a line pk no real line has; its place in the reversed delete URL is where each line's goes
 _DELETE = (
     '<form method="post" action="{}" hx-post="{}" hx-target="closest tr" hx-swap="delete" hx-confirm="{}" class="inline">'
     '<input type="hidden" name="csrfmiddlewaretoken" value="{}">{}</form>'
@@ -165,7 +163,7 @@ def line_rows(
     has its 删除 form in a last cell, or for an itemised business (one line per changed item) a × before its 序号."""
     classes = ["", *("num" if kind in ("money", "rate") else "" for _, _, kind in columns)]
     if batch is not None:
-        head, tail = reverse("approvals:batch-line-delete", args=[batch.pk, _LINE]).split(str(_LINE))
+        delete = url_for_rows("approvals:batch-line-delete", batch.pk)
         if not itemised:
             classes.append("")
     rows = []
@@ -173,7 +171,7 @@ def line_rows(
         number, data = line.row_no, line.data
         row = [number, *(line_cell(data.get(key), kind) for key, _, kind in columns)]
         if batch is not None:
-            url = f"{head}{line.pk}{tail}"
+            url = delete(line.pk)
             if itemised:
                 cancel = format_html(_CANCEL, number)
                 row[0] = format_html("{}{}", format_html(_DELETE, url, url, "确定取消该项修改吗？", csrf_token, cancel), number)

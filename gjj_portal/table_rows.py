@@ -24,10 +24,11 @@ def html_rows(rows: Iterable[Sequence], classes: Sequence[str]) -> SafeString:
 _SLOT = 987654321  # an argument no real row has; its place in the reversed URL is where each row's goes
 
 
-def url_for_rows(viewname: str) -> Callable[[object], str]:
-    """The URL of `viewname` for each row's one argument (a pk or an account number), reversed once for the page
-    rather than once a row ({% url %} costs a resolver walk each time); the argument is quoted as reverse() would."""
-    head, tail = reverse(viewname, args=[_SLOT]).split(str(_SLOT))
+def url_for_rows(viewname: str, *fixed) -> Callable[[object], str]:
+    """The URL of `viewname` for each row's last argument (a pk or an account number), after the page's `fixed` ones (a
+    清册's pk), reversed once for the page rather than once a row ({% url %} costs a resolver walk each time); the
+    argument is quoted as reverse() would."""
+    head, tail = reverse(viewname, args=[*fixed, _SLOT]).rsplit(str(_SLOT), 1)
     return lambda argument: f"{head}{quote(str(argument), safe=RFC3986_SUBDELIMS + '~:@')}{tail}"
 
 

@@ -1,15 +1,13 @@
 """Reads of members for pages and exports (always scoped to the employer)."""
 
 from decimal import Decimal
-from urllib.parse import quote
 
 from django.db.models import Count, Prefetch, Q, Sum
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.http import RFC3986_SUBDELIMS
 
 from employers.models import Employer
+from gjj_portal.table_rows import link, url_for_rows
 from gjj_portal.templatetags.gjj import percent, period, yuan
 
 from .models import Headcount, Member, ScheduledBaseChange
@@ -75,8 +73,6 @@ def member_search(*, employer: Employer, query: str, status: str | None = None, 
     return qs.only(*PICKER_FIELDS).order_by("account_no")[: max(1, min(limit, 100))]
 
 
-_ACCOUNT_SLOT = "account-no-slot"  # reversed once a page, each row's 个人账号 put in its place
-URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted in a path
 NO_DEPARTMENT = "none"  # the 部门 selector's 未分配部门
 
 
@@ -133,7 +129,7 @@ def member_account_cells(members, *, by_department: bool) -> list[tuple]:
     link to the member's 补缴记录."""
     pending = pending_bases_of(members)
     genders, statuses = dict(Member.Gender.choices), dict(Member.Status.choices)
-    link = reverse("remittance:member-supplements", args=[_ACCOUNT_SLOT])
+    supplements = url_for_rows("remittance:member-supplements")
     rows = []
     for m in members:
         base = yuan(m.base)
@@ -145,7 +141,7 @@ def member_account_cells(members, *, by_department: bool) -> list[tuple]:
                f"{m.opened_on:%Y-%m-%d}" if m.opened_on else "", period(m.paid_up_to)]
         if by_department:
             row.append(m.department.name if m.department_id and m.department.name else "—")
-        row.append(format_html('<a href="{}">补缴记录</a>', link.replace(_ACCOUNT_SLOT, quote(m.account_no, safe=URL_SAFE))))
+        row.append(link(supplements(m.account_no), "补缴记录"))
         rows.append(row)
     return rows
 

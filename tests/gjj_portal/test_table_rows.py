@@ -30,3 +30,12 @@ def test_a_link_cell_escapes_its_href_and_text():
         '<a href="/x?a=1&amp;b=&quot;2&quot;" target="_blank" rel="noopener">&lt;b&gt;打印&lt;/b&gt;</a>'
     )
     assert link("/y/", "查看") == '<a href="/y/">查看</a>'
+
+
+def test_a_rows_url_after_the_pages_fixed_arguments():
+    from django.urls import reverse
+
+    from gjj_portal.table_rows import url_for_rows
+
+    delete = url_for_rows("approvals:batch-line-delete", 12)
+    assert delete(345) == reverse("approvals:batch-line-delete", args=[12, 345])

@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from gjj_portal.money import format_period, month_add
+from gjj_portal.prepared import prepared
 
 from .models import Deferral, Employer, EmployerChange, RateChange
 
@@ -47,9 +48,13 @@ def deferral_covering(*, employer: Employer, period: date) -> Deferral | None:
 
 def deferral_active(*, employer: Employer) -> Deferral | None:
     """The 缓缴 running this month: its 起止年月, which the home header shows with 缓缴 (the rest of the row is not read)."""
-    period = current_month()
-    return (Deferral.objects.filter(employer=employer, start_period__lte=period, end_period__gte=period)
-            .only("pk", "employer_id", "start_period", "end_period").first())
+    found = _DEFERRAL_RUNNING(employer_id=employer.pk, period=current_month())
+    return found[0] if found else None
+
+
+_DEFERRAL_RUNNING = prepared(lambda employer_id, period: Deferral.objects.filter(
+    employer=employer_id, start_period__lte=period, end_period__gte=period,
+).only("pk", "employer_id", "start_period", "end_period").order_by("pk")[:1])
 
 
 def deferral_refusal(*, deferral: Deferral, period: date) -> str:

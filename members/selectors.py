@@ -7,17 +7,20 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from employers.models import Employer
+from gjj_portal.prepared import prepared
 from gjj_portal.table_rows import link, url_for_rows
 from gjj_portal.templatetags.gjj import percent, period, yuan
 
 from .models import Headcount, Member, ScheduledBaseChange
+
+_HEADCOUNT_BY_STATUS = prepared(lambda employer_id: Headcount.objects.filter(employer=employer_id).order_by().values_list("status", "members"))
 
 
 def member_counts(*, employer: Employer) -> dict[str, int]:
     """Headcount by status for the home page header, from the kept headcount (members.headcount): a few rows, not the
     employer's members."""
     by_status: dict[str, int] = {}
-    for status, members in Headcount.objects.filter(employer=employer).order_by().values_list("status", "members"):
+    for status, members in _HEADCOUNT_BY_STATUS(employer_id=employer.pk):
         by_status[status] = by_status.get(status, 0) + members  # a row per department and status: added here, not grouped in SQL
     return {"total": sum(by_status.values()), "normal": by_status.get(Member.Status.NORMAL, 0), "sealed": by_status.get(Member.Status.SEALED, 0)}
 

@@ -30,6 +30,7 @@ from django.utils import timezone
 from employers.models import Employer
 from employers.selectors import deferral_skip
 from gjj_portal.money import format_period, month_add
+from gjj_portal.prepared import prepared
 from gjj_portal.templatetags import gjj as formats
 from members.models import Member, ScheduledBaseChange
 
@@ -54,8 +55,11 @@ def current_period() -> date:
 
 def employer_unallocated(*, employer: Employer | int) -> Decimal:
     """未分配金额: money paid in and not yet allocated, from the balance table (one row, written with every posting)."""
-    left = EmployerBalance.objects.filter(employer=employer).values_list("unallocated", flat=True).first()
-    return ZERO if left is None else left + ZERO
+    found = _UNALLOCATED(employer_id=employer if isinstance(employer, int) else employer.pk)
+    return ZERO if not found else found[0][0] + ZERO
+
+
+_UNALLOCATED = prepared(lambda employer_id: EmployerBalance.objects.filter(employer=employer_id).values_list("unallocated")[:1])
 
 
 def assessment_next_period(*, employer: Employer) -> date | None:

@@ -1,0 +1,98 @@
+"""gjj_portal.prepared: a read compiled once per process gives what its queryset gives, for every call's values, on
+SQLite and PostgreSQL; a read whose SQL depends on its values is refused at its first call."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from approvals.selectors import PANELS, _PANEL_READS, task_panel_items
+from employers.models import Deferral
+from gjj_portal.prepared import Prepared, prepared
+from members.models import Member
+from tests.factories import make_agent, make_employer, make_member
+
+pytestmark = pytest.mark.django_db
+
+
+def _deferral(employer, start, end):
+    return Deferral.objects.create(employer=employer, start_period=start, end_period=end)
+
+
+def test_values_list_rows_are_the_querysets_rows_for_each_call(employer, other_employer):
+    make_member(employer, name="张三", base=Decimal("5000.00"))
+    make_member(employer, name="李四", base=Decimal("7000.50"))
+    make_member(other_employer, name="王五")
+    read = prepared(lambda employer_id, name: Member.objects.filter(employer=employer_id).exclude(name=name)
+                    .order_by("account_no").values_list("name", "base"))
+    for target, name in ((employer, "张三"), (employer, "李四"), (other_employer, "张三"), (employer, "无此人")):
+        rows = read(employer_id=target.pk, name=name)
+        assert rows == list(read.queryset(employer_id=target.pk, name=name))
+        assert all(isinstance(base, Decimal) for _, base in rows)  # the compiler's converters ran (SQLite keeps text)
+    assert read(employer_id=employer.pk, name="张三") == [("李四", Decimal("7000.50"))]
+
+
+def test_model_rows_are_instances_with_only_the_listed_fields(employer):
+    member = make_member(employer, name="张三")
+    read = prepared(lambda employer_id: Member.objects.filter(employer=employer_id).only("pk", "name", "account_no").order_by("pk"))
+    [got] = read(employer_id=employer.pk)
+    assert isinstance(got, Member) and got.pk == member.pk and got.name == "张三" and got.account_no == member.account_no
+    assert got._state.adding is False and got._state.db == "default"
+    assert set(got.get_deferred_fields()) >= {"base", "status"}  # not read, as with .only()
+
+
+def test_dates_are_parameters_on_either_database(employer):
+    _deferral(employer, date(2026, 3, 1), date(2026, 5, 1))
+    read = prepared(lambda employer_id, period: Deferral.objects.filter(
+        employer=employer_id, start_period__lte=period, end_period__gte=period).order_by("pk").values_list("start_period"))
+    assert read(employer_id=employer.pk, period=date(2026, 4, 1)) == [(date(2026, 3, 1),)]
+    assert read(employer_id=employer.pk, period=date(2026, 6, 1)) == []
+    assert read(employer_id=employer.pk, period=date(2026, 3, 1)) == [(date(2026, 3, 1),)]
+
+
+def test_compiled_once_and_one_query_a_call(employer):
+    read = prepared(lambda employer_id: Member.objects.filter(employer=employer_id).values_list("pk"))
+    built = []
+    original = read.build
+    read.build = lambda **kw: built.append(kw) or original(**kw)
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as queries:
+            read(employer_id=employer.pk)
+        assert len(queries) == 1 and str(employer.pk) in queries[0]["sql"]
+    assert len(built) == 1  # the first call built it, with markers; the others ran its SQL
+
+
+@pytest.mark.parametrize("build, values, why", [
+    (lambda name: Member.objects.filter(name__contains=name).values_list("pk"), {"name": "张"}, "cannot be prepared"),
+    (lambda ids: Member.objects.filter(pk__in=ids).values_list("pk"), {"ids": [1, 2]}, "ints, strs and dates"),
+    (lambda name: Member.objects.filter(name=name).values_list("pk"), {"name": None}, "ints, strs and dates"),
+    (lambda flag: Member.objects.filter(pk__gt=0).values_list("pk"), {"flag": True}, "no bool"),
+    (lambda employer_id: Member.objects.filter(employer=employer_id).select_related("employer"), {"employer_id": 1}, "select_related"),
+    (lambda employer_id: Member.objects.filter(employer=employer_id).values("pk"), {"employer_id": 1}, "not flat, named or dicts"),
+])
+def test_a_read_whose_sql_depends_on_its_values_is_refused(build, values, why):
+    with pytest.raises(ValueError, match=why):
+        Prepared(build)(**values)
+
+
+def test_home_panels_are_the_panel_querysets(employer):
+    from approvals.models import Application
+
+    agent, colleague = make_agent(employer), make_agent(employer)
+    other = make_employer()
+    for n, (status, todo, submitter) in enumerate([
+        (Application.Status.DRAFT, "", agent), (Application.Status.APPROVED, "", colleague),
+        (Application.Status.APPROVED, "补缴分配", agent), (Application.Status.SUBMITTED, "", colleague),
+    ] * 2):
+        Application.objects.create(employer=employer, submitter=submitter, business_code="member_register",
+                                   business_name="个人开户", summary=f"第{n}份", status=status, todo=todo)
+    Application.objects.create(employer=other, submitter=make_agent(other), business_code="member_register",
+                               business_name="个人开户", summary="别家的", status=Application.Status.DRAFT)
+    for panel in PANELS:
+        values = {"employer_id": employer.pk} | ({"agent_id": agent.pk} if panel == "mine" else {})
+        got = [(a.pk, a.summary) for a in _PANEL_READS[panel](**values)]
+        want = [(a.pk, a.summary) for a in task_panel_items(employer=employer, agent=agent, panel=panel)[:5]]
+        assert got == want, panel
+        assert "别家的" not in {summary for _, summary in got}

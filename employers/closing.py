@@ -27,6 +27,7 @@ from approvals.models import Application, Batch
 from approvals.models.application import FINISHED
 from gjj_portal import audit
 from gjj_portal.errors import BusinessError
+from gjj_portal.prepared import prepared
 
 from .models import Center, Employer, EmployerChange, User
 
@@ -52,11 +53,14 @@ def closing_check_register(check: Check) -> None:
         _checks.append(check)
 
 
+_DRAFTS_WITH_LINES = prepared(lambda employer_id: Batch.objects.filter(
+    employer=employer_id, status=Batch.Status.DRAFT, lines__isnull=False).distinct().order_by("pk").values_list("pk", "summary"))
+
+
 def _engine_conditions(employer: Employer, *, exclude_application: int | None) -> list[Condition]:
     """The 清册 not yet completed and the applications not yet finished (the 单位注销 itself aside)."""
     conditions = []
-    drafts = list(Batch.objects.filter(employer=employer, status=Batch.Status.DRAFT, lines__isnull=False).distinct()
-                  .order_by("pk").values_list("pk", "summary"))
+    drafts = _DRAFTS_WITH_LINES(employer_id=employer.pk)
     for pk, summary in drafts:
         conditions.append(Condition("open_batch", f"「{summary}」清册尚未办结（清册编号{pk}），请完成办理或删除清册中的记录",
                                     reverse("approvals:batch-detail", args=[pk]), "查看清册"))

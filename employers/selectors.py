@@ -171,11 +171,19 @@ def department_list(*, employer: Employer) -> QuerySet:
 def department_choices(*, employer: Employer, agent=None) -> list:
     """The departments an agent may choose (a 部门 selector, the member forms): all of the employer's, or only those the
     agent is limited to."""
+    scope = agent.department_scope() if agent is not None else None
+    if scope is None:  # the common case, on most pages: compiled once per process
+        return _DEPARTMENT_CHOICES(employer_id=employer.pk)
+    return list(_department_choices(employer).filter(pk__in=scope))
+
+
+def _department_choices(employer_id):
     from .models import Department
 
-    qs = Department.objects.filter(employer=employer).only("pk", "code", "name", "employer_id").order_by("code", "pk")
-    scope = agent.department_scope() if agent is not None else None
-    return list(qs if scope is None else qs.filter(pk__in=scope))
+    return Department.objects.filter(employer=employer_id).only("pk", "code", "name", "employer_id").order_by("code", "pk")
+
+
+_DEPARTMENT_CHOICES = prepared(_department_choices)
 
 
 def department_get(*, employer: Employer, pk: int):

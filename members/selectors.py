@@ -187,6 +187,13 @@ def _subtotals_sorted(rows) -> list[dict]:
     return sorted(rows, key=lambda r: (r["none"], r["code"]))
 
 
+def _headcount_kept(employer_id):
+    return Headcount.objects.filter(employer=employer_id).exclude(members=0).order_by().values_list("department_key", "members", "monthly_amount")
+
+
+_HEADCOUNT_KEPT = prepared(_headcount_kept)
+
+
 def member_account_summary(*, employer: Employer, members, filters: dict, departments: list, agent=None,
                            subtotals: bool = True) -> tuple[dict, list[dict]]:
     """合计 and 部门小计 of an 账户信息 result. The page as it opens, or filtered by 账户状态 and 部门 alone, reads them
@@ -195,17 +202,20 @@ def member_account_summary(*, employer: Employer, members, filters: dict, depart
     selects (`members`)."""
     if any(filters.get(key) for key in ("date_from", "date_to", "query")):
         return member_account_totals(members), member_department_subtotals(members) if subtotals else []
-    kept = Headcount.objects.filter(employer=employer).exclude(members=0)
     scope = agent.department_scope() if agent is not None else None
-    if scope is not None:
-        kept = kept.filter(department_key__in=scope)
     department, status = filters.get("department", ""), filters.get("status", "")
-    if department:
-        kept = kept.filter(department_key=0 if department == NO_DEPARTMENT else int(department))
-    if status:
-        kept = kept.filter(status=status)
+    if scope is None and not department and not status:  # the page as it opens: compiled once per process
+        kept = _HEADCOUNT_KEPT(employer_id=employer.pk)
+    else:
+        kept = _headcount_kept(employer.pk)
+        if scope is not None:
+            kept = kept.filter(department_key__in=scope)
+        if department:
+            kept = kept.filter(department_key=0 if department == NO_DEPARTMENT else int(department))
+        if status:
+            kept = kept.filter(status=status)
     grouped: dict[int, dict] = {}  # a row per department and status: added up here, not grouped in SQL (cheaper to build)
-    for key, members, amount in kept.order_by().values_list("department_key", "members", "monthly_amount"):
+    for key, members, amount in kept:
         row = grouped.setdefault(key, {"department_key": key, "count": 0, "monthly_amount": Decimal("0.00")})
         row["count"] += members
         row["monthly_amount"] += amount

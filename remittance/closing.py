@@ -15,6 +15,7 @@ from django.urls import reverse
 from employers.closing import Condition
 from employers.models import Employer
 from gjj_portal.money import format_period
+from gjj_portal.prepared import prepared
 from gjj_portal.templatetags.gjj import yuan
 from members.selectors import member_counts
 
@@ -42,8 +43,21 @@ BALANCES_TEXT = "须办理转出（由调入单位办理缴存人调动）或由
 
 def _balance_row(employer: Employer) -> tuple[Decimal, Decimal]:
     """(members' accounts at the employer, 未分配金额): its one row of the balance table, read once for both checks."""
-    row = EmployerBalance.objects.filter(employer=employer).values_list("members", "unallocated").first()
-    return (ZERO, ZERO) if row is None else (row[0] + ZERO, row[1] + ZERO)
+    found = _BALANCE_ROW(employer_id=employer.pk)
+    return (ZERO, ZERO) if not found else (found[0][0] + ZERO, found[0][1] + ZERO)
+
+
+# The checks' reads, compiled once per process (gjj_portal.prepared): the page runs them all on every view.
+_BALANCE_ROW = prepared(lambda employer_id: EmployerBalance.objects.filter(employer=employer_id).values_list("members", "unallocated")[:1])
+_ASSESSED_MONTHS = prepared(lambda employer_id: Assessment.objects.filter(employer=employer_id, status=Assessment.Status.ASSESSED)
+                            .order_by("period").values_list("period"))
+_SUPPLEMENTS_WAITING = prepared(lambda employer_id: Supplement.objects.filter(employer=employer_id, status=Supplement.Status.APPROVED)
+                                .order_by().values("employer").annotate(count=Count("pk"), total=Sum("amount", default=ZERO))
+                                .values_list("count", "total"))
+_DEBITS_ISSUED = prepared(lambda employer_id: Debit.objects.filter(employer=employer_id, status=Debit.Status.ISSUED)
+                          .order_by().values("employer").annotate(count=Count("pk")).values_list("count"))
+_AGREEMENT_ACTIVE = prepared(lambda employer_id: DebitAgreement.objects.filter(employer=employer_id, status=DebitAgreement.Status.ACTIVE)
+                             .values_list("pk")[:1])
 
 
 def _balances(employer: Employer, *, open_members: int, total: Decimal) -> list[Condition]:
@@ -77,8 +91,7 @@ def _unallocated(left: Decimal) -> list[Condition]:
 
 
 def _months(employer: Employer) -> list[Condition]:
-    periods = list(Assessment.objects.filter(employer=employer, status=Assessment.Status.ASSESSED).order_by("period")
-                   .values_list("period", flat=True))
+    periods = [period for (period,) in _ASSESSED_MONTHS(employer_id=employer.pk)]
     if not periods:
         return []
     named = "、".join(format_period(p) for p in periods[:6]) + ("等" if len(periods) > 6 else "")
@@ -87,21 +100,21 @@ def _months(employer: Employer) -> list[Condition]:
 
 
 def _supplements(employer: Employer) -> list[Condition]:
-    waiting = Supplement.objects.filter(employer=employer, status=Supplement.Status.APPROVED).aggregate(
-        count=Count("pk"), total=Sum("amount", default=ZERO))
-    if not waiting["count"]:
+    found = _SUPPLEMENTS_WAITING(employer_id=employer.pk)  # one row (count, total) when any waits, else none
+    if not found:
         return []
-    return [Condition("supplement_waiting", f"{waiting['count']}笔已审批的补缴（合计{yuan(waiting['total'])}元）待分配，请办理补缴分配",
+    count, total = found[0]
+    return [Condition("supplement_waiting", f"{count}笔已审批的补缴（合计{yuan(total + ZERO)}元）待分配，请办理补缴分配",
                       reverse("remittance:supplement-list"), "办理补缴分配")]
 
 
 def _collection(employer: Employer) -> list[Condition]:
     conditions = []
-    issued = Debit.objects.filter(employer=employer, status=Debit.Status.ISSUED).count()
+    issued = sum(count for (count,) in _DEBITS_ISSUED(employer_id=employer.pk))
     if issued:
         conditions.append(Condition("debit_in_flight", f"{issued}笔托收扣款正在银行处理，请等待扣款结果",
                                     reverse("remittance:debit-home"), "查看托收"))
-    if DebitAgreement.objects.filter(employer=employer, status=DebitAgreement.Status.ACTIVE).exists():
+    if _AGREEMENT_ACTIVE(employer_id=employer.pk):
         conditions.append(Condition("debit_agreement", "本单位的托收协议仍然有效，请先撤销托收协议",
                                     reverse("approvals:business", args=[CANCEL_AGREEMENT]), "撤销托收协议"))
     return conditions

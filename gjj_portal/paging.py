@@ -130,6 +130,23 @@ def keyset_page(queryset: QuerySet, params: Mapping, *, size: int, order: Sequen
     the two query parameters of the cursor (another list on the same page may use after/before); `drop` the
     parameters the links leave out (htmx's part). Without `order`, the queryset's own order and then the pk."""
     order = tuple(order) if order else queryset_order(queryset)
+
+    def fetch(after: list | None, before: list | None) -> list:
+        if before is not None:
+            return list(queryset.filter(seek(order, before, forward=False)).order_by(*_reversed(order))[: size + 1])
+        rows = queryset if after is None else queryset.filter(seek(order, after))
+        return list(rows.order_by(*order)[: size + 1])
+
+    return _page(fetch, queryset.model, params, order=order, size=size, drop=drop, names=names)
+
+
+def _reversed(order: Sequence[str]) -> list[str]:
+    return [name[1:] if name.startswith("-") else f"-{name}" for name in order]
+
+
+def _page(fetch, model: type[Model], params: Mapping, *, order: tuple, size: int, drop: Sequence[str], names: Sequence[str]) -> KeysetPage:
+    """The page the request's cursor names, its rows read by fetch(after, before) (size + 1 of them, in the list's order,
+    or in reverse order before a cursor)."""
     after_name, before_name = names
     if isinstance(params, QueryDict):
         params = params.copy()
@@ -139,18 +156,13 @@ def keyset_page(queryset: QuerySet, params: Mapping, *, size: int, order: Sequen
             params[name] = value
     for name in drop:
         params.pop(name, None)
-    model = queryset.model
     after = decode_cursor(model, order, params.get(after_name, "")) if params.get(after_name) else None
     before = decode_cursor(model, order, params.get(before_name, "")) if params.get(before_name) and after is None else None
+    rows = fetch(after, before)
     if before is not None:
-        reverse = [name[1:] if name.startswith("-") else f"-{name}" for name in order]
-        rows = list(queryset.filter(seek(order, before, forward=False)).order_by(*reverse)[: size + 1])
         has_previous, has_next = len(rows) > size, True
         rows = rows[:size][::-1]
     else:
-        if after is not None:
-            queryset = queryset.filter(seek(order, after))
-        rows = list(queryset.order_by(*order)[: size + 1])
         has_previous, has_next = after is not None, len(rows) > size
         rows = rows[:size]
     page = KeysetPage(rows, has_previous=has_previous and bool(rows), has_next=has_next and bool(rows), first_url=_url(params, names))
@@ -167,3 +179,48 @@ def keyset_page(queryset: QuerySet, params: Mapping, *, size: int, order: Sequen
         page.has_previous = True
         page.previous_url = page.first_url
     return page
+
+
+class PreparedList:
+    """A list a page shows a page at a time on every request, its three reads (the first page, the page after a cursor,
+    the page before one) compiled once per process (gjj_portal.prepared); the cursor's values are arguments of the
+    reads like the list's own. `build(**values)` gives the list's queryset (model rows, or named values_list rows
+    holding the order's columns); `model` is the model whose fields the order names (to read a cursor).
+
+        MEMBERS = PreparedList(lambda employer_id: Member.objects.filter(employer=employer_id), model=Member,
+                               order=("account_no", "pk"), size=20)
+        page = MEMBERS.page(request.GET, employer_id=employer.pk)
+
+    Same pages, links and cursors as keyset_page over build(**values) (tests/gjj_portal/test_paging.py)."""
+
+    def __init__(self, build, *, model: type[Model], order: Sequence[str], size: int):
+        from gjj_portal.prepared import prepared
+
+        self.model, self.order, self.size = model, tuple(order), size
+        keys = [f"cursor_{n}" for n in range(len(self.order))]
+        order, limit = self.order, size + 1
+
+        def split(values: dict) -> tuple[dict, list]:
+            own = {name: value for name, value in values.items() if name not in keys}
+            return own, [values[name] for name in keys]
+
+        def after(**values):
+            own, cursor = split(values)
+            return build(**own).filter(seek(order, cursor)).order_by(*order)[:limit]
+
+        def before(**values):
+            own, cursor = split(values)
+            return build(**own).filter(seek(order, cursor, forward=False)).order_by(*_reversed(order))[:limit]
+
+        self._first = prepared(lambda **values: build(**values).order_by(*order)[:limit])
+        self._after, self._before, self._keys = prepared(after), prepared(before), keys
+
+    def page(self, params: Mapping, *, drop: Sequence[str] = ("part",), names: Sequence[str] = CURSOR, **values) -> KeysetPage:
+        def fetch(after: list | None, before: list | None) -> list:
+            if after is not None:
+                return self._after(**values, **dict(zip(self._keys, after, strict=True)))
+            if before is not None:
+                return self._before(**values, **dict(zip(self._keys, before, strict=True)))
+            return self._first(**values)
+
+        return _page(fetch, self.model, params, order=self.order, size=self.size, drop=drop, names=names)

@@ -4,89 +4,127 @@ Building a queryset and compiling it costs a page 0.1–0.5 ms of Python per que
 work is the same on every request: only the values change, such as which employer and which agent. `prepared(build)`
 calls `build` once per process with markers in place of its arguments. It keeps the SQL and the compiler Django
 wrote, and notes where each marker landed among the query's parameters. After that, each call runs the kept SQL with
-the call's values. The rows come back through the compiler's own converters, as `values_list()` tuples, or as model
-instances for a plain model queryset. The query is still written with the ORM; only its compilation is kept.
+the call's values. The rows come back through the compiler's own converters: as `values_list()` tuples (plain or
+named), or as model instances (with their annotations) for a model queryset. The query is still written with the
+ORM; only its compilation is kept. gjj_portal.paging.PreparedList pages a list this way, a cursor's values being
+arguments too.
 
-What may be prepared: a queryset whose SQL does not depend on its values. That means ints, strs and dates compared
-with `=`, `<`, `>=` and so on; not None, not a list for `__in`, not a pattern for `__contains` or `__startswith`, and
-no `select_related()`. At the first call, the compilation is refused (ValueError) when a marker does not reach the
-parameters exactly as it was given. tests/gjj_portal/test_prepared.py runs every prepared read of the project
-against its queryset.
+What may be prepared: a queryset whose SQL does not depend on its values. That means ints, strs, dates and aware
+datetimes compared with `=`, `<`, `>=` and so on; not None, not a list for `__in`, not a pattern for `__contains` or
+`__startswith`, and no `select_related()` (read a related column with F()). At the first call, the compilation is
+refused (ValueError) when a marker does not reach the parameters as it was given, or as the backend passes such a
+value on (SQLite: a date as its text). tests/gjj_portal/test_prepared.py holds the rules; each page's tests run its
+prepared reads on SQLite and on PostgreSQL.
 """
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from threading import Lock
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
+from django.db.models.utils import create_namedtuple_class
 
 _INT_MARK = 2_147_480_000  # below 2**31 - 1: an IntegerField lookup out of its range compiles to "no rows"
 _DATE_MARK = date(1, 1, 1)
+_DATETIME_MARK = datetime(2001, 1, 1, tzinfo=UTC)
+# How a backend may pass a value on (SQLite: a date or a datetime as text): tried in this order against each parameter.
+_ADAPTERS = (None, "adapt_datefield_value", "adapt_datetimefield_value")
 
 
 def _marker(index: int, value: Any) -> Any:
-    if isinstance(value, bool) or isinstance(value, datetime):
-        raise ValueError("a prepared read takes no bool or datetime argument: write it into the query, or pass a date")
+    if isinstance(value, bool):
+        raise ValueError("a prepared read takes no bool argument (its SQL may differ): write it into the query")
     if isinstance(value, int):
         return _INT_MARK + index
     if isinstance(value, str):
         return f"\ue000prepared-{index}\ue000"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a prepared read takes aware datetimes only")
+        return _DATETIME_MARK + timedelta(microseconds=index + 1)
     if isinstance(value, date):
         return _DATE_MARK + timedelta(days=index)
-    raise ValueError(f"a prepared read takes ints, strs and dates, not {type(value).__name__}")
+    raise ValueError(f"a prepared read takes ints, strs, dates and datetimes, not {type(value).__name__}")
 
 
 class _Compiled:
-    __slots__ = ("sql", "params", "slots", "compiler", "model", "init_list")
+    __slots__ = ("sql", "params", "slots", "compiler", "model", "init_list", "annotations", "named", "start")
 
     def __init__(self, queryset: QuerySet, markers: dict[str, Any], using: str):
         query = queryset.query
         if query.select_related:
-            raise ValueError("a prepared read does not follow select_related(): list the columns with values_list()")
+            raise ValueError("a prepared read does not follow select_related(): read the related columns with F()")
         compiler = query.get_compiler(using=using)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except (EmptyResultSet, FullResultSet) as refused:  # a marker outside a small integer field's range
+            raise ValueError("the SQL of this read depends on its values: it cannot be prepared") from refused
         self.sql, self.params, self.compiler = sql, list(params), compiler
-        # Where each argument goes: (position, name, as_text). SQLite receives a date as its ISO text.
+        # Where each argument goes: (position, name, how the backend passes it on).
+        ops = connections[using].ops
         self.slots = []
         found = set()
         for position, param in enumerate(self.params):
             for name, mark in markers.items():
-                if param == mark and type(param) is type(mark):
-                    self.slots.append((position, name, False))
-                    found.add(name)
-                elif isinstance(mark, date) and param == mark.isoformat():
-                    self.slots.append((position, name, True))
-                    found.add(name)
+                for adapter in _ADAPTERS:
+                    if adapter is None:
+                        passed = mark
+                    elif adapter == ("adapt_datetimefield_value" if isinstance(mark, datetime) else "adapt_datefield_value"):
+                        passed = getattr(ops, adapter)(mark)
+                        if type(passed) is type(mark):
+                            continue  # passed on as it is: matched above, if at all
+                    else:
+                        continue  # not this kind of value's adapter
+                    if type(param) is type(passed) and param == passed:
+                        self.slots.append((position, name, adapter))
+                        found.add(name)
+                        break
         missing = set(markers) - found
         if missing:
             raise ValueError(f"the SQL of this read does not take {sorted(missing)} as given: it cannot be prepared")
         iterable = queryset._iterable_class.__name__
+        self.model = self.init_list = self.annotations = self.named = self.start = None
         if iterable == "ModelIterable":
-            if compiler.annotation_col_map or compiler.klass_info.get("related_klass_infos"):
-                raise ValueError("a prepared model read has no annotations and no related rows")
+            if compiler.klass_info.get("related_klass_infos"):
+                raise ValueError("a prepared model read has no related rows")
             self.model = compiler.klass_info["model"]
             fields = compiler.klass_info["select_fields"]
+            self.start = fields[0]
             self.init_list = [column[0].target.attname for column in compiler.select[fields[0]:fields[-1] + 1]]
-        elif iterable == "ValuesListIterable":
-            self.model, self.init_list = None, None
-        else:
-            raise ValueError("a prepared read gives model instances or values_list() tuples (not flat, named or dicts)")
+            self.annotations = list(compiler.annotation_col_map.items())
+        elif iterable == "NamedValuesListIterable":
+            self.named = create_namedtuple_class(*(queryset._fields or [*query.extra_select, *query.values_select, *query.annotation_select]))
+        elif iterable != "ValuesListIterable":
+            raise ValueError("a prepared read gives model instances or values_list() tuples (plain or named; not flat, not dicts)")
 
     def run(self, using: str, values: dict[str, Any]) -> list:
+        connection = connections[using]
         params = list(self.params)
-        for position, name, as_text in self.slots:
+        for position, name, adapter in self.slots:
             value = values[name]
-            params[position] = value.isoformat() if as_text else value
-        with connections[using].cursor() as cursor:
+            params[position] = value if adapter is None else getattr(connection.ops, adapter)(value)
+        with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         rows = self.compiler.results_iter(results=[rows], tuple_expected=True)
+        if self.named is not None:
+            new, named = tuple.__new__, self.named
+            return [new(named, row) for row in rows]
         if self.model is None:
             return list(rows)
-        from_db, init_list = self.model.from_db, self.init_list
-        return [from_db(using, init_list, row) for row in rows]
+        from_db, init_list, annotations = self.model.from_db, self.init_list, self.annotations
+        start = self.start
+        end = start + len(init_list)
+        found = []
+        for row in rows:
+            obj = from_db(using, init_list, row[start:end])
+            for attr, position in annotations:
+                setattr(obj, attr, row[position])
+            found.append(obj)
+        return found
 
 
 class Prepared:

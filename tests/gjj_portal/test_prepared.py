@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from approvals.selectors import PANELS, _PANEL_READS, task_panel_items
+from approvals.selectors import _PANEL_READS, PANELS, task_panel_items
 from employers.models import Deferral
 from gjj_portal.prepared import Prepared, prepared
 from members.models import Member
@@ -66,11 +66,11 @@ def test_compiled_once_and_one_query_a_call(employer):
 
 @pytest.mark.parametrize("build, values, why", [
     (lambda name: Member.objects.filter(name__contains=name).values_list("pk"), {"name": "张"}, "cannot be prepared"),
-    (lambda ids: Member.objects.filter(pk__in=ids).values_list("pk"), {"ids": [1, 2]}, "ints, strs and dates"),
-    (lambda name: Member.objects.filter(name=name).values_list("pk"), {"name": None}, "ints, strs and dates"),
+    (lambda ids: Member.objects.filter(pk__in=ids).values_list("pk"), {"ids": [1, 2]}, "ints, strs, dates"),
+    (lambda name: Member.objects.filter(name=name).values_list("pk"), {"name": None}, "ints, strs, dates"),
     (lambda flag: Member.objects.filter(pk__gt=0).values_list("pk"), {"flag": True}, "no bool"),
     (lambda employer_id: Member.objects.filter(employer=employer_id).select_related("employer"), {"employer_id": 1}, "select_related"),
-    (lambda employer_id: Member.objects.filter(employer=employer_id).values("pk"), {"employer_id": 1}, "not flat, named or dicts"),
+    (lambda employer_id: Member.objects.filter(employer=employer_id).values("pk"), {"employer_id": 1}, "not flat, not dicts"),
 ])
 def test_a_read_whose_sql_depends_on_its_values_is_refused(build, values, why):
     with pytest.raises(ValueError, match=why):
@@ -96,3 +96,56 @@ def test_home_panels_are_the_panel_querysets(employer):
         want = [(a.pk, a.summary) for a in task_panel_items(employer=employer, agent=agent, panel=panel)[:5]]
         assert got == want, panel
         assert "别家的" not in {summary for _, summary in got}
+
+
+def test_named_rows_and_model_annotations(employer):
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    make_member(employer, name="张三")
+    named = prepared(lambda employer_id: Member.objects.filter(employer=employer_id)
+                     .annotate(who=Concat(F("name"), Value("!"))).values_list("account_no", "who", named=True))
+    [row] = named(employer_id=employer.pk)
+    assert row.who == "张三!" and row == next(iter(named.queryset(employer_id=employer.pk)))
+    models = prepared(lambda employer_id: Member.objects.filter(employer=employer_id).only("pk", "name")
+                      .annotate(who=Concat(F("name"), Value("!")), employer_name=F("employer__name")))
+    [member] = models(employer_id=employer.pk)
+    assert member.who == "张三!" and member.employer_name == employer.name and member.name == "张三"
+
+
+def test_aware_datetimes_are_parameters_on_either_database(employer):
+    from datetime import UTC, datetime, timedelta
+
+    from employers.models import EmployerChange
+
+    first = EmployerChange.objects.create(employer=employer, field="name", label="单位名称", old="甲", new="乙")
+    read = prepared(lambda employer_id, since: EmployerChange.objects.filter(employer=employer_id, at__gte=since).values_list("pk"))
+    assert read(employer_id=employer.pk, since=first.at - timedelta(seconds=1)) == [(first.pk,)]
+    assert read(employer_id=employer.pk, since=first.at + timedelta(seconds=1)) == []
+    assert read(employer_id=employer.pk, since=datetime(2000, 1, 1, tzinfo=UTC)) == [(first.pk,)]
+    with pytest.raises(ValueError, match="aware"):
+        prepared(lambda since: EmployerChange.objects.filter(at__gte=since).values_list("pk"))(since=datetime(2000, 1, 1))
+
+
+def test_a_prepared_list_pages_as_keyset_page_does(employer, other_employer):
+    from gjj_portal.paging import PreparedList, keyset_page
+
+    for n in range(7):
+        make_member(employer, name=f"职工{n}")
+    make_member(other_employer, name="别家")
+    build = lambda employer_id: Member.objects.filter(employer=employer_id).only("pk", "account_no", "name")  # noqa: E731
+    listed = PreparedList(build, model=Member, order=("account_no", "pk"), size=3)
+    params: dict = {}
+    seen = []
+    for _ in range(4):  # forward through every page, then back one
+        got = listed.page(params, employer_id=employer.pk)
+        want = keyset_page(build(employer.pk), params, order=("account_no", "pk"), size=3)
+        assert [m.pk for m in got] == [m.pk for m in want]
+        assert (got.has_previous, got.has_next, got.next_url, got.previous_url) == (want.has_previous, want.has_next, want.next_url, want.previous_url)
+        seen += [m.name for m in got]
+        if not got.has_next:
+            break
+        params = {"after": got.next_url.split("after=")[1]}
+    assert sorted(seen) == [f"职工{n}" for n in range(7)]
+    back = {"before": got.previous_url.split("before=")[1]}
+    assert [m.pk for m in listed.page(back, employer_id=employer.pk)] == [m.pk for m in keyset_page(build(employer.pk), back, order=("account_no", "pk"), size=3)]

@@ -29,7 +29,7 @@ from gjj_portal.errors import BusinessError
 from gjj_portal.excel import MONEY_FORMAT, writable
 from gjj_portal.models import ListPrint
 from gjj_portal.money import format_period, money_from_sum
-from gjj_portal.paging import KeysetPage, keyset_page
+from gjj_portal.paging import KeysetPage, PreparedList
 from gjj_portal.printing import registry
 from gjj_portal.printing.services import list_kind, list_print_issue, row_cap_check
 from gjj_portal.printing.table import Column
@@ -276,18 +276,33 @@ def ledger_page_get(*, employer: Employer, start: date, end: date, member: Membe
 LEDGER_ORDER = ("posted_on", "entry_id")  # unique per employer (one row per posting and employer)
 
 
-def ledger_page(ledger: Ledger, params, *, size: int) -> KeysetPage:
-    """One page of the employer's ledger (the page the request's cursor names), its rows LedgerRows with the balance
-    after each from the balance table: two queries, whatever the page's depth or the postings' size."""
-    # Named tuples of the columns shown, not model rows (the cursor reads its keys from them by name).
-    postings = (
-        _ledger_postings(ledger.employer).filter(posted_on__range=(ledger.start, ledger.end))
+def _ledger_rows(employer_id: int, start: date, end: date) -> QuerySet:
+    """The postings of the employer's ledger in a range, as named tuples of the columns shown, not model rows (the
+    cursor reads its keys from them by name)."""
+    return (
+        _ledger_postings(employer_id).filter(posted_on__range=(start, end))
         .annotate(serial_no=F("entry__serial_no"), kind=F("entry__kind"), entry_period=F("entry__period"),
                   entry_interest=F("entry__interest"), headcount=F("entry__headcount"), entry_employer_id=F("entry__employer_id"))
         .values_list("posted_on", "entry_id", "increase", "decrease", "balance", "employer_id", "serial_no", "kind", "entry_period",
                      "entry_interest", "headcount", "entry_employer_id", named=True)
     )
-    page = keyset_page(postings, params, order=LEDGER_ORDER, size=size)
+
+
+_LEDGER_LISTS: dict[int, PreparedList] = {}
+
+
+def _ledger_list(size: int) -> PreparedList:
+    """The ledger's pages of `size` rows, their reads compiled once per process (gjj_portal.prepared)."""
+    found = _LEDGER_LISTS.get(size)
+    if found is None:
+        found = _LEDGER_LISTS.setdefault(size, PreparedList(_ledger_rows, model=EmployerPosting, order=LEDGER_ORDER, size=size))
+    return found
+
+
+def ledger_page(ledger: Ledger, params, *, size: int) -> KeysetPage:
+    """One page of the employer's ledger (the page the request's cursor names), its rows LedgerRows with the balance
+    after each from the balance table: two queries, whatever the page's depth or the postings' size."""
+    page = _ledger_list(size).page(params, employer_id=ledger.employer.pk, start=ledger.start, end=ledger.end)
     shared_ids = [p.entry_id for p in page if p.entry_employer_id != p.employer_id or p.kind == TRANSFER]
     shared = {}
     if shared_ids:

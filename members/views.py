@@ -18,7 +18,6 @@ from .forms import AccountQueryForm, ChangeQueryForm, StatusChangeQueryForm
 from .models import MemberChange
 
 PAGE_SIZE = 20
-ACCOUNT_ORDER = ("account_no",)  # read along (employer, account_no): members_member_emp_account
 CHANGE_ORDER = ("-at", "-pk")  # read backwards along (employer, at, id): members_change_emp_at
 SCHEDULED_LIMIT = 500
 EXPORT_LIMIT = 100_000
@@ -76,7 +75,7 @@ def account_query(request):
     """账户信息: 【查询】 by 开户日期 or member, a page at a time from a cursor (首页 / 上一页 / 下一页);
     【打印】 with the center's seal; 【导出】 to Excel."""
     form, qs, f, departments = _account_rows(request, request.GET)
-    page = keyset_page(qs, request.GET, order=ACCOUNT_ORDER, size=PAGE_SIZE)
+    page = selectors.member_account_page(employer=current_employer(request), members=qs, filters=f, params=request.GET, agent=request.user)
     totals, subtotals = _account_summary(request, form, qs, f, departments)
     by_department = "department" in form.fields
     classes = selectors.ACCOUNT_CLASSES + (("",) if by_department else ()) + ("",)

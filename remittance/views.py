@@ -37,7 +37,7 @@ from .receipts import receipt_filename, receipt_pdf
 from .supplements import supplement_receipt_issue
 
 BUSY = "系统繁忙，请稍后重试。"
-LINES_PAGE = 50  # lines of a 明细 page
+LINES_PAGE = selectors.LINES_PAGE  # lines of a 明细 page
 ASSESSMENT_AMOUNTS = {"employer_amount": "employer_amount", "member_amount": "member_amount", "amount": "amount"}
 ENTRY_AMOUNTS = {"credit": -F("amount"), "interest": "interest"}  # 发生额 is the credit to the member's account
 ALLOCATE = "allocate"
@@ -148,12 +148,15 @@ def assessment_detail(request, pk: int):
     dept_form = departments.department_filter(employer=employer, agent=request.user, data=request.GET)
     groups = total = None
     if dept_form is None and request.user.department_scope() is None:  # the columns shown, as named tuples
-        lines = selectors.assessment_line_list(assessment=assessment).values_list("pk", *selectors.ASSESSMENT_LINE_COLUMNS, named=True)
+        lines = None  # read by selectors.ASSESSMENT_LINES below
     else:
         lines = departments.assessment_lines(assessment=assessment, department=departments.chosen(dept_form), agent=request.user)
         groups = departments.subtotals(lines, amounts=ASSESSMENT_AMOUNTS)
         total = departments.subtotals_total(groups, amounts=ASSESSMENT_AMOUNTS)
-    page = keyset_page(lines, request.GET, order=("account_no", "pk"), size=LINES_PAGE)
+    if lines is None:
+        page = selectors.ASSESSMENT_LINES.page(request.GET, assessment_id=assessment.pk)
+    else:
+        page = keyset_page(lines, request.GET, order=("account_no", "pk"), size=LINES_PAGE)
     by_department = groups is not None
     rows = html_rows(selectors.assessment_line_rows(page, department=by_department),
                      ("", "", *("",) * by_department, MONEY, "", "", MONEY, MONEY, MONEY))
@@ -358,13 +361,16 @@ def entry_detail(request, pk: int):
     dept_form = departments.department_filter(employer=current_employer(request), agent=request.user, data=request.GET)
     context = {"entry": entry, "dept_form": dept_form, "groups": None}
     if dept_form is None and request.user.department_scope() is None:
-        lines = selectors.entry_member_lines(entry=entry)
+        lines = None  # read by selectors.entry_lines_page below
     else:
         lines = departments.entry_lines(entry=entry, department=departments.chosen(dept_form), agent=request.user)
         groups = departments.subtotals(lines, amounts=ENTRY_AMOUNTS)
         context |= {"groups": groups, "total": departments.subtotals_total(groups, amounts=ENTRY_AMOUNTS),
                     "dept_params": urlencode({"department": departments.chosen(dept_form)}) if departments.chosen(dept_form) else ""}
-    context["page"] = page = keyset_page(lines, request.GET, order=("member_id", "pk"), size=LINES_PAGE)
+    if lines is None:
+        context["page"] = page = selectors.entry_lines_page(entry, request.GET)
+    else:
+        context["page"] = page = keyset_page(lines, request.GET, order=selectors.ENTRY_LINES_ORDER, size=LINES_PAGE)
     by_department = context["groups"] is not None
     classes = ("", "", *("",) * by_department, "", *("",) * (entry.kind == Entry.Kind.SUPPLEMENTARY), MONEY, MONEY, "")
     context["rows"] = html_rows(selectors.entry_line_rows(page, entry=entry, department=by_department), classes)

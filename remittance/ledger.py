@@ -30,6 +30,7 @@ from gjj_portal.excel import MONEY_FORMAT, writable
 from gjj_portal.models import ListPrint
 from gjj_portal.money import format_period, money_from_sum
 from gjj_portal.paging import KeysetPage, PreparedList
+from gjj_portal.prepared import Prepared, prepared
 from gjj_portal.printing import registry
 from gjj_portal.printing.services import list_kind, list_print_issue, row_cap_check
 from gjj_portal.printing.table import Column
@@ -299,6 +300,27 @@ def _ledger_list(size: int) -> PreparedList:
     return found
 
 
+def _shared_rows(employer_id: int, **entries: int) -> QuerySet:
+    """利息额, 人数 and 汇补缴年月 of a page's 内部转移 (and other shared postings) at this employer, from their lines found
+    through the page's own postings (a subquery on the balance table's index): given the entries as a list, PostgreSQL
+    expected hundreds of lines each and hashed or merged all the accounts (38–280 ms); this way it walks from the few
+    lines to their accounts by key."""
+    postings = EmployerPosting.objects.filter(employer=employer_id, entry_id__in=list(entries.values())).values("entry_id")
+    return (_lines(employer=employer_id, member=None).filter(entry_id__in=postings).values("entry_id").order_by("entry_id")
+            .annotate(interest=Sum("interest", default=ZERO), people=Count("member_id", distinct=True), first=Min("period"), last=Max("period"))
+            .values_list("entry_id", "interest", "people", "first", "last", named=True))
+
+
+_SHARED_READS: dict[int, Prepared] = {}
+
+
+def _shared_read(size: int) -> Prepared:
+    found = _SHARED_READS.get(size)
+    if found is None:
+        found = _SHARED_READS.setdefault(size, prepared(_shared_rows))
+    return found
+
+
 def ledger_page(ledger: Ledger, params, *, size: int) -> KeysetPage:
     """One page of the employer's ledger (the page the request's cursor names), its rows LedgerRows with the balance
     after each from the balance table: two queries, whatever the page's depth or the postings' size."""
@@ -306,15 +328,10 @@ def ledger_page(ledger: Ledger, params, *, size: int) -> KeysetPage:
     shared_ids = [p.entry_id for p in page if p.entry_employer_id != p.employer_id or p.kind == TRANSFER]
     shared = {}
     if shared_ids:
-        # The lines found through the page's own postings (a subquery on the balance table's index): given the entries
-        # as a list, PostgreSQL expected hundreds of lines each and hashed or merged all the accounts (38–280 ms);
-        # this way it walks from the few lines to their accounts by key.
-        entries = EmployerPosting.objects.filter(employer=ledger.employer, entry_id__in=shared_ids).values("entry_id")
-        shared = {
-            row["entry_id"]: row for row in _lines(employer=ledger.employer, member=None).filter(entry_id__in=entries)
-            .values("entry_id").order_by("entry_id")
-            .annotate(interest=Sum("interest", default=ZERO), people=Count("member_id", distinct=True), first=Min("period"), last=Max("period"))
-        }
+        # The page's entries as a list of the page's width, the first repeated to fill it: one SQL for every page.
+        padded = shared_ids + shared_ids[:1] * (size - len(shared_ids))
+        read = _shared_read(size)
+        shared = {row.entry_id: row._asdict() for row in read(employer_id=ledger.employer.pk, **{f"entry_{n}": pk for n, pk in enumerate(padded)})}
     rows = []
     for posting in page:
         change = posting.increase - posting.decrease + ZERO

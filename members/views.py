@@ -8,7 +8,6 @@ from django.views.decorators.http import require_GET, require_POST
 from employers.decorators import agent_required, current_employer
 from employers.selectors import department_choices
 from gjj_portal.excel import Col, Sheet, workbook_file, xlsx_file_response
-from gjj_portal.paging import keyset_page
 from gjj_portal.printing.views import print_and_open
 from gjj_portal.ratelimit import document
 from gjj_portal.table_rows import html_rows
@@ -17,14 +16,8 @@ from . import prints, selectors
 from .forms import AccountQueryForm, ChangeQueryForm, StatusChangeQueryForm
 from .models import MemberChange
 
-PAGE_SIZE = 20
-CHANGE_ORDER = ("-at", "-pk")  # read backwards along (employer, at, id): members_change_emp_at
 SCHEDULED_LIMIT = 500
 EXPORT_LIMIT = 100_000
-# What a row of 客户信息变更查询 and 账户状态变更查询 shows (members/change_query.html): not the member's or the
-# 办理人's whole row.
-CHANGE_ROW_FIELDS = ("pk", "at", "kind", "field", "old", "new", "reason", "effective_period", "employer_id", "member_id", "actor_id",
-                     "member__account_no", "member__name", "actor__display_name", "actor__login_name", "actor__username")
 STATUS_CHANGE_NEW = {"封存": "封存", "启封": "正常", "开户": "正常"}
 TRANSFER_IN, TRANSFER_OUT = "调入", "调出"  # the 变更原因 members.services.transfers writes
 
@@ -155,11 +148,12 @@ def _status_rows(request, data: QueryDict):
 def change_query(request):
     """客户信息变更查询: base and information changes."""
     form, qs, scheduled = _change_rows(request, request.GET)
-    page = keyset_page(qs.only(*CHANGE_ROW_FIELDS), request.GET, order=CHANGE_ORDER, size=PAGE_SIZE)
+    page, cells = selectors.member_change_page(employer=current_employer(request), changes=qs, filters=_filters(form), params=request.GET,
+                                               tab="changes", agent=request.user)
     scheduled = html_rows(selectors.scheduled_base_cells(scheduled), selectors.SCHEDULED_CLASSES)
     return render(request, "members/change_query.html", {"form": form, "page": page, "params": _params(request), "tab": "changes",
                                                          "title": "客户信息变更查询", "scheduled": scheduled,
-                                                         "rows": html_rows(selectors.member_change_cells(page), selectors.CHANGE_CLASSES),
+                                                         "rows": html_rows(cells, selectors.CHANGE_CLASSES),
                                                          "print_url": reverse("members:change-query-print")})
 
 
@@ -168,10 +162,11 @@ def change_query(request):
 def status_query(request):
     """账户状态变更查询: 个人账号, 变更类型, 查询日期."""
     form, qs = _status_rows(request, request.GET)
-    page = keyset_page(qs.only(*CHANGE_ROW_FIELDS), request.GET, order=CHANGE_ORDER, size=PAGE_SIZE)
+    page, cells = selectors.member_change_page(employer=current_employer(request), changes=qs, filters=_filters(form), params=request.GET,
+                                               tab="status", agent=request.user)
     return render(request, "members/change_query.html", {"form": form, "page": page, "params": _params(request), "tab": "status",
                                                          "title": "账户状态变更查询", "print_url": reverse("members:status-query-print"),
-                                                         "rows": html_rows(selectors.member_change_cells(page), selectors.CHANGE_CLASSES)})
+                                                         "rows": html_rows(cells, selectors.CHANGE_CLASSES)})
 
 
 # ---------------------------------------------------------------- 打印 (a POST: it freezes a snapshot)

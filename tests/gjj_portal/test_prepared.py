@@ -149,3 +149,48 @@ def test_a_prepared_list_pages_as_keyset_page_does(employer, other_employer):
     assert sorted(seen) == [f"职工{n}" for n in range(7)]
     back = {"before": got.previous_url.split("before=")[1]}
     assert [m.pk for m in listed.page(back, employer_id=employer.pk)] == [m.pk for m in keyset_page(build(employer.pk), back, order=("account_no", "pk"), size=3)]
+
+
+def test_change_queries_as_they_open_show_what_the_filtered_list_shows(employer, other_employer):
+    """客户信息变更查询 and 账户状态变更查询 without a filter (the prepared read) and through member_change_list give the
+    same cells, page after page: the member's columns, the 办理人 (or none), the local time."""
+    from members.models import MemberChange
+    from members.selectors import CHANGE_ORDER, member_change_cells, member_change_list, member_change_page
+
+    agent = make_agent(employer, display_name="")
+    members = [make_member(employer, name=f"职工{n}") for n in range(3)]
+    for n in range(25):
+        MemberChange.objects.create(member=members[n % 3], employer=employer, kind=["base", "info", "status", "open"][n % 4],
+                                    field="缴存基数", old=str(n), new=str(n + 1), reason="调整", actor=agent if n % 2 else None)
+    MemberChange.objects.create(member=make_member(other_employer), employer=other_employer, kind="base", field="x", old="1", new="2")
+    for tab, kinds in (("changes", ["base", "info"]), ("status", ["status", "open"])):
+        params: dict = {}
+        while True:
+            changes = member_change_list(employer=employer, kinds=kinds)
+            page, cells = member_change_page(employer=employer, changes=changes, filters={}, params=params, tab=tab)
+            from gjj_portal.paging import keyset_page
+
+            want = keyset_page(changes, params, order=CHANGE_ORDER, size=20)
+            assert cells == member_change_cells(want) and page.next_url == want.next_url, tab
+            assert all(cell[9] in ("", agent.login_name) for cell in cells)
+            if not page.has_next:
+                break
+            params = {"after": page.next_url.split("after=")[1]}
+
+
+def test_account_query_as_it_opens_shows_what_the_filtered_list_shows(employer):
+    from employers.models import Department
+    from gjj_portal.paging import keyset_page
+    from members.selectors import ACCOUNT_ORDER, member_account_cells, member_account_list, member_account_page
+
+    department = Department.objects.create(employer=employer, code="01", name="财务部")
+    for n in range(23):
+        make_member(employer, name=f"职工{n}", department=department if n % 2 else None)
+    params: dict = {}
+    for _ in range(2):
+        members = member_account_list(employer=employer)
+        page = member_account_page(employer=employer, members=members, filters={}, params=params)
+        want = keyset_page(members, params, order=ACCOUNT_ORDER, size=20)
+        for by_department in (True, False):
+            assert member_account_cells(page, by_department=by_department) == member_account_cells(want, by_department=by_department)
+        params = {"after": page.next_url.split("after=")[1]}

@@ -431,7 +431,6 @@ def receipt_verify(request):
 # ---------------------------------------------------------------- back-office 缴款
 
 
-PAYMENTS_PAGE_SIZE = 20
 PAYMENT_CLASSES = ("", "", "", "num", "", "", "", "")  # 缴款金额
 
 
@@ -439,9 +438,9 @@ def _payments_page(request) -> dict:
     """最近缴款: searched (银行流水号, 单位账号 or 名称) and paged like the agent's lists."""
     search = PaymentSearchForm(request.GET or None)
     query = search.cleaned_data["q"] if search.is_valid() else ""
-    page = keyset_page(center_selectors.payment_search(query=query), request.GET, size=PAYMENTS_PAGE_SIZE)
+    page = center_selectors.payments_page(query=query, params=request.GET)
     slip = url_for_rows("remittance:payment-slip")
-    rows = html_rows(((p.entry.serial_no, p.employer.account_no, p.employer.name, yuan(p.amount), f"{p.value_date:%Y-%m-%d}",
+    rows = html_rows(((p.serial_no, p.account_no, p.employer_name, yuan(p.amount), f"{p.value_date:%Y-%m-%d}",
                        p.bank_serial_no, p.get_source_display(), link(slip(p.pk), "打印缴费凭条", new_tab=True)) for p in page),
                      PAYMENT_CLASSES)
     return {"search": search, "page": page, "rows": rows}

@@ -38,6 +38,7 @@ from approvals.rows import compact
 from employers.models import Center, Employer, User
 from employers.selectors import deferral_list, deferred_owed
 from gjj_portal.money import format_period, month_add
+from gjj_portal.prepared import prepared
 from members.businesses.common import MemberIndex, Policies, member_picker, no_policy
 from members.models import Member, MemberChange
 from members.services import member_amounts
@@ -68,7 +69,14 @@ DISPLAY = [
 
 
 def reason_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in SupplementReason.objects.filter(active=True).values_list("name", flat=True)]
+    return [(name, name) for (name,) in _REASONS()]
+
+
+# What the entry form reads on every view, compiled once per process (gjj_portal.prepared).
+_REASONS = prepared(lambda: SupplementReason.objects.filter(active=True).values_list("name"))
+_LATEST_ASSESSED = prepared(lambda employer_id: Assessment.objects.filter(employer=employer_id).exclude(status=Assessment.Status.DELETED)
+                            .order_by("-period").values_list("period")[:1])
+_WINDOW_MONTHS = prepared(lambda: Center.objects.order_by("pk").values_list("supplement_window_months")[:1])
 
 
 class SupplementForm(BatchEntryForm):
@@ -91,9 +99,8 @@ class SupplementForm(BatchEntryForm):
 
 def latest_period(*, employer: Employer) -> date | None:
     """最近一次汇缴: the latest month assessed (汇缴核定, allocated or not); before any, the employer's 缴至年月."""
-    latest = (Assessment.objects.filter(employer=employer).exclude(status=Assessment.Status.DELETED)
-              .aggregate(latest=Max("period"))["latest"])
-    return latest or employer.paid_up_to
+    latest = _LATEST_ASSESSED(employer_id=employer.pk)
+    return latest[0][0] if latest else employer.paid_up_to
 
 
 def supplement_window(*, employer: Employer) -> tuple[date, date] | None:
@@ -101,7 +108,8 @@ def supplement_window(*, employer: Employer) -> tuple[date, date] | None:
     latest = latest_period(employer=employer)
     if latest is None:
         return None
-    months = Center.objects.order_by("pk").values_list("supplement_window_months", flat=True).first()
+    found = _WINDOW_MONTHS()
+    months = found[0][0] if found else None
     return month_add(latest, -(3 if months is None else months)), latest
 
 

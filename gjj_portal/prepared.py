@@ -63,7 +63,8 @@ class _Compiled:
         except (EmptyResultSet, FullResultSet) as refused:  # a marker outside a small integer field's range
             raise ValueError("the SQL of this read depends on its values: it cannot be prepared") from refused
         self.sql, self.params, self.compiler = sql, list(params), compiler
-        # Where each argument goes: (position, name, how the backend passes it on).
+        # Where each argument goes: (position, name, how the backend passes it on: as given, through an adapter of the
+        # backend's operations, or as a psycopg int type).
         ops = connections[using].ops
         self.slots = []
         found = set()
@@ -80,6 +81,11 @@ class _Compiled:
                         continue  # not this kind of value's adapter
                     if type(param) is type(passed) and param == passed:
                         self.slots.append((position, name, adapter))
+                        found.add(name)
+                        break
+                    if adapter is None and type(mark) is int and isinstance(param, int) and param == mark:
+                        # PostgreSQL: Django passes an IntegerField's value as psycopg's Int4 (an int of a given width)
+                        self.slots.append((position, name, type(param)))
                         found.add(name)
                         break
         missing = set(markers) - found
@@ -105,7 +111,12 @@ class _Compiled:
         params = list(self.params)
         for position, name, adapter in self.slots:
             value = values[name]
-            params[position] = value if adapter is None else getattr(connection.ops, adapter)(value)
+            if adapter is None:
+                params[position] = value
+            elif isinstance(adapter, str):
+                params[position] = getattr(connection.ops, adapter)(value)
+            else:
+                params[position] = adapter(value)
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()

@@ -194,3 +194,17 @@ def test_account_query_as_it_opens_shows_what_the_filtered_list_shows(employer):
         for by_department in (True, False):
             assert member_account_cells(page, by_department=by_department) == member_account_cells(want, by_department=by_department)
         params = {"after": page.next_url.split("after=")[1]}
+
+
+def test_a_small_integer_field_and_its_cursor(employer):
+    """An IntegerField's value goes to PostgreSQL as psycopg's Int4: a prepared read passes the call's value the same way."""
+    from approvals.models import BatchLine
+    from gjj_portal.paging import PreparedList, keyset_page
+    from tests.members.factories import make_batch, register_row
+
+    batch = make_batch(make_agent(employer), rows=[register_row() for _ in range(5)])
+    build = lambda batch_id: BatchLine.objects.filter(batch=batch_id).only("pk", "row_no")  # noqa: E731
+    listed = PreparedList(build, model=BatchLine, order=("row_no", "pk"), size=2)
+    first = listed.page({}, batch_id=batch.pk)
+    after = {"after": first.next_url.split("after=")[1]}
+    assert [line.pk for line in listed.page(after, batch_id=batch.pk)] == [line.pk for line in keyset_page(build(batch.pk), after, order=("row_no", "pk"), size=2)]

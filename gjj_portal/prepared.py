@@ -28,25 +28,26 @@ from django.db.models import QuerySet
 from django.db.models.utils import create_namedtuple_class
 
 _INT_MARK = 2_147_480_000  # below 2**31 - 1: an IntegerField lookup out of its range compiles to "no rows"
-_DATE_MARK = date(1, 1, 1)
+_DATE_MARK = date(1800, 1, 1)  # far from any real value, with room for a month before it
 _DATETIME_MARK = datetime(2001, 1, 1, tzinfo=UTC)
 # How a backend may pass a value on (SQLite: a date or a datetime as text): tried in this order against each parameter.
 _ADAPTERS = (None, "adapt_datefield_value", "adapt_datetimefield_value")
 
 
-def _marker(index: int, value: Any) -> Any:
+def _marker(index: int, value: Any, variant: int = 0) -> Any:
+    """The marker of the index-th argument; `variant` 1 gives a second, different set (the check for derived values)."""
     if isinstance(value, bool):
         raise ValueError("a prepared read takes no bool argument (its SQL may differ): write it into the query")
     if isinstance(value, int):
-        return _INT_MARK + index
+        return _INT_MARK + index + 1000 * variant
     if isinstance(value, str):
-        return f"\ue000prepared-{index}\ue000"
+        return f"\ue000prepared-{variant}-{index}\ue000"
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("a prepared read takes aware datetimes only")
-        return _DATETIME_MARK + timedelta(microseconds=index + 1)
+        return _DATETIME_MARK + timedelta(days=400 * variant, microseconds=index + 1)
     if isinstance(value, date):
-        return _DATE_MARK + timedelta(days=index)
+        return _DATE_MARK + timedelta(days=index + 400 * variant)
     raise ValueError(f"a prepared read takes ints, strs, dates and datetimes, not {type(value).__name__}")
 
 
@@ -155,10 +156,27 @@ class Prepared:
         key = self._key(values)
         compiled = self._compiled.get(key)
         if compiled is None:
-            markers = {name: _marker(n, value) for n, (name, value) in enumerate(sorted(values.items()))}
             with self._lock:
-                compiled = self._compiled.setdefault(key, _Compiled(self.build(**markers), markers, self.using))
+                compiled = self._compiled.get(key) or self._compiled.setdefault(key, self._compile(values))
         return compiled.run(self.using, values)
+
+    def _compile(self, values: dict[str, Any]) -> _Compiled:
+        ordered = sorted(values.items())
+        markers = {name: _marker(n, value) for n, (name, value) in enumerate(ordered)}
+        compiled = _Compiled(self.build(**markers), markers, self.using)
+        # Built again with other markers: every parameter that moves must be an argument's slot. A value that `build`
+        # computes from an argument (a month after it, a pattern around it) would otherwise be kept as the marker's.
+        other = {name: _marker(n, value, variant=1) for n, (name, value) in enumerate(ordered)}
+        try:
+            sql, params = self.build(**other).query.get_compiler(using=self.using).as_sql()
+        except (EmptyResultSet, FullResultSet) as refused:
+            raise ValueError("the SQL of this read depends on its values: it cannot be prepared") from refused
+        slots = {position for position, _name, _adapter in compiled.slots}
+        moved = [n for n, (a, b) in enumerate(zip(compiled.params, params, strict=False)) if n not in slots and a != b]
+        if sql != compiled.sql or len(params) != len(compiled.params) or moved:
+            raise ValueError("the SQL of this read depends on its values (build computes a value from an argument, or"
+                             " the query's shape follows one): pass every value the query compares as an argument")
+        return compiled
 
     def queryset(self, **values: Any) -> QuerySet:
         """The same read as a queryset, built and compiled as usual (what the tests compare against)."""

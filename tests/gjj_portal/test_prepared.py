@@ -61,7 +61,7 @@ def test_compiled_once_and_one_query_a_call(employer):
         with CaptureQueriesContext(connection) as queries:
             read(employer_id=employer.pk)
         assert len(queries) == 1 and str(employer.pk) in queries[0]["sql"]
-    assert len(built) == 1  # the first call built it, with markers; the others ran its SQL
+    assert len(built) == 2  # the first call built it twice (two sets of markers); the others ran its SQL
 
 
 @pytest.mark.parametrize("build, values, why", [
@@ -208,3 +208,14 @@ def test_a_small_integer_field_and_its_cursor(employer):
     first = listed.page({}, batch_id=batch.pk)
     after = {"after": first.next_url.split("after=")[1]}
     assert [line.pk for line in listed.page(after, batch_id=batch.pk)] == [line.pk for line in keyset_page(build(batch.pk), after, order=("row_no", "pk"), size=2)]
+
+
+def test_a_value_computed_from_an_argument_is_refused():
+    """build must hand its arguments to the query as they are: a month computed from one would be kept as the marker's."""
+    from gjj_portal.money import month_add
+
+    with pytest.raises(ValueError, match="computes a value from an argument"):
+        prepared(lambda period: Deferral.objects.filter(start_period__lte=period, end_period__gte=month_add(period, -1))
+                 .values_list("pk"))(period=date(2026, 5, 1))
+    with pytest.raises(ValueError, match="computes a value from an argument"):
+        prepared(lambda employer_id: Member.objects.filter(employer=employer_id, pk__gt=employer_id + 1).values_list("pk"))(employer_id=3)

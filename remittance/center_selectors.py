@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
 from django.db.models import (
     Case,
@@ -32,6 +33,7 @@ from approvals.models import Message
 from employers.models import Deferral, Employer
 from gjj_portal.money import money_from_sum, month_add
 from gjj_portal.paging import KeysetPage, PreparedList, keyset_page
+from gjj_portal.prepared import prepared
 from members.models import Member
 
 from .models import Account, Assessment, EmployerBalance, Line, Payment
@@ -49,8 +51,8 @@ def without_jit():
     """A transaction whose queries PostgreSQL plans without JIT. A list over the center's employers costs a great deal
     by the planner's estimate (a sub-query per employer), so JIT compiled it for ~0.7 s, to run in ~10 ms. SQLite reads
     as it is (a transaction there is IMMEDIATE: it would hold the write lock for a read)."""
-    if connection.vendor != "postgresql":
-        yield
+    if connection.vendor != "postgresql" or "jit=off" in connection.settings_dict["OPTIONS"].get("options", ""):
+        yield  # SQLite; or a web worker, whose connection plans without JIT already (settings: GJJ_WEB_PROCESS)
         return
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -116,6 +118,11 @@ def overdue_employers(*, query: str = "", min_months: int = 1, today: date | Non
     to last month is owed: that count is its 欠缴月数. `min_months` keeps those owing at least so many months."""
     current = current_period(today)
     latest_first_due = month_add(current, -max(min_months, 1))  # the first month owed is this one or earlier
+    return _overdue(current, latest_first_due, month_add(latest_first_due, 1), month_add(current, -1), query=query)
+
+
+def _overdue(current: date, latest_first_due: date, first_due_before: date, last_month: date, *, query: str = "") -> QuerySet[Employer]:
+    """overdue_employers with its months as arguments (a prepared read takes each value it compares as one)."""
     employers = (
         Employer.objects.filter(status=Employer.Status.NORMAL)
         .alias(started=_started_before(current))
@@ -125,12 +132,12 @@ def overdue_employers(*, query: str = "", min_months: int = 1, today: date | Non
         # employer of the center. A never-allocated employer needs no second probe: its earliest normal start before
         # this month is itself a normal member who started before this month.
         .filter((Q(paid_up_to__isnull=False) & Q(paid_up_to__lt=latest_first_due) & Q(started__isnull=False))
-                | (Q(paid_up_to__isnull=True) & Q(earliest_start__lt=month_add(latest_first_due, 1))))
+                | (Q(paid_up_to__isnull=True) & Q(earliest_start__lt=first_due_before)))
         # 缓缴 (条例 第20条): the months of an approved 缓缴 are not arrears. An employer whose owed months, from the first
         # through last month, all lie in one approved 缓缴 is not 催缴'd. (Dates are 1sts: 缴至年月 + 31 days falls in the
         # month after it, so start <= it means the 缓缴 starts no later than the first month owed.)
         .exclude(Exists(Deferral.objects.filter(
-            employer=OuterRef("pk"), end_period__gte=month_add(current, -1),
+            employer=OuterRef("pk"), end_period__gte=last_month,
             start_period__lte=Coalesce(ExpressionWrapper(OuterRef("paid_up_to") + timedelta(days=31), output_field=DateField()),
                                        OuterRef("earliest_start")),
         )))
@@ -147,6 +154,32 @@ def overdue_employers(*, query: str = "", min_months: int = 1, today: date | Non
         # Most overdue first: 缴至年月, else the earliest start (a never-paid employer owes from its first month).
         .order_by(Coalesce("paid_up_to", "earliest_start").asc(), "account_no")
     )
+
+
+OVERDUE_PAGE_SIZE = 20
+# 催缴 without a search, as the reviewer opens it: the overdue employers' keys in the list's order (what the count and
+# the page numbers need), then the page's employers with their figures, the page's keys a list of the page's width
+# (the first repeated): two reads compiled once per process (gjj_portal.prepared).
+_OVERDUE_KEYS = prepared(lambda current, latest_first_due, first_due_before, last_month: _overdue(
+    current, latest_first_due, first_due_before, last_month).values_list("pk"))
+_OVERDUE_ROWS = prepared(lambda current, latest_first_due, first_due_before, last_month, **keys: _overdue(
+    current, latest_first_due, first_due_before, last_month).filter(pk__in=list(keys.values())))
+
+
+def overdue_page(*, query: str = "", min_months: int = 1, number=None, today: date | None = None) -> Page:
+    """The page `number` of overdue_employers (20 a page, numbered); without a search by the prepared reads."""
+    if _printable(query):
+        return Paginator(overdue_employers(query=query, min_months=min_months, today=today), OVERDUE_PAGE_SIZE).get_page(number)
+    current = current_period(today)
+    latest_first_due = month_add(current, -max(min_months, 1))
+    months = {"current": current, "latest_first_due": latest_first_due, "first_due_before": month_add(latest_first_due, 1),
+              "last_month": month_add(current, -1)}
+    page = Paginator([pk for (pk,) in _OVERDUE_KEYS(**months)], OVERDUE_PAGE_SIZE).get_page(number)
+    keys = list(page.object_list)
+    if keys:
+        keys += keys[:1] * (OVERDUE_PAGE_SIZE - len(keys))
+        page.object_list = _OVERDUE_ROWS(**months, **{f"key_{n}": pk for n, pk in enumerate(keys)})
+    return page
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def overdue_list(request):
     """催缴: the employers whose month is overdue (center_selectors.overdue_employers), most overdue first."""
     filters = _overdue_filters(request.GET)
     with center_selectors.without_jit():
-        page = _page(request, center_selectors.overdue_employers(query=filters["query"], min_months=filters["min_months"]))
+        page = center_selectors.overdue_page(query=filters["query"], min_months=filters["min_months"], number=request.GET.get("page"))
         rows = [center_selectors.overdue_of(employer) for employer in page.object_list]
     context = {"form": filters["form"], "page": page, "rows": rows, "query": _kept_query(request)}
     template = "center/overdue.html#overdue-table" if wants_partial(request) else "center/overdue.html"

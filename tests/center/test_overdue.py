@@ -229,3 +229,20 @@ def test_the_pages_queries_do_not_grow_with_employers_and_members(reviewer_clien
             factories.make_member(employer)
     assert overdue_employers().count() == 32
     assert queries() == few
+
+
+def test_the_page_as_it_opens_is_the_lists_page_with_its_figures():
+    """催缴 without a search (two prepared reads: the keys in order, then the page's rows) shows, page after page, what
+    overdue_employers paged by Django shows: the same employers in the same order with the same figures."""
+    from django.core.paginator import Paginator
+
+    from remittance.center_selectors import overdue_page
+
+    for n in range(25):
+        _employer(paid_up_to=date(2025, 9 + n % 3, 1) if n % 4 else None, start=date(2025, 7 + n % 5, 1))
+    for number in (1, 2, 3):
+        for months in (1, 3):
+            got = overdue_page(min_months=months, number=number, today=TODAY)
+            want = Paginator(overdue_employers(min_months=months, today=TODAY), 20).get_page(number)
+            assert (got.number, got.paginator.count, got.paginator.num_pages) == (want.number, want.paginator.count, want.paginator.num_pages)
+            assert [overdue_of(e, today=TODAY) for e in got.object_list] == [overdue_of(e, today=TODAY) for e in want.object_list]

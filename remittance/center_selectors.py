@@ -13,6 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
 from django.db.models import (
     Case,
+    Count,
     DateField,
     Exists,
     ExpressionWrapper,
@@ -215,8 +216,8 @@ def overdue_of(employer: Employer, *, today: date | None = None) -> Overdue:
 COLLECTION_STATES = {"": "全部", "unassessed": "未核定", "unallocated": "已核定未分配", "allocated": "已分配"}
 
 
-def _month_payments(period: date) -> QuerySet[Payment]:
-    return Payment.objects.filter(value_date__gte=period, value_date__lt=month_add(period, 1))
+def _month_payments(period: date, next_month: date) -> QuerySet[Payment]:
+    return Payment.objects.filter(value_date__gte=period, value_date__lt=next_month)
 
 
 def _collection_sql() -> str:
@@ -235,7 +236,7 @@ def _collection_sql() -> str:
     """
 
 
-def collection_totals(*, period: date) -> dict:
+def collection_totals(*, period: date, employers: int | None = None) -> dict:
     """The center's 归集 of a month: 核定 (assessed, by 汇缴年月), 缴款 (paid in, by 到账日期) and 分配 (allocated)
     totals, headcounts and employers, and the normal employers: the assessments and payments in one statement (its
     building costs a fraction of the three aggregates' it replaced), the employers counted by their app."""
@@ -250,14 +251,20 @@ def collection_totals(*, period: date) -> dict:
         totals[name] = money_from_sum(totals[name])
     for name in ("assessed_headcount", "allocated_headcount"):
         totals[name] = int(totals[name] or 0)
-    totals["employers"] = Employer.objects.filter(status=Employer.Status.NORMAL).count()
+    # the normal employers: `employers` when the caller counted them already (collection_page as it opens)
+    totals["employers"] = sum(n for (n,) in _NORMAL_COUNT()) if employers is None else employers
     return totals
 
 
 def collection_rows(*, period: date, query: str = "", state: str = "") -> QuerySet[Employer]:
     """Each normal employer's 归集 of a month: its assessment (amount, headcount, status) and its payments."""
+    return _collection(period, month_add(period, 1), query=query, state=state)
+
+
+def _collection(period: date, next_month: date, *, query: str = "", state: str = "") -> QuerySet[Employer]:
+    """collection_rows with the month after as an argument (a prepared read takes each value it compares as one)."""
     assessment = Assessment.objects.filter(employer=OuterRef("pk"), period=period).exclude(status=Assessment.Status.DELETED)
-    payments = _month_payments(period).filter(employer=OuterRef("pk"))
+    payments = _month_payments(period, next_month).filter(employer=OuterRef("pk"))
     employers = _employer_search(Employer.objects.filter(status=Employer.Status.NORMAL), query).only(
         "account_no", "name", "paid_up_to",  # the row's own columns: not the employer's whole row
     ).annotate(
@@ -274,6 +281,28 @@ def collection_rows(*, period: date, query: str = "", state: str = "") -> QueryS
     elif state == "allocated":
         employers = employers.filter(assessment_status=Assessment.Status.ALLOCATED)
     return employers.order_by("account_no")
+
+
+_NORMAL_COUNT = prepared(lambda: Employer.objects.filter(status=Employer.Status.NORMAL).order_by().values("status")
+                         .annotate(n=Count("pk")).values_list("n"))
+COLLECTION_PAGE_SIZE = 20
+# 归集情况 without a search or a state, as the reviewer opens it: the normal employers' keys in 单位账号 order (the
+# count and the page numbers), then the page's rows with their month's figures, the page's keys a list of the page's
+# width (the first repeated): two reads compiled once per process (gjj_portal.prepared).
+_NORMAL_KEYS = prepared(lambda: Employer.objects.filter(status=Employer.Status.NORMAL).order_by("account_no").values_list("pk"))
+_COLLECTION_ROWS = prepared(lambda period, next_month, **keys: _collection(period, next_month).filter(pk__in=list(keys.values())))
+
+
+def collection_page(*, period: date, query: str = "", state: str = "", number=None) -> Page:
+    """The page `number` of collection_rows (20 a page, numbered); without a search or a state by the prepared reads."""
+    if _printable(query) or state:
+        return Paginator(collection_rows(period=period, query=query, state=state), COLLECTION_PAGE_SIZE).get_page(number)
+    page = Paginator([pk for (pk,) in _NORMAL_KEYS()], COLLECTION_PAGE_SIZE).get_page(number)
+    keys = list(page.object_list)
+    if keys:
+        keys += keys[:1] * (COLLECTION_PAGE_SIZE - len(keys))
+        page.object_list = _COLLECTION_ROWS(period=period, next_month=month_add(period, 1), **{f"key_{n}": pk for n, pk in enumerate(keys)})
+    return page
 
 
 # ---------------------------------------------------------------- 缴款 list and 缴存人查询

@@ -106,11 +106,10 @@ def collection(request):
     form = CollectionFilterForm(request.GET or None, initial={"period": center_selectors.current_period()})
     data = form.cleaned_data if form.is_valid() else {}
     period = data.get("period") or center_selectors.current_period()
-    totals = center_selectors.collection_totals(period=period)
-    paginator = Paginator(center_selectors.collection_rows(period=period, query=data.get("q", ""), state=data.get("state", "")), PAGE_SIZE)
-    if not data.get("q") and not data.get("state"):
-        paginator.count = totals["employers"]  # unfiltered, the list is every normal employer: the totals counted them
-    page = paginator.get_page(request.GET.get("page"))
+    filtered = bool(data.get("q") or data.get("state"))
+    page = center_selectors.collection_page(period=period, query=data.get("q", ""), state=data.get("state", ""), number=request.GET.get("page"))
+    # unfiltered, the list is every normal employer: its count is the totals' count of them
+    totals = center_selectors.collection_totals(period=period, employers=None if filtered else page.paginator.count)
     context = {"form": form, "period": period, "page": page, "query": _kept_query(request), "totals": totals,
                "rows": html_rows(map(_collection_cells, page), COLLECTION_CLASSES)}
     template = "center/collection.html#collection" if wants_partial(request) else "center/collection.html"

@@ -112,3 +112,22 @@ def test_each_row_shows_the_state_and_a_dash_for_what_was_not_done(month, review
     assert allocated in page and assessed in page and idle in page
     empty = reviewer_client.get(reverse("center:collection"), {"period": "2025-07", "q": "无此单位"}).content.decode()
     assert '<td colspan="10" class="empty">没有符合条件的单位</td>' in empty
+
+
+def test_the_page_as_it_opens_is_the_lists_page_with_its_figures(month):
+    """归集情况 without a search or a state (two prepared reads: the normal employers' keys, then the page's rows) shows,
+    page after page, what collection_rows paged by Django shows, figures included; the totals count the same employers."""
+    from django.core.paginator import Paginator
+
+    from remittance.center_selectors import collection_page
+
+    for n in range(22):
+        factories.make_employer(name=f"第{n}家有限公司")
+    columns = ("pk", "account_no", "name", "assessment_status", "assessed_amount", "assessed_headcount", "paid_amount", "paid_count")
+    for period in (JULY, date(2025, 8, 1)):
+        for number in (1, 2, 9):
+            got = collection_page(period=period, number=number)
+            want = Paginator(collection_rows(period=period), 20).get_page(number)
+            assert (got.number, got.paginator.count) == (want.number, want.paginator.count)
+            assert [tuple(getattr(e, c) for c in columns) for e in got] == [tuple(getattr(e, c) for c in columns) for e in want]
+    assert collection_totals(period=JULY)["employers"] == collection_page(period=JULY).paginator.count == 25

@@ -25,10 +25,14 @@ _OPEN_BATCH = prepared(lambda employer_id, business_code: Batch.objects.filter(
 
 
 def batch_get(*, employer: Employer, pk: int) -> Batch:
-    try:
-        return Batch.objects.select_related("agent").get(employer=employer, pk=pk)
-    except Batch.DoesNotExist:
-        raise Http404("清册不存在") from None
+    found = _BATCH(employer_id=employer.pk, pk=pk) if isinstance(pk, int) else None
+    if not found:
+        raise Http404("清册不存在")
+    return found[0]
+
+
+# 清册 pages read their 清册 on every view (its preparer, batch.agent, when a page names it: a query then).
+_BATCH = prepared(lambda employer_id, pk: Batch.objects.filter(employer=employer_id, pk=pk)[:1])
 
 
 def batch_line_get(*, batch: Batch, pk: int) -> BatchLine:

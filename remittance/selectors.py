@@ -477,9 +477,16 @@ class AccountChanges:
 def employer_balances_before(*, employer: Employer, day: date) -> tuple[Decimal, Decimal]:
     """(members' accounts at the employer, 未分配金额) after every posting dated before `day`: one row of the balance
     table, read backwards by its index (期初余额 of a period starting on `day`)."""
-    before = (EmployerPosting.objects.filter(employer=employer, posted_on__lt=day).order_by("-posted_on", "-entry_id")
-              .values_list("balance", "unallocated").first())
-    return (before[0] + ZERO, before[1] + ZERO) if before else (ZERO, ZERO)
+    found = _BALANCES_BEFORE(employer_id=employer.pk, day=day)
+    return (found[0][0] + ZERO, found[0][1] + ZERO) if found else (ZERO, ZERO)
+
+
+# 单位账户变更记录's reads, compiled once per process (gjj_portal.prepared).
+_BALANCES_BEFORE = prepared(lambda employer_id, day: EmployerPosting.objects.filter(employer=employer_id, posted_on__lt=day)
+                            .order_by("-posted_on", "-entry_id").values_list("balance", "unallocated")[:1])
+_ACCOUNT_CHANGES = prepared(lambda employer_id, start, end: EmployerPosting.objects.filter(employer=employer_id, posted_on__range=(start, end))
+                            .order_by("posted_on", "entry_id").values_list("posted_on", "entry__serial_no", "entry__kind", "entry__summary",
+                                                                          "increase", "decrease", "balance", "unallocated"))
 
 
 def account_changes(*, employer: Employer, start: date, end: date) -> AccountChanges:
@@ -488,7 +495,6 @@ def account_changes(*, employer: Employer, start: date, end: date) -> AccountCha
 
     Read from the balance table (EmployerPosting): the opening balances are those after the last posting before the
     period, and each row of the period carries its own, so the page reads the period's postings, not the history."""
-    postings = EmployerPosting.objects.filter(employer=employer)
     opening, opening_unallocated = employer_balances_before(employer=employer, day=start)
     kinds = dict(Entry.Kind.choices)
     rows = [
@@ -496,10 +502,8 @@ def account_changes(*, employer: Employer, start: date, end: date) -> AccountCha
             posted_on=posted_on, serial_no=serial_no, kind=kinds.get(kind, ""), summary=summary, increase=increase + ZERO,
             decrease=decrease + ZERO, balance=balance + ZERO, unallocated=left + ZERO,
         )
-        for posted_on, serial_no, kind, summary, increase, decrease, balance, left in (
-            postings.filter(posted_on__range=(start, end)).order_by("posted_on", "entry_id")
-            .values_list("posted_on", "entry__serial_no", "entry__kind", "entry__summary", "increase", "decrease", "balance", "unallocated")
-        )
+        for posted_on, serial_no, kind, summary, increase, decrease, balance, left in _ACCOUNT_CHANGES(
+            employer_id=employer.pk, start=start, end=end)
     ]
     return AccountChanges(start=start, end=end, opening=opening + ZERO, opening_unallocated=opening_unallocated + ZERO, rows=rows)
 

@@ -180,7 +180,12 @@ def application_done_by(*, reviewer: User) -> QuerySet[Application]:
 
 def application_steps(*, application: Application) -> list[ApplicationStep]:
     """The acts so far, in order; each carries its actor's name as it was (actor_name), so no user row is read."""
-    return list(application.steps.order_by("acted_at", "pk"))
+    return _STEPS(application_id=application.pk)
+
+
+# What every application page reads, compiled once per process (gjj_portal.prepared).
+_STEPS = prepared(lambda application_id: ApplicationStep.objects.filter(application=application_id).order_by("acted_at", "pk"))
+_ARCHIVES = prepared(lambda application_id: Archive.objects.filter(application=application_id).order_by("uploaded_at", "pk"))
 
 
 def application_return_opinion(*, application: Application | None) -> ApplicationStep | None:
@@ -195,8 +200,8 @@ def application_of_batch(*, batch) -> Application | None:
     return Application.objects.filter(batch=batch).first() if batch is not None else None
 
 
-def archive_list(*, application: Application) -> QuerySet[Archive]:
-    return application.archives.order_by("uploaded_at", "pk")
+def archive_list(*, application: Application) -> list[Archive]:
+    return _ARCHIVES(application_id=application.pk)
 
 
 def archive_get(*, pk: int, employer: Employer | None = None) -> Archive:

@@ -185,3 +185,11 @@ class Prepared:
 
 def prepared(build: Callable[..., QuerySet]) -> Prepared:
     return Prepared(build)
+
+
+def counted(queryset: QuerySet) -> QuerySet:
+    """The rows of a plain filtered queryset counted, as a one-row values_list a prepared read can take (COUNT as a
+    plain function, not an aggregate, so that Django adds no GROUP BY): prepared(lambda …: counted(qs))()[0][0]."""
+    from django.db.models import F, Func, IntegerField
+
+    return queryset.order_by().values_list(Func(F("pk"), function="COUNT", output_field=IntegerField()))

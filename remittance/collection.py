@@ -21,6 +21,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.db import OperationalError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
@@ -33,6 +34,7 @@ from gjj_portal import audit
 from gjj_portal.errors import BusinessError
 from gjj_portal.models import ListPrint
 from gjj_portal.money import check_amount, format_period
+from gjj_portal.prepared import counted, prepared
 from gjj_portal.printing import services as printing
 from gjj_portal.templatetags.gjj import yuan
 
@@ -58,11 +60,27 @@ FAILURE_WORDS = {"失败", "扣款失败"}
 
 
 def agreement_active(*, employer: Employer) -> DebitAgreement | None:
-    return DebitAgreement.objects.filter(employer=employer, status=DebitAgreement.Status.ACTIVE).first()
+    found = _AGREEMENT_ACTIVE(employer_id=employer.pk)
+    return found[0] if found else None
 
 
 def agreement_list(*, employer: Employer) -> QuerySet[DebitAgreement]:
     return DebitAgreement.objects.filter(employer=employer).order_by("-created_at", "-pk")
+
+
+def agreements_recent(*, employer: Employer) -> list[DebitAgreement]:
+    """The employer's ten latest agreements (the 托收 page)."""
+    return _AGREEMENTS_RECENT(employer_id=employer.pk)
+
+
+# The 托收 pages' reads, compiled once per process (gjj_portal.prepared).
+_AGREEMENT_ACTIVE = prepared(lambda employer_id: DebitAgreement.objects.filter(employer=employer_id, status=DebitAgreement.Status.ACTIVE)
+                             .order_by("pk")[:1])
+_AGREEMENTS_RECENT = prepared(lambda employer_id: agreement_list(employer=employer_id)[:10])
+_DEBIT_KEYS = prepared(lambda employer_id: Debit.objects.filter(employer=employer_id).order_by("-run__created_at", "-pk").values_list("pk"))
+_DEBITS_PENDING = prepared(lambda employer_id: Debit.objects.filter(employer=employer_id, status=Debit.Status.FAILED, resolution="")
+                           .order_by("period", "pk"))
+_RUN_COUNT = prepared(lambda: counted(DebitRun.objects.all()))
 
 
 def debit_list(*, employer: Employer) -> QuerySet[Debit]:
@@ -74,9 +92,18 @@ def debit_get(*, employer: Employer, pk: int) -> Debit:
     return Debit.objects.select_related("run", "assessment", "agreement", "payment__entry", "allocation").get(pk=pk, employer=employer)
 
 
-def debits_pending(*, employer: Employer) -> QuerySet[Debit]:
+def debits_pending(*, employer: Employer) -> list[Debit]:
     """Failed debits waiting for the agent's choice (重新托收 / 变更付款方式 / 撤销核定)."""
-    return Debit.objects.filter(employer=employer, status=Debit.Status.FAILED, resolution="").order_by("period", "pk")
+    return _DEBITS_PENDING(employer_id=employer.pk)
+
+
+def debit_page(*, employer: Employer, number, size: int):
+    """One numbered page of debit_list: the employer's debits' keys in the list's order (a prepared read: the count and
+    the page numbers), then the page's debits with their runs."""
+    page = Paginator([pk for (pk,) in _DEBIT_KEYS(employer_id=employer.pk)], size).get_page(number)
+    if page.object_list:
+        page.object_list = list(debit_list(employer=employer).filter(pk__in=list(page.object_list)))
+    return page
 
 
 def debit_in_flight(*, employer: Employer) -> bool:
@@ -97,7 +124,7 @@ def run_list() -> QuerySet[DebitRun]:
 
 def run_count() -> int:
     """How many runs run_list() holds, counted on the runs alone (not over its grouped join with every line)."""
-    return DebitRun.objects.count()
+    return _RUN_COUNT()[0][0]
 
 
 def run_get(*, pk: int) -> DebitRun:
@@ -112,16 +139,27 @@ def debit_candidates() -> QuerySet[Assessment]:
     """The months the next run debits: per employer with an active agreement, its earliest assessed, unallocated month
     (the one 汇缴分配 takes next), unless it is at the bank, was debited, or waits for the agent's choice after a failure
     or is to be paid by transfer. A failure the agent chose to 重新托收 is debited again."""
+    return _candidates(current_period()).select_related("employer").order_by("employer_id")
+
+
+def candidates_count() -> int:
+    """How many months the next run would debit (the back-office 托收 page): a prepared read."""
+    return _CANDIDATES_COUNT(period=current_period())[0][0]
+
+
+def _candidates(period) -> QuerySet[Assessment]:
     earliest = (Assessment.objects.filter(employer=OuterRef("employer"), status=Assessment.Status.ASSESSED)
                 .order_by("period").values("pk")[:1])
     active = DebitAgreement.objects.filter(employer=OuterRef("employer"), status=DebitAgreement.Status.ACTIVE)
     return (
-        Assessment.objects.filter(status=Assessment.Status.ASSESSED, period__lte=current_period(), pk=Subquery(earliest))
+        Assessment.objects.filter(status=Assessment.Status.ASSESSED, period__lte=period, pk=Subquery(earliest))
         .filter(Exists(active))
         .exclude(_live_debit(Q(status__in=[Debit.Status.ISSUED, Debit.Status.SUCCEEDED])))
         .exclude(_live_debit(Q(status=Debit.Status.FAILED, resolution__in=["", Debit.Resolution.TRANSFER])))
-        .select_related("employer").order_by("employer_id")
     )
+
+
+_CANDIDATES_COUNT = prepared(lambda period: counted(_candidates(period)))
 
 
 # ---------------------------------------------------------------- agreements (called by the 托收协议 businesses)

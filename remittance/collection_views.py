@@ -51,12 +51,12 @@ def _debit(request, pk: int) -> Debit:
 def debit_home(request):
     """【托收】: the agreement in force (and before), failed debits waiting for a choice, every debit."""
     employer = current_employer(request)
-    page = Paginator(collection.debit_list(employer=employer), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = collection.debit_page(employer=employer, number=request.GET.get("page"), size=PAGE_SIZE)
     detail, slip = url_for_rows("remittance:debit-detail"), url_for_rows("remittance:entry-slip")
     pending = collection.debits_pending(employer=employer)
     return render(request, "remittance/collection_home.html", {
         "employer": employer, "active": collection.agreement_active(employer=employer),
-        "agreements": collection.agreement_list(employer=employer)[:10],
+        "agreements": collection.agreements_recent(employer=employer),
         "pending": html_rows(((d.number, period(d.period), yuan(d.amount), d.fail_reason,
                                link(detail(d.pk), "处理（重新托收 / 变更付款方式 / 撤销核定）")) for d in pending), ("", "", MONEY, "", "")),
         "page": page, "rows": html_rows((_debit_cells(d, detail, slip) for d in page), DEBIT_CLASSES),
@@ -184,7 +184,7 @@ def debit_runs(request):
     paginator = Paginator(collection.run_list(), PAGE_SIZE)
     paginator.count = collection.run_count()
     page = paginator.get_page(request.GET.get("page"))
-    return render(request, "remittance/collection_runs.html", {"page": page, "candidates": collection.debit_candidates().count()})
+    return render(request, "remittance/collection_runs.html", {"page": page, "candidates": collection.candidates_count()})
 
 
 @require_GET

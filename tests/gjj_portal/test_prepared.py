@@ -219,3 +219,14 @@ def test_a_value_computed_from_an_argument_is_refused():
                  .values_list("pk"))(period=date(2026, 5, 1))
     with pytest.raises(ValueError, match="computes a value from an argument"):
         prepared(lambda employer_id: Member.objects.filter(employer=employer_id, pk__gt=employer_id + 1).values_list("pk"))(employer_id=3)
+
+
+def test_counted_is_one_row_whatever_the_rows(employer, other_employer):
+    from gjj_portal.prepared import counted
+
+    read = prepared(lambda employer_id: counted(Member.objects.filter(employer=employer_id)))
+    assert read(employer_id=employer.pk) == [(0,)]  # no GROUP BY: one row even over none
+    for _ in range(3):
+        make_member(employer)
+    make_member(other_employer)
+    assert read(employer_id=employer.pk) == [(3,)] and read(employer_id=other_employer.pk) == [(1,)]

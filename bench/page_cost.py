@@ -124,7 +124,7 @@ def print_queries(client, path: str, runs: int) -> None:
     for _ in range(runs):
         seen = [0]
 
-        def timer(execute, sql, params, many, context):
+        def timer(execute, sql, params, many, context, seen=seen):
             started = time.perf_counter()
             try:
                 return execute(sql, params, many, context)

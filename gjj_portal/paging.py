@@ -181,6 +181,20 @@ def _page(fetch, model: type[Model], params: Mapping, *, order: tuple, size: int
     return page
 
 
+def numbered_page(keys: list, number, size: int, rows, **values):
+    """A numbered page (Django's Paginator) of a list read as its keys in order, the page's rows then read by the prepared
+    `rows`, which takes the list's `values` and the page's keys (gjj_portal.prepared.fixed_width: key_0 … key_{size-1})
+    and gives them in the list's order."""
+    from django.core.paginator import Paginator
+
+    from gjj_portal.prepared import fixed_width
+
+    page = Paginator(keys, size).get_page(number)
+    if page.object_list:
+        page.object_list = rows(**values, **fixed_width(list(page.object_list), size))
+    return page
+
+
 class PreparedList:
     """A list a page shows a page at a time on every request, its three reads (the first page, the page after a cursor,
     the page before one) compiled once per process (gjj_portal.prepared); the cursor's values are arguments of the

@@ -193,3 +193,9 @@ def counted(queryset: QuerySet) -> QuerySet:
     from django.db.models import F, Func, IntegerField
 
     return queryset.order_by().values_list(Func(F("pk"), function="COUNT", output_field=IntegerField()))
+
+
+def fixed_width(keys: list, width: int, prefix: str = "key") -> dict[str, Any]:
+    """`keys` (at least one) as the arguments {prefix}_0 … {prefix}_{width - 1} of a prepared read that takes them as an
+    `__in` list: the first repeated to fill it, so that a list of any length up to `width` runs one SQL."""
+    return {f"{prefix}_{n}": key for n, key in enumerate(keys + keys[:1] * (width - len(keys)))}

@@ -12,7 +12,7 @@ from gjj_portal.prepared import prepared
 from gjj_portal.table_rows import link, url_for_rows
 from gjj_portal.templatetags.gjj import percent, period, yuan
 
-from .models import Headcount, Member, ScheduledBaseChange
+from .models import Headcount, Member, MemberChange, ScheduledBaseChange
 
 _HEADCOUNT_BY_STATUS = prepared(lambda employer_id: Headcount.objects.filter(employer=employer_id).order_by().values_list("status", "members"))
 
@@ -259,8 +259,6 @@ def member_change_list(*, employer: Employer, kinds: list[str], date_from=None, 
                        agent=None, department: str = ""):
     """客户信息变更查询 / 账户状态变更查询 (seed 001 §7.2–7.3), of the members within the agent's departments, and of
     one 部门 (the member's department now)."""
-    from .models import MemberChange
-
     qs = MemberChange.objects.filter(employer=employer, kind__in=kinds).select_related("member", "actor")
     qs = _of_department(in_scope(qs, agent, field="member__department_id"), department)
     if date_from:
@@ -280,13 +278,12 @@ SCHEDULED_CLASSES = ("", "", "", "num", "num", "num", "", "", "")  # 当前缴�
 
 CHANGE_ORDER = ("-at", "-pk")  # read backwards along (employer, at, id): members_change_emp_at
 CHANGE_PAGE_SIZE = 20
-CHANGE_KINDS = {"changes": ("base", "info"), "status": ("status", "open")}  # 客户信息变更查询, 账户状态变更查询
+# 客户信息变更查询, 账户状态变更查询
+CHANGE_KINDS = {"changes": (MemberChange.Kind.BASE, MemberChange.Kind.INFO), "status": (MemberChange.Kind.STATUS, MemberChange.Kind.OPEN)}
 
 
 def _change_rows(kinds):
     """The records of `kinds` as named tuples of the columns shown, the member's and the 办理人's read with the row."""
-    from .models import MemberChange
-
     def build(employer_id: int):
         return (MemberChange.objects.filter(employer=employer_id, kind__in=kinds)
                 .annotate(account_no=F("member__account_no"), member_name=F("member__name"), actor_display=F("actor__display_name"),
@@ -296,22 +293,15 @@ def _change_rows(kinds):
     return build
 
 
-def _change_lists() -> dict:
-    from .models import MemberChange
-
-    return {name: PreparedList(_change_rows(kinds), model=MemberChange, order=CHANGE_ORDER, size=CHANGE_PAGE_SIZE)
+# The queries as they open: their reads compiled once per process (gjj_portal.paging.PreparedList).
+_CHANGES = {name: PreparedList(_change_rows(kinds), model=MemberChange, order=CHANGE_ORDER, size=CHANGE_PAGE_SIZE)
             for name, kinds in CHANGE_KINDS.items()}
-
-
-_CHANGES: dict = {}
 
 
 def member_change_page(*, employer: Employer, changes, filters: dict | None, params, tab: str, agent=None) -> tuple:
     """The page of a change query the request's cursor names, and its cells: of `changes` (member_change_list of the
     filter), or, for the page as it opens, the same records by the prepared read (its reads compiled once per process)."""
     if filters == {} and (agent is None or agent.department_scope() is None):
-        if not _CHANGES:
-            _CHANGES.update(_change_lists())
         page = _CHANGES[tab].page(params, employer_id=employer.pk)
         return page, member_change_row_cells(page)
     page = keyset_page(changes.only(*CHANGE_ROW_FIELDS), params, order=CHANGE_ORDER, size=CHANGE_PAGE_SIZE)
@@ -326,8 +316,6 @@ CHANGE_ROW_FIELDS = ("pk", "at", "kind", "field", "old", "new", "reason", "effec
 
 def member_change_row_cells(rows) -> list[tuple]:
     """member_change_cells of the named rows of the prepared read."""
-    from .models import MemberChange
-
     kinds, localtime = dict(MemberChange.Kind.choices), timezone.localtime
     return [(f"{localtime(r.at):%Y-%m-%d %H:%M}", r.account_no, r.member_name, kinds.get(r.kind, r.kind), r.field, r.old, r.new,
              r.reason, period(r.effective_period), "" if r.actor_id is None else (r.actor_display or r.actor_login or r.actor_username))
@@ -337,8 +325,6 @@ def member_change_row_cells(rows) -> list[tuple]:
 def member_change_cells(changes) -> list[tuple]:
     """客户信息变更查询 / 账户状态变更查询's cells of each record of a page (members/change_query.html): 变更时间 in
     the local time, 个人账号, 姓名, 变更类型, 变更项目, 变更前, 变更后, 变更原因, 生效年月, 办理人."""
-    from .models import MemberChange
-
     kinds, localtime = dict(MemberChange.Kind.choices), timezone.localtime
     return [(f"{localtime(c.at):%Y-%m-%d %H:%M}", c.member.account_no, c.member.name, kinds.get(c.kind, c.kind), c.field, c.old, c.new,
              c.reason, period(c.effective_period), "" if c.actor is None else str(c.actor)) for c in changes]

@@ -111,7 +111,7 @@ def _change_rows(request, data: QueryDict):
     employer = current_employer(request)
     form = ChangeQueryForm(data or None, departments=department_choices(employer=employer, agent=request.user))
     f = _filters(form)
-    kinds = [MemberChange.Kind.BASE, MemberChange.Kind.INFO]
+    kinds = selectors.CHANGE_KINDS["changes"]
     if f is None:
         return form, selectors.member_change_list(employer=employer, kinds=kinds).none(), []
     qs = selectors.member_change_list(employer=employer, kinds=kinds, date_from=f.get("date_from"), date_to=f.get("date_to"),
@@ -126,7 +126,7 @@ def _status_rows(request, data: QueryDict):
     employer = current_employer(request)
     form = StatusChangeQueryForm(data or None, departments=department_choices(employer=employer, agent=request.user))
     f = _filters(form)
-    kinds = [MemberChange.Kind.STATUS, MemberChange.Kind.OPEN]
+    kinds = selectors.CHANGE_KINDS["status"]
     if f is None:
         return form, selectors.member_change_list(employer=current_employer(request), kinds=kinds).none()
     qs = selectors.member_change_list(employer=employer, kinds=kinds, agent=request.user, department=f.get("department", ""),

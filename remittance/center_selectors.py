@@ -13,7 +13,6 @@ from django.core.paginator import Page, Paginator
 from django.db import connection, transaction
 from django.db.models import (
     Case,
-    Count,
     DateField,
     Exists,
     ExpressionWrapper,
@@ -33,8 +32,8 @@ from django.utils import timezone
 from approvals.models import Message
 from employers.models import Deferral, Employer
 from gjj_portal.money import money_from_sum, month_add
-from gjj_portal.paging import KeysetPage, PreparedList, keyset_page
-from gjj_portal.prepared import prepared
+from gjj_portal.paging import KeysetPage, PreparedList, keyset_page, numbered_page
+from gjj_portal.prepared import counted, prepared
 from members.models import Member
 
 from .models import Account, Assessment, EmployerBalance, Line, Payment
@@ -175,12 +174,7 @@ def overdue_page(*, query: str = "", min_months: int = 1, number=None, today: da
     latest_first_due = month_add(current, -max(min_months, 1))
     months = {"current": current, "latest_first_due": latest_first_due, "first_due_before": month_add(latest_first_due, 1),
               "last_month": month_add(current, -1)}
-    page = Paginator([pk for (pk,) in _OVERDUE_KEYS(**months)], OVERDUE_PAGE_SIZE).get_page(number)
-    keys = list(page.object_list)
-    if keys:
-        keys += keys[:1] * (OVERDUE_PAGE_SIZE - len(keys))
-        page.object_list = _OVERDUE_ROWS(**months, **{f"key_{n}": pk for n, pk in enumerate(keys)})
-    return page
+    return numbered_page([pk for (pk,) in _OVERDUE_KEYS(**months)], number, OVERDUE_PAGE_SIZE, _OVERDUE_ROWS, **months)
 
 
 @dataclass(frozen=True)
@@ -252,7 +246,7 @@ def collection_totals(*, period: date, employers: int | None = None) -> dict:
     for name in ("assessed_headcount", "allocated_headcount"):
         totals[name] = int(totals[name] or 0)
     # the normal employers: `employers` when the caller counted them already (collection_page as it opens)
-    totals["employers"] = sum(n for (n,) in _NORMAL_COUNT()) if employers is None else employers
+    totals["employers"] = _NORMAL_COUNT()[0][0] if employers is None else employers
     return totals
 
 
@@ -283,8 +277,7 @@ def _collection(period: date, next_month: date, *, query: str = "", state: str =
     return employers.order_by("account_no")
 
 
-_NORMAL_COUNT = prepared(lambda: Employer.objects.filter(status=Employer.Status.NORMAL).order_by().values("status")
-                         .annotate(n=Count("pk")).values_list("n"))
+_NORMAL_COUNT = prepared(lambda: counted(Employer.objects.filter(status=Employer.Status.NORMAL)))
 COLLECTION_PAGE_SIZE = 20
 # 归集情况 without a search or a state, as the reviewer opens it: the normal employers' keys in 单位账号 order (the
 # count and the page numbers), then the page's rows with their month's figures, the page's keys a list of the page's
@@ -297,12 +290,8 @@ def collection_page(*, period: date, query: str = "", state: str = "", number=No
     """The page `number` of collection_rows (20 a page, numbered); without a search or a state by the prepared reads."""
     if _printable(query) or state:
         return Paginator(collection_rows(period=period, query=query, state=state), COLLECTION_PAGE_SIZE).get_page(number)
-    page = Paginator([pk for (pk,) in _NORMAL_KEYS()], COLLECTION_PAGE_SIZE).get_page(number)
-    keys = list(page.object_list)
-    if keys:
-        keys += keys[:1] * (COLLECTION_PAGE_SIZE - len(keys))
-        page.object_list = _COLLECTION_ROWS(period=period, next_month=month_add(period, 1), **{f"key_{n}": pk for n, pk in enumerate(keys)})
-    return page
+    return numbered_page([pk for (pk,) in _NORMAL_KEYS()], number, COLLECTION_PAGE_SIZE, _COLLECTION_ROWS,
+                         period=period, next_month=month_add(period, 1))
 
 
 # ---------------------------------------------------------------- 缴款 list and 缴存人查询

@@ -15,11 +15,12 @@ from django.urls import reverse
 from employers.closing import Condition
 from employers.models import Employer
 from gjj_portal.money import format_period
-from gjj_portal.prepared import prepared
+from gjj_portal.prepared import counted, prepared
 from gjj_portal.templatetags.gjj import yuan
 from members.selectors import member_counts
 
-from .models import Account, Assessment, Debit, DebitAgreement, EmployerBalance, EmployerPosting, Line, Supplement
+from .collection import agreement_active
+from .models import Account, Assessment, Debit, EmployerBalance, EmployerPosting, Line, Supplement
 
 ZERO = Decimal("0.00")
 SEAL = "member_seal"  # members/businesses/seal.py
@@ -54,10 +55,7 @@ _ASSESSED_MONTHS = prepared(lambda employer_id: Assessment.objects.filter(employ
 _SUPPLEMENTS_WAITING = prepared(lambda employer_id: Supplement.objects.filter(employer=employer_id, status=Supplement.Status.APPROVED)
                                 .order_by().values("employer").annotate(count=Count("pk"), total=Sum("amount", default=ZERO))
                                 .values_list("count", "total"))
-_DEBITS_ISSUED = prepared(lambda employer_id: Debit.objects.filter(employer=employer_id, status=Debit.Status.ISSUED)
-                          .order_by().values("employer").annotate(count=Count("pk")).values_list("count"))
-_AGREEMENT_ACTIVE = prepared(lambda employer_id: DebitAgreement.objects.filter(employer=employer_id, status=DebitAgreement.Status.ACTIVE)
-                             .values_list("pk")[:1])
+_DEBITS_ISSUED = prepared(lambda employer_id: counted(Debit.objects.filter(employer=employer_id, status=Debit.Status.ISSUED)))
 
 
 def _balances(employer: Employer, *, open_members: int, total: Decimal) -> list[Condition]:
@@ -110,11 +108,11 @@ def _supplements(employer: Employer) -> list[Condition]:
 
 def _collection(employer: Employer) -> list[Condition]:
     conditions = []
-    issued = sum(count for (count,) in _DEBITS_ISSUED(employer_id=employer.pk))
+    issued = _DEBITS_ISSUED(employer_id=employer.pk)[0][0]
     if issued:
         conditions.append(Condition("debit_in_flight", f"{issued}笔托收扣款正在银行处理，请等待扣款结果",
                                     reverse("remittance:debit-home"), "查看托收"))
-    if _AGREEMENT_ACTIVE(employer_id=employer.pk):
+    if agreement_active(employer=employer) is not None:
         conditions.append(Condition("debit_agreement", "本单位的托收协议仍然有效，请先撤销托收协议",
                                     reverse("approvals:business", args=[CANCEL_AGREEMENT]), "撤销托收协议"))
     return conditions

@@ -30,7 +30,7 @@ from gjj_portal.excel import MONEY_FORMAT, writable
 from gjj_portal.models import ListPrint
 from gjj_portal.money import format_period, money_from_sum
 from gjj_portal.paging import KeysetPage, PreparedList
-from gjj_portal.prepared import Prepared, prepared
+from gjj_portal.prepared import fixed_width, prepared
 from gjj_portal.printing import registry
 from gjj_portal.printing.services import list_kind, list_print_issue, row_cap_check
 from gjj_portal.printing.table import Column
@@ -311,14 +311,7 @@ def _shared_rows(employer_id: int, **entries: int) -> QuerySet:
             .values_list("entry_id", "interest", "people", "first", "last", named=True))
 
 
-_SHARED_READS: dict[int, Prepared] = {}
-
-
-def _shared_read(size: int) -> Prepared:
-    found = _SHARED_READS.get(size)
-    if found is None:
-        found = _SHARED_READS.setdefault(size, prepared(_shared_rows))
-    return found
+_SHARED = prepared(_shared_rows)  # compiled once per width of the page's list of entries
 
 
 def ledger_page(ledger: Ledger, params, *, size: int) -> KeysetPage:
@@ -328,10 +321,8 @@ def ledger_page(ledger: Ledger, params, *, size: int) -> KeysetPage:
     shared_ids = [p.entry_id for p in page if p.entry_employer_id != p.employer_id or p.kind == TRANSFER]
     shared = {}
     if shared_ids:
-        # The page's entries as a list of the page's width, the first repeated to fill it: one SQL for every page.
-        padded = shared_ids + shared_ids[:1] * (size - len(shared_ids))
-        read = _shared_read(size)
-        shared = {row.entry_id: row._asdict() for row in read(employer_id=ledger.employer.pk, **{f"entry_{n}": pk for n, pk in enumerate(padded)})}
+        # The page's entries as a list of the page's width: one SQL for every page.
+        shared = {row.entry_id: row._asdict() for row in _SHARED(employer_id=ledger.employer.pk, **fixed_width(shared_ids, size, "entry"))}
     rows = []
     for posting in page:
         change = posting.increase - posting.decrease + ZERO
